@@ -1,0 +1,249 @@
+"""Pure computation: derived counts, percentages, confidence intervals and arm comparisons.
+
+DataFrames and settings in, DataFrames out; no file, template or chart code here. Intervals and
+tests come from statsmodels and scipy.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import pandas as pd
+from scipy.stats import fisher_exact
+from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
+
+from generator.config import CI_METHODS, StatisticsSettings
+from generator.errors import DataError, Problem
+from generator.load import Study
+from generator.model import ALL_PATIENTS, TABLE_SCHEMAS, Arm, ProportionRow, parse_derivation
+
+DIFFERENCE_METHODS = {"newcombe": "newcomb", "wald": "wald", "agresti-caffo": "agresti-caffo"}
+
+
+def round_half_up(value: Fraction, decimals: int = 0) -> Fraction:
+    """Round as papers print percentages: halves go up (57.5 -> 58), computed exactly."""
+    scale = 10**decimals
+    return Fraction(math.floor(value * scale + Fraction(1, 2)), scale)
+
+
+def counts_matching_percent(percent: float, denominator: int) -> list[int]:
+    """Every whole count of `denominator` whose percentage rounds to the reported `percent`."""
+    decimals = 0 if float(percent).is_integer() else 1
+    target = Fraction(str(percent))
+    return [
+        k
+        for k in range(denominator + 1)
+        if round_half_up(Fraction(100 * k, denominator), decimals) == target
+    ]
+
+
+def proportion_ci(count: int, total: int, level: float, method: str) -> tuple[float, float]:
+    """Confidence interval of count/total as fractions, by a method named in site_config.yml."""
+    low, high = proportion_confint(count, total, alpha=1 - level, method=CI_METHODS[method])
+    return float(low), float(high)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Arm minus reference arm, for one outcome."""
+
+    difference: float
+    ci_low: float
+    ci_high: float
+    fisher_p: float
+
+
+def compare_proportions(
+    count: int, total: int, ref_count: int, ref_total: int, settings: StatisticsSettings
+) -> Comparison:
+    """Difference count/total - ref_count/ref_total with its interval, and Fisher's exact test."""
+    low, high = confint_proportions_2indep(
+        count,
+        total,
+        ref_count,
+        ref_total,
+        method=DIFFERENCE_METHODS[settings.difference_method],
+        compare="diff",
+        alpha=1 - settings.ci_level,
+    )
+    table = [[count, total - count], [ref_count, ref_total - ref_count]]
+    _, p_value = fisher_exact(table, alternative="two-sided")
+    return Comparison(count / total - ref_count / ref_total, float(low), float(high), float(p_value))
+
+
+def resolve_counts(table: pd.DataFrame, source: Path) -> pd.DataFrame:
+    """Fill every derived count from the reported figures; add `how` saying how it was found."""
+    resolved = table.copy()
+    resolved["how"] = None
+    resolved["count"] = resolved["count"].astype(object)
+    index = {(r.outcome, r.arm): i for i, r in resolved.iterrows()}
+    problems: list[Problem] = []
+    for i in resolved.index:
+        _resolve(resolved, i, index, source, problems, visiting=set())
+    if problems:
+        raise DataError(problems)
+    return resolved
+
+
+def _resolve(frame, i, index, source, problems, visiting) -> int | None:
+    row = frame.loc[i]
+    if row["status"] == "reported" or row["how"] is not None:
+        return None if pd.isna(row["count"]) else int(row["count"])
+    if i in visiting:
+        problems.append(Problem(source, "derivations refer to each other in a circle", line=row["line"]))
+        return None
+    visiting.add(i)
+    derivation = parse_derivation(row["derivation"])
+    refs = [frame.loc[index[(ref, row["arm"])]] for ref in derivation.refs]
+    ref_counts = [_resolve(frame, index[(r["outcome"], r["arm"])], index, source, problems, visiting) for r in refs]
+    if any(c is None for c in ref_counts):
+        problems.append(
+            Problem(source, "derivation uses a row whose count is unknown", line=row["line"], field="derivation")
+        )
+        return None
+    count, how = _apply(derivation.rule, row, refs, ref_counts, source, problems)
+    frame.at[i, "count"], frame.at[i, "how"] = count, how
+    return count
+
+
+def _apply(rule, row, refs, ref_counts, source, problems) -> tuple[int | None, str | None]:
+    if rule == "sum":
+        total = sum(ref_counts)
+        terms = " + ".join(str(c) for c in ref_counts)
+        return total, f"{terms} = {total} (sum of {', '.join(r['label'] for r in refs)})"
+    if rule == "complement":
+        count = int(row["denominator"]) - ref_counts[0]
+        return count, f"{int(row['denominator'])} − {ref_counts[0]} = {count} (all minus {refs[0]['label']})"
+    matches = counts_matching_percent(row["percent"], int(row["denominator"]))
+    if len(matches) != 1:
+        found = "no whole count" if not matches else f"{len(matches)} counts ({matches})"
+        problems.append(
+            Problem(
+                source,
+                f"from_percent: {found} of {int(row['denominator'])} round to {row['percent']:g}%; "
+                "expected exactly one",
+                line=row["line"],
+                field="derivation",
+            )
+        )
+        return None, None
+    reported = f"{row['percent']:g}%"
+    return matches[0], (
+        f"{reported} of {int(row['denominator'])}: {matches[0]} is the only whole count "
+        f"that rounds to {reported}"
+    )
+
+
+def summarise_proportions(
+    table: pd.DataFrame, study: Study, settings: StatisticsSettings, source: Path
+) -> pd.DataFrame:
+    """Counts resolved, with the computed percentage and its interval where n/N is known."""
+    frame = resolve_counts(table, source)
+    frame["arm_label"] = frame["arm"].map(study.arm_label)
+    known = frame["count"].notna() & frame["denominator"].notna()
+    frame["estimate"] = None
+    frame["ci_low"] = None
+    frame["ci_high"] = None
+    for i in frame.index[known]:
+        count, total = int(frame.at[i, "count"]), int(frame.at[i, "denominator"])
+        low, high = proportion_ci(count, total, settings.ci_level, settings.ci_method)
+        frame.at[i, "estimate"], frame.at[i, "ci_low"], frame.at[i, "ci_high"] = count / total, low, high
+    return frame
+
+
+def compare_arms(proportions: pd.DataFrame, arms: list[Arm], settings: StatisticsSettings) -> pd.DataFrame:
+    """For each outcome known in every arm: each arm against the first (the reference)."""
+    columns = ["outcome", "label", "arm", "arm_label", "reference", "reference_label",
+               "difference", "ci_low", "ci_high", "fisher_p"]
+    if len(arms) < 2:
+        return pd.DataFrame(columns=columns)
+    reference, rows = arms[0], []
+    known = proportions[proportions["estimate"].notna()]
+    for outcome, group in known.groupby("outcome", sort=False):
+        by_arm = {r["arm"]: r for _, r in group.iterrows()}
+        if not all(a.id in by_arm for a in arms):
+            continue
+        ref = by_arm[reference.id]
+        for arm in arms[1:]:
+            row = by_arm[arm.id]
+            result = compare_proportions(
+                int(row["count"]), int(row["denominator"]), int(ref["count"]), int(ref["denominator"]), settings
+            )
+            rows.append([outcome, row["label"], arm.id, arm.label, reference.id, reference.label,
+                         result.difference, result.ci_low, result.ci_high, result.fisher_p])
+    return pd.DataFrame(rows, columns=columns)
+
+
+def dosing_schedule(arms: list[Arm]) -> pd.DataFrame:
+    """One row per dose day of each arm."""
+    rows = [
+        {"arm": arm.id, "arm_label": arm.label, "day": d.day, "dose_min": d.dose_min,
+         "dose_max": d.dose_max, "unit": d.unit, "source": d.source}
+        for arm in arms
+        for d in arm.doses
+    ]
+    return pd.DataFrame(rows)
+
+
+def schedule_summary(arms: list[Arm]) -> pd.DataFrame:
+    """Per arm: patients, doses per cycle, total dose per cycle and cycle length in days (derived)."""
+    rows = []
+    for arm in arms:
+        units = sorted({d.unit for d in arm.doses})
+        rows.append({
+            "arm": arm.id, "arm_label": arm.label, "n": arm.n, "n_source": arm.n_source,
+            "route": arm.route, "doses_per_cycle": len(arm.doses),
+            "total_min": round(sum(d.dose_min for d in arm.doses), 6),
+            "total_max": round(sum(d.dose_max for d in arm.doses), 6),
+            "unit": units[0] if len(units) == 1 else None,
+            "cycle_weeks_min": arm.cycle_weeks.min, "cycle_weeks_max": arm.cycle_weeks.max,
+            "cycle_days_min": arm.cycle_weeks.min * 7, "cycle_days_max": arm.cycle_weeks.max * 7,
+            "cycle_source": arm.cycle_source,
+        })
+    return pd.DataFrame(rows)
+
+
+@dataclass(frozen=True)
+class StudyResults:
+    """Everything computed for one study, ready for charts and pages."""
+
+    study: Study
+    proportions: dict[str, pd.DataFrame]
+    comparisons: pd.DataFrame
+    measures: pd.DataFrame
+    findings: pd.DataFrame
+    dosing: pd.DataFrame
+    schedules: pd.DataFrame
+
+
+def analyse_study(study: Study, settings: StatisticsSettings) -> StudyResults:
+    """Run every computation for one study."""
+    proportions = {
+        name: summarise_proportions(table, study, settings, study.folder / f"{name}.csv")
+        for name, table in study.tables.items()
+        if TABLE_SCHEMAS[name] is ProportionRow
+    }
+    comparisons = pd.concat(
+        [compare_arms(frame, study.meta.arms, settings).assign(table=name) for name, frame in proportions.items()],
+        ignore_index=True,
+    ) if proportions else pd.DataFrame()
+    measures = _with_arm_labels(study.tables.get("survival"), study)
+    findings = _with_arm_labels(study.tables.get("adverse_events"), study)
+    if not findings.empty:
+        findings["reference_label"] = findings["reference_arm"].map(study.arm_label)
+    return StudyResults(study, proportions, comparisons, measures, findings,
+                        dosing_schedule(study.meta.arms), schedule_summary(study.meta.arms))
+
+
+def _with_arm_labels(table: pd.DataFrame | None, study: Study) -> pd.DataFrame:
+    if table is None:
+        return pd.DataFrame()
+    frame = table.copy()
+    frame["arm_label"] = frame["arm"].map(study.arm_label)
+    return frame
+
+
+__all__ = ["ALL_PATIENTS", "analyse_study", "StudyResults"]

@@ -1,0 +1,89 @@
+"""The generator's settings: `site_config.yml`, declared and validated in one place."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from generator.errors import ConfigError, Problem
+from generator.validation import validate
+from generator.yamlfile import YamlSyntaxError, read_yaml
+
+CI_METHODS = {
+    "clopper-pearson": "beta",
+    "wilson": "wilson",
+    "jeffreys": "jeffreys",
+    "agresti-coull": "agresti_coull",
+    "normal": "normal",
+}
+CI_METHOD_NAMES = {
+    "clopper-pearson": "exact Clopper-Pearson",
+    "wilson": "Wilson score",
+    "jeffreys": "Jeffreys",
+    "agresti-coull": "Agresti-Coull",
+    "normal": "normal approximation (Wald)",
+}
+DIFFERENCE_METHOD_NAMES = {
+    "newcombe": "Newcombe hybrid score",
+    "wald": "Wald",
+    "agresti-caffo": "Agresti-Caffo",
+}
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class StatisticsSettings(Strict):
+    ci_method: Literal["clopper-pearson", "wilson", "jeffreys", "agresti-coull", "normal"] = Field(
+        "clopper-pearson", description="Confidence interval method for a single proportion."
+    )
+    ci_level: float = Field(
+        0.95, gt=0, lt=1, description="Confidence level of every interval, as a fraction."
+    )
+    difference_method: Literal["newcombe", "wald", "agresti-caffo"] = Field(
+        "newcombe", description="Interval method for a difference between two proportions."
+    )
+
+
+class FormatSettings(Strict):
+    percent_decimals: int = Field(
+        1, ge=0, le=3, description="Decimals shown for percentages the generator computes."
+    )
+
+
+class PathSettings(Strict):
+    content_dir: str = Field("content", description="Folder of study data, relative to the project.")
+    templates_dir: str = Field("templates", description="Folder of page templates.")
+    mkdocs_config: str = Field(
+        "mkdocs.yml",
+        description="The mkdocs configuration; its docs_dir receives the generated Markdown "
+        "and its site_dir the built site.",
+    )
+
+
+class SiteConfig(Strict):
+    statistics: StatisticsSettings = Field(
+        default_factory=StatisticsSettings, description="How the statistics are computed."
+    )
+    format: FormatSettings = Field(
+        default_factory=FormatSettings, description="How numbers are shown."
+    )
+    paths: PathSettings = Field(default_factory=PathSettings, description="Where things are.")
+
+
+def load_site_config(path: Path) -> SiteConfig:
+    """Read and validate `site_config.yml`, reporting every problem with its line."""
+    if not path.is_file():
+        raise ConfigError([Problem(path, "settings file not found")])
+    try:
+        data, lines = read_yaml(path)
+    except YamlSyntaxError as exc:
+        raise ConfigError([exc.problem]) from None
+    problems: list[Problem] = []
+    config = validate(SiteConfig, data or {}, path, problems, lines=lines)
+    if config is None:
+        raise ConfigError(problems)
+    return config

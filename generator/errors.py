@@ -1,0 +1,50 @@
+"""The one exception hierarchy. Only the command line turns these into messages and exit codes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One located problem in an input file."""
+
+    file: Path
+    message: str
+    line: int | None = None
+    field: str | None = None
+
+    def __str__(self) -> str:
+        where = str(self.file)
+        if self.line is not None:
+            where += f", line {self.line}"
+        if self.field:
+            where += f", field '{self.field}'"
+        return f"{where}: {self.message}"
+
+
+class GeneratorError(Exception):
+    """Base of every error the generator reports to a user."""
+
+
+class InputError(GeneratorError):
+    """Bad input: one or more located problems, reported together."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        count = len(problems)
+        lines = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"{count} problem{'s' if count != 1 else ''} in the input:\n{lines}")
+
+
+class ConfigError(InputError):
+    """A problem in site_config.yml or mkdocs.yml."""
+
+
+class DataError(InputError):
+    """A problem in a study's data under content/."""
+
+
+class BuildError(GeneratorError):
+    """Rendering or the mkdocs build failed."""

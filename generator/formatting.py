@@ -1,0 +1,79 @@
+"""How numbers are written, in one place: used by the page templates (as filters) and chart text."""
+
+from __future__ import annotations
+
+import math
+
+from generator.config import CI_METHOD_NAMES, DIFFERENCE_METHOD_NAMES, SiteConfig
+
+
+class NumberFormat:
+    """Formatters bound to the site's settings."""
+
+    def __init__(self, config: SiteConfig):
+        self.decimals = config.format.percent_decimals
+        self.level = config.statistics.ci_level
+        self.method = config.statistics.ci_method
+        self.difference_method = config.statistics.difference_method
+
+    def percent(self, fraction: float | None) -> str:
+        """0.5778 -> '57.8%'."""
+        if fraction is None or (isinstance(fraction, float) and math.isnan(fraction)):
+            return "–"
+        return f"{fraction * 100:.{self.decimals}f}%"
+
+    def points(self, fraction: float) -> str:
+        """A difference of proportions in percentage points, signed: 0.0139 -> '+1.4 pp'."""
+        return f"{fraction * 100:+.{self.decimals}f} pp".replace("-", "−")
+
+    def interval(self, low: float | None, high: float | None, *, signed: bool = False) -> str:
+        """'46.9% to 68.1%' (or signed percentage points for differences)."""
+        if low is None or high is None:
+            return "–"
+        if signed:
+            return f"{self.points(low)} to {self.points(high)}"
+        return f"{self.percent(low)} to {self.percent(high)}"
+
+    @property
+    def ci_name(self) -> str:
+        """'95% CI'."""
+        return f"{reported_number(self.level * 100)}% CI"
+
+    @property
+    def ci_method_name(self) -> str:
+        return CI_METHOD_NAMES[self.method]
+
+    @property
+    def difference_method_name(self) -> str:
+        return DIFFERENCE_METHOD_NAMES[self.difference_method]
+
+
+def reported_number(value: float | int | None) -> str:
+    """A number as the source printed it: 57.0 -> '57', 6.2 -> '6.2'."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return f"{value:g}"
+
+
+def p_value(p: float) -> str:
+    """Fisher p-values: 'p = 1.00', 'p = 0.032', 'p < 0.001'."""
+    if p < 0.001:
+        return "p < 0.001"
+    return f"p = {p:.2f}" if p >= 0.1 else f"p = {p:.3f}"
+
+
+def count_of(count: int | None, total: int | None) -> str:
+    """'52/90', or '–' where the count or the denominator was not reported."""
+    if count is None or total is None:
+        return "–"
+    return f"{int(count)}/{int(total)}"
+
+
+def dose_range(low: float, high: float, unit: str) -> str:
+    if low == high:
+        return f"{low:g} {unit}"
+    return f"{low:g} to {high:g} {unit}"
+
+
+def number_range(low: float, high: float) -> str:
+    return f"{low:g}" if low == high else f"{low:g} to {high:g}"

@@ -1,0 +1,57 @@
+"""Turn pydantic validation errors into located Problems (file, line or row, field, expectation)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from generator.errors import Problem
+from generator.yamlfile import KeyPath, line_of
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def validate(
+    model: type[M],
+    data: Any,
+    file: Path,
+    problems: list[Problem],
+    *,
+    lines: dict[KeyPath, int] | None = None,
+    line: int | None = None,
+) -> M | None:
+    """Validate `data` against `model`; on failure add one Problem per error and return None.
+
+    The line of each error comes from `lines` (key path to line, for YAML) or is `line` (a CSV row).
+    """
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        for error in exc.errors():
+            loc = tuple(error["loc"])
+            where = line_of(lines, loc) if lines is not None else line
+            problems.append(Problem(file, _describe(error), line=where, field=_dotted(loc) or None))
+        return None
+
+
+def _dotted(loc: KeyPath) -> str:
+    parts: list[str] = []
+    for part in loc:
+        if isinstance(part, int):
+            parts[-1:] = [f"{parts[-1] if parts else ''}[{part}]"]
+        else:
+            parts.append(str(part))
+    return ".".join(parts)
+
+
+def _describe(error: dict[str, Any]) -> str:
+    kind = error["type"]
+    if kind == "missing":
+        return "required field is missing"
+    if kind == "extra_forbidden":
+        return "unknown field (check the spelling; see the documented fields)"
+    found = error.get("input")
+    shown = repr(found) if not isinstance(found, (dict, list)) else type(found).__name__
+    return f"{error['msg']}; found {shown}"
