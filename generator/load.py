@@ -71,10 +71,10 @@ def _load_study(folder: Path, problems: list[Problem]) -> Study | None:
     if not meta_path.is_file():
         problems.append(Problem(meta_path, "missing: every study folder needs a study.yml"))
     tables = _load_tables(folder, problems)
-    if meta is None or len(problems) > before:
+    if meta is None:
         return None
     study = Study(folder.name, folder, meta, tables)
-    _check_references(study, problems)
+    _check_references(study, problems)  # on every table that loaded, so all problems come at once
     return study if len(problems) == before else None
 
 

@@ -52,6 +52,9 @@ def _describe(error: dict[str, Any]) -> str:
         return "required field is missing"
     if kind == "extra_forbidden":
         return "unknown field (check the spelling; see the documented fields)"
+    message = error["msg"].removeprefix("Value error, ")
     found = error.get("input")
+    if kind == "value_error" and isinstance(found, dict):
+        return message  # a rule across fields: the message names them
     shown = repr(found) if not isinstance(found, (dict, list)) else type(found).__name__
-    return f"{error['msg']}; found {shown}"
+    return f"{message}; found {shown}"

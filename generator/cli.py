@@ -1,0 +1,154 @@
+"""The command line: the only place that turns errors into messages and exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from pathlib import Path
+
+from generator import __version__
+from generator.build import build_site, generate, open_project
+from generator.config import SiteConfig
+from generator.errors import BuildError, InputError
+
+EXIT_OK, EXIT_BAD_INPUT, EXIT_USAGE, EXIT_BUILD_FAILED, EXIT_INTERNAL = 0, 1, 2, 3, 4
+
+DESCRIPTION = """\
+Turn study data (content/studies/<slug>/: study.yml and outcome CSVs) into a searchable static
+evidence site: tables with confidence intervals, interactive charts and the source of every figure.
+
+commands:
+  build     validate, compute, render the pages and build the site with mkdocs (strict)
+  preview   build the pages, serve them with live reload and regenerate on every change
+  check     validate the content and settings only; write nothing
+  settings  list every setting of site_config.yml with its default and meaning
+"""
+
+EPILOG = f"""\
+exit codes:
+  {EXIT_OK}  success
+  {EXIT_BAD_INPUT}  bad input: each problem is listed with its file, line and field
+  {EXIT_USAGE}  wrong command-line usage
+  {EXIT_BUILD_FAILED}  the pages or the mkdocs build failed (the previous site/ is kept)
+  {EXIT_INTERNAL}  an internal error: run again with --debug for the traceback
+
+examples:
+  python -m generator build
+  python -m generator build --site-dir /tmp/preview-site
+  python -m generator preview --dev-addr 127.0.0.1:8001
+"""
+
+
+def make_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--project", type=Path, default=Path("."),
+                        help="project folder holding site_config.yml (default: the current folder)")
+    common.add_argument("--debug", action="store_true", help="show the Python traceback of any error")
+    common.add_argument("-q", "--quiet", action="store_true", help="print errors only")
+
+    parser = argparse.ArgumentParser(
+        prog="python -m generator", description=DESCRIPTION, epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    build = commands.add_parser("build", parents=[common], help="build the site into site/",
+                                description="Validate the content, compute the results, render the pages "
+                                "and build the site with `mkdocs build --strict`. The site is built in a "
+                                "staging folder and replaces site/ only when everything succeeded.")
+    build.add_argument("--site-dir", type=Path, help="write the site here instead of mkdocs.yml's site_dir")
+    build.add_argument("--docs-dir", type=Path,
+                       help="write the generated Markdown here instead of mkdocs.yml's docs_dir")
+
+    preview = commands.add_parser("preview", parents=[common], help="serve with live reload",
+                                  description="Generate the pages, serve them with mkdocs' live reload, and "
+                                  "regenerate whenever content/, templates/ or site_config.yml change. A bad "
+                                  "edit prints its located error and the last good pages stay served.")
+    preview.add_argument("--dev-addr", default="127.0.0.1:8000", help="address to serve on (default: %(default)s)")
+
+    commands.add_parser("check", parents=[common], help="validate the content only",
+                        description="Load and validate the settings and every study; write nothing.")
+    commands.add_parser("settings", parents=[common], help="list the settings of site_config.yml")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = make_parser().parse_args(argv)
+    _setup_logging(args.quiet)
+    try:
+        return COMMANDS[args.command](args)
+    except InputError as exc:
+        _fail(args, exc)
+        return EXIT_BAD_INPUT
+    except BuildError as exc:
+        _fail(args, exc)
+        return EXIT_BUILD_FAILED
+    except KeyboardInterrupt:
+        return EXIT_OK
+    except Exception as exc:  # the last line of defence: say what happened, keep the traceback for --debug
+        _fail(args, exc, prefix="internal error: ")
+        return EXIT_INTERNAL
+
+
+def _fail(args: argparse.Namespace, exc: BaseException, prefix: str = "") -> None:
+    if args.debug:
+        logging.getLogger("generator").exception("traceback:")
+    print(f"error: {prefix}{exc}", file=sys.stderr)
+    if prefix and not args.debug:
+        print("Run again with --debug to see the traceback.", file=sys.stderr)
+
+
+def _setup_logging(quiet: bool) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger = logging.getLogger("generator")
+    logger.handlers[:] = [handler]
+    logger.setLevel(logging.WARNING if quiet else logging.INFO)
+    logger.propagate = False
+    logging.getLogger("mkdocs").setLevel(logging.WARNING)
+
+
+def run_build(args: argparse.Namespace) -> int:
+    start = time.perf_counter()
+    project = open_project(args.project, site_dir=args.site_dir, docs_dir=args.docs_dir)
+    build_site(project)
+    logging.getLogger("generator").info("Done in %.1f s: %s", time.perf_counter() - start, project.site_dir)
+    return EXIT_OK
+
+
+def run_check(args: argparse.Namespace) -> int:
+    generate(open_project(args.project))
+    print("The settings and every study are valid.")
+    return EXIT_OK
+
+
+def run_preview(args: argparse.Namespace) -> int:
+    from generator.preview import serve
+
+    serve(open_project(args.project), args.dev_addr)
+    return EXIT_OK
+
+
+def run_settings(args: argparse.Namespace) -> int:
+    for line in describe_settings(SiteConfig):
+        print(line)
+    return EXIT_OK
+
+
+def describe_settings(model: type, prefix: str = "") -> list[str]:
+    """Every setting as 'key (default): description', nested sections included."""
+    lines = []
+    for name, field in model.model_fields.items():
+        annotation = field.annotation
+        if isinstance(annotation, type) and hasattr(annotation, "model_fields"):
+            lines.append(f"{prefix}{name}: {field.description}")
+            lines += describe_settings(annotation, prefix=f"{prefix}{name}.")
+        else:
+            lines.append(f"  {prefix}{name} (default {field.default!r}): {field.description}")
+    return lines
+
+
+COMMANDS = {"build": run_build, "check": run_check, "preview": run_preview, "settings": run_settings}

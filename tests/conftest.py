@@ -1,0 +1,36 @@
+"""Shared fixtures: the real project, a throw-away copy of it, and one real build of the site."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from generator.build import build_site, open_project
+
+ROOT = Path(__file__).resolve().parent.parent
+STUDY = "kantarjian-2013"
+
+
+@pytest.fixture
+def project_copy(tmp_path: Path) -> Path:
+    """A copy of the project's inputs (content, templates, settings, mkdocs.yml and its hook) to break."""
+    for name in ("content", "templates", "generator"):
+        shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("site_config.yml", "mkdocs.yml"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    return tmp_path
+
+
+@pytest.fixture
+def study_dir(project_copy: Path) -> Path:
+    return project_copy / "content" / "studies" / STUDY
+
+
+@pytest.fixture(scope="session")
+def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real site, built once from the real content by the real mkdocs (strict)."""
+    out = tmp_path_factory.mktemp("build")
+    build_site(open_project(ROOT, site_dir=out / "site", docs_dir=out / "docs"))
+    return out
