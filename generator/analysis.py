@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 
@@ -29,14 +30,16 @@ def round_half_up(value: Fraction, decimals: int = 0) -> Fraction:
     return Fraction(math.floor(value * scale + Fraction(1, 2)), scale)
 
 
-def counts_matching_percent(percent: float, denominator: int) -> list[int]:
-    """Every whole count of `denominator` whose percentage rounds to the reported `percent`."""
-    decimals = 0 if float(percent).is_integer() else 1
-    target = Fraction(str(percent))
+def counts_matching_percent(percent: Decimal | float, denominator: int) -> list[int]:
+    """Every whole count of `denominator` whose percentage rounds to the reported `percent`.
+
+    The rounding is read from the reported value itself: '57' to whole percent, '57.1' to tenths.
+    """
+    printed = Decimal(str(percent))
+    decimals = max(0, -printed.as_tuple().exponent)
+    target = Fraction(printed)
     return [
-        k
-        for k in range(denominator + 1)
-        if round_half_up(Fraction(100 * k, denominator), decimals) == target
+        k for k in range(denominator + 1) if round_half_up(Fraction(100 * k, denominator), decimals) == target
     ]
 
 
@@ -98,10 +101,14 @@ def _resolve(frame, i, index, source, problems, visiting) -> int | None:
     visiting.add(i)
     derivation = parse_derivation(row["derivation"])
     refs = [frame.loc[index[(ref, row["arm"])]] for ref in derivation.refs]
-    ref_counts = [_resolve(frame, index[(r["outcome"], r["arm"])], index, source, problems, visiting) for r in refs]
+    ref_counts = [
+        _resolve(frame, index[(r["outcome"], r["arm"])], index, source, problems, visiting) for r in refs
+    ]
     if any(c is None for c in ref_counts):
         problems.append(
-            Problem(source, "derivation uses a row whose count is unknown", line=row["line"], field="derivation")
+            Problem(
+                source, "derivation uses a row whose count is unknown", line=row["line"], field="derivation"
+            )
         )
         return None
     count, how = _apply(derivation.rule, row, refs, ref_counts, source, problems)
@@ -123,14 +130,14 @@ def _apply(rule, row, refs, ref_counts, source, problems) -> tuple[int | None, s
         problems.append(
             Problem(
                 source,
-                f"from_percent: {found} of {int(row['denominator'])} round to {row['percent']:g}%; "
+                f"from_percent: {found} of {int(row['denominator'])} round to {row['percent']}%; "
                 "expected exactly one",
                 line=row["line"],
                 field="derivation",
             )
         )
         return None, None
-    reported = f"{row['percent']:g}%"
+    reported = f"{row['percent']}%"
     return matches[0], (
         f"{reported} of {int(row['denominator'])}: {matches[0]} is the only whole count "
         f"that rounds to {reported}"
@@ -156,8 +163,18 @@ def summarise_proportions(
 
 def compare_arms(proportions: pd.DataFrame, arms: list[Arm], settings: StatisticsSettings) -> pd.DataFrame:
     """For each outcome known in every arm: each arm against the first (the reference)."""
-    columns = ["outcome", "label", "arm", "arm_label", "reference", "reference_label",
-               "difference", "ci_low", "ci_high", "fisher_p"]
+    columns = [
+        "outcome",
+        "label",
+        "arm",
+        "arm_label",
+        "reference",
+        "reference_label",
+        "difference",
+        "ci_low",
+        "ci_high",
+        "fisher_p",
+    ]
     if len(arms) < 2:
         return pd.DataFrame(columns=columns)
     reference, rows = arms[0], []
@@ -170,18 +187,41 @@ def compare_arms(proportions: pd.DataFrame, arms: list[Arm], settings: Statistic
         for arm in arms[1:]:
             row = by_arm[arm.id]
             result = compare_proportions(
-                int(row["count"]), int(row["denominator"]), int(ref["count"]), int(ref["denominator"]), settings
+                int(row["count"]),
+                int(row["denominator"]),
+                int(ref["count"]),
+                int(ref["denominator"]),
+                settings,
             )
-            rows.append([outcome, row["label"], arm.id, arm.label, reference.id, reference.label,
-                         result.difference, result.ci_low, result.ci_high, result.fisher_p])
+            rows.append(
+                [
+                    outcome,
+                    row["label"],
+                    arm.id,
+                    arm.label,
+                    reference.id,
+                    reference.label,
+                    result.difference,
+                    result.ci_low,
+                    result.ci_high,
+                    result.fisher_p,
+                ]
+            )
     return pd.DataFrame(rows, columns=columns)
 
 
 def dosing_schedule(arms: list[Arm]) -> pd.DataFrame:
     """One row per dose day of each arm."""
     rows = [
-        {"arm": arm.id, "arm_label": arm.label, "day": d.day, "dose_min": d.dose_min,
-         "dose_max": d.dose_max, "unit": d.unit, "source": d.source}
+        {
+            "arm": arm.id,
+            "arm_label": arm.label,
+            "day": d.day,
+            "dose_min": d.dose_min,
+            "dose_max": d.dose_max,
+            "unit": d.unit,
+            "source": d.source,
+        }
         for arm in arms
         for d in arm.doses
     ]
@@ -193,16 +233,24 @@ def schedule_summary(arms: list[Arm]) -> pd.DataFrame:
     rows = []
     for arm in arms:
         units = sorted({d.unit for d in arm.doses})
-        rows.append({
-            "arm": arm.id, "arm_label": arm.label, "n": arm.n, "n_source": arm.n_source,
-            "route": arm.route, "doses_per_cycle": len(arm.doses),
-            "total_min": round(sum(d.dose_min for d in arm.doses), 6),
-            "total_max": round(sum(d.dose_max for d in arm.doses), 6),
-            "unit": units[0] if len(units) == 1 else None,
-            "cycle_weeks_min": arm.cycle_weeks.min, "cycle_weeks_max": arm.cycle_weeks.max,
-            "cycle_days_min": arm.cycle_weeks.min * 7, "cycle_days_max": arm.cycle_weeks.max * 7,
-            "cycle_source": arm.cycle_source,
-        })
+        rows.append(
+            {
+                "arm": arm.id,
+                "arm_label": arm.label,
+                "n": arm.n,
+                "n_source": arm.n_source,
+                "route": arm.route,
+                "doses_per_cycle": len(arm.doses),
+                "total_min": round(sum(d.dose_min for d in arm.doses), 6),
+                "total_max": round(sum(d.dose_max for d in arm.doses), 6),
+                "unit": units[0] if len(units) == 1 else None,
+                "cycle_weeks_min": arm.cycle_weeks.min,
+                "cycle_weeks_max": arm.cycle_weeks.max,
+                "cycle_days_min": arm.cycle_weeks.min * 7,
+                "cycle_days_max": arm.cycle_weeks.max * 7,
+                "cycle_source": arm.cycle_source,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -226,16 +274,30 @@ def analyse_study(study: Study, settings: StatisticsSettings) -> StudyResults:
         for name, table in study.tables.items()
         if TABLE_SCHEMAS[name] is ProportionRow
     }
-    comparisons = pd.concat(
-        [compare_arms(frame, study.meta.arms, settings).assign(table=name) for name, frame in proportions.items()],
-        ignore_index=True,
-    ) if proportions else pd.DataFrame()
+    comparisons = (
+        pd.concat(
+            [
+                compare_arms(frame, study.meta.arms, settings).assign(table=name)
+                for name, frame in proportions.items()
+            ],
+            ignore_index=True,
+        )
+        if proportions
+        else pd.DataFrame()
+    )
     measures = _with_arm_labels(study.tables.get("survival"), study)
     findings = _with_arm_labels(study.tables.get("adverse_events"), study)
     if not findings.empty:
         findings["reference_label"] = findings["reference_arm"].map(study.arm_label)
-    return StudyResults(study, proportions, comparisons, measures, findings,
-                        dosing_schedule(study.meta.arms), schedule_summary(study.meta.arms))
+    return StudyResults(
+        study,
+        proportions,
+        comparisons,
+        measures,
+        findings,
+        dosing_schedule(study.meta.arms),
+        schedule_summary(study.meta.arms),
+    )
 
 
 def _with_arm_labels(table: pd.DataFrame | None, study: Study) -> pd.DataFrame:
@@ -246,4 +308,4 @@ def _with_arm_labels(table: pd.DataFrame | None, study: Study) -> pd.DataFrame:
     return frame
 
 
-__all__ = ["ALL_PATIENTS", "analyse_study", "StudyResults"]
+__all__ = ["ALL_PATIENTS", "StudyResults", "analyse_study"]

@@ -61,8 +61,14 @@ def proportion_chart(key: str, title: str, caption: str, frame: pd.DataFrame, fm
             error_x={
                 "type": "data",
                 "symmetric": False,
-                "array": [(float(h) - float(e)) * 100 for e, h in zip(rows.loc[known, "estimate"], rows.loc[known, "ci_high"], strict=True)],
-                "arrayminus": [(float(e) - float(lo)) * 100 for e, lo in zip(rows.loc[known, "estimate"], rows.loc[known, "ci_low"], strict=True)],
+                "array": [
+                    (float(h) - float(e)) * 100
+                    for e, h in zip(rows.loc[known, "estimate"], rows.loc[known, "ci_high"], strict=True)
+                ],
+                "arrayminus": [
+                    (float(e) - float(lo)) * 100
+                    for e, lo in zip(rows.loc[known, "estimate"], rows.loc[known, "ci_low"], strict=True)
+                ],
                 "color": ACCENT,
                 "thickness": 2,
             },
@@ -119,14 +125,19 @@ def measure_chart(key: str, title: str, caption: str, frame: pd.DataFrame, unit:
             text=[f"{reported_number(v)} {unit}" for v in rows["value"]],
             textposition="outside",
             cliponaxis=False,
-            hovertext=[f"{n}<br>{reported_number(v)} {unit} (reported)" for n, v in zip(names, rows["value"], strict=True)],
+            hovertext=[
+                f"{n}<br>{reported_number(v)} {unit} (reported)"
+                for n, v in zip(names, rows["value"], strict=True)
+            ],
             hoverinfo="text",
         )
     )
     _base_layout(fig, 90 + 40 * len(rows))
     fig.update_xaxes(title_text=unit.capitalize(), rangemode="tozero")
     fig.update_yaxes(categoryorder="array", categoryarray=names)
-    return Chart(key, title, caption, fig, rows.iloc[::-1][["outcome", "label", "arm", "subgroup", "value", "unit"]])
+    return Chart(
+        key, title, caption, fig, rows.iloc[::-1][["outcome", "label", "arm", "subgroup", "value", "unit"]]
+    )
 
 
 def _measure_name(row: pd.Series) -> str:
@@ -142,7 +153,10 @@ def dosing_chart(key: str, title: str, caption: str, results: StudyResults) -> C
     """Dose by day within a cycle, one panel per arm; a dose range shows as a bar with a whisker."""
     schedules, dosing = results.schedules, results.dosing
     fig = make_subplots(
-        rows=len(schedules), cols=1, shared_xaxes=True, vertical_spacing=0.18,
+        rows=len(schedules),
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.18,
         subplot_titles=[str(label) for label in schedules["arm_label"]],
     )
     last_day = int(schedules["cycle_days_max"].max())
@@ -155,23 +169,41 @@ def dosing_chart(key: str, title: str, caption: str, results: StudyResults) -> C
                 marker={"color": ACCENT},
                 width=0.8,
                 error_y={
-                    "type": "data", "symmetric": False, "array": [0] * len(doses),
-                    "arrayminus": [mx - mn for mn, mx in zip(doses["dose_min"], doses["dose_max"], strict=True)],
-                    "color": SECOND, "thickness": 3, "width": 8,
+                    "type": "data",
+                    "symmetric": False,
+                    "array": [0] * len(doses),
+                    "arrayminus": [
+                        mx - mn for mn, mx in zip(doses["dose_min"], doses["dose_max"], strict=True)
+                    ],
+                    "color": SECOND,
+                    "thickness": 3,
+                    "width": 8,
                 },
-                hovertext=[f"{arm['arm_label']}, day {d}: {dose_range(mn, mx, u)}"
-                           for d, mn, mx, u in zip(doses["day"], doses["dose_min"], doses["dose_max"], doses["unit"], strict=True)],
+                hovertext=[
+                    f"{arm['arm_label']}, day {d}: {dose_range(mn, mx, u)}"
+                    for d, mn, mx, u in zip(
+                        doses["day"], doses["dose_min"], doses["dose_max"], doses["unit"], strict=True
+                    )
+                ],
                 hoverinfo="text",
             ),
-            row=index, col=1,
+            row=index,
+            col=1,
         )
         fig.add_vrect(
-            x0=arm["cycle_days_min"] + 0.5, x1=arm["cycle_days_max"] + 0.5, row=index, col=1,
-            fillcolor=SECOND, opacity=0.12, line_width=0,
+            x0=arm["cycle_days_min"] + 0.5,
+            x1=arm["cycle_days_max"] + 0.5,
+            row=index,
+            col=1,
+            fillcolor=SECOND,
+            opacity=0.12,
+            line_width=0,
         )
         fig.update_yaxes(title_text=str(doses["unit"].iloc[0]), rangemode="tozero", row=index, col=1)
     _base_layout(fig, 170 + 170 * len(schedules))
     fig.update_layout(margin={"t": 40})
     fig.update_xaxes(range=[0.4, last_day + 1.5], dtick=7, tick0=1)
-    fig.update_xaxes(title_text="Day of cycle (shaded: the next cycle starts in this window)", row=len(schedules), col=1)
+    fig.update_xaxes(
+        title_text="Day of cycle (shaded: the next cycle starts in this window)", row=len(schedules), col=1
+    )
     return Chart(key, title, caption, fig, dosing[["arm", "day", "dose_min", "dose_max", "unit"]])

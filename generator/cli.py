@@ -43,34 +43,55 @@ examples:
 
 def make_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--project", type=Path, default=Path("."),
-                        help="project folder holding site_config.yml (default: the current folder)")
+    common.add_argument(
+        "--project",
+        type=Path,
+        default=Path("."),
+        help="project folder holding site_config.yml (default: the current folder)",
+    )
     common.add_argument("--debug", action="store_true", help="show the Python traceback of any error")
     common.add_argument("-q", "--quiet", action="store_true", help="print errors only")
 
     parser = argparse.ArgumentParser(
-        prog="python -m generator", description=DESCRIPTION, epilog=EPILOG,
+        prog="python -m generator",
+        description=DESCRIPTION,
+        epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    build = commands.add_parser("build", parents=[common], help="build the site into site/",
-                                description="Validate the content, compute the results, render the pages "
-                                "and build the site with `mkdocs build --strict`. The site is built in a "
-                                "staging folder and replaces site/ only when everything succeeded.")
+    build = commands.add_parser(
+        "build",
+        parents=[common],
+        help="build the site into site/",
+        description="Validate the content, compute the results, render the pages "
+        "and build the site with `mkdocs build --strict`. The site is built in a "
+        "staging folder and replaces site/ only when everything succeeded.",
+    )
     build.add_argument("--site-dir", type=Path, help="write the site here instead of mkdocs.yml's site_dir")
-    build.add_argument("--docs-dir", type=Path,
-                       help="write the generated Markdown here instead of mkdocs.yml's docs_dir")
+    build.add_argument(
+        "--docs-dir", type=Path, help="write the generated Markdown here instead of mkdocs.yml's docs_dir"
+    )
 
-    preview = commands.add_parser("preview", parents=[common], help="serve with live reload",
-                                  description="Generate the pages, serve them with mkdocs' live reload, and "
-                                  "regenerate whenever content/, templates/ or site_config.yml change. A bad "
-                                  "edit prints its located error and the last good pages stay served.")
-    preview.add_argument("--dev-addr", default="127.0.0.1:8000", help="address to serve on (default: %(default)s)")
+    preview = commands.add_parser(
+        "preview",
+        parents=[common],
+        help="serve with live reload",
+        description="Generate the pages, serve them with mkdocs' live reload, and "
+        "regenerate whenever content/, templates/ or site_config.yml change. A bad "
+        "edit prints its located error and the last good pages stay served.",
+    )
+    preview.add_argument(
+        "--dev-addr", default="127.0.0.1:8000", help="address to serve on (default: %(default)s)"
+    )
 
-    commands.add_parser("check", parents=[common], help="validate the content only",
-                        description="Load and validate the settings and every study; write nothing.")
+    commands.add_parser(
+        "check",
+        parents=[common],
+        help="validate the content only",
+        description="Load and validate the settings and every study; write nothing.",
+    )
     commands.add_parser("settings", parents=[common], help="list the settings of site_config.yml")
     return parser
 

@@ -68,9 +68,7 @@ class SiteConfig(Strict):
     statistics: StatisticsSettings = Field(
         default_factory=StatisticsSettings, description="How the statistics are computed."
     )
-    format: FormatSettings = Field(
-        default_factory=FormatSettings, description="How numbers are shown."
-    )
+    format: FormatSettings = Field(default_factory=FormatSettings, description="How numbers are shown.")
     paths: PathSettings = Field(default_factory=PathSettings, description="Where things are.")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 
 from generator.config import CI_METHOD_NAMES, DIFFERENCE_METHOD_NAMES, SiteConfig
 
@@ -48,11 +49,11 @@ class NumberFormat:
         return DIFFERENCE_METHOD_NAMES[self.difference_method]
 
 
-def reported_number(value: float | int | None) -> str:
-    """A number as the source printed it: 57.0 -> '57', 6.2 -> '6.2'."""
+def reported_number(value: Decimal | float | int | None) -> str:
+    """A number as the source printed it: Decimal('5.0') -> '5.0', 57 -> '57'."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
-    return f"{value:g}"
+    return str(value) if isinstance(value, Decimal) else f"{value:g}"
 
 
 def p_value(p: float) -> str:

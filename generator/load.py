@@ -240,15 +240,17 @@ def _check_derivation(path: Path, record: dict, table: pd.DataFrame, problems: l
 
 def _check_headline(study: Study, problems: list[Problem]) -> None:
     path = study.folder / STUDY_FILE
-    for ref in study.meta.headline:
+    for index, ref in enumerate(study.meta.headline):
         table, _, rest = ref.partition(":")
         outcome, _, arm = rest.partition("@")
         frame = study.tables.get(table)
+        if frame is None and (study.folder / f"{table}.csv").is_file():
+            continue  # the table itself failed to load, and said so
         if frame is None or frame[(frame["outcome"] == outcome) & (frame["arm"] == arm)].empty:
             problems.append(
                 Problem(
                     path,
                     f"headline {ref!r} names no row; expected table:outcome@arm of this study's tables",
-                    field="headline",
+                    field=f"headline[{index}]",
                 )
             )

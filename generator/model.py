@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from decimal import Decimal
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, field_validator, model_validator
@@ -120,7 +121,7 @@ class ProportionRow(Strict):
     arm: str
     count: NonNegativeInt | None = None
     denominator: NonNegativeInt | None = None
-    percent: float | None = Field(None, ge=0, le=100, description="Percentage as reported.")
+    percent: Decimal | None = Field(None, ge=0, le=100, description="Percentage as printed.")
     status: Literal["reported", "derived"] = Field(description="Whether the count is reported.")
     derivation: str | None = Field(
         None, description="How a derived count is worked out: from_percent, sum(a, b), complement(a)."
@@ -148,7 +149,7 @@ class MeasureRow(Strict):
     label: str
     arm: str
     subgroup: str | None = None
-    value: float = Field(ge=0)
+    value: Decimal = Field(ge=0, description="The value as printed (5.0 stays 5.0).")
     unit: str
     status: Literal["reported"]
     source: str

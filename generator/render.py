@@ -5,6 +5,7 @@ Everything here is pure text production: it returns {relative path: bytes}; `wri
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from dataclasses import dataclass, field
@@ -102,35 +103,58 @@ def make_environment(templates_dir: Path, fmt: NumberFormat) -> jinja2.Environme
 
 
 def figure_json(chart: Chart) -> Markup:
-    """The figure as JSON that is safe inside a <script> element, with sorted keys (reproducible)."""
+    """The figure as JSON for an HTML attribute, with sorted keys so builds are reproducible.
+
+    An attribute, not a <script> element: Material's instant navigation re-runs inline scripts as
+    JavaScript, whatever their type.
+    """
     data = json.loads(pio.to_json(chart.figure, validate=False))
     text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    for char, code in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026")):
-        text = text.replace(char, code)
-    return Markup(text)
+    return Markup(html.escape(text, quote=True))
 
 
 def study_charts(results: StudyResults, fmt: NumberFormat) -> dict[str, Chart]:
     """The charts of one study, keyed by name; a chart appears only when its table exists."""
-    charts = {"dosing": dosing_chart("dosing", "Dose by day of cycle", "Dose given on each day of a "
-              "treatment cycle, by schedule. A whisker spans a reported dose range; the shaded band "
-              "is the window in which the next cycle starts.", results)}
+    charts = {
+        "dosing": dosing_chart(
+            "dosing",
+            "Dose by day of cycle",
+            "Dose given on each day of a "
+            "treatment cycle, by schedule. A whisker spans a reported dose range; the shaded band "
+            "is the window in which the next cycle starts.",
+            results,
+        )
+    }
     responses = results.proportions.get("responses")
     if responses is not None:
         charts["responses"] = proportion_chart(
-            "responses", "Response rates", f"Proportion of patients with each response, with the "
-            f"{fmt.ci_name} ({fmt.ci_method_name}) computed from n/N.", responses, fmt)
+            "responses",
+            "Response rates",
+            f"Proportion of patients with each response, with the "
+            f"{fmt.ci_name} ({fmt.ci_method_name}) computed from n/N.",
+            responses,
+            fmt,
+        )
     if not results.measures.empty:
         unit = results.measures["unit"].mode().iloc[0]
         charts["survival"] = measure_chart(
-            "survival", "Reported medians", f"Reported values in {unit}, overall, by schedule and by "
-            "subgroup. Only figures printed in the source; no curve is modelled.", results.measures, unit)
+            "survival",
+            "Reported medians",
+            f"Reported values in {unit}, overall, by schedule and by "
+            "subgroup. Only figures printed in the source; no curve is modelled.",
+            results.measures,
+            unit,
+        )
     transplant = results.proportions.get("transplant")
     if transplant is not None:
         charts["transplant"] = proportion_chart(
-            "transplant", "Transplant and complications", f"Proportions with the {fmt.ci_name} "
+            "transplant",
+            "Transplant and complications",
+            f"Proportions with the {fmt.ci_name} "
             f"({fmt.ci_method_name}); a hollow dot is a percentage reported without its count.",
-            transplant, fmt)
+            transplant,
+            fmt,
+        )
     return charts
 
 
@@ -147,15 +171,23 @@ def headline_cards(results: StudyResults, fmt: NumberFormat) -> list[Card]:
         else:
             frame = results.measures
             row = frame[(frame["outcome"] == outcome) & (frame["arm"] == arm)].iloc[0]
-            cards.append(Card(row["label"], f"{formatting.reported_number(row['value'])} {row['unit']}",
-                              row["arm_label"], f"Reported: “{row['source']}”"))
+            cards.append(
+                Card(
+                    row["label"],
+                    f"{formatting.reported_number(row['value'])} {row['unit']}",
+                    row["arm_label"],
+                    f"Reported: “{row['source']}”",
+                )
+            )
     return cards
 
 
 def _proportion_card(row: pd.Series, fmt: NumberFormat) -> Card:
     value = fmt.percent(row["estimate"])
-    detail = (f"{formatting.count_of(row['count'], row['denominator'])} patients; "
-              f"{fmt.ci_name} {fmt.interval(row['ci_low'], row['ci_high'])}")
+    detail = (
+        f"{formatting.count_of(row['count'], row['denominator'])} patients; "
+        f"{fmt.ci_name} {fmt.interval(row['ci_low'], row['ci_high'])}"
+    )
     if row["status"] == "derived":
         provenance = f"Derived n: {row['how']}. Interval computed by this site."
     else:
@@ -163,7 +195,9 @@ def _proportion_card(row: pd.Series, fmt: NumberFormat) -> Card:
     return Card(row["label"], value, detail, provenance)
 
 
-def render_site(results: list[StudyResults], config: SiteConfig, templates_dir: Path, site_title: str) -> dict[str, bytes]:
+def render_site(
+    results: list[StudyResults], config: SiteConfig, templates_dir: Path, site_title: str
+) -> dict[str, bytes]:
     """Every generated file of the docs folder, as {relative path: content}."""
     fmt = NumberFormat(config)
     env = make_environment(templates_dir, fmt)
@@ -174,12 +208,21 @@ def render_site(results: list[StudyResults], config: SiteConfig, templates_dir: 
     for result in results:
         folder = f"studies/{result.study.slug}"
         charts = study_charts(result, fmt)
-        context = StudyPageContext(result.study, result, charts, headline_cards(result, fmt), fmt, site_title,
-                                   [(title, name) for name, _, title in STUDY_PAGES])
+        context = StudyPageContext(
+            result.study,
+            result,
+            charts,
+            headline_cards(result, fmt),
+            fmt,
+            site_title,
+            [(title, name) for name, _, title in STUDY_PAGES],
+        )
         for name, template, _ in STUDY_PAGES:
             files[f"{folder}/{name}"] = _render(env, template, {"page": context})
         files.update(_data_files(folder, result, charts))
-        nav.append({result.study.meta.short_title: [{title: f"{folder}/{name}"} for name, _, title in STUDY_PAGES]})
+        nav.append(
+            {result.study.meta.short_title: [{title: f"{folder}/{name}"} for name, _, title in STUDY_PAGES]}
+        )
     files[".nav.json"] = (json.dumps(nav, indent=1, ensure_ascii=False) + "\n").encode()
     files.update(_assets(templates_dir))
     return files
@@ -189,7 +232,9 @@ def _render(env: jinja2.Environment, template: str, context: dict) -> bytes:
     try:
         text = env.get_template(template).render(context)
     except jinja2.TemplateSyntaxError as exc:
-        raise BuildError(f"{exc.filename or template}, line {exc.lineno}: template syntax error: {exc.message}") from exc
+        raise BuildError(
+            f"{exc.filename or template}, line {exc.lineno}: template syntax error: {exc.message}"
+        ) from exc
     except jinja2.UndefinedError as exc:
         line = _template_line(exc, template)
         raise BuildError(f"templates/{template}{line}: {exc.message}") from exc
@@ -210,21 +255,37 @@ def _data_files(folder: str, result: StudyResults, charts: dict[str, Chart]) -> 
     """CSV downloads: the data behind each chart and each outcome table."""
     files = {f"{folder}/data/chart-{key}.csv": _csv(chart.data) for key, chart in charts.items()}
     for name, frame in result.proportions.items():
-        columns = ["outcome", "label", "arm", "count", "denominator", "percent", "status", "how",
-                   "estimate", "ci_low", "ci_high", "source"]
+        columns = [
+            "outcome",
+            "label",
+            "arm",
+            "count",
+            "denominator",
+            "percent",
+            "status",
+            "how",
+            "estimate",
+            "ci_low",
+            "ci_high",
+            "source",
+        ]
         files[f"{folder}/data/{name}.csv"] = _csv(frame[columns].rename(columns={"how": "derivation"}))
     if not result.measures.empty:
         files[f"{folder}/data/survival.csv"] = _csv(result.measures.drop(columns=["line", "arm_label"]))
     if not result.findings.empty:
         files[f"{folder}/data/adverse_events.csv"] = _csv(
-            result.findings.drop(columns=["line", "arm_label", "reference_label"]))
+            result.findings.drop(columns=["line", "arm_label", "reference_label"])
+        )
     if not result.comparisons.empty:
-        files[f"{folder}/data/comparisons.csv"] = _csv(result.comparisons.drop(columns=["arm_label", "reference_label"]))
+        files[f"{folder}/data/comparisons.csv"] = _csv(
+            result.comparisons.drop(columns=["arm_label", "reference_label"])
+        )
     files[f"{folder}/data/dosing.csv"] = _csv(result.dosing.drop(columns=["arm_label"]))
     return files
 
 
 def _csv(frame: pd.DataFrame) -> bytes:
+    frame = frame.infer_objects()  # floats held in object columns get the float format below
     return frame.to_csv(index=False, lineterminator="\n", float_format="%.6g").encode("utf-8")
 
 

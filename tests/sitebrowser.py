@@ -35,7 +35,7 @@ class SiteRouter:
     def file_for(self, url: str) -> Path | None:
         path = unquote(urlsplit(url).path)
         base = urlsplit(self.site_url).path
-        relative = path[len(base):] if path.startswith(base) else path.lstrip("/")
+        relative = path[len(base) :] if path.startswith(base) else path.lstrip("/")
         target = (self.site_dir / relative).resolve()
         if target.is_dir():
             target = target / "index.html"

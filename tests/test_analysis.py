@@ -64,20 +64,32 @@ def test_fisher_exact_for_the_two_schedules():
 
 
 def _table(rows):
-    columns = ["outcome", "label", "arm", "count", "denominator", "percent", "status", "derivation",
-               "source", "line"]
+    columns = [
+        "outcome",
+        "label",
+        "arm",
+        "count",
+        "denominator",
+        "percent",
+        "status",
+        "derivation",
+        "source",
+        "line",
+    ]
     return pd.DataFrame([dict(zip(columns, r, strict=True)) for r in rows], dtype=object)
 
 
 def test_resolve_counts_sums_complements_and_reads_percentages():
-    table = _table([
-        ("a", "A", "all", 17, 90, 19, "reported", None, "q", 2),
-        ("b", "B", "all", 27, 90, 30, "reported", None, "q", 3),
-        ("c", "C", "all", 8, 90, 9, "reported", None, "q", 4),
-        ("total", "Total", "all", None, 90, 58, "derived", "sum(a, b, c)", "q", 5),
-        ("rest", "Rest", "all", None, 90, None, "derived", "complement(total)", "q", 6),
-        ("arm", "Arm", "x", None, 49, 57, "derived", "from_percent", "q", 7),
-    ])
+    table = _table(
+        [
+            ("a", "A", "all", 17, 90, 19, "reported", None, "q", 2),
+            ("b", "B", "all", 27, 90, 30, "reported", None, "q", 3),
+            ("c", "C", "all", 8, 90, 9, "reported", None, "q", 4),
+            ("total", "Total", "all", None, 90, 58, "derived", "sum(a, b, c)", "q", 5),
+            ("rest", "Rest", "all", None, 90, None, "derived", "complement(total)", "q", 6),
+            ("arm", "Arm", "x", None, 49, 57, "derived", "from_percent", "q", 7),
+        ]
+    )
     resolved = resolve_counts(table, Path("t.csv")).set_index("outcome")
     assert resolved.loc["total", "count"] == 52
     assert resolved.loc["total", "how"].startswith("17 + 27 + 8 = 52")

@@ -23,10 +23,8 @@
   }
 
   function drawChart(element) {
-    var key = element.getAttribute("data-chart");
-    var source = document.querySelector('script.ev-chart-figure[data-chart="' + key + '"]');
-    if (!source || element.getAttribute("data-drawn") === "true") return;
-    var figure = JSON.parse(source.textContent);
+    if (element.getAttribute("data-drawn") === "true") return;
+    var figure = JSON.parse(element.getAttribute("data-figure"));
     window.Plotly.newPlot(element, figure.data, figure.layout, {
       responsive: true,
       displaylogo: false,

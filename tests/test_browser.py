@@ -1,0 +1,119 @@
+"""What a person sees, in a real headless Chromium (Debian's), driven by Playwright.
+
+The site is opened at its site_url with every request answered from the built folder, so Material's
+instant navigation works as when published, and any request leaving the machine is caught.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import ROOT, STUDY
+from tests.sitebrowser import CHROMIUM, CHROMIUM_ARGS, SiteRouter
+
+pytestmark = pytest.mark.browser
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+CHARTS = {"design": 1, "efficacy": 1, "survival": 1, "safety": 1, "": 0, "source": 0}
+SIDEBAR = [
+    ("Overview", ""),
+    ("Design and dosing", "design"),
+    ("Efficacy", "efficacy"),
+    ("Survival", "survival"),
+    ("Transplant and safety", "safety"),
+    ("Source and citation", "source"),
+]
+
+
+@pytest.fixture(scope="module")
+def site_url() -> str:
+    return yaml.load((ROOT / "mkdocs.yml").read_text(), Loader=yaml.BaseLoader)["site_url"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
+        pytest.fail("Debian's chromium is missing: `make test` installs it (apt-get install chromium)")
+    with playwright_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def visit(browser, built_site, site_url):
+    """A fresh page routed to the built site; afterwards, no console error and no outside request."""
+    router = SiteRouter(built_site / "site", site_url)
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.route("**/*", router.handle)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    yield page, router
+    context.close()
+    assert errors == [], errors
+    assert router.outside == [], router.outside
+    assert router.missing == [], router.missing
+
+
+def study_url(site_url: str, page: str) -> str:
+    return f"{site_url}studies/{STUDY}/{page + '/' if page else ''}"
+
+
+def wait_for_charts(page, count: int) -> None:
+    page.wait_for_function(
+        "n => document.querySelectorAll('div.ev-chart svg.main-svg').length >= n && "
+        "document.querySelectorAll('div.ev-chart[data-drawn=\"true\"]').length === n",
+        arg=count,
+        timeout=15_000,
+    )
+    assert page.locator("div.ev-chart").count() == count
+
+
+@pytest.mark.parametrize("name", [n for n, c in CHARTS.items() if c])
+def test_every_chart_draws_on_a_direct_load(visit, site_url, name):
+    page, _ = visit
+    page.goto(study_url(site_url, name))
+    wait_for_charts(page, CHARTS[name])
+    assert page.locator("div.ev-chart .plot-container svg.main-svg").first.is_visible()
+
+
+def test_charts_draw_after_instant_navigation_through_the_sidebar(visit, site_url):
+    page, _ = visit
+    page.goto(site_url)
+    page.evaluate("window.__sameWindow = 'kept'")
+    for title, name in SIDEBAR:
+        page.locator("nav.md-nav--primary a.md-nav__link", has_text=title).first.click()
+        page.wait_for_url(study_url(site_url, name))
+        wait_for_charts(page, CHARTS[name])
+        assert page.evaluate("window.__sameWindow") == "kept", f"{title}: the click loaded a new page"
+
+
+def test_search_finds_veno_occlusive_disease_on_the_safety_page(visit, site_url):
+    page, _ = visit
+    page.goto(site_url)
+    page.locator("label.md-search__icon, .md-search__input").first.click()
+    page.locator("input.md-search__input").press_sequentially("veno-occlusive", delay=20)
+    page.locator("li.md-search-result__item a").first.wait_for(timeout=15_000)
+    hrefs = page.locator("li.md-search-result__item a").evaluate_all("as => as.map(a => a.href)")
+    assert any(f"studies/{STUDY}/safety/" in h for h in hrefs), hrefs
+
+
+def test_charts_follow_the_light_and_dark_palette(visit, site_url):
+    page, _ = visit
+    page.goto(study_url(site_url, "efficacy"))
+    wait_for_charts(page, 1)
+    font = "() => document.querySelector('div.ev-chart').layout.font.color"
+    fg = "() => getComputedStyle(document.body).getPropertyValue('--md-default-fg-color').trim()"
+    scheme = "() => document.body.getAttribute('data-md-color-scheme')"
+    before, before_scheme = page.evaluate(font), page.evaluate(scheme)
+    assert before == page.evaluate(fg)
+    page.locator("form[data-md-component='palette'] label:visible").first.click()
+    page.wait_for_function(f"() => ({scheme})() !== {before_scheme!r}")
+    page.wait_for_function(f"() => ({font})() === ({fg})()")
+    assert page.evaluate(font) != before

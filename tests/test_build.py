@@ -1,0 +1,142 @@
+"""End to end: the real content, the real mkdocs build (strict), the pages and the search index."""
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+
+from generator.build import build_site, open_project
+from generator.errors import DataError
+from tests.conftest import STUDY
+from tests.pages import page_text
+
+PAGES = [
+    "",
+    f"studies/{STUDY}",
+    *(f"studies/{STUDY}/{p}" for p in ("design", "efficacy", "survival", "safety", "source")),
+]
+
+
+@pytest.fixture(scope="module")
+def site(built_site: Path) -> Path:
+    return built_site / "site"
+
+
+def test_every_page_is_built(site):
+    for page in PAGES:
+        assert (site / page / "index.html").is_file(), page
+
+
+def test_efficacy_page_holds_responses_intervals_and_the_schedule_comparison(site):
+    text = page_text(site, f"studies/{STUDY}/efficacy")
+    for expected in [
+        "Complete response (CR) All patients 17/90 19% 18.9% 11.4% to 28.5%",
+        "CR without platelet recovery (CRp) All patients 27/90 30% 30.0% 20.8% to 40.6%",
+        "Bone marrow CR (no recovery of counts) All patients 8/90 9% 8.9% 3.9% to 16.8%",
+        "All patients 52†/90 58% 57.8% 46.9% to 68.1% Derived n: 17 + 27 + 8 = 52",
+        "Single dose 28†/49 57% 57.1% 42.2% to 71.2% Derived n: 57% of 49: 28 is the only whole count",
+        "Weekly 24†/41 59% 58.5% 42.1% to 73.7%",
+        "Weekly vs Single dose +1.4 pp† −18.5 pp to +20.9 pp p = 1.00",
+    ]:
+        assert expected in text.replace("†", "†") or expected.replace("†", "") in text, expected
+
+
+def test_survival_page_holds_every_reported_median(site):
+    text = page_text(site, f"studies/{STUDY}/survival")
+    for expected in [
+        "All patients – 6.2 months",
+        "Single dose – 5.0 months",
+        "Weekly – 7.3 months",
+        "Salvage 1 9.2 months",
+        "Survival at 1 year All patients Salvage 1 37 %",
+        "Salvage 2 4.3 months",
+        "Salvage 3 or later 6.6 months",
+        "Median remission duration All patients – 7 months",
+        "Salvage 1 All patients 29/90 – 32.2% 22.8% to 42.9% Derived n: 90 − 61 = 29",
+    ]:
+        assert expected in text, expected
+
+
+def test_safety_page_holds_transplant_vod_and_adverse_events(site):
+    text = page_text(site, f"studies/{STUDY}/safety")
+    for expected in [
+        "Allogeneic stem cell transplantation All patients 36/90 40% 40.0% 29.8% to 50.9%",
+        "Veno-occlusive disease after transplantation All patients 6/36 17% 16.7% 6.4% to 32.8%",
+        "Veno-occlusive disease after transplantation Weekly – 7% – –",
+        "Reversible bilirubin elevation Less frequent with the Weekly schedule",
+        "Fever Less frequent",
+        "Hypotension Less frequent",
+    ]:
+        assert expected in text, expected
+
+
+def test_design_page_holds_schedules_and_doses(site):
+    text = page_text(site, f"studies/{STUDY}/design")
+    assert "Single dose 49 intravenous 1 1.3 to 1.8 mg/m2 every 3 to 4 weeks (21 to 28 days)" in text
+    assert "Weekly 41 intravenous 3 1.8 mg/m2" in text
+    assert "Weekly 8 0.5 mg/m2" in text and "Weekly 15 0.5 mg/m2" in text
+
+
+def test_source_page_holds_the_citation_and_abstract(site):
+    raw = (site / f"studies/{STUDY}/source/index.html").read_text()
+    text = page_text(site, f"studies/{STUDY}/source")
+    assert 'href="https://doi.org/10.1002/cncr.28136"' in raw
+    assert 'href="https://pubmed.ncbi.nlm.nih.gov/23633004/"' in raw
+    assert "Kantarjian H, Thomas D, Jorgensen J" in text and "O'Brien S." in text
+    assert "Cancer. 2013-08-01;119(15):2728-2736." in text
+    assert "Veno-occlusive disease was noted in 6 of 36 patients" in text
+    for term in ["Salvage Therapy", "Research Support, N.I.H., Extramural", "monoclonal antibody"]:
+        assert term in text
+
+
+def test_reported_and_derived_counts_are_marked_apart(site):
+    raw = (site / f"studies/{STUDY}/efficacy/index.html").read_text()
+    assert '<span class="ev-derived" title="Derived by the generator">52</span>/90' in raw
+    assert '<span class="ev-reported" title="Reported in the source">17</span>/90' in raw
+
+
+def test_search_index_finds_veno_occlusive_disease_on_the_safety_page(site):
+    index = json.loads((site / "search/search_index.json").read_text())
+    hits = {d["location"].split("#")[0] for d in index["docs"] if "veno-occlusive" in d["text"].lower()}
+    assert f"studies/{STUDY}/safety/" in hits
+
+
+def test_plotly_is_one_local_asset_and_nothing_loads_from_a_cdn(site):
+    copies = [p for p in site.rglob("*.js") if "plotly" in p.name]
+    assert [p.relative_to(site).as_posix() for p in copies] == ["assets/javascripts/plotly.min.js"]
+    for page in site.rglob("*.html"):
+        raw = page.read_text()
+        assert "cdn.plot.ly" not in raw and "fonts.googleapis" not in raw, page
+        assert "plotly.min.js" in raw, page
+
+
+def test_each_chart_has_its_data_and_caption(site):
+    raw = (site / f"studies/{STUDY}/efficacy/index.html").read_text()
+    assert 'aria-labelledby="chart-responses-caption"' in raw and 'id="chart-responses-caption"' in raw
+    csv = (site / f"studies/{STUDY}/data/chart-responses.csv").read_text().splitlines()
+    assert csv[0] == "outcome,label,arm,count,denominator,percent,estimate,ci_low,ci_high"
+    assert (
+        "overall_response,Overall response (CR + CRp + marrow CR),all,52,90,58,0.577778,0.469066,0.681224"
+        in csv
+    )
+
+
+def _digest(folder: Path) -> dict[str, str]:
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_a_failed_build_leaves_the_last_good_site_untouched(project_copy, study_dir, tmp_path):
+    project = open_project(project_copy)
+    build_site(project)
+    before = _digest(project.site_dir)
+    responses = study_dir / "responses.csv"
+    responses.write_text(responses.read_text().replace(",17,90,19,", ",170,90,19,"))
+    with pytest.raises(DataError, match=r"responses.csv, line 2: count 170 is larger"):
+        build_site(open_project(project_copy))
+    assert _digest(project.site_dir) == before
+    assert not list(project.site_dir.parent.glob(".evidence-build-*"))

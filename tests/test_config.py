@@ -1,0 +1,32 @@
+"""site_config.yml: defaults, and located errors for wrong types and unknown keys."""
+
+import pytest
+
+from generator.config import SiteConfig, load_site_config
+from generator.errors import ConfigError
+from tests.conftest import ROOT
+
+
+def test_the_project_settings_are_the_defaults():
+    assert load_site_config(ROOT / "site_config.yml") == SiteConfig()
+
+
+def test_wrong_type_and_unknown_key_are_both_reported_with_lines(tmp_path):
+    path = tmp_path / "site_config.yml"
+    path.write_text("statistics:\n  ci_level: high\n  ci_methd: wilson\nformat:\n  percent_decimals: 1\n")
+    with pytest.raises(ConfigError) as caught:
+        load_site_config(path)
+    problems = [str(p) for p in caught.value.problems]
+    assert problems == [
+        f"{path}, line 2, field 'statistics.ci_level': Input should be a valid number, "
+        "unable to parse string as a number; found 'high'",
+        f"{path}, line 3, field 'statistics.ci_methd': "
+        "unknown field (check the spelling; see the documented fields)",
+    ]
+
+
+def test_a_method_outside_the_list_is_refused(tmp_path):
+    path = tmp_path / "site_config.yml"
+    path.write_text("statistics:\n  ci_method: exactish\n")
+    with pytest.raises(ConfigError, match=r"line 2, field 'statistics\.ci_method'"):
+        load_site_config(path)

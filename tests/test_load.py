@@ -1,0 +1,108 @@
+"""Loading and validation: the real study loads; bad input gets every problem, located."""
+
+from pathlib import Path
+
+import pytest
+
+from generator.errors import DataError
+from generator.load import load_studies
+from tests.conftest import ROOT, STUDY
+
+
+def problems_of(project: Path) -> list[str]:
+    with pytest.raises(DataError) as caught:
+        load_studies(project / "content")
+    return [str(p) for p in caught.value.problems]
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, f"fixture text not found: {old!r}"
+    path.write_text(text.replace(old, new, 1))
+
+
+def test_the_real_study_loads_with_all_its_tables():
+    (study,) = load_studies(ROOT / "content")
+    assert study.slug == STUDY
+    assert set(study.tables) == {"population", "responses", "survival", "transplant", "adverse_events"}
+    assert [a.n for a in study.meta.arms] == [49, 41]
+
+
+def test_yaml_syntax_error_names_file_and_line(project_copy, study_dir):
+    (study_dir / "study.yml").write_text("short_title: ok\ncitation: [unclosed\n")
+    (problem,) = problems_of(project_copy)
+    assert problem.startswith(f"{study_dir / 'study.yml'}, line 3: YAML syntax error")
+
+
+def test_missing_and_unknown_fields_are_located(project_copy, study_dir):
+    edit(study_dir / "study.yml", "  journal: Cancer\n", "  jurnal: Cancer\n")
+    problems = problems_of(project_copy)
+    assert (
+        f"{study_dir / 'study.yml'}, line 4, field 'citation.journal': required field is missing" in problems
+    )
+    assert any("line 23, field 'citation.jurnal': unknown field" in p for p in problems)
+
+
+def test_csv_header_problems_name_the_columns(project_copy, study_dir):
+    edit(
+        study_dir / "survival.csv",
+        "outcome,label,arm,subgroup,value,unit,status,source",
+        "outcome,label,arm,value,unit,status,source,note",
+    )
+    (problem,) = problems_of(project_copy)
+    assert "survival.csv, line 1: missing column(s) subgroup; unknown column(s) note" in problem
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        (",17,90,19,", ",seventeen,90,19,", "line 2, field 'count': Input should be a valid integer"),
+        (",17,90,19,", ",-17,90,19,", "line 2, field 'count': Input should be greater than or equal to 0"),
+        (",17,90,19,", ",97,90,19,", "line 2: count 97 is larger than its denominator 90"),
+        (",17,90,19,", ",17,90,119,", "line 2, field 'percent': Input should be less than or equal to 100"),
+        ("all,17,90", "everyone,17,90", "line 2, field 'arm': unknown arm 'everyone'"),
+        (
+            '"sum(cr, crp, marrow_cr)"',
+            '"sum(cr, crp, bone_cr)"',
+            "line 5, field 'derivation': derivation names",
+        ),
+    ],
+)
+def test_bad_rows_are_located(project_copy, study_dir, old, new, expected):
+    edit(study_dir / "responses.csv", old, new)
+    problems = problems_of(project_copy)
+    assert any(f"responses.csv, {expected}" in p for p in problems), problems
+
+
+def test_a_quote_must_be_in_the_abstract(project_copy, study_dir):
+    edit(
+        study_dir / "transplant.csv",
+        "was less frequent after the weekly schedule (7%)",
+        "was much less frequent after the weekly schedule (7%)",
+    )
+    (problem,) = problems_of(project_copy)
+    assert (
+        "transplant.csv, line 4, field 'source': quote" in problem
+        and "not in the study's abstract" in problem
+    )
+
+
+def test_every_problem_is_reported_in_one_run(project_copy, study_dir):
+    edit(study_dir / "study.yml", "n_source: The first 49 patients", "n_source: The first 94 patients")
+    edit(study_dir / "responses.csv", ",17,90,19,", ",97,90,19,")
+    edit(study_dir / "transplant.csv", ",weekly,,,7,", ",biweekly,,,7,")
+    problems = problems_of(project_copy)
+    assert len(problems) == 3
+    assert [p.split(",")[0].rsplit("/", 1)[-1] for p in problems] == [
+        "study.yml",
+        "responses.csv",
+        "transplant.csv",
+    ]
+
+
+def test_unknown_table_and_bad_slug(project_copy, study_dir):
+    (study_dir / "respones.csv").write_text("a\n")
+    study_dir.rename(study_dir.with_name("Kantarjian_2013"))
+    problems = problems_of(project_copy)
+    assert any("study folder names are slugs" in p for p in problems)
+    assert any("respones.csv: unknown table" in p for p in problems)
