@@ -21,6 +21,7 @@ from generator.errors import DataError, Problem
 from generator.load import Study
 from generator.model import ALL_PATIENTS, TABLE_SCHEMAS, Arm, ProportionRow, parse_derivation
 
+DAYS_PER_WEEK = 7
 DIFFERENCE_METHODS = {"newcombe": "newcomb", "wald": "wald", "agresti-caffo": "agresti-caffo"}
 
 
@@ -246,8 +247,9 @@ def schedule_summary(arms: list[Arm]) -> pd.DataFrame:
                 "unit": units[0] if len(units) == 1 else None,
                 "cycle_weeks_min": arm.cycle_weeks.min,
                 "cycle_weeks_max": arm.cycle_weeks.max,
-                "cycle_days_min": arm.cycle_weeks.min * 7,
-                "cycle_days_max": arm.cycle_weeks.max * 7,
+                "cycle_days_min": arm.cycle_weeks.min * DAYS_PER_WEEK,
+                "cycle_days_max": arm.cycle_weeks.max * DAYS_PER_WEEK,
+                "cycle_days_how": f"weeks × {DAYS_PER_WEEK}",
                 "cycle_source": arm.cycle_source,
             }
         )

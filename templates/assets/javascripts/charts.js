@@ -24,6 +24,7 @@
 
   function drawChart(element) {
     if (element.getAttribute("data-drawn") === "true") return;
+    element.tabIndex = 0; // reachable by keyboard; its caption and table describe it
     var figure = JSON.parse(element.getAttribute("data-figure"));
     window.Plotly.newPlot(element, figure.data, figure.layout, {
       responsive: true,

@@ -1,0 +1,60 @@
+"""The command line: help, exit codes, located errors without tracebacks, settings kept documented."""
+
+import os
+import subprocess
+import sys
+
+from generator.cli import describe_settings
+from generator.config import SiteConfig
+from tests.conftest import ROOT
+
+
+def run(*args: str, cwd=ROOT) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run(
+        [sys.executable, "-m", "generator", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_help_explains_every_command_and_exit_code():
+    result = run("--help")
+    assert result.returncode == 0
+    for word in ("build", "preview", "check", "settings", "exit codes", "bad input", "--debug"):
+        assert word in result.stdout
+
+
+def test_build_help_says_where_things_go():
+    result = run("build", "--help")
+    assert result.returncode == 0 and "--site-dir" in result.stdout and "staging" in result.stdout
+
+
+def test_bad_input_exits_1_with_located_errors_and_no_traceback(project_copy, study_dir):
+    responses = study_dir / "responses.csv"
+    responses.write_text(responses.read_text().replace(",17,90,19,", ",17,90,190,"))
+    result = run("check", cwd=project_copy)
+    assert result.returncode == 1
+    assert "responses.csv, line 2, field 'percent'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_build_prints_progress_with_timings(project_copy, tmp_path):
+    result = run("build", "--site-dir", str(tmp_path / "out"), cwd=project_copy)
+    assert result.returncode == 0, result.stderr
+    assert "Built the site with mkdocs (strict) (" in result.stderr and "Done in" in result.stderr
+    assert (tmp_path / "out" / "index.html").is_file()
+
+
+def test_every_setting_is_listed_and_documented_in_the_readme():
+    readme = (ROOT / "README.md").read_text()
+    listed = run("settings").stdout
+    for line in describe_settings(SiteConfig):
+        if not line.startswith(" "):
+            continue  # a section heading; its settings follow
+        key = line.split()[0]
+        assert key in listed
+        assert f"`{key}`" in readme, f"README does not document the setting {key}"
