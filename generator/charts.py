@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from generator.analysis import StudyResults
-from generator.formatting import NumberFormat, count_of, dose_range, reported_number
+from generator.formatting import NumberFormat, count_of, dose_range, reported_number, with_unit
 
 ACCENT = "#3f6ec6"
 SECOND = "#d9782d"
@@ -122,18 +122,17 @@ def measure_chart(key: str, title: str, caption: str, frame: pd.DataFrame, unit:
             y=names,
             orientation="h",
             marker={"color": ACCENT},
-            text=[f"{reported_number(v)} {unit}" for v in rows["value"]],
+            text=[with_unit(v, unit) for v in rows["value"]],
             textposition="outside",
             cliponaxis=False,
             hovertext=[
-                f"{n}<br>{reported_number(v)} {unit} (reported)"
-                for n, v in zip(names, rows["value"], strict=True)
+                f"{n}<br>{with_unit(v, unit)} (reported)" for n, v in zip(names, rows["value"], strict=True)
             ],
             hoverinfo="text",
         )
     )
     _base_layout(fig, 90 + 40 * len(rows))
-    fig.update_xaxes(title_text=unit.capitalize(), rangemode="tozero")
+    fig.update_xaxes(title_text=unit.capitalize(), range=[0, float(rows["value"].max()) * 1.25])
     fig.update_yaxes(categoryorder="array", categoryarray=names)
     return Chart(
         key, title, caption, fig, rows.iloc[::-1][["outcome", "label", "arm", "subgroup", "value", "unit"]]

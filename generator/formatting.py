@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from decimal import Decimal
 
 from generator.config import CI_METHOD_NAMES, DIFFERENCE_METHOD_NAMES, SiteConfig
+from generator.model import Citation
 
 
 class NumberFormat:
@@ -68,6 +70,28 @@ def count_of(count: int | None, total: int | None) -> str:
     if count is None or total is None:
         return "–"
     return f"{int(count)}/{int(total)}"
+
+
+def with_unit(value: Decimal | float, unit: str) -> str:
+    """'6.2 months', '37%'."""
+    return f"{reported_number(value)}{'' if unit == '%' else ' '}{unit}"
+
+
+def pubmed_date(day: dt.date) -> str:
+    """'2013 Aug 1', as PubMed writes dates."""
+    return f"{day.year} {day.strftime('%b')} {day.day}"
+
+
+def vancouver_reference(citation: Citation) -> str:
+    """The reference as PubMed formats it (Vancouver style)."""
+    authors = ", ".join(
+        f"{a.family} {''.join(part[0] for part in a.given.split())}" for a in citation.authors
+    )
+    epub = f" Epub {pubmed_date(citation.epub_date)}." if citation.epub_date else ""
+    return (
+        f"{authors}. {citation.title.strip().rstrip('.')}. {citation.journal}. {pubmed_date(citation.date)};"
+        f"{citation.volume}({citation.issue}):{citation.pages}. doi: {citation.doi}.{epub}"
+    )
 
 
 def dose_range(low: float, high: float, unit: str) -> str:

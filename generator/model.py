@@ -162,6 +162,7 @@ class FindingRow(Strict):
     arm: str
     reference_arm: str
     direction: Literal["less frequent", "more frequent", "similar"]
+    status: Literal["reported"] = Field(description="Findings in words are always reported.")
     source: str
 
 

@@ -95,6 +95,8 @@ def make_environment(templates_dir: Path, fmt: NumberFormat) -> jinja2.Environme
         count_of=formatting.count_of,
         p_value=formatting.p_value,
         dose_range=formatting.dose_range,
+        with_unit=formatting.with_unit,
+        reference=formatting.vancouver_reference,
         number_range=formatting.number_range,
         figure_json=figure_json,
     )
@@ -174,7 +176,7 @@ def headline_cards(results: StudyResults, fmt: NumberFormat) -> list[Card]:
             cards.append(
                 Card(
                     row["label"],
-                    f"{formatting.reported_number(row['value'])} {row['unit']}",
+                    formatting.with_unit(row["value"], row["unit"]),
                     row["arm_label"],
                     f"Reported: “{row['source']}”",
                 )

@@ -49,7 +49,7 @@ def test_survival_page_holds_every_reported_median(site):
         "Single dose – 5.0 months",
         "Weekly – 7.3 months",
         "Salvage 1 9.2 months",
-        "Survival at 1 year All patients Salvage 1 37 %",
+        "Survival at 1 year All patients Salvage 1 37%",
         "Salvage 2 4.3 months",
         "Salvage 3 or later 6.6 months",
         "Median remission duration All patients – 7 months",
@@ -84,7 +84,8 @@ def test_source_page_holds_the_citation_and_abstract(site):
     assert 'href="https://doi.org/10.1002/cncr.28136"' in raw
     assert 'href="https://pubmed.ncbi.nlm.nih.gov/23633004/"' in raw
     assert "Kantarjian H, Thomas D, Jorgensen J" in text and "O'Brien S." in text
-    assert "Cancer. 2013-08-01;119(15):2728-2736." in text
+    assert "O'Brien S. Results of inotuzumab" in text
+    assert "Cancer. 2013 Aug 1;119(15):2728-2736. doi: 10.1002/cncr.28136. Epub 2013 Apr 30." in text
     assert "Veno-occlusive disease was noted in 6 of 36 patients" in text
     for term in ["Salvage Therapy", "Research Support, N.I.H., Extramural", "monoclonal antibody"]:
         assert term in text
