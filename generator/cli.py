@@ -149,6 +149,11 @@ def run_check(args: argparse.Namespace) -> int:
 def run_preview(args: argparse.Namespace) -> int:
     from generator.preview import serve
 
+    mkdocs_logger = logging.getLogger("mkdocs")  # its server says where it serves and when it reloads
+    mkdocs_logger.handlers[:] = logging.getLogger("generator").handlers
+    mkdocs_logger.setLevel(logging.WARNING if args.quiet else logging.INFO)
+    mkdocs_logger.propagate = False
+
     serve(open_project(args.project), args.dev_addr)
     return EXIT_OK
 
