@@ -6,7 +6,10 @@ folder, and `site/` is replaced only when it succeeded, so a failed build leaves
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import logging
+import os
 import shutil
 import tempfile
 import time
@@ -21,10 +24,11 @@ from mkdocs.exceptions import MkDocsException
 from mkdocs.utils.yaml import yaml_load
 
 from generator.analysis import analyse_study
+from generator.audit import audit_study, raise_for_failures
 from generator.config import SiteConfig, load_site_config
 from generator.errors import BuildError, ConfigError, Problem
 from generator.load import load_studies
-from generator.render import render_site
+from generator.render import SiteInfo, render_site
 from generator.write import write_tree
 
 log = logging.getLogger("generator")
@@ -82,13 +86,33 @@ def stage(label: str) -> Iterator[None]:
 
 
 def generate(project: Project) -> dict[str, bytes]:
-    """Load, validate, compute and render: every generated file, in memory."""
+    """Load, validate, compute, audit and render: every generated file, in memory."""
     with stage("Loaded and validated the content"):
         studies = load_studies(project.content_dir)
     with stage(f"Computed the results of {len(studies)} stud{'y' if len(studies) == 1 else 'ies'}"):
         results = [analyse_study(study, project.config.statistics) for study in studies]
-    with stage("Rendered the pages and charts"):
-        return render_site(results, project.config, project.templates_dir, project.site_name)
+    with stage("Audited the reported figures"):
+        audits = [audit_study(result) for result in results]
+        for audit, result in zip(audits, results, strict=True):
+            raise_for_failures(audit, result)
+    site = SiteInfo(project.site_name, content_version(project.content_dir), build_date())
+    with stage("Rendered the pages, charts and downloads"):
+        return render_site(results, audits, project.config, project.templates_dir, site)
+
+
+def content_version(content_dir: Path) -> str:
+    """A short hash of every file under content/: the version of the data a site shows."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in content_dir.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(content_dir).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:12]
+
+
+def build_date() -> dt.date:
+    """Today (UTC), or the date of SOURCE_DATE_EPOCH when set, so builds can be reproduced."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    moment = dt.datetime.fromtimestamp(int(epoch), dt.UTC) if epoch else dt.datetime.now(dt.UTC)
+    return moment.date()
 
 
 def build_site(project: Project) -> list[str]:

@@ -6,6 +6,7 @@ sets them from the theme when a chart is drawn and when the reader switches pale
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 
 import pandas as pd
@@ -29,6 +30,7 @@ class Chart:
     caption: str
     figure: go.Figure
     data: pd.DataFrame
+    shows_intervals: bool = False
 
 
 def _base_layout(fig: go.Figure, height: int) -> go.Figure:
@@ -49,7 +51,7 @@ def _base_layout(fig: go.Figure, height: int) -> go.Figure:
 def proportion_chart(key: str, title: str, caption: str, frame: pd.DataFrame, fmt: NumberFormat) -> Chart:
     """Dots with interval whiskers for every proportion; a reported percentage alone is a hollow dot."""
     rows = frame.iloc[::-1]
-    names = [_row_name(r) for _, r in rows.iterrows()]
+    names = [html.escape(_row_name(r)) for _, r in rows.iterrows()]
     known = rows["estimate"].notna()
     fig = go.Figure()
     fig.add_trace(
@@ -82,11 +84,12 @@ def proportion_chart(key: str, title: str, caption: str, frame: pd.DataFrame, fm
         fig.add_trace(
             go.Scatter(
                 x=[float(v) for v in only_percent["percent"]],
-                y=[_row_name(r) for _, r in only_percent.iterrows()],
+                y=[html.escape(_row_name(r)) for _, r in only_percent.iterrows()],
                 mode="markers",
                 marker={"size": 11, "color": "rgba(0,0,0,0)", "line": {"color": SECOND, "width": 2}},
                 hovertext=[
-                    f"{_row_name(r)}<br>Reported {reported_number(r['percent'])}%; count not reported"
+                    html.escape(_row_name(r))
+                    + f"<br>{reported_number(r['percent'])}% (reported; count not reported)"
                     for _, r in only_percent.iterrows()
                 ],
                 hoverinfo="text",
@@ -97,7 +100,7 @@ def proportion_chart(key: str, title: str, caption: str, frame: pd.DataFrame, fm
     fig.update_xaxes(title_text=f"Percent of patients ({fmt.ci_name})", range=[0, 100], ticksuffix="%")
     fig.update_yaxes(categoryorder="array", categoryarray=names)
     columns = ["outcome", "label", "arm", "count", "denominator", "percent", "estimate", "ci_low", "ci_high"]
-    return Chart(key, title, caption, fig, frame[columns])
+    return Chart(key, title, caption, fig, frame[columns], shows_intervals=True)
 
 
 def _row_name(row: pd.Series) -> str:
@@ -106,16 +109,23 @@ def _row_name(row: pd.Series) -> str:
 
 
 def _hover(row: pd.Series, fmt: NumberFormat) -> str:
-    return (
-        f"{_row_name(row)}<br>{count_of(row['count'], row['denominator'])} = {fmt.percent(row['estimate'])}"
-        f"<br>{fmt.ci_name}: {fmt.interval(row['ci_low'], row['ci_high'])}"
+    """Hover text with the provenance of each figure (data text escaped: plotly reads some HTML)."""
+    n_from = f"n derived: {row['how']}" if row["status"] == "derived" else "n reported"
+    return "<br>".join(
+        html.escape(line)
+        for line in (
+            _row_name(row),
+            f"{count_of(row['count'], row['denominator'])} = {fmt.percent(row['estimate'])}"
+            f" (computed; {n_from})",
+            f"{fmt.ci_name}: {fmt.interval(row['ci_low'], row['ci_high'])} (computed, {fmt.ci_method_name})",
+        )
     )
 
 
 def measure_chart(key: str, title: str, caption: str, frame: pd.DataFrame, unit: str) -> Chart:
     """Horizontal bars of reported values sharing one unit (for example median survival in months)."""
     rows = frame[frame["unit"] == unit].iloc[::-1]
-    names = [_measure_name(r) for _, r in rows.iterrows()]
+    names = [html.escape(_measure_name(r)) for _, r in rows.iterrows()]
     fig = go.Figure(
         go.Bar(
             x=[float(v) for v in rows["value"]],
@@ -156,7 +166,7 @@ def dosing_chart(key: str, title: str, caption: str, results: StudyResults) -> C
         cols=1,
         shared_xaxes=True,
         vertical_spacing=0.18,
-        subplot_titles=[str(label) for label in schedules["arm_label"]],
+        subplot_titles=[html.escape(str(label)) for label in schedules["arm_label"]],
     )
     last_day = int(schedules["cycle_days_max"].max())
     for index, (_, arm) in enumerate(schedules.iterrows(), start=1):
@@ -179,7 +189,7 @@ def dosing_chart(key: str, title: str, caption: str, results: StudyResults) -> C
                     "width": 8,
                 },
                 hovertext=[
-                    f"{arm['arm_label']}, day {d}: {dose_range(mn, mx, u)}"
+                    html.escape(f"{arm['arm_label']}, day {d}: {dose_range(mn, mx, u)}") + " (reported)"
                     for d, mn, mx, u in zip(
                         doses["day"], doses["dose_min"], doses["dose_max"], doses["unit"], strict=True
                     )

@@ -38,6 +38,11 @@ class NumberFormat:
         return f"{self.percent(low)} to {self.percent(high)}"
 
     @property
+    def level_text(self) -> str:
+        """'95%'."""
+        return f"{reported_number(self.level * 100)}%"
+
+    @property
     def ci_name(self) -> str:
         """'95% CI'."""
         return f"{reported_number(self.level * 100)}% CI"

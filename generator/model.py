@@ -99,6 +99,13 @@ class Arm(Strict):
         return value
 
 
+class KnownDiscrepancy(Strict):
+    """An audit check the source itself fails, kept with the reason it is accepted."""
+
+    check: str = Field(description="The id of the audit check, as the audit page lists it.")
+    reason: str
+
+
 class StudyFile(Strict):
     """`study.yml`: what describes one study."""
 
@@ -110,6 +117,9 @@ class StudyFile(Strict):
     arms: list[Arm] = Field(min_length=1)
     headline: list[str] = Field(
         default=[], description="Results shown as cards on the overview, as table:outcome@arm."
+    )
+    known_discrepancies: list[KnownDiscrepancy] = Field(
+        default=[], description="Audit checks that fail in the source itself, each with its reason."
     )
 
 

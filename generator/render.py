@@ -1,31 +1,35 @@
-"""Pages: Jinja templates filled from the computed results, as Markdown text, plus chart data.
+"""Pages: Jinja templates filled from the computed results, as Markdown text, plus their downloads.
 
 Everything here is pure text production: it returns {relative path: bytes}; `write` puts it on disk.
+Templates receive one typed context per page and show figures only through `show`, which marks
+each figure's provenance.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import json
-import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import jinja2
-import pandas as pd
 import plotly.io as pio
 from markupsafe import Markup
 
 from generator import formatting
 from generator.analysis import StudyResults
+from generator.audit import RULES, AuditReport
 from generator.charts import Chart, dosing_chart, measure_chart, proportion_chart
 from generator.config import SiteConfig
+from generator.downloads import VALUES_INDEX, study_downloads, values_index
 from generator.errors import BuildError
+from generator.figures import FigureLinks, ShowFigure, highlighted_abstract
 from generator.formatting import NumberFormat
 from generator.load import Study
 from generator.model import ALL_PATIENTS
-
-MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]|])")
+from generator.provenance import QuoteIndex, Value, ValueBook, collect_values
+from generator.text import escape_markdown
 
 STUDY_PAGES = [
     ("index.md", "study/overview.md.j2", "Overview"),
@@ -33,9 +37,21 @@ STUDY_PAGES = [
     ("efficacy.md", "study/efficacy.md.j2", "Efficacy"),
     ("survival.md", "study/survival.md.j2", "Survival"),
     ("safety.md", "study/safety.md.j2", "Transplant and safety"),
+    ("audit.md", "study/audit.md.j2", "Consistency audit"),
     ("source.md", "study/source.md.j2", "Source and citation"),
 ]
-"""Each study's pages: file name, template and navigation title, in reading order."""
+"""Each study's pages in the order they are rendered: the source page last, so it knows every
+figure's uses. NAV_ORDER gives the reading order."""
+NAV_ORDER = ["index.md", "design.md", "efficacy.md", "survival.md", "safety.md", "source.md", "audit.md"]
+
+
+@dataclass(frozen=True)
+class SiteInfo:
+    """What identifies this build of the site."""
+
+    title: str
+    data_version: str
+    built: dt.date
 
 
 @dataclass(frozen=True)
@@ -43,9 +59,11 @@ class Card:
     """A headline result on a study's overview."""
 
     label: str
-    value: str
-    detail: str
-    provenance: str
+    arm_label: str
+    main: Value
+    count: Value | None = None
+    denominator: Value | None = None
+    ci: Value | None = None
 
 
 @dataclass(frozen=True)
@@ -54,27 +72,52 @@ class StudyPageContext:
 
     study: Study
     results: StudyResults
+    book: ValueBook
+    audit: AuditReport
     charts: dict[str, Chart]
     cards: list[Card]
     fmt: NumberFormat
-    site_title: str
-    pages: list[tuple[str, str]] = field(default_factory=list)
+    site: SiteInfo
+    pages: list[tuple[str, str]]
+    links: FigureLinks
+    name: str = ""
+    show: ShowFigure | None = None
+
+    def row(self, table: str, record: dict) -> dict[str, Value]:
+        return self.book.row(table, record)
+
+    @property
+    def path(self) -> str:
+        return f"{self.links.folder}/{self.name}"
+
+    def shown_on(self, value: Value) -> list[tuple[str, str]]:
+        """(page title, link) of each page that shows `value`."""
+        return self.links.backlinks((value.id,), self.path)
+
+    @property
+    def abstract(self) -> list[tuple[str, Markup]]:
+        return highlighted_abstract(self.links, self.path)
+
+    @property
+    def rules(self) -> dict[str, str]:
+        return RULES
+
+
+@dataclass(frozen=True)
+class HomeStudy:
+    results: StudyResults
+    book: ValueBook
+    show: ShowFigure
 
 
 @dataclass(frozen=True)
 class HomeContext:
     """What the home page template receives."""
 
-    site_title: str
-    studies: list[StudyResults]
+    site: SiteInfo
+    studies: list[HomeStudy]
     fmt: NumberFormat
-
-
-def escape_markdown(value: object) -> object:
-    """Jinja finalizer: data text is shown as written, never read as Markdown (HTML is escaped too)."""
-    if isinstance(value, Markup) or not isinstance(value, str):
-        return value
-    return MARKDOWN_SPECIAL.sub(r"\\\1", value).replace("\n", " ")
+    values_index: str
 
 
 def make_environment(templates_dir: Path, fmt: NumberFormat) -> jinja2.Environment:
@@ -87,19 +130,7 @@ def make_environment(templates_dir: Path, fmt: NumberFormat) -> jinja2.Environme
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(
-        percent=fmt.percent,
-        interval=fmt.interval,
-        points=fmt.points,
-        reported=formatting.reported_number,
-        count_of=formatting.count_of,
-        p_value=formatting.p_value,
-        dose_range=formatting.dose_range,
-        with_unit=formatting.with_unit,
-        reference=formatting.vancouver_reference,
-        number_range=formatting.number_range,
-        figure_json=figure_json,
-    )
+    env.filters.update(reference=formatting.vancouver_reference, figure_json=figure_json, verbatim=Markup)
     env.globals["ALL"] = ALL_PATIENTS
     return env
 
@@ -121,20 +152,18 @@ def study_charts(results: StudyResults, fmt: NumberFormat) -> dict[str, Chart]:
         "dosing": dosing_chart(
             "dosing",
             "Dose by day of cycle",
-            "Dose given on each day of a "
-            "treatment cycle, by schedule. A whisker spans a reported dose range; the shaded band "
-            "is the window in which the next cycle starts.",
+            "Dose given on each day of a treatment cycle, by schedule, as reported. A whisker spans a "
+            "reported dose range; the shaded band is the window in which the next cycle starts.",
             results,
         )
     }
-    responses = results.proportions.get("responses")
-    if responses is not None:
+    ci = "confidence interval computed by this site from n/N"
+    if "responses" in results.proportions:
         charts["responses"] = proportion_chart(
             "responses",
             "Response rates",
-            f"Proportion of patients with each response, with the "
-            f"{fmt.ci_name} ({fmt.ci_method_name}) computed from n/N.",
-            responses,
+            f"Proportion of patients with each response, with the {ci}.",
+            results.proportions["responses"],
             fmt,
         )
     if not results.measures.empty:
@@ -142,92 +171,101 @@ def study_charts(results: StudyResults, fmt: NumberFormat) -> dict[str, Chart]:
         charts["survival"] = measure_chart(
             "survival",
             "Reported medians",
-            f"Reported values in {unit}, overall, by schedule and by "
-            "subgroup. Only figures printed in the source; no curve is modelled.",
+            f"Values in {unit} as reported, overall, by schedule and by subgroup. No curve is modelled.",
             results.measures,
             unit,
         )
-    transplant = results.proportions.get("transplant")
-    if transplant is not None:
+    if "transplant" in results.proportions:
         charts["transplant"] = proportion_chart(
             "transplant",
             "Transplant and complications",
-            f"Proportions with the {fmt.ci_name} "
-            f"({fmt.ci_method_name}); a hollow dot is a percentage reported without its count.",
-            transplant,
+            f"Proportions with the {ci}; a hollow dot is a percentage reported without its count.",
+            results.proportions["transplant"],
             fmt,
         )
     return charts
 
 
-def headline_cards(results: StudyResults, fmt: NumberFormat) -> list[Card]:
+def headline_cards(results: StudyResults, book: ValueBook) -> list[Card]:
     """The overview's cards, in the order of the study's `headline` list (table:outcome@arm)."""
     cards = []
     for ref in results.study.meta.headline:
         table, _, rest = ref.partition(":")
         outcome, _, arm = rest.partition("@")
-        if table in results.proportions:
-            frame = results.proportions[table]
-            row = frame[(frame["outcome"] == outcome) & (frame["arm"] == arm)].iloc[0]
-            cards.append(_proportion_card(row, fmt))
-        else:
-            frame = results.measures
-            row = frame[(frame["outcome"] == outcome) & (frame["arm"] == arm)].iloc[0]
-            cards.append(
-                Card(
-                    row["label"],
-                    formatting.with_unit(row["value"], row["unit"]),
-                    row["arm_label"],
-                    f"Reported: “{row['source']}”",
-                )
+        frame = results.proportions.get(table, results.measures)
+        record = frame[(frame["outcome"] == outcome) & (frame["arm"] == arm)].iloc[0].to_dict()
+        values = book.row(table, record)
+        main = values.get("estimate") or values.get("value") or values["percent"]
+        cards.append(
+            Card(
+                record["label"],
+                record["arm_label"],
+                main,
+                values.get("count"),
+                values.get("denominator"),
+                values.get("ci"),
             )
+        )
     return cards
 
 
-def _proportion_card(row: pd.Series, fmt: NumberFormat) -> Card:
-    value = fmt.percent(row["estimate"])
-    detail = (
-        f"{formatting.count_of(row['count'], row['denominator'])} patients; "
-        f"{fmt.ci_name} {fmt.interval(row['ci_low'], row['ci_high'])}"
-    )
-    if row["status"] == "derived":
-        provenance = f"Derived n: {row['how']}. Interval computed by this site."
-    else:
-        provenance = f"Reported: “{row['source']}” Percentage and interval computed by this site."
-    return Card(row["label"], value, detail, provenance)
-
-
 def render_site(
-    results: list[StudyResults], config: SiteConfig, templates_dir: Path, site_title: str
+    results: list[StudyResults],
+    audits: list[AuditReport],
+    config: SiteConfig,
+    templates_dir: Path,
+    site: SiteInfo,
 ) -> dict[str, bytes]:
     """Every generated file of the docs folder, as {relative path: content}."""
     fmt = NumberFormat(config)
     env = make_environment(templates_dir, fmt)
-    files: dict[str, bytes] = {}
-    home = HomeContext(site_title, results, fmt)
-    files["index.md"] = _render(env, "home.md.j2", {"page": home})
+    books = [collect_values(result, fmt) for result in results]
+    links = [
+        FigureLinks(f"studies/{r.study.slug}", book, QuoteIndex.build(_sections(r.study), book))
+        for r, book in zip(results, books, strict=True)
+    ]
+    home = HomeContext(
+        site,
+        [
+            HomeStudy(r, b, link.for_page("index.md", "Home"))
+            for r, b, link in zip(results, books, links, strict=True)
+        ],
+        fmt,
+        VALUES_INDEX,
+    )
+    files = {"index.md": _render(env, "home.md.j2", {"page": home})}
     nav: list[dict] = [{"Home": "index.md"}]
-    for result in results:
-        folder = f"studies/{result.study.slug}"
+    for result, audit, book, link in zip(results, audits, books, links, strict=True):
+        folder = link.folder
         charts = study_charts(result, fmt)
+        titles = {name: title for name, _, title in STUDY_PAGES}
         context = StudyPageContext(
             result.study,
             result,
+            book,
+            audit,
             charts,
-            headline_cards(result, fmt),
+            headline_cards(result, book),
             fmt,
-            site_title,
-            [(title, name) for name, _, title in STUDY_PAGES],
+            site,
+            [(titles[name], name) for name in NAV_ORDER],
+            link,
         )
-        for name, template, _ in STUDY_PAGES:
-            files[f"{folder}/{name}"] = _render(env, template, {"page": context})
-        files.update(_data_files(folder, result, charts))
-        nav.append(
-            {result.study.meta.short_title: [{title: f"{folder}/{name}"} for name, _, title in STUDY_PAGES]}
-        )
+        for name, template, title in STUDY_PAGES:
+            page = replace(context, name=name, show=link.for_page(f"{folder}/{name}", title))
+            files[f"{folder}/{name}"] = _render(env, template, {"page": page})
+        files.update(study_downloads(folder, result, charts))
+        nav.append({result.study.meta.short_title: [{titles[n]: f"{folder}/{n}"} for n in NAV_ORDER]})
+    files[VALUES_INDEX] = values_index(
+        links, {"site": site.title, "data_version": site.data_version, "built": site.built.isoformat()}
+    )
     files[".nav.json"] = (json.dumps(nav, indent=1, ensure_ascii=False) + "\n").encode()
     files.update(_assets(templates_dir))
     return files
+
+
+def _sections(study: Study) -> list[tuple[str, str]]:
+    return [(section.heading, section.text) for section in study.meta.abstract]
 
 
 def _render(env: jinja2.Environment, template: str, context: dict) -> bytes:
@@ -238,14 +276,12 @@ def _render(env: jinja2.Environment, template: str, context: dict) -> bytes:
             f"{exc.filename or template}, line {exc.lineno}: template syntax error: {exc.message}"
         ) from exc
     except jinja2.UndefinedError as exc:
-        line = _template_line(exc, template)
-        raise BuildError(f"templates/{template}{line}: {exc.message}") from exc
+        raise BuildError(f"templates/{template}{_template_line(exc, template)}: {exc.message}") from exc
     return text.encode("utf-8")
 
 
 def _template_line(exc: Exception, template: str) -> str:
-    tb = exc.__traceback__
-    line = None
+    tb, line = exc.__traceback__, None
     while tb is not None:
         if tb.tb_frame.f_code.co_filename.endswith(template):
             line = tb.tb_lineno
@@ -253,56 +289,14 @@ def _template_line(exc: Exception, template: str) -> str:
     return f", line {line}" if line else ""
 
 
-def _data_files(folder: str, result: StudyResults, charts: dict[str, Chart]) -> dict[str, bytes]:
-    """CSV downloads: the data behind each chart and each outcome table."""
-    files = {f"{folder}/data/chart-{key}.csv": _csv(chart.data) for key, chart in charts.items()}
-    for name, frame in result.proportions.items():
-        columns = [
-            "outcome",
-            "label",
-            "arm",
-            "count",
-            "denominator",
-            "percent",
-            "status",
-            "how",
-            "estimate",
-            "ci_low",
-            "ci_high",
-            "source",
-        ]
-        files[f"{folder}/data/{name}.csv"] = _csv(frame[columns].rename(columns={"how": "derivation"}))
-    if not result.measures.empty:
-        files[f"{folder}/data/survival.csv"] = _csv(result.measures.drop(columns=["line", "arm_label"]))
-    if not result.findings.empty:
-        files[f"{folder}/data/adverse_events.csv"] = _csv(
-            result.findings.drop(columns=["line", "arm_label", "reference_label"])
-        )
-    if not result.comparisons.empty:
-        files[f"{folder}/data/comparisons.csv"] = _csv(
-            result.comparisons.drop(columns=["arm_label", "reference_label"])
-        )
-    files[f"{folder}/data/dosing.csv"] = _csv(result.dosing.drop(columns=["arm_label"]))
-    return files
-
-
-def _csv(frame: pd.DataFrame) -> bytes:
-    frame = frame.infer_objects()  # floats held in object columns get the float format below
-    return frame.to_csv(index=False, lineterminator="\n", float_format="%.6g").encode("utf-8")
-
-
 def _assets(templates_dir: Path) -> dict[str, bytes]:
     """The site's scripts and styles from templates/assets, and plotly.js from the installed package."""
+    from plotly.offline import get_plotlyjs
+
     files = {
         f"assets/{path.relative_to(templates_dir / 'assets').as_posix()}": path.read_bytes()
         for path in sorted((templates_dir / "assets").rglob("*"))
         if path.is_file()
     }
-    files["assets/javascripts/plotly.min.js"] = _plotly_js()
+    files["assets/javascripts/plotly.min.js"] = get_plotlyjs().encode("utf-8")
     return files
-
-
-def _plotly_js() -> bytes:
-    from plotly.offline import get_plotlyjs
-
-    return get_plotlyjs().encode("utf-8")

@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -93,8 +94,15 @@ def test_source_page_holds_the_citation_and_abstract(site):
 
 def test_reported_and_derived_counts_are_marked_apart(site):
     raw = (site / f"studies/{STUDY}/efficacy/index.html").read_text()
-    assert '<span class="ev-derived" title="Derived by the generator">52</span>/90' in raw
-    assert '<span class="ev-reported" title="Reported in the source">17</span>/90' in raw
+    assert (
+        '<a class="ev-value ev-derived" href="../audit/#v-responses-overall-response-all-count" '
+        'id="u-responses-overall-response-all-count" title="Derived: 17 + 27 + 8 = 52' in raw
+    )
+    assert re.search(
+        r'<a class="ev-value ev-reported" href="../source/#q-\d+" id="u-responses-cr-all-count" '
+        r'title="Reported: “Overall, 17 patients \(19%\) achieved a complete response \(CR\)”">17</a>',
+        raw,
+    )
 
 
 def test_search_index_finds_veno_occlusive_disease_on_the_safety_page(site):

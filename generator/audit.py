@@ -1,0 +1,322 @@
+"""The consistency audit: do the reported figures add up?
+
+Pure rules over a study's computed results. Each check is listed with its inputs, its rule and
+whether it passed; a failed check fails the build unless the study records it as a known
+discrepancy with a reason. A percentage reported without its count is not checked but bounded:
+every count and denominator that fits it and the other reported figures is worked out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+
+import pandas as pd
+
+from generator.analysis import StudyResults, counts_matching_percent, round_half_up
+from generator.errors import DataError, Problem
+from generator.model import ALL_PATIENTS, parse_derivation
+
+RULES = {
+    "percent-rounding": "A reported percentage equals n/N rounded as printed",
+    "parts-sum-to-total": "Parts add up to the total they are summed into",
+    "arms-sum-to-population": "The arms' patients add up to the patients treated",
+    "arm-rows-sum-to-all": "Counts in each arm add up to the count for all patients",
+    "percent-only-fits": "A percentage without its count fits at least one count and denominator",
+}
+
+
+@dataclass(frozen=True)
+class Check:
+    """One audit check with what it compared."""
+
+    id: str
+    rule: str
+    subject: str
+    inputs: str
+    expected: str
+    passed: bool
+    file: str
+    line: int | None = None
+    known: str | None = None
+
+    @property
+    def status(self) -> str:
+        if self.passed:
+            return "pass"
+        return "known discrepancy" if self.known else "fail"
+
+
+@dataclass(frozen=True)
+class ImpliedCounts:
+    """The counts and denominators consistent with a percentage reported alone."""
+
+    id: str
+    subject: str
+    percent: Decimal
+    count_max: int | None
+    denominator_max: int
+    candidates: dict[int, list[int]]
+    constraints: str
+    file: str
+    line: int | None
+
+    @property
+    def summary(self) -> str:
+        if not self.candidates:
+            return "no count fits"
+        return "; or ".join(f"{count} of {_runs(dens)}" for count, dens in self.candidates.items())
+
+
+@dataclass(frozen=True)
+class AuditReport:
+    checks: list[Check]
+    implied: list[ImpliedCounts]
+
+    @property
+    def failures(self) -> list[Check]:
+        return [c for c in self.checks if c.status == "fail"]
+
+
+def audit_study(results: StudyResults) -> AuditReport:
+    """Run every rule on one study; apply the study's recorded known discrepancies."""
+    folder = f"content/studies/{results.study.slug}"
+    checks = _arms_sum_to_population(results, folder)
+    implied = []
+    for table, frame in results.proportions.items():
+        file = f"{folder}/{table}.csv"
+        checks += _percent_rounding(table, frame, file)
+        checks += _parts_sum_to_total(table, frame, file)
+        checks += _arm_rows_sum_to_all(table, frame, results, file)
+        implied += [
+            _implied_counts(table, row, frame, results, file)
+            for row in frame.to_dict("records")
+            if _percent_only(row)
+        ]
+    checks += [
+        Check(
+            f"{i.id}/percent-only-fits",
+            "percent-only-fits",
+            i.subject,
+            f"{i.percent}% ({i.constraints})",
+            "at least one count fits",
+            bool(i.candidates),
+            i.file,
+            i.line,
+        )
+        for i in implied
+    ]
+    known = {k.check: k.reason for k in results.study.meta.known_discrepancies}
+    return AuditReport([_with_known(c, known) for c in checks], implied)
+
+
+def raise_for_failures(report: AuditReport, results: StudyResults) -> None:
+    """A failed check (not recorded as known) is a DataError naming file, row and rule."""
+    problems = [
+        Problem(
+            c.file,
+            f"audit rule '{c.rule}' failed for {c.subject}: {c.inputs}; expected {c.expected}. "
+            "Fix the data, or record it under known_discrepancies in study.yml with a reason "
+            f"(check: {c.id})",
+            line=c.line,
+        )
+        for c in report.failures
+    ]
+    ids = {c.id for c in report.checks}
+    for index, known in enumerate(results.study.meta.known_discrepancies):
+        if known.check not in ids:
+            problems.append(
+                Problem(
+                    f"content/studies/{results.study.slug}/study.yml",
+                    f"known discrepancy names no audit check: {known.check!r}",
+                    field=f"known_discrepancies[{index}].check",
+                )
+            )
+    if problems:
+        raise DataError(problems)
+
+
+def _with_known(check: Check, known: dict[str, str]) -> Check:
+    if check.id not in known:
+        return check
+    return Check(**{**check.__dict__, "known": known[check.id]})
+
+
+def _subject(row: dict) -> str:
+    return row["label"] if row["arm"] == ALL_PATIENTS else f"{row['label']}, {row['arm_label']}"
+
+
+def _row_id(table: str, row: dict) -> str:
+    return f"{table}/{row['outcome']}@{row['arm']}"
+
+
+def _has(value) -> bool:
+    return value is not None and not pd.isna(value)
+
+
+def _percent_rounding(table: str, frame: pd.DataFrame, file: str) -> list[Check]:
+    checks = []
+    for row in frame.to_dict("records"):
+        if not (_has(row["count"]) and _has(row["denominator"]) and _has(row["percent"])):
+            continue
+        count, total, printed = int(row["count"]), int(row["denominator"]), Decimal(row["percent"])
+        decimals = max(0, -printed.as_tuple().exponent)
+        exact = Fraction(100 * count, total)
+        rounded = round_half_up(exact, decimals)
+        checks.append(
+            Check(
+                f"{_row_id(table, row)}/percent-rounding",
+                "percent-rounding",
+                _subject(row),
+                f"{count}/{total} = {float(exact):.2f}%",
+                f"{printed}% as printed",
+                rounded == Fraction(printed),
+                file,
+                row["line"],
+            )
+        )
+    return checks
+
+
+def _parts_sum_to_total(table: str, frame: pd.DataFrame, file: str) -> list[Check]:
+    checks = []
+    by_key = {(r["outcome"], r["arm"]): r for r in frame.to_dict("records")}
+    for row in by_key.values():
+        if not row["derivation"] or parse_derivation(row["derivation"]).rule != "sum":
+            continue
+        parts = [by_key[(ref, row["arm"])] for ref in parse_derivation(row["derivation"]).refs]
+        total = sum(int(p["count"]) for p in parts)
+        terms = " + ".join(str(int(p["count"])) for p in parts)
+        names = " + ".join(p["label"] for p in parts)
+        if _has(row["percent"]) and _has(row["denominator"]):
+            printed = Decimal(row["percent"])
+            decimals = max(0, -printed.as_tuple().exponent)
+            passed = round_half_up(Fraction(100 * total, int(row["denominator"])), decimals) == Fraction(
+                printed
+            )
+            expected = f"a total that is {printed}% of {int(row['denominator'])}, as printed"
+        else:
+            passed, expected = True, "a whole count"
+        checks.append(
+            Check(
+                f"{_row_id(table, row)}/parts-sum-to-total",
+                "parts-sum-to-total",
+                _subject(row),
+                f"{names}: {terms} = {total}",
+                expected,
+                passed,
+                file,
+                row["line"],
+            )
+        )
+    return checks
+
+
+def _arm_rows_sum_to_all(table: str, frame: pd.DataFrame, results: StudyResults, file: str) -> list[Check]:
+    checks = []
+    arms = [a.id for a in results.study.meta.arms]
+    for outcome, group in frame.groupby("outcome", sort=False):
+        rows = {r["arm"]: r for r in group.to_dict("records")}
+        if ALL_PATIENTS not in rows or not all(a in rows for a in arms) or len(arms) < 2:
+            continue
+        whole, parts = rows[ALL_PATIENTS], [rows[a] for a in arms]
+        if not all(_has(p["count"]) and _has(p["denominator"]) for p in parts) or not _has(whole["count"]):
+            continue
+        if sum(int(p["denominator"]) for p in parts) != int(whole["denominator"]):
+            continue  # the arms' rows are not a split of the all-patients row
+        terms = " + ".join(str(int(p["count"])) for p in parts)
+        total = sum(int(p["count"]) for p in parts)
+        checks.append(
+            Check(
+                f"{table}/{outcome}/arm-rows-sum-to-all",
+                "arm-rows-sum-to-all",
+                whole["label"],
+                f"{' + '.join(p['arm_label'] for p in parts)}: {terms} = {total}",
+                f"{int(whole['count'])}, the count for all patients",
+                total == int(whole["count"]),
+                file,
+                whole["line"],
+            )
+        )
+    return checks
+
+
+def _arms_sum_to_population(results: StudyResults, folder: str) -> list[Check]:
+    arms = results.study.meta.arms
+    if len(arms) < 2:
+        return []
+    treated = results.study.meta.population.treated
+    total = sum(a.n for a in arms)
+    terms = " + ".join(str(a.n) for a in arms)
+    return [
+        Check(
+            "population/arms-sum-to-population",
+            "arms-sum-to-population",
+            "Patients treated",
+            f"{' + '.join(a.label for a in arms)}: {terms} = {total}",
+            f"{treated}, the patients treated",
+            total == treated,
+            f"{folder}/study.yml",
+        )
+    ]
+
+
+def _percent_only(row: dict) -> bool:
+    return _has(row["percent"]) and not _has(row["count"])
+
+
+def _implied_counts(
+    table: str, row: dict, frame: pd.DataFrame, results: StudyResults, file: str
+) -> ImpliedCounts:
+    """Counts and denominators that round to the percentage and fit the outcome's other figures."""
+    whole = frame[(frame["outcome"] == row["outcome"]) & (frame["arm"] == ALL_PATIENTS)]
+    whole_row = whole.iloc[0] if len(whole) and row["arm"] != ALL_PATIENTS else None
+    arm_n = next(
+        (a.n for a in results.study.meta.arms if a.id == row["arm"]), results.study.meta.population.treated
+    )
+    limits = [(arm_n, f"denominator at most {arm_n}, the patients of {row['arm_label']}")]
+    count_max = None
+    if _has(row["denominator"]):
+        limits = [(int(row["denominator"]), f"denominator {int(row['denominator'])}, as reported")]
+    elif whole_row is not None and _has(whole_row["denominator"]):
+        limits.append(
+            (
+                int(whole_row["denominator"]),
+                f"denominator at most {int(whole_row['denominator'])}, as for all patients",
+            )
+        )
+    if whole_row is not None and _has(whole_row["count"]):
+        count_max = int(whole_row["count"])
+    denominator_max = min(limit for limit, _ in limits)
+    candidates: dict[int, list[int]] = {}
+    for denominator in range(1, denominator_max + 1):
+        if _has(row["denominator"]) and denominator != denominator_max:
+            continue
+        for count in counts_matching_percent(row["percent"], denominator):
+            if count_max is None or count <= count_max:
+                candidates.setdefault(count, []).append(denominator)
+    constraints = "; ".join(text for limit, text in limits if limit == denominator_max)
+    if count_max is not None:
+        constraints += f"; count at most {count_max}, as for all patients"
+    return ImpliedCounts(
+        _row_id(table, row),
+        _subject(row),
+        Decimal(row["percent"]),
+        count_max,
+        denominator_max,
+        dict(sorted(candidates.items())),
+        constraints,
+        file,
+        row["line"],
+    )
+
+
+def _runs(numbers: list[int]) -> str:
+    """[14, 15, 27, 28, 29] -> '14 to 15, 27 to 29'; [14] -> '14'."""
+    runs, start = [], numbers[0]
+    for previous, current in zip(numbers, [*numbers[1:], None], strict=True):
+        if current != previous + 1 if current is not None else True:
+            runs.append(str(start) if start == previous else f"{start} to {previous}")
+            start = current
+    return ", ".join(runs)

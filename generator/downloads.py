@@ -1,0 +1,90 @@
+"""Files a reader downloads: the data behind each table and chart, a study's tables as one zip,
+its citation for reference managers, and the site-wide index of every figure with its provenance."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+
+import pandas as pd
+
+from generator.analysis import StudyResults
+from generator.charts import Chart
+from generator.citation import to_bibtex, to_csl_json, to_ris
+from generator.figures import FigureLinks
+
+VALUES_INDEX = "data/values.json"
+"""The stable path of the machine-readable index of every figure on the site."""
+
+PROPORTION_COLUMNS = [
+    "outcome",
+    "label",
+    "arm",
+    "count",
+    "denominator",
+    "percent",
+    "status",
+    "how",
+    "estimate",
+    "ci_low",
+    "ci_high",
+    "source",
+]
+
+
+def table_csvs(result: StudyResults) -> dict[str, bytes]:
+    """Each outcome table as the site computed it, by file name."""
+    files = {
+        f"{name}.csv": _csv(frame[PROPORTION_COLUMNS].rename(columns={"how": "derivation"}))
+        for name, frame in result.proportions.items()
+    }
+    if not result.measures.empty:
+        files["survival.csv"] = _csv(result.measures.drop(columns=["line", "arm_label"]))
+    if not result.findings.empty:
+        files["adverse_events.csv"] = _csv(
+            result.findings.drop(columns=["line", "arm_label", "reference_label"])
+        )
+    if not result.comparisons.empty:
+        files["comparisons.csv"] = _csv(result.comparisons.drop(columns=["arm_label", "reference_label"]))
+    files["dosing.csv"] = _csv(result.dosing.drop(columns=["arm_label"]))
+    return files
+
+
+def study_downloads(folder: str, result: StudyResults, charts: dict[str, Chart]) -> dict[str, bytes]:
+    """Every download of one study, by path relative to the docs folder."""
+    slug, citation = result.study.slug, result.study.meta.citation
+    tables = table_csvs(result)
+    files = {f"{folder}/data/{name}": data for name, data in tables.items()}
+    files.update({f"{folder}/data/chart-{key}.csv": _csv(chart.data) for key, chart in charts.items()})
+    files[f"{folder}/data/{slug}-tables.zip"] = zip_files({f"{slug}/{n}": d for n, d in tables.items()})
+    files[f"{folder}/cite/{slug}.bib"] = to_bibtex(citation, slug).encode()
+    files[f"{folder}/cite/{slug}.ris"] = to_ris(citation).encode()
+    files[f"{folder}/cite/{slug}.json"] = to_csl_json(citation, slug).encode()
+    return files
+
+
+def values_index(links: list[FigureLinks], site: dict) -> bytes:
+    """Every figure of every study with its provenance and the pages that show it, as JSON."""
+    values = []
+    for study in links:
+        for value in study.book.values.values():
+            pages = sorted({use.page for use in study.uses.get(value.id, [])})
+            values.append({**value.as_json(), "study": study.book.slug, "shown_on": pages})
+    return (json.dumps({**site, "values": values}, indent=1, ensure_ascii=False) + "\n").encode()
+
+
+def zip_files(files: dict[str, bytes]) -> bytes:
+    """A zip with fixed timestamps, so the same tables always give the same bytes."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name in sorted(files):
+            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, files[name])
+    return buffer.getvalue()
+
+
+def _csv(frame: pd.DataFrame) -> bytes:
+    frame = frame.infer_objects()  # floats held in object columns get the float format below
+    return frame.to_csv(index=False, lineterminator="\n", float_format="%.6g").encode("utf-8")

@@ -1,0 +1,98 @@
+"""How a figure appears on a page: a link to its provenance, marked reported, derived or computed.
+
+A reported figure links to its highlighted sentence on the study's source page; a derived or
+computed one links to its entry on the audit page, which says how it was worked out. Every figure
+shown is recorded, so the source page can link each quoted sentence back to the places using it.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from markupsafe import Markup, escape
+
+from generator.provenance import QuoteIndex, Value, ValueBook
+from generator.text import attribute_text, escape_markdown
+
+ShowFigure = Callable[..., Markup]
+SOURCE_PAGE, AUDIT_PAGE = "source.md", "audit.md"
+
+
+@dataclass(frozen=True)
+class Use:
+    page: str
+    element_id: str
+    page_title: str
+
+
+@dataclass
+class FigureLinks:
+    """One study's figures as page links, and the record of where each was shown."""
+
+    folder: str
+    book: ValueBook
+    quotes: QuoteIndex
+    uses: dict[str, list[Use]] = field(default_factory=lambda: defaultdict(list))
+
+    def for_page(self, page: str, page_title: str) -> ShowFigure:
+        """The `show(value)` function of one page (`page` relative to the docs folder)."""
+        seen: dict[str, int] = defaultdict(int)
+
+        def show(value: Value | None, text: str | None = None) -> Markup:
+            if value is None:
+                return Markup("–")
+            seen[value.id] += 1
+            element_id = "u" + value.anchor[1:] + (f"-{seen[value.id]}" if seen[value.id] > 1 else "")
+            if not page.endswith(AUDIT_PAGE):
+                self.uses[value.id].append(Use(page, element_id, page_title))
+            return figure_link(text or value.text, self.target(value, page), element_id, value)
+
+        return show
+
+    def target(self, value: Value, page: str) -> str:
+        here = posixpath.dirname(page)
+        if value.kind == "reported" and value.id in self.quotes.anchor_of:
+            path = posixpath.relpath(f"{self.folder}/{SOURCE_PAGE}", here)
+            return f"{path}#{self.quotes.anchor_of[value.id]}"
+        return f"{posixpath.relpath(f'{self.folder}/{AUDIT_PAGE}', here)}#{value.anchor}"
+
+    def backlinks(self, value_ids: tuple[str, ...], from_page: str) -> list[tuple[str, str]]:
+        """(page title, link) for each page that shows one of these figures, first use per page."""
+        links: dict[str, tuple[str, str]] = {}
+        for value_id in value_ids:
+            for use in self.uses.get(value_id, []):
+                href = f"{posixpath.relpath(use.page, posixpath.dirname(from_page))}#{use.element_id}"
+                links.setdefault(use.page, (use.page_title, href))
+        return sorted(links.values())
+
+
+def figure_link(text: str, href: str, element_id: str, value: Value) -> Markup:
+    """A Markdown link with attributes (attr_list), so mkdocs checks and rewrites the target."""
+    label = escape_markdown(str(escape(text)))
+    title = attribute_text(value.explanation)
+    return Markup(f'[{label}]({href}){{ #{element_id} .ev-value .ev-{value.kind} title="{title}" }}')
+
+
+def highlighted_abstract(links: FigureLinks, page: str) -> list[tuple[str, Markup]]:
+    """The abstract's sections with every quoted stretch highlighted and linked to its uses."""
+    sections = []
+    for (heading, text), highlights in zip(links.quotes.sections, links.quotes.highlights, strict=True):
+        parts, position = [], 0
+        for h in highlights:
+            parts.append(_text(text[position : h.start]))
+            backlinks = links.backlinks(h.value_ids, page)
+            refs = ", ".join(f"[{escape_markdown(title)}]({href})" for title, href in backlinks)
+            parts.append(f'<mark id="{h.anchor}" class="ev-quote">{_text(text[h.start : h.end])}</mark>')
+            if refs:
+                parts.append(f'<sup class="ev-backlinks">{refs}</sup>')
+            position = h.end
+        parts.append(_text(text[position:]))
+        sections.append((heading, Markup("".join(parts))))
+    return sections
+
+
+def _text(piece: str) -> str:
+    return str(escape_markdown(str(escape(piece))))

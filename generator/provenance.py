@@ -1,0 +1,402 @@
+"""Every figure the site shows, as a Value that knows where it comes from.
+
+A Value is reported (printed in the source: it carries the sentence), derived (worked out from
+reported figures: it says how) or computed (a percentage, interval or test the site calculates).
+`collect_values` turns a study's results into its book of Values; the pages show figures only
+through it, the audit page lists it, and the site publishes it as JSON.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal
+from typing import Literal
+
+import pandas as pd
+
+from generator.analysis import StudyResults
+from generator.formatting import (
+    NumberFormat,
+    count_of,
+    dose_range,
+    number_range,
+    p_value,
+    reported_number,
+    with_unit,
+)
+from generator.load import normalise_space
+
+Kind = Literal["reported", "derived", "computed"]
+
+
+@dataclass(frozen=True)
+class Value:
+    """One figure on the site, with its provenance."""
+
+    id: str
+    label: str
+    text: str
+    number: float | list[float] | None
+    kind: Kind
+    quote: str | None = None
+    how: str | None = None
+    file: str | None = None
+    line: int | None = None
+
+    @property
+    def anchor(self) -> str:
+        """The id of this value's entry on the study's audit page."""
+        return "v-" + re.sub(r"[^a-z0-9]+", "-", self.id.split("/", 1)[-1].lower()).strip("-")
+
+    @property
+    def explanation(self) -> str:
+        """One line for a tooltip: where the figure comes from."""
+        if self.kind == "reported":
+            return f"Reported: “{self.quote}”"
+        return f"{self.kind.capitalize()}: {self.how}"
+
+    def as_json(self) -> dict:
+        data = {k: v for k, v in asdict(self).items() if v is not None}
+        return data
+
+
+@dataclass
+class ValueBook:
+    """A study's Values by id, in the order they were added."""
+
+    slug: str
+    values: dict[str, Value] = field(default_factory=dict)
+
+    def add(self, value: Value) -> Value:
+        if value.id in self.values:
+            raise ValueError(f"two figures share the id {value.id}")
+        self.values[value.id] = value
+        return value
+
+    def __getitem__(self, key: str) -> Value:
+        return self.values[f"{self.slug}/{key}"]
+
+    def row(self, table: str, record: dict) -> dict[str, Value]:
+        """The Values of one table row, by field name."""
+        prefix = f"{self.slug}/{row_key(table, record)}/"
+        return {k.removeprefix(prefix): v for k, v in self.values.items() if k.startswith(prefix)}
+
+
+def slugify(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-")
+
+
+def row_key(table: str, record: dict) -> str:
+    """'responses/overall_response@all', with '/salvage-1' for a subgroup."""
+    key = f"{table}/{record['outcome']}@{record['arm']}"
+    subgroup = record.get("subgroup")
+    return f"{key}/{slugify(subgroup)}" if subgroup else key
+
+
+def collect_values(results: StudyResults, fmt: NumberFormat) -> ValueBook:
+    """Every figure of one study, reported, derived or computed."""
+    study = results.study
+    book = ValueBook(study.slug)
+    folder = f"content/studies/{study.slug}"
+    population = study.meta.population
+    book.add(
+        Value(
+            f"{study.slug}/population/treated",
+            "Patients treated",
+            str(population.treated),
+            population.treated,
+            "reported",
+            population.treated_source,
+            file=f"{folder}/study.yml",
+        )
+    )
+    _arm_values(book, results, folder)
+    for table, frame in results.proportions.items():
+        for record in frame.to_dict("records"):
+            record["denominator_source"] = _denominator_source(results, record)
+            _proportion_values(book, table, record, fmt, f"{folder}/{table}.csv")
+    for record in results.measures.to_dict("records") if not results.measures.empty else []:
+        _measure_values(book, record, f"{folder}/survival.csv")
+    for record in results.comparisons.to_dict("records") if not results.comparisons.empty else []:
+        _comparison_values(book, record, fmt)
+    return book
+
+
+def _arm_values(book: ValueBook, results: StudyResults, folder: str) -> None:
+    file = f"{folder}/study.yml"
+    for s in results.schedules.to_dict("records"):
+        base, label = f"{book.slug}/arms/{s['arm']}", s["arm_label"]
+        book.add(
+            Value(
+                f"{base}/n", f"{label}: patients", str(s["n"]), s["n"], "reported", s["n_source"], file=file
+            )
+        )
+        weeks = number_range(s["cycle_weeks_min"], s["cycle_weeks_max"])
+        book.add(
+            Value(
+                f"{base}/cycle_weeks",
+                f"{label}: cycle length",
+                f"{weeks} weeks",
+                [s["cycle_weeks_min"], s["cycle_weeks_max"]],
+                "reported",
+                s["cycle_source"],
+                file=file,
+            )
+        )
+        book.add(
+            Value(
+                f"{base}/cycle_days",
+                f"{label}: cycle length in days",
+                f"{number_range(s['cycle_days_min'], s['cycle_days_max'])} days",
+                [s["cycle_days_min"], s["cycle_days_max"]],
+                "derived",
+                s["cycle_source"],
+                f"{weeks} {s['cycle_days_how']}",
+                file=file,
+            )
+        )
+        doses = results.dosing[results.dosing["arm"] == s["arm"]]
+        book.add(
+            Value(
+                f"{base}/doses_per_cycle",
+                f"{label}: doses per cycle",
+                str(s["doses_per_cycle"]),
+                s["doses_per_cycle"],
+                "derived",
+                None,
+                f"days with a dose: {', '.join(str(d) for d in doses['day'])}",
+                file=file,
+            )
+        )
+        parts = " + ".join(
+            dose_range(lo, hi, u)
+            for lo, hi, u in zip(doses["dose_min"], doses["dose_max"], doses["unit"], strict=True)
+        )
+        book.add(
+            Value(
+                f"{base}/total_dose",
+                f"{label}: total dose per cycle",
+                dose_range(s["total_min"], s["total_max"], s["unit"] or ""),
+                [s["total_min"], s["total_max"]],
+                "derived",
+                None,
+                f"sum of the doses of one cycle: {parts}",
+                file=file,
+            )
+        )
+        for d in doses.to_dict("records"):
+            book.add(
+                Value(
+                    f"{base}/day-{d['day']}/day",
+                    f"{label}: day of cycle",
+                    str(d["day"]),
+                    d["day"],
+                    "reported",
+                    d["source"],
+                    file=file,
+                )
+            )
+            book.add(
+                Value(
+                    f"{base}/day-{d['day']}/dose",
+                    f"{label}: dose on day {d['day']}",
+                    dose_range(d["dose_min"], d["dose_max"], d["unit"]),
+                    [d["dose_min"], d["dose_max"]],
+                    "reported",
+                    d["source"],
+                    file=file,
+                )
+            )
+
+
+def _denominator_source(results: StudyResults, record: dict) -> str:
+    """The sentence that prints a row's denominator: its own, else its arm's, else the patients treated."""
+    denominator = record["denominator"]
+    if denominator is None or re.search(rf"\b{int(denominator)}\b", record["source"]):
+        return record["source"]
+    meta = results.study.meta
+    for arm in meta.arms:
+        if arm.id == record["arm"] and arm.n == denominator:
+            return arm.n_source
+    return meta.population.treated_source if meta.population.treated == denominator else record["source"]
+
+
+def _proportion_values(book: ValueBook, table: str, r: dict, fmt: NumberFormat, file: str) -> None:
+    base = f"{book.slug}/{row_key(table, r)}"
+    label = f"{r['label']}, {r['arm_label']}"
+    line = r["line"]
+    if r["count"] is not None and not pd.isna(r["count"]):
+        kind: Kind = "derived" if r["status"] == "derived" else "reported"
+        book.add(
+            Value(
+                f"{base}/count",
+                f"{label}: patients",
+                str(int(r["count"])),
+                int(r["count"]),
+                kind,
+                r["source"],
+                r["how"],
+                file,
+                line,
+            )
+        )
+    if r["denominator"] is not None:
+        book.add(
+            Value(
+                f"{base}/denominator",
+                f"{label}: of",
+                str(int(r["denominator"])),
+                int(r["denominator"]),
+                "reported",
+                r["denominator_source"],
+                file=file,
+                line=line,
+            )
+        )
+    if r["percent"] is not None:
+        book.add(
+            Value(
+                f"{base}/percent",
+                f"{label}: percentage as reported",
+                f"{reported_number(r['percent'])}%",
+                float(r["percent"]),
+                "reported",
+                r["source"],
+                file=file,
+                line=line,
+            )
+        )
+    if r["estimate"] is not None:
+        n_of = count_of(r["count"], r["denominator"])
+        book.add(
+            Value(
+                f"{base}/estimate",
+                f"{label}: percentage",
+                fmt.percent(r["estimate"]),
+                round(float(r["estimate"]) * 100, 6),
+                "computed",
+                r["source"],
+                f"{n_of} × 100",
+                file,
+                line,
+            )
+        )
+        book.add(
+            Value(
+                f"{base}/ci",
+                f"{label}: {fmt.ci_name}",
+                fmt.interval(r["ci_low"], r["ci_high"]),
+                [round(float(r["ci_low"]) * 100, 6), round(float(r["ci_high"]) * 100, 6)],
+                "computed",
+                r["source"],
+                f"{fmt.ci_name} of {n_of}, {fmt.ci_method_name}",
+                file,
+                line,
+            )
+        )
+
+
+def _measure_values(book: ValueBook, r: dict, file: str) -> None:
+    label = " · ".join(str(p) for p in (r["label"], r["arm_label"], r.get("subgroup")) if p)
+    value = r["value"]
+    book.add(
+        Value(
+            f"{book.slug}/{row_key('survival', r)}/value",
+            label,
+            with_unit(value, r["unit"]),
+            float(value) if isinstance(value, Decimal) else value,
+            "reported",
+            r["source"],
+            file=file,
+            line=r["line"],
+        )
+    )
+
+
+def _comparison_values(book: ValueBook, c: dict, fmt: NumberFormat) -> None:
+    base = f"{book.slug}/comparison/{c['table']}/{c['outcome']}/{c['arm']}-vs-{c['reference']}"
+    label = f"{c['label']}: {c['arm_label']} vs {c['reference_label']}"
+    inputs = f"{c['arm_label']} minus {c['reference_label']}, from the n/N of each"
+    book.add(
+        Value(
+            f"{base}/difference",
+            f"{label}, difference",
+            fmt.points(c["difference"]),
+            round(c["difference"] * 100, 6),
+            "computed",
+            None,
+            inputs,
+        )
+    )
+    book.add(
+        Value(
+            f"{base}/ci",
+            f"{label}, {fmt.ci_name} of the difference",
+            fmt.interval(c["ci_low"], c["ci_high"], signed=True),
+            [round(c["ci_low"] * 100, 6), round(c["ci_high"] * 100, 6)],
+            "computed",
+            None,
+            f"{fmt.ci_name}, {fmt.difference_method_name} method",
+        )
+    )
+    book.add(
+        Value(
+            f"{base}/fisher_p",
+            f"{label}, Fisher's exact test",
+            p_value(c["fisher_p"]),
+            round(c["fisher_p"], 6),
+            "computed",
+            None,
+            "Fisher's exact test, two-sided, on the 2×2 table",
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Highlight:
+    """A stretch of the abstract that one or more figures quote."""
+
+    start: int
+    end: int
+    anchor: str
+    value_ids: tuple[str, ...]
+
+
+@dataclass
+class QuoteIndex:
+    """Where each quoted sentence sits in the abstract, as highlights with anchors (q-1, q-2, ...)."""
+
+    sections: list[tuple[str, str]]
+    highlights: list[list[Highlight]]
+    anchor_of: dict[str, str]
+
+    @classmethod
+    def build(cls, sections: list[tuple[str, str]], book: ValueBook) -> QuoteIndex:
+        texts = [(heading, normalise_space(text)) for heading, text in sections]
+        spans: list[list[tuple[int, int, str]]] = [[] for _ in texts]
+        for value in book.values.values():
+            if not value.quote:
+                continue
+            quote = normalise_space(value.quote)
+            for index, (_, text) in enumerate(texts):
+                start = text.find(quote)
+                if start >= 0:
+                    spans[index].append((start, start + len(quote), value.id))
+                    break
+        highlights, anchor_of, counter = [], {}, 0
+        for section_spans in spans:
+            merged: list[Highlight] = []
+            for start, end, value_id in sorted(section_spans):
+                if merged and start < merged[-1].end:
+                    last = merged[-1]
+                    merged[-1] = Highlight(
+                        last.start, max(last.end, end), last.anchor, (*last.value_ids, value_id)
+                    )
+                else:
+                    counter += 1
+                    merged.append(Highlight(start, end, f"q-{counter}", (value_id,)))
+            for highlight in merged:
+                anchor_of.update(dict.fromkeys(highlight.value_ids, highlight.anchor))
+            highlights.append(merged)
+        return cls(texts, highlights, anchor_of)

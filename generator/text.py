@@ -1,0 +1,21 @@
+"""Text from the data, made safe for Markdown pages: shown as written, never read as markup."""
+
+from __future__ import annotations
+
+import re
+
+from markupsafe import Markup
+
+MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]|{}])")
+
+
+def escape_markdown(value: object) -> object:
+    """Jinja finalizer: data text is shown as written (Markup, our own HTML, passes through)."""
+    if isinstance(value, Markup) or not isinstance(value, str):
+        return value
+    return MARKDOWN_SPECIAL.sub(r"\\\1", value).replace("\n", " ")
+
+
+def attribute_text(text: str) -> str:
+    """Text for an attr_list attribute value: no quote or brace can end it early."""
+    return text.replace('"', "'").translate(str.maketrans("{}|\n", "()¦ "))
