@@ -8,6 +8,7 @@ every count and denominator that fits it and the other reported figures is worke
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -24,6 +25,7 @@ RULES = {
     "arms-sum-to-population": "The arms' patients add up to the patients treated",
     "arm-rows-sum-to-all": "Counts in each arm add up to the count for all patients",
     "percent-only-fits": "A percentage without its count fits at least one count and denominator",
+    "figure-in-quote": "A reported figure is printed in the sentence it is quoted from",
 }
 
 
@@ -82,10 +84,11 @@ class AuditReport:
 def audit_study(results: StudyResults) -> AuditReport:
     """Run every rule on one study; apply the study's recorded known discrepancies."""
     folder = f"content/studies/{results.study.slug}"
-    checks = _arms_sum_to_population(results, folder)
+    checks = _arms_sum_to_population(results, folder) + _arm_figures_in_quotes(results, folder)
     implied = []
     for table, frame in results.proportions.items():
         file = f"{folder}/{table}.csv"
+        checks += _figures_in_quotes(table, frame, ["count", "percent"], file)
         checks += _percent_rounding(table, frame, file)
         checks += _parts_sum_to_total(table, frame, file)
         checks += _arm_rows_sum_to_all(table, frame, results, file)
@@ -94,6 +97,8 @@ def audit_study(results: StudyResults) -> AuditReport:
             for row in frame.to_dict("records")
             if _percent_only(row)
         ]
+    if not results.measures.empty:
+        checks += _figures_in_quotes("survival", results.measures, ["value"], f"{folder}/survival.csv")
     checks += [
         Check(
             f"{i.id}/percent-only-fits",
@@ -153,6 +158,70 @@ def _row_id(table: str, row: dict) -> str:
 
 def _has(value) -> bool:
     return value is not None and not pd.isna(value)
+
+
+def printed_in(figure: str, sentence: str) -> bool:
+    """Whether `figure` ('17', '5.0', '1.3') stands as a number of its own in `sentence`."""
+    return re.search(rf"(?<![\d.]){re.escape(figure)}(?![\d]|\.\d)", sentence) is not None
+
+
+def _figure_check(check_id: str, subject: str, figure: str, quote: str, file: str, line: int | None) -> Check:
+    return Check(
+        check_id,
+        "figure-in-quote",
+        subject,
+        f"{figure} in “{quote}”",
+        f"{figure} printed in the sentence",
+        printed_in(figure, quote),
+        file,
+        line,
+    )
+
+
+def _figures_in_quotes(table: str, frame: pd.DataFrame, fields: list[str], file: str) -> list[Check]:
+    checks = []
+    for row in frame.to_dict("records"):
+        for name in fields:
+            if not _has(row[name]) or (name == "count" and row.get("status") == "derived"):
+                continue
+            figure = str(row[name]) if not isinstance(row[name], float) else f"{row[name]:g}"
+            subgroup = re.sub(r"[^a-z0-9]+", "-", str(row.get("subgroup") or "").lower()).strip("-")
+            key = f"{table}/{row['outcome']}@{row['arm']}" + (f"/{subgroup}" if subgroup else "")
+            suffix = "" if len(fields) == 1 else f"/{name}"
+            checks.append(
+                _figure_check(
+                    f"{key}/figure-in-quote{suffix}", _subject(row), figure, row["source"], file, row["line"]
+                )
+            )
+    return checks
+
+
+def _arm_figures_in_quotes(results: StudyResults, folder: str) -> list[Check]:
+    file, checks = f"{folder}/study.yml", []
+    for arm in results.study.meta.arms:
+        checks.append(
+            _figure_check(
+                f"arms/{arm.id}/n/figure-in-quote",
+                f"{arm.label}: patients",
+                str(arm.n),
+                arm.n_source,
+                file,
+                None,
+            )
+        )
+        for dose in arm.doses:
+            for figure in dict.fromkeys((f"{dose.dose_min:g}", f"{dose.dose_max:g}")):
+                checks.append(
+                    _figure_check(
+                        f"arms/{arm.id}/day-{dose.day}/{figure}/figure-in-quote",
+                        f"{arm.label}: day {dose.day}",
+                        figure,
+                        dose.source,
+                        file,
+                        None,
+                    )
+                )
+    return checks
 
 
 def _percent_rounding(table: str, frame: pd.DataFrame, file: str) -> list[Check]:

@@ -26,7 +26,7 @@ def to_bibtex(citation: Citation, slug: str) -> str:
         ("title", "{" + _bibtex_escape(" ".join(citation.title.split())) + "}"),
         ("journal", citation.journal),
         ("year", str(citation.date.year)),
-        ("month", citation.date.strftime("%b").lower()),
+        ("month", str(citation.date.month)),
         ("volume", citation.volume),
         ("number", citation.issue),
         ("pages", citation.pages.replace("-", "--")),

@@ -26,6 +26,7 @@ class Use:
     page: str
     element_id: str
     page_title: str
+    order: int
 
 
 @dataclass
@@ -47,7 +48,8 @@ class FigureLinks:
             seen[value.id] += 1
             element_id = "u" + value.anchor[1:] + (f"-{seen[value.id]}" if seen[value.id] > 1 else "")
             if not page.endswith(AUDIT_PAGE):
-                self.uses[value.id].append(Use(page, element_id, page_title))
+                order = sum(len(uses) for uses in self.uses.values())
+                self.uses[value.id].append(Use(page, element_id, page_title, order))
             return figure_link(text or value.text, self.target(value, page), element_id, value)
 
         return show
@@ -60,13 +62,15 @@ class FigureLinks:
         return f"{posixpath.relpath(f'{self.folder}/{AUDIT_PAGE}', here)}#{value.anchor}"
 
     def backlinks(self, value_ids: tuple[str, ...], from_page: str) -> list[tuple[str, str]]:
-        """(page title, link) for each page that shows one of these figures, first use per page."""
-        links: dict[str, tuple[str, str]] = {}
-        for value_id in value_ids:
-            for use in self.uses.get(value_id, []):
-                href = f"{posixpath.relpath(use.page, posixpath.dirname(from_page))}#{use.element_id}"
-                links.setdefault(use.page, (use.page_title, href))
-        return sorted(links.values())
+        """(page title, link) for each page that shows one of these figures, to its first use there."""
+        first: dict[str, Use] = {}
+        for use in (u for value_id in value_ids for u in self.uses.get(value_id, [])):
+            if use.page not in first or use.order < first[use.page].order:
+                first[use.page] = use
+        here = posixpath.dirname(from_page)
+        return sorted(
+            (u.page_title, f"{posixpath.relpath(u.page, here)}#{u.element_id}") for u in first.values()
+        )
 
 
 def figure_link(text: str, href: str, element_id: str, value: Value) -> Markup:

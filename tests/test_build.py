@@ -3,14 +3,16 @@
 import hashlib
 import json
 import re
+import zipfile
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from generator.build import build_site, open_project
 from generator.errors import DataError
 from tests.conftest import STUDY
-from tests.pages import page_text
+from tests.pages import element_ids, page_text, unmarked_numbers
 
 PAGES = [
     "",
@@ -149,3 +151,84 @@ def test_a_failed_build_leaves_the_last_good_site_untouched(project_copy, study_
         build_site(open_project(project_copy))
     assert _digest(project.site_dir) == before
     assert not list(project.site_dir.parent.glob(".evidence-build-*"))
+
+
+def test_every_number_in_the_pages_carries_a_provenance_mark(site):
+    """A figure is a link to its source or derivation; the abstract and citation are the source itself."""
+    for page in sorted(site.rglob("*.html")):
+        if page.name == "404.html":
+            continue
+        assert unmarked_numbers(page.read_text()) == [], page.relative_to(site)
+
+
+def test_a_reported_figure_links_to_its_highlighted_sentence_which_links_back(site):
+    efficacy = (site / f"studies/{STUDY}/efficacy/index.html").read_text()
+    source = (site / f"studies/{STUDY}/source/index.html").read_text()
+    anchor = re.search(r'href="../source/#(q-\d+)" id="u-responses-cr-all-count"', efficacy)[1]
+    mark = re.search(
+        rf'<mark id="{anchor}" class="ev-quote">(.*?)</mark><sup class="ev-backlinks">(.*?)</sup>', source
+    )
+    assert mark[1] == "Overall, 17 patients (19%) achieved a complete response (CR)"
+    assert 'href="../efficacy/#u-responses-cr-all-count"' in mark[2]
+
+
+def test_every_link_to_a_figure_or_sentence_finds_its_target(site):
+    ids = {page.parent.resolve(): element_ids(page.read_text()) for page in site.rglob("index.html")}
+    for page in site.rglob("index.html"):
+        for href, anchor in re.findall(r'href="([^"#]*)#((?:q|u|v)-[^"]+)"', page.read_text()):
+            target = (page.parent / href).resolve()
+            assert anchor in ids[target], f"{page.relative_to(site)}: {href}#{anchor}"
+
+
+def test_the_audit_page_lists_every_check_as_passed(site):
+    text = page_text(site, f"studies/{STUDY}/audit")
+    assert "failed" in text and " 0 failed." in text
+    assert "17/90 = 18.89% 19% as printed pass" in text
+    assert "Single dose + Weekly: 28 + 24 = 52 52, the count for all patients pass" in text
+    assert "1 of 14 to 15; or 2 of 27 to 30" in text
+
+
+def test_values_index_lists_every_figure_with_its_provenance(site):
+    index = json.loads((site / "data/values.json").read_text())
+    assert set(index) == {"site", "data_version", "built", "values"}
+    by_id = {v["id"]: v for v in index["values"]}
+    overall = by_id[f"{STUDY}/responses/overall_response@all/count"]
+    assert (overall["kind"], overall["number"]) == ("derived", 52) and overall["how"].startswith(
+        "17 + 27 + 8"
+    )
+    assert f"studies/{STUDY}/efficacy.md" in overall["shown_on"]
+    for value in index["values"]:
+        assert value.get("quote") or value.get("how"), value["id"]
+
+
+def test_downloads_open_and_parse(site):
+    folder = site / f"studies/{STUDY}"
+    with zipfile.ZipFile(folder / f"data/{STUDY}-tables.zip") as archive:
+        names = archive.namelist()
+        assert f"{STUDY}/responses.csv" in names and f"{STUDY}/survival.csv" in names
+        responses = pd.read_csv(archive.open(f"{STUDY}/responses.csv"))
+    assert responses.loc[responses["outcome"] == "overall_response", "count"].tolist() == [52, 28, 24]
+    for page in folder.rglob("index.html"):
+        for href in re.findall(r'href="([^"]+\.(?:csv|zip|bib|ris|json))"', page.read_text()):
+            assert (page.parent / href).resolve().is_file(), f"{page}: {href}"
+    for csv in (folder / "data").glob("*.csv"):
+        assert len(pd.read_csv(csv)) > 0, csv
+
+
+def test_the_home_page_says_how_to_cite_the_site(site):
+    text = page_text(site, "")
+    assert re.search(r"Evidence site\. Data version [0-9a-f]{12}, built \d{4}-\d{2}-\d{2}\.", text)
+
+
+def test_a_broken_copy_of_the_data_fails_the_build_naming_file_row_and_rule(project_copy, study_dir):
+    study = study_dir / "study.yml"
+    study.write_text(study.read_text().replace("17 patients (19%)", "17 patients (21%)"))
+    responses = study_dir / "responses.csv"
+    responses.write_text(
+        responses.read_text().replace(
+            ',17,90,19,reported,,"Overall, 17 patients (19%)',
+            ',17,90,21,reported,,"Overall, 17 patients (21%)',
+        )
+    )
+    with pytest.raises(DataError, match=r"responses\.csv, line 2: audit rule 'percent-rounding' failed"):
+        build_site(open_project(project_copy))

@@ -1,0 +1,133 @@
+"""Audit rules with passing and failing cases, implied counts, and known discrepancies."""
+
+from pathlib import Path
+
+import pytest
+
+from generator.analysis import analyse_study
+from generator.audit import audit_study, raise_for_failures
+from generator.config import StatisticsSettings
+from generator.errors import DataError
+from generator.load import load_studies
+from tests.conftest import ROOT
+
+
+def audit_of(project: Path):
+    (study,) = load_studies(project / "content")
+    results = analyse_study(study, StatisticsSettings())
+    return audit_study(results), results
+
+
+def by_id(report):
+    return {check.id: check for check in report.checks}
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1))
+
+
+def test_the_trial_passes_every_check():
+    report, _ = audit_of(ROOT)
+    assert report.checks and report.failures == []
+    checks = by_id(report)
+    assert checks["responses/cr@all/percent-rounding"].inputs == "17/90 = 18.89%"
+    assert checks["responses/cr@all/percent-rounding"].expected == "19% as printed"
+    assert checks["population/arms-sum-to-population"].inputs == "Single dose + Weekly: 49 + 41 = 90"
+    assert (
+        checks["responses/overall_response/arm-rows-sum-to-all"].inputs
+        == "Single dose + Weekly: 28 + 24 = 52"
+    )
+    parts = checks["responses/overall_response@all/parts-sum-to-total"]
+    assert parts.passed and parts.inputs.endswith("17 + 27 + 8 = 52")
+
+
+def print_cr_as_21_percent(study_dir: Path) -> None:
+    """The source itself says 17 patients (21%): the sentence and the row agree, the arithmetic does not."""
+    edit(study_dir / "study.yml", "17 patients (19%)", "17 patients (21%)")
+    edit(
+        study_dir / "responses.csv",
+        ',17,90,19,reported,,"Overall, 17 patients (19%)',
+        ',17,90,21,reported,,"Overall, 17 patients (21%)',
+    )
+
+
+def test_a_percentage_that_does_not_match_its_count_fails(project_copy, study_dir):
+    print_cr_as_21_percent(study_dir)
+    report, results = audit_of(project_copy)
+    (failure,) = report.failures
+    assert failure.id == "responses/cr@all/percent-rounding" and failure.line == 2
+    with pytest.raises(DataError) as caught:
+        raise_for_failures(report, results)
+    message = str(caught.value)
+    assert "responses.csv, line 2: audit rule 'percent-rounding' failed for Complete response (CR)" in message
+    assert "17/90 = 18.89%; expected 21% as printed" in message
+
+
+def test_parts_that_do_not_add_up_to_the_printed_total_fail(project_copy, study_dir):
+    edit(study_dir / "responses.csv", "all,,90,58,derived", "all,,90,60,derived")
+    edit(study_dir / "study.yml", "response rate of 58%", "response rate of 60%")
+    edit(study_dir / "responses.csv", "response rate of 58%", "response rate of 60%")
+    report, _ = audit_of(project_copy)
+    failed = {c.id for c in report.failures}
+    assert "responses/overall_response@all/parts-sum-to-total" in failed
+
+
+def test_arms_that_do_not_add_up_to_the_patients_treated_fail(project_copy, study_dir):
+    edit(study_dir / "study.yml", "n: 41\n", "n: 40\n")
+    report, _ = audit_of(project_copy)
+    assert [c.id for c in report.failures] == [
+        "population/arms-sum-to-population",
+        "arms/weekly/n/figure-in-quote",
+    ]
+
+
+def test_arm_counts_that_do_not_add_up_to_the_whole_fail(project_copy, study_dir):
+    edit(
+        study_dir / "responses.csv",
+        "weekly,,41,59,derived,from_percent",
+        "weekly,,41,61,derived,from_percent",
+    )
+    report, _ = audit_of(project_copy)
+    failed = {c.id for c in report.failures}
+    assert "responses/overall_response/arm-rows-sum-to-all" in failed  # 28 + 25 is not 52
+    assert "responses/overall_response@weekly/figure-in-quote/percent" in failed  # 61% is not printed
+
+
+def test_a_mistyped_figure_is_caught_against_its_sentence(project_copy, study_dir):
+    edit(study_dir / "survival.csv", ",7.3,months,", ",3.7,months,")
+    report, _ = audit_of(project_copy)
+    (failure,) = report.failures
+    assert failure.id == "survival/median_os@weekly/figure-in-quote" and failure.line == 4
+    assert failure.inputs == "3.7 in “7.3 months with the weekly dose schedule”"
+
+
+def test_a_percentage_alone_gets_every_count_that_fits():
+    report, _ = audit_of(ROOT)
+    (implied,) = report.implied
+    assert implied.id == "transplant/vod_after_sct@weekly"
+    assert implied.candidates == {1: [14, 15], 2: [27, 28, 29, 30]}
+    assert implied.summary == "1 of 14 to 15; or 2 of 27 to 30"
+    assert "denominator at most 36" in implied.constraints and "count at most 6" in implied.constraints
+
+
+def test_a_known_discrepancy_is_shown_not_fatal(project_copy, study_dir):
+    print_cr_as_21_percent(study_dir)
+    with (study_dir / "study.yml").open("a") as handle:
+        handle.write(
+            "known_discrepancies:\n  - check: responses/cr@all/percent-rounding\n"
+            "    reason: Printed as 21% in the source; a typesetting error.\n"
+        )
+    report, results = audit_of(project_copy)
+    check = by_id(report)["responses/cr@all/percent-rounding"]
+    assert check.status == "known discrepancy" and check.known.startswith("Printed as 21%")
+    raise_for_failures(report, results)
+
+
+def test_a_known_discrepancy_must_name_a_real_check(project_copy, study_dir):
+    with (study_dir / "study.yml").open("a") as handle:
+        handle.write("known_discrepancies:\n  - check: responses/nothing/percent-rounding\n    reason: x\n")
+    report, results = audit_of(project_copy)
+    with pytest.raises(DataError, match=r"known_discrepancies\[0\]\.check'.*names no audit check"):
+        raise_for_failures(report, results)

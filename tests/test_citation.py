@@ -1,0 +1,68 @@
+"""Citation exports, read back with real parsers and compared field by field."""
+
+import json
+
+import bibtexparser
+import pytest
+import rispy
+
+from generator.citation import to_bibtex, to_csl_json, to_ris
+from generator.load import load_studies
+from tests.conftest import ROOT, STUDY
+
+
+@pytest.fixture(scope="module")
+def citation():
+    (study,) = load_studies(ROOT / "content")
+    return study.meta.citation
+
+
+def test_bibtex_parses_back_to_the_same_fields(citation):
+    library = bibtexparser.parse_string(to_bibtex(citation, STUDY))
+    assert library.failed_blocks == []
+    (entry,) = library.entries
+    assert (entry.key, entry.entry_type) == ("kantarjian2013", "article")
+    assert entry["title"].strip("{}") == " ".join(citation.title.split())
+    assert entry["author"].split(" and ")[0] == "Kantarjian, Hagop"
+    assert entry["author"].split(" and ")[-1] == "O'Brien, Susan"
+    assert (entry["journal"], entry["year"], entry["volume"], entry["number"]) == (
+        "Cancer",
+        "2013",
+        "119",
+        "15",
+    )
+    assert (entry["pages"], entry["doi"], entry["pmid"]) == ("2728--2736", "10.1002/cncr.28136", "23633004")
+
+
+def test_bibtex_escapes_special_characters(citation):
+    odd = citation.model_copy(update={"title": "50% of {braces} & more"})
+    (entry,) = bibtexparser.parse_string(to_bibtex(odd, "x")).entries
+    assert entry["title"] == r"{50\% of \{braces\} \& more}"
+
+
+def test_ris_parses_back_to_the_same_fields(citation):
+    (record,) = rispy.loads(to_ris(citation))
+    assert record["type_of_reference"] == "JOUR"
+    assert len(record["authors"]) == 14 and record["authors"][0] == "Kantarjian, Hagop"
+    assert record["title"] == " ".join(citation.title.split())
+    assert (record["journal_name"], record["year"], record["volume"], record["number"]) == (
+        "Cancer",
+        "2013",
+        "119",
+        "15",
+    )
+    assert (record["start_page"], record["end_page"]) == ("2728", "2736")
+    assert (record["doi"], record["accession_number"]) == ("10.1002/cncr.28136", "23633004")
+
+
+def test_csl_json_holds_the_citation(citation):
+    (item,) = json.loads(to_csl_json(citation, STUDY))
+    assert item["type"] == "article-journal" and item["DOI"] == "10.1002/cncr.28136"
+    assert item["issued"] == {"date-parts": [[2013, 8, 1]]}
+    assert item["author"][0] == {"family": "Kantarjian", "given": "Hagop"}
+    assert (item["container-title"], item["volume"], item["issue"], item["page"]) == (
+        "Cancer",
+        "119",
+        "15",
+        "2728-2736",
+    )
