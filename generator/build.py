@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import logging
 import os
+import re
 import shutil
 import tempfile
 import time
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,10 +29,12 @@ from mkdocs.utils.yaml import yaml_load
 from generator.analysis import analyse_study
 from generator.audit import audit_study, raise_for_failures
 from generator.config import SiteConfig, load_site_config
-from generator.errors import BuildError, ConfigError, Problem
+from generator.downloads import VALUES_INDEX
+from generator.errors import BuildError, ConfigError, InputError, Problem
 from generator.load import load_studies
 from generator.render import SiteInfo, render_site
 from generator.write import write_tree
+from generator.yamlfile import line_index, line_of
 
 log = logging.getLogger("generator")
 SITE_CONFIG = "site_config.yml"
@@ -61,20 +66,66 @@ def open_project(root: Path, *, site_dir: Path | None = None, docs_dir: Path | N
     mkdocs_path = root / config.paths.mkdocs_config
     if not mkdocs_path.is_file():
         raise ConfigError([Problem(mkdocs_path, "mkdocs configuration not found")])
-    try:
-        with mkdocs_path.open(encoding="utf-8") as handle:
-            raw = yaml_load(handle) or {}
-    except Exception as exc:  # mkdocs' loader raises several YAML and config types
-        raise ConfigError([Problem(mkdocs_path, f"cannot be read: {exc}")]) from None
+    raw = check_mkdocs_config(mkdocs_path)
     here = mkdocs_path.parent
+    folders = {
+        name: here / str(raw.get(name, default))
+        for name, default in (("docs_dir", "docs"), ("site_dir", "site"))
+    }
+    outside = [
+        Problem(mkdocs_path, f"{name} {path} is outside the project {root.resolve()}", field=name)
+        for name, path in folders.items()
+        if not path.resolve().is_relative_to(root.resolve())
+    ]
+    if outside:
+        raise ConfigError(outside)
     return Project(
         root=root,
         config=config,
         mkdocs_config=mkdocs_path,
         site_name=str(raw.get("site_name", "Evidence site")),
-        docs_dir=docs_dir or here / str(raw.get("docs_dir", "docs")),
-        site_dir=site_dir or here / str(raw.get("site_dir", "site")),
+        docs_dir=docs_dir or folders["docs_dir"],
+        site_dir=site_dir or folders["site_dir"],
     )
+
+
+def check_mkdocs_config(path: Path) -> dict:
+    """Validate mkdocs.yml with mkdocs' own schema, every error located; return its raw settings."""
+    lines = line_index(path)
+    try:
+        with path.open(encoding="utf-8") as handle:
+            raw = yaml_load(handle) or {}
+    except Exception as exc:  # mkdocs' loader raises several YAML and config types
+        raise ConfigError([Problem(path, f"cannot be read: {exc}")]) from None
+    problems = [
+        Problem(
+            path,
+            f"{name} must be a folder name, found {type(raw[name]).__name__}",
+            line=line_of(lines, (name,)),
+            field=name,
+        )
+        for name in ("docs_dir", "site_dir")
+        if name in raw and not isinstance(raw[name], str)
+    ]
+    errors = _WarningCollector(logging.ERROR)
+    logging.getLogger("mkdocs").addHandler(errors)
+    try:
+        with tempfile.TemporaryDirectory() as scratch:
+            (Path(scratch) / "docs").mkdir()
+            load_config(str(path), docs_dir=str(Path(scratch) / "docs"), site_dir=str(Path(scratch) / "site"))
+    except (MkDocsException, SystemExit):
+        for message in errors.messages:
+            key = re.search(r"Config value '([^']+)'", message)
+            field = key[1] if key else None
+            line = line_of(lines, tuple(field.split("."))) if field else None
+            problems.append(Problem(path, message.split(": ", 1)[-1], line=line, field=field))
+        if not errors.messages:
+            problems.append(Problem(path, "mkdocs refused this configuration"))
+    finally:
+        logging.getLogger("mkdocs").removeHandler(errors)
+    if problems:
+        raise ConfigError(problems)
+    return raw
 
 
 @contextmanager
@@ -85,8 +136,11 @@ def stage(label: str) -> Iterator[None]:
     log.info("%s (%.2f s)", label, time.perf_counter() - start)
 
 
-def generate(project: Project) -> dict[str, bytes]:
-    """Load, validate, compute, audit and render: every generated file, in memory."""
+def generate(project: Project, previous_manifest: dict | None = None) -> dict[str, bytes]:
+    """Load, validate, compute, audit and render: every generated file, in memory.
+
+    `previous_manifest` is the figures a previous build published, for the "What changed" page.
+    """
     with stage("Loaded and validated the content"):
         studies = load_studies(project.content_dir)
     with stage(f"Computed the results of {len(studies)} stud{'y' if len(studies) == 1 else 'ies'}"):
@@ -97,7 +151,7 @@ def generate(project: Project) -> dict[str, bytes]:
             raise_for_failures(audit, result)
     site = SiteInfo(project.site_name, content_version(project.content_dir), build_date())
     with stage("Rendered the pages, charts and downloads"):
-        return render_site(results, audits, project.config, project.templates_dir, site)
+        return render_site(results, audits, project.config, project.templates_dir, site, previous_manifest)
 
 
 def content_version(content_dir: Path) -> str:
@@ -115,9 +169,30 @@ def build_date() -> dt.date:
     return moment.date()
 
 
-def build_site(project: Project) -> list[str]:
-    """Generate the pages, build the site with mkdocs (strict) and publish both; return pages written."""
-    files = generate(project)
+def read_manifest(source: str | None, site_dir: Path) -> dict | None:
+    """The figures a previous build published: from `source` (a path or URL) or the last build in site_dir."""
+    if source is None:
+        last = site_dir / VALUES_INDEX
+        try:
+            return json.loads(last.read_text(encoding="utf-8")) if last.is_file() else None
+        except (OSError, ValueError):
+            log.warning("The last build's manifest %s cannot be read; comparing with nothing", last)
+            return None
+    try:
+        if re.match(r"https?://", source):
+            with urllib.request.urlopen(source, timeout=30) as response:
+                return json.loads(response.read().decode("utf-8"))
+        return json.loads(Path(source).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputError([Problem(Path(source), f"previous manifest cannot be read: {exc}")]) from None
+
+
+def build_site(project: Project, previous: str | None = None) -> list[str]:
+    """Generate the pages, build the site with mkdocs (strict) and publish both; return pages written.
+
+    `previous` is a path or URL of an earlier build's data/values.json; by default, the last build's.
+    """
+    files = generate(project, read_manifest(previous, project.site_dir))
     project.site_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".evidence-build-", dir=project.site_dir.parent))
     try:
@@ -148,8 +223,8 @@ def run_mkdocs(config_file: Path, docs_dir: Path, site_dir: Path) -> None:
 
 
 class _WarningCollector(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
+    def __init__(self, level: int = logging.WARNING) -> None:
+        super().__init__(level)
         self.messages: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:

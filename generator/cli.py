@@ -71,6 +71,12 @@ def make_parser() -> argparse.ArgumentParser:
     )
     build.add_argument("--site-dir", type=Path, help="write the site here instead of mkdocs.yml's site_dir")
     build.add_argument(
+        "--previous",
+        metavar="PATH_OR_URL",
+        help="the data/values.json of an earlier build to list what changed since "
+        "(default: the last build in the site folder)",
+    )
+    build.add_argument(
         "--docs-dir", type=Path, help="write the generated Markdown here instead of mkdocs.yml's docs_dir"
     )
 
@@ -135,7 +141,7 @@ def _setup_logging(quiet: bool) -> None:
 def run_build(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     project = open_project(args.project, site_dir=args.site_dir, docs_dir=args.docs_dir)
-    build_site(project)
+    build_site(project, previous=args.previous)
     logging.getLogger("generator").info("Done in %.1f s: %s", time.perf_counter() - start, project.site_dir)
     return EXIT_OK
 

@@ -64,14 +64,24 @@ def study_downloads(folder: str, result: StudyResults, charts: dict[str, Chart])
     return files
 
 
+def published_values(links: list[FigureLinks]) -> list[dict]:
+    """Every figure of every study with its provenance and (once pages are rendered) where it is shown."""
+    return [
+        {
+            **value.as_json(),
+            "study": study.book.slug,
+            "shown_on": sorted({use.page for use in study.uses.get(value.id, [])}),
+        }
+        for study in links
+        for value in study.book.values.values()
+    ]
+
+
 def values_index(links: list[FigureLinks], site: dict) -> bytes:
-    """Every figure of every study with its provenance and the pages that show it, as JSON."""
-    values = []
-    for study in links:
-        for value in study.book.values.values():
-            pages = sorted({use.page for use in study.uses.get(value.id, [])})
-            values.append({**value.as_json(), "study": study.book.slug, "shown_on": pages})
-    return (json.dumps({**site, "values": values}, indent=1, ensure_ascii=False) + "\n").encode()
+    """The manifest of the build: its identity and every figure it published, as JSON."""
+    return (
+        json.dumps({**site, "values": published_values(links)}, indent=1, ensure_ascii=False) + "\n"
+    ).encode()
 
 
 def zip_files(files: dict[str, bytes]) -> bytes:

@@ -46,5 +46,9 @@ class DataError(InputError):
     """A problem in a study's data under content/."""
 
 
+class TemplateError(InputError):
+    """A problem in a page template under templates/."""
+
+
 class BuildError(GeneratorError):
     """Rendering or the mkdocs build failed."""

@@ -55,9 +55,30 @@ def load_studies(content_dir: Path) -> list[Study]:
             studies.append(study)
     if not studies and not problems:
         problems.append(Problem(root, "no study folders found"))
+    problems += _duplicate_studies(studies)
     if problems:
         raise DataError(problems)
     return studies
+
+
+def _duplicate_studies(studies: list[Study]) -> list[Problem]:
+    """The same publication in two folders (same DOI or PMID) would publish two copies of it."""
+    problems, seen = [], {}
+    for study in studies:
+        for field, key in (
+            ("citation.doi", study.meta.citation.doi.lower()),
+            ("citation.pmid", study.meta.citation.pmid),
+        ):
+            first = seen.setdefault((field, key), study)
+            if first is not study:
+                problems.append(
+                    Problem(
+                        study.folder / STUDY_FILE,
+                        f"the same {field.split('.')[1].upper()} as {first.folder}: each study is one folder",
+                        field=field,
+                    )
+                )
+    return problems
 
 
 def _load_study(folder: Path, problems: list[Problem]) -> Study | None:
@@ -105,6 +126,16 @@ def _load_tables(folder: Path, problems: list[Problem]) -> dict[str, pd.DataFram
 
 
 def _read_csv_rows(path: Path, schema, problems: list[Problem]) -> list[dict] | None:
+    try:
+        return _parse_csv_rows(path, schema, problems)
+    except UnicodeDecodeError as exc:
+        problems.append(Problem(path, f"is not UTF-8 text (byte {exc.start} cannot be read)"))
+    except csv.Error as exc:
+        problems.append(Problem(path, f"cannot be read as CSV: {exc}"))
+    return None
+
+
+def _parse_csv_rows(path: Path, schema, problems: list[Problem]) -> list[dict] | None:
     expected = list(schema.model_fields)
     with path.open(newline="", encoding="utf-8") as handle:
         reader = csv.reader(handle)

@@ -12,7 +12,15 @@ import re
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    NonNegativeInt,
+    PositiveInt,
+    field_validator,
+    model_validator,
+)
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 KEY = re.compile(r"^[a-z0-9_]+$")
@@ -130,7 +138,7 @@ class ProportionRow(Strict):
     label: str
     arm: str
     count: NonNegativeInt | None = None
-    denominator: NonNegativeInt | None = None
+    denominator: PositiveInt | None = None
     percent: Decimal | None = Field(None, ge=0, le=100, description="Percentage as printed.")
     status: Literal["reported", "derived"] = Field(description="Whether the count is reported.")
     derivation: str | None = Field(

@@ -14,7 +14,7 @@ from mkdocs.commands.serve import serve as mkdocs_serve
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
-from generator.build import SITE_CONFIG, Project, generate, open_project
+from generator.build import SITE_CONFIG, Project, generate, open_project, read_manifest
 from generator.errors import GeneratorError
 from generator.write import write_tree
 
@@ -25,7 +25,7 @@ def regenerate(project: Project) -> list[str] | None:
     """Regenerate the pages into the docs folder; None (and a logged error) when the input is bad."""
     try:
         fresh = open_project(project.root, docs_dir=project.docs_dir)
-        written = write_tree(generate(fresh), fresh.docs_dir)
+        written = write_tree(generate(fresh, read_manifest(None, fresh.site_dir)), fresh.docs_dir)
     except GeneratorError as exc:
         log.error("error: %s\nThe last good pages are still served.", exc)
         return None
@@ -59,7 +59,8 @@ def watch(project: Project) -> Observer:
 
 
 def serve(project: Project, dev_addr: str) -> None:
-    write_tree(generate(project), project.docs_dir)  # a bad input here stops with its located error
+    # a bad input here stops with its located error
+    write_tree(generate(project, read_manifest(None, project.site_dir)), project.docs_dir)
     observer = watch(project)
     log.info("Watching %s, %s and %s", project.content_dir, project.templates_dir, SITE_CONFIG)
     try:

@@ -20,10 +20,11 @@ from markupsafe import Markup
 from generator import formatting
 from generator.analysis import StudyResults
 from generator.audit import RULES, AuditReport
+from generator.changes import Changes, compare_manifests
 from generator.charts import Chart, dosing_chart, measure_chart, proportion_chart
 from generator.config import SiteConfig
-from generator.downloads import VALUES_INDEX, study_downloads, values_index
-from generator.errors import BuildError
+from generator.downloads import VALUES_INDEX, published_values, study_downloads, values_index
+from generator.errors import Problem, TemplateError
 from generator.figures import FigureLinks, ShowFigure, highlighted_abstract
 from generator.formatting import NumberFormat
 from generator.load import Study
@@ -43,6 +44,8 @@ STUDY_PAGES = [
 """Each study's pages in the order they are rendered: the source page last, so it knows every
 figure's uses. NAV_ORDER gives the reading order."""
 NAV_ORDER = ["index.md", "design.md", "efficacy.md", "survival.md", "safety.md", "source.md", "audit.md"]
+PAGE_TITLES = {name: title for name, _, title in STUDY_PAGES}
+CHANGES_PAGE = "changes.md"
 
 
 @dataclass(frozen=True)
@@ -118,6 +121,16 @@ class HomeContext:
     studies: list[HomeStudy]
     fmt: NumberFormat
     values_index: str
+    changes: Changes
+
+
+@dataclass(frozen=True)
+class ChangesContext:
+    """What the "What changed" page template receives."""
+
+    site: SiteInfo
+    changes: Changes
+    study_titles: dict[str, str]
 
 
 def make_environment(templates_dir: Path, fmt: NumberFormat) -> jinja2.Environment:
@@ -215,8 +228,13 @@ def render_site(
     config: SiteConfig,
     templates_dir: Path,
     site: SiteInfo,
+    previous_manifest: dict | None = None,
 ) -> dict[str, bytes]:
-    """Every generated file of the docs folder, as {relative path: content}."""
+    """Every generated file of the docs folder, as {relative path: content}.
+
+    The home page is rendered first and each study's source page last, so that the figures'
+    uses are all recorded when the abstract links back to them and the manifest lists them.
+    """
     fmt = NumberFormat(config)
     env = make_environment(templates_dir, fmt)
     books = [collect_values(result, fmt) for result in results]
@@ -224,43 +242,60 @@ def render_site(
         FigureLinks(f"studies/{r.study.slug}", book, QuoteIndex.build(_sections(r.study), book))
         for r, book in zip(results, books, strict=True)
     ]
+    changes = compare_manifests(previous_manifest, published_values(links))
     home = HomeContext(
         site,
         [
-            HomeStudy(r, b, link.for_page("index.md", "Home"))
-            for r, b, link in zip(results, books, links, strict=True)
+            HomeStudy(r, link.book, link.for_page("index.md", "Home"))
+            for r, link in zip(results, links, strict=True)
         ],
         fmt,
         VALUES_INDEX,
+        changes,
     )
     files = {"index.md": _render(env, "home.md.j2", {"page": home})}
-    nav: list[dict] = [{"Home": "index.md"}]
-    for result, audit, book, link in zip(results, audits, books, links, strict=True):
-        folder = link.folder
-        charts = study_charts(result, fmt)
-        titles = {name: title for name, _, title in STUDY_PAGES}
-        context = StudyPageContext(
-            result.study,
-            result,
-            book,
-            audit,
-            charts,
-            headline_cards(result, book),
-            fmt,
-            site,
-            [(titles[name], name) for name in NAV_ORDER],
-            link,
+    titles = {r.study.slug: r.study.meta.short_title for r in results}
+    files[CHANGES_PAGE] = _render(env, "changes.md.j2", {"page": ChangesContext(site, changes, titles)})
+    nav: list[dict] = [{"Home": "index.md"}, {"What changed": CHANGES_PAGE}]
+    for result, audit, link in zip(results, audits, links, strict=True):
+        files.update(_render_study(env, result, audit, link, fmt, site))
+        nav.append(
+            {result.study.meta.short_title: [{PAGE_TITLES[n]: f"{link.folder}/{n}"} for n in NAV_ORDER]}
         )
-        for name, template, title in STUDY_PAGES:
-            page = replace(context, name=name, show=link.for_page(f"{folder}/{name}", title))
-            files[f"{folder}/{name}"] = _render(env, template, {"page": page})
-        files.update(study_downloads(folder, result, charts))
-        nav.append({result.study.meta.short_title: [{titles[n]: f"{folder}/{n}"} for n in NAV_ORDER]})
-    files[VALUES_INDEX] = values_index(
-        links, {"site": site.title, "data_version": site.data_version, "built": site.built.isoformat()}
-    )
+    manifest = {"site": site.title, "data_version": site.data_version, "built": site.built.isoformat()}
+    files[VALUES_INDEX] = values_index(links, manifest)
     files[".nav.json"] = (json.dumps(nav, indent=1, ensure_ascii=False) + "\n").encode()
     files.update(_assets(templates_dir))
+    return files
+
+
+def _render_study(
+    env: jinja2.Environment,
+    result: StudyResults,
+    audit: AuditReport,
+    link: FigureLinks,
+    fmt: NumberFormat,
+    site: SiteInfo,
+) -> dict[str, bytes]:
+    """One study's pages and downloads."""
+    charts = study_charts(result, fmt)
+    context = StudyPageContext(
+        result.study,
+        result,
+        link.book,
+        audit,
+        charts,
+        headline_cards(result, link.book),
+        fmt,
+        site,
+        [(PAGE_TITLES[name], name) for name in NAV_ORDER],
+        link,
+    )
+    files = {}
+    for name, template, title in STUDY_PAGES:
+        page = replace(context, name=name, show=link.for_page(f"{link.folder}/{name}", title))
+        files[f"{link.folder}/{name}"] = _render(env, template, {"page": page})
+    files.update(study_downloads(link.folder, result, charts))
     return files
 
 
@@ -270,23 +305,26 @@ def _sections(study: Study) -> list[tuple[str, str]]:
 
 def _render(env: jinja2.Environment, template: str, context: dict) -> bytes:
     try:
-        text = env.get_template(template).render(context)
+        return env.get_template(template).render(context).encode("utf-8")
     except jinja2.TemplateSyntaxError as exc:
-        raise BuildError(
-            f"{exc.filename or template}, line {exc.lineno}: template syntax error: {exc.message}"
-        ) from exc
+        where = Path(exc.filename or template)
+        raise TemplateError(
+            [Problem(where, f"template syntax error: {exc.message}", line=exc.lineno)]
+        ) from None
     except jinja2.UndefinedError as exc:
-        raise BuildError(f"templates/{template}{_template_line(exc, template)}: {exc.message}") from exc
-    return text.encode("utf-8")
+        where, line = _template_frame(exc, Path(template))
+        raise TemplateError([Problem(where, f"undefined in template: {exc.message}", line=line)]) from None
 
 
-def _template_line(exc: Exception, template: str) -> str:
-    tb, line = exc.__traceback__, None
+def _template_frame(exc: Exception, default: Path) -> tuple[Path, int | None]:
+    """The template file and line where rendering failed (Jinja maps its frames to template lines)."""
+    tb, found = exc.__traceback__, (default, None)
     while tb is not None:
-        if tb.tb_frame.f_code.co_filename.endswith(template):
-            line = tb.tb_lineno
+        filename = tb.tb_frame.f_code.co_filename
+        if filename.endswith(".j2"):
+            found = (Path(filename), tb.tb_lineno)
         tb = tb.tb_next
-    return f", line {line}" if line else ""
+    return found
 
 
 def _assets(templates_dir: Path) -> dict[str, bytes]:

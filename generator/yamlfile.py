@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from generator.errors import Problem
+from generator.errors import InputError, Problem
 
 KeyPath = tuple[str | int, ...]
 
@@ -17,24 +17,40 @@ def read_yaml(path: Path) -> tuple[Any, dict[KeyPath, int]]:
 
     Raises a Problem-carrying exception on a syntax error, with its line.
     """
-    text = path.read_text(encoding="utf-8")
+    lines = line_index(path)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        raise YamlSyntaxError(Problem(path, f"YAML syntax error: {exc.problem}", line=line)) from exc
-    lines: dict[KeyPath, int] = {}
-    if node is not None:
-        _index_lines(node, (), lines)
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise YamlSyntaxError(_syntax_problem(path, exc)) from exc
     return data, lines
 
 
-class YamlSyntaxError(Exception):
+def line_index(path: Path) -> dict[KeyPath, int]:
+    """The 1-based line of every key path in a YAML file (tags such as !ENV need no constructor)."""
+    try:
+        node = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+    except UnicodeDecodeError as exc:
+        raise YamlSyntaxError(Problem(path, f"is not UTF-8 text (byte {exc.start} cannot be read)")) from exc
+    except yaml.YAMLError as exc:
+        raise YamlSyntaxError(_syntax_problem(path, exc)) from exc
+    lines: dict[KeyPath, int] = {}
+    if node is not None:
+        _index_lines(node, (), lines)
+    return lines
+
+
+def _syntax_problem(path: Path, exc: yaml.YAMLError) -> Problem:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    return Problem(path, f"YAML syntax error: {problem}", line=mark.line + 1 if mark else None)
+
+
+class YamlSyntaxError(InputError):
+    """A YAML file that cannot be parsed, with the line where parsing stopped."""
+
     def __init__(self, problem: Problem):
         self.problem = problem
-        super().__init__(str(problem))
+        super().__init__([problem])
 
 
 def _index_lines(node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int]) -> None:
