@@ -138,7 +138,7 @@ def _read_csv_rows(path: Path, schema, problems: list[Problem]) -> list[dict] | 
 def _parse_csv_rows(path: Path, schema, problems: list[Problem]) -> list[dict] | None:
     expected = list(schema.model_fields)
     with path.open(newline="", encoding="utf-8") as handle:
-        reader = csv.reader(handle)
+        reader = csv.reader(handle, strict=True)
         header = next(reader, None)
         if header != expected:
             problems.append(_header_problem(path, header or [], expected))

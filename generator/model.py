@@ -130,6 +130,15 @@ class StudyFile(Strict):
         default=[], description="Audit checks that fail in the source itself, each with its reason."
     )
 
+    @field_validator("arms")
+    @classmethod
+    def _unique_arm_ids(cls, arms: list[Arm]) -> list[Arm]:
+        ids = [arm.id for arm in arms]
+        repeated = sorted({i for i in ids if ids.count(i) > 1})
+        if repeated:
+            raise ValueError(f"arm ids must differ; repeated: {', '.join(repeated)}")
+        return arms
+
 
 class ProportionRow(Strict):
     """A row of a proportion table (population, responses, transplant): count of denominator."""

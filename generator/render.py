@@ -259,9 +259,9 @@ def render_site(
     nav: list[dict] = [{"Home": "index.md"}, {"What changed": CHANGES_PAGE}]
     for result, audit, link in zip(results, audits, links, strict=True):
         files.update(_render_study(env, result, audit, link, fmt, site))
-        nav.append(
-            {result.study.meta.short_title: [{PAGE_TITLES[n]: f"{link.folder}/{n}"} for n in NAV_ORDER]}
-        )
+        # mkdocs' theme writes navigation titles as HTML: a title from the data is escaped here
+        section = html.escape(result.study.meta.short_title)
+        nav.append({section: [{PAGE_TITLES[n]: f"{link.folder}/{n}"} for n in NAV_ORDER]})
     manifest = {"site": site.title, "data_version": site.data_version, "built": site.built.isoformat()}
     files[VALUES_INDEX] = values_index(links, manifest)
     files[".nav.json"] = (json.dumps(nav, indent=1, ensure_ascii=False) + "\n").encode()

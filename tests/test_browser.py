@@ -7,6 +7,7 @@ instant navigation works as when published, and any request leaving the machine 
 from __future__ import annotations
 
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ from tests.sitebrowser import CHROMIUM, CHROMIUM_ARGS, SiteRouter
 pytestmark = pytest.mark.browser
 playwright_api = pytest.importorskip("playwright.sync_api")
 
-CHARTS = {"design": 1, "efficacy": 1, "survival": 1, "safety": 1, "": 0, "source": 0}
+CHARTS = {"design": 1, "efficacy": 1, "survival": 1, "safety": 1, "": 0, "source": 0, "audit": 0}
 SIDEBAR = [
     ("Overview", ""),
     ("Design and dosing", "design"),
@@ -44,21 +45,28 @@ def browser():
         chromium.close()
 
 
-@pytest.fixture
-def visit(browser, built_site, site_url):
-    """A fresh page routed to the built site; afterwards, no console error and no outside request."""
-    router = SiteRouter(built_site / "site", site_url)
+@contextmanager
+def routed_page(browser, site_dir: Path, site_url: str):
+    """A fresh page routed to a built site; afterwards, no console error, dialog or stray request."""
+    router = SiteRouter(site_dir, site_url)
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     context.route("**/*", router.handle)
     page = context.new_page()
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("dialog", lambda d: (errors.append(f"dialog: {d.message}"), d.dismiss()))
     yield page, router
     context.close()
     assert errors == [], errors
     assert router.outside == [], router.outside
     assert router.missing == [], router.missing
+
+
+@pytest.fixture
+def visit(browser, built_site, site_url):
+    with routed_page(browser, built_site / "site", site_url) as opened:
+        yield opened
 
 
 def study_url(site_url: str, page: str) -> str:
@@ -117,3 +125,86 @@ def test_charts_follow_the_light_and_dark_palette(visit, site_url):
     page.wait_for_function(f"() => ({scheme})() !== {before_scheme!r}")
     page.wait_for_function(f"() => ({font})() === ({fg})()")
     assert page.evaluate(font) != before
+
+
+def test_the_reference_has_a_working_copy_button(visit, site_url):
+    page, _ = visit
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=site_url.rstrip("/"))
+    page.goto(study_url(site_url, "source"))
+    button = page.locator(".ev-source button[data-md-type='copy']").first
+    button.focus()
+    page.keyboard.press("Enter")
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied.startswith("Kantarjian H, Thomas D") and "doi: 10.1002/cncr.28136." in copied
+
+
+HOSTILE = {
+    "title": "<script>window.__pwned=1</script> Study {{ 7*7 }}",
+    "summary": '<img src=x onerror="window.__pwned=2"> [click](javascript:window.__pwned=3) *not bold*',
+    "label": "<img src=y onerror=window.__pwned=4> CR {{ page }}",
+    "event": "[x](javascript:window.__pwned=5) {% raw %}",
+    "sentence": '<b onmouseover="window.__pwned=6">bold</b> & more.',
+}
+
+
+@pytest.fixture(scope="module")
+def hostile_site(tmp_path_factory) -> Path:
+    """The real project with text from the data that would run as script if it were not escaped."""
+    from generator.build import build_site, open_project
+
+    root = tmp_path_factory.mktemp("hostile")
+    for name in ("content", "templates", "generator"):
+        shutil.copytree(ROOT / name, root / name, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("site_config.yml", "mkdocs.yml"):
+        shutil.copy(ROOT / name, root / name)
+    study = root / "content" / "studies" / STUDY
+    meta = yaml.safe_load((study / "study.yml").read_text())
+    meta["short_title"] = HOSTILE["title"]
+    meta["design"]["summary"] = HOSTILE["summary"]
+    meta["abstract"][-1]["text"] += " " + HOSTILE["sentence"]
+    (study / "study.yml").write_text(yaml.safe_dump(meta, sort_keys=False, allow_unicode=True))
+    responses = study / "responses.csv"
+    responses.write_text(
+        responses.read_text().replace("cr,Complete response (CR),", f'cr,"{HOSTILE["label"]}",')
+    )
+    events = study / "adverse_events.csv"
+    events.write_text(
+        events.read_text() + f'"{HOSTILE["event"]}",weekly,single-dose,similar,reported,'
+        f'"{HOSTILE["sentence"].replace(chr(34), chr(34) * 2)}"\n'
+    )
+    build_site(open_project(root))
+    return root / "site"
+
+
+@pytest.mark.parametrize("name", ["", "design", "efficacy", "safety", "source", "audit"])
+def test_text_from_the_data_shows_as_written_and_never_runs(browser, hostile_site, site_url, name):
+    with routed_page(browser, hostile_site, site_url) as (page, _):
+        page.goto(study_url(site_url, name))
+        page.wait_for_load_state("networkidle")
+        page.locator("b, img, mark").first.hover() if page.locator("mark").count() else None
+        assert page.evaluate("window.__pwned") is None
+        assert page.locator('a[href^="javascript:"]').count() == 0
+        assert page.locator("article img").count() == 0
+        text = page.locator("article").inner_text()
+        expected = {
+            "": [HOSTILE["title"]],
+            "design": [HOSTILE["summary"]],
+            "efficacy": [HOSTILE["label"]],
+            "safety": [HOSTILE["event"]],
+            "source": [HOSTILE["sentence"]],
+            "audit": [HOSTILE["label"]],
+        }[name]
+        for literal in expected:
+            assert literal in text, literal
+        if name == "":
+            assert HOSTILE["title"] in page.locator("nav.md-nav--primary").inner_text()
+
+
+def test_searching_hostile_text_runs_nothing(browser, hostile_site, site_url):
+    with routed_page(browser, hostile_site, site_url) as (page, _):
+        page.goto(site_url)
+        page.locator("label.md-search__icon, .md-search__input").first.click()
+        page.locator("input.md-search__input").press_sequentially("bold", delay=20)
+        page.locator("li.md-search-result__item").first.wait_for(timeout=15_000)
+        assert page.evaluate("window.__pwned") is None
+        assert page.locator(".md-search-result img, .md-search-result script").count() == 0

@@ -1,0 +1,95 @@
+"""Regenerating: reproducible output, and the "What changed" page after a real change to the data."""
+
+import http.server
+import threading
+from pathlib import Path
+
+import pytest
+
+from generator.build import build_site, open_project
+from tests.conftest import STUDY
+from tests.pages import page_text
+
+
+def files_of(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
+    }
+
+
+def test_two_builds_of_the_same_input_are_byte_identical(project_copy, tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    outputs = []
+    for run in ("a", "b"):
+        build_site(
+            open_project(project_copy, site_dir=tmp_path / run / "site", docs_dir=tmp_path / run / "docs")
+        )
+        outputs.append((files_of(tmp_path / run / "docs"), files_of(tmp_path / run / "site")))
+    (docs_a, site_a), (docs_b, site_b) = outputs
+    assert list(docs_a) == list(docs_b) and list(site_a) == list(site_b)
+    assert [k for k in docs_a if docs_a[k] != docs_b[k]] == []
+    assert [k for k in site_a if site_a[k] != site_b[k]] == []
+    assert "built 2023-11-14" in page_text(tmp_path / "a" / "site", "")
+
+
+def change_the_overall_median(study_dir: Path) -> None:
+    """A real update of the data: the source sentence and its row change together."""
+    for name in ("study.yml", "survival.csv"):
+        path = study_dir / name
+        path.write_text(path.read_text().replace("6.2 months overall", "6.4 months overall"))
+    path = study_dir / "survival.csv"
+    path.write_text(
+        path.read_text().replace(
+            "median_os,Median overall survival,all,,6.2,", "median_os,Median overall survival,all,,6.4,"
+        )
+    )
+
+
+def test_what_changed_lists_a_changed_row_with_old_and_new_values(project_copy, study_dir):
+    project = open_project(project_copy)
+    build_site(project)
+    first = page_text(project.site_dir, "changes")
+    assert "There is no previous build to compare with" in first
+    change_the_overall_median(study_dir)
+    build_site(open_project(project_copy))
+    text = page_text(project.site_dir, "changes")
+    assert "1 figures changed, 0 appeared and 0 disappeared" in text
+    assert "Median overall survival · All patients 6.2 months 6.4 months" in text
+    home = page_text(project.site_dir, "")
+    assert "What changed since the previous build" in home and ": 1 figures." in home
+
+
+@pytest.fixture
+def served(tmp_path):
+    """A folder served over HTTP on the loopback address, as a published site would be."""
+    folder = tmp_path / "published"
+    folder.mkdir()
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, directory=str(folder), **kwargs)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield folder, f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def test_what_changed_compares_with_a_published_manifest_given_by_url(
+    project_copy, study_dir, tmp_path, served
+):
+    folder, url = served
+    published = open_project(project_copy, site_dir=tmp_path / "old-site", docs_dir=tmp_path / "old-docs")
+    build_site(published)
+    (folder / "values.json").write_bytes((published.site_dir / "data/values.json").read_bytes())
+    change_the_overall_median(study_dir)
+    fresh = open_project(project_copy, site_dir=tmp_path / "new-site", docs_dir=tmp_path / "new-docs")
+    build_site(fresh, previous=f"{url}/values.json")
+    assert "Median overall survival · All patients 6.2 months 6.4 months" in page_text(
+        fresh.site_dir, "changes"
+    )
+    assert f"{STUDY}" in (fresh.site_dir / "data/values.json").read_text()
