@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args
 
 from pydantic import BaseModel, ValidationError
 
@@ -32,7 +32,10 @@ def validate(
         for error in exc.errors():
             loc = tuple(error["loc"])
             where = line_of(lines, loc) if lines is not None else line
-            problems.append(Problem(file, _describe(error), line=where, field=_dotted(loc) or None))
+            message = _describe(error)
+            if error["type"] == "extra_forbidden":
+                message += f"; expected one of: {', '.join(fields_at(model, loc[:-1]))}"
+            problems.append(Problem(file, message, line=where, field=_dotted(loc) or None))
         return None
 
 
@@ -51,10 +54,32 @@ def _describe(error: dict[str, Any]) -> str:
     if kind == "missing":
         return "required field is missing"
     if kind == "extra_forbidden":
-        return "unknown field (check the spelling; see the documented fields)"
+        return "unknown field (check the spelling)"
     message = error["msg"].removeprefix("Value error, ")
     found = error.get("input")
     if kind == "value_error" and isinstance(found, dict):
         return message  # a rule across fields: the message names them
     shown = repr(found) if not isinstance(found, (dict, list)) else type(found).__name__
     return f"{message}; found {shown}"
+
+
+def fields_at(model: type[BaseModel], loc: KeyPath) -> list[str]:
+    """The field names of the (nested) model that `loc` points into."""
+    current: type[BaseModel] | None = model
+    for part in loc:
+        if current is None or isinstance(part, int):
+            continue
+        field = current.model_fields.get(str(part))
+        current = _model_in(field.annotation) if field else None
+    return list(current.model_fields) if current else []
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The model inside an annotation such as `Arm`, `list[Arm]` or `Arm | None`."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for argument in get_args(annotation):
+        found = _model_in(argument)
+        if found:
+            return found
+    return None

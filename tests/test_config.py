@@ -21,7 +21,7 @@ def test_wrong_type_and_unknown_key_are_both_reported_with_lines(tmp_path):
         f"{path}, line 2, field 'statistics.ci_level': Input should be a valid number, "
         "unable to parse string as a number; found 'high'",
         f"{path}, line 3, field 'statistics.ci_methd': "
-        "unknown field (check the spelling; see the documented fields)",
+        "unknown field (check the spelling); expected one of: ci_method, ci_level, difference_method",
     ]
 
 

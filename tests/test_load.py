@@ -40,7 +40,11 @@ def test_missing_and_unknown_fields_are_located(project_copy, study_dir):
     assert (
         f"{study_dir / 'study.yml'}, line 4, field 'citation.journal': required field is missing" in problems
     )
-    assert any("line 23, field 'citation.jurnal': unknown field" in p for p in problems)
+    assert any(
+        "line 23, field 'citation.jurnal': unknown field (check the spelling); expected one of: "
+        "title, authors, journal, date" in p
+        for p in problems
+    )
 
 
 def test_csv_header_problems_name_the_columns(project_copy, study_dir):

@@ -17,7 +17,9 @@ def wait_until(check, seconds: float = 15.0) -> bool:
     return False
 
 
-def test_watcher_regenerates_on_a_real_change_and_keeps_pages_on_a_bad_one(project_copy, study_dir, tmp_path):
+def test_watcher_regenerates_on_a_real_change_and_keeps_pages_on_a_bad_one(
+    project_copy, study_dir, tmp_path, caplog
+):
     project = open_project(project_copy, docs_dir=tmp_path / "docs")
     write_tree(generate(project), project.docs_dir)
     efficacy: Path = project.docs_dir / "studies" / study_dir.name / "efficacy.md"
@@ -30,7 +32,8 @@ def test_watcher_regenerates_on_a_real_change_and_keeps_pages_on_a_bad_one(proje
         assert wait_until(lambda: "Complete remission (CR)" in efficacy.read_text())
         good = efficacy.read_bytes()
         responses.write_text(responses.read_text().replace(",17,90,19,", ",17,90,-19,"))
-        time.sleep(1.5)
+        assert wait_until(lambda: "responses.csv, line 2, field 'percent'" in caplog.text)
+        assert "The last good pages are still served." in caplog.text
         assert efficacy.read_bytes() == good
     finally:
         observer.stop()
