@@ -19,7 +19,7 @@ from statsmodels.stats.proportion import confint_proportions_2indep, proportion_
 from generator.config import CI_METHODS, StatisticsSettings
 from generator.errors import DataError, Problem
 from generator.load import Study
-from generator.model import ALL_PATIENTS, TABLE_SCHEMAS, Arm, ProportionRow, parse_derivation
+from generator.model import TABLE_SCHEMAS, Arm, ProportionRow, parse_derivation
 
 DAYS_PER_WEEK = 7
 DIFFERENCE_METHODS = {"newcombe": "newcomb", "wald": "wald", "agresti-caffo": "agresti-caffo"}
@@ -309,5 +309,3 @@ def _with_arm_labels(table: pd.DataFrame | None, study: Study) -> pd.DataFrame:
     frame["arm_label"] = frame["arm"].map(study.arm_label)
     return frame
 
-
-__all__ = ["ALL_PATIENTS", "StudyResults", "analyse_study"]

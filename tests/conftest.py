@@ -13,14 +13,25 @@ ROOT = Path(__file__).resolve().parent.parent
 STUDY = "kantarjian-2013"
 
 
+def copy_project(destination: Path) -> Path:
+    """The project's inputs (content, templates, settings, mkdocs.yml and its hook) copied to break."""
+    for name in ("content", "templates", "generator"):
+        shutil.copytree(ROOT / name, destination / name, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("site_config.yml", "mkdocs.yml"):
+        shutil.copy(ROOT / name, destination / name)
+    return destination
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    """Replace the first `old` in a file, failing loudly if the fixture text is not there."""
+    text = path.read_text()
+    assert old in text, f"fixture text not found in {path.name}: {old!r}"
+    path.write_text(text.replace(old, new, 1))
+
+
 @pytest.fixture
 def project_copy(tmp_path: Path) -> Path:
-    """A copy of the project's inputs (content, templates, settings, mkdocs.yml and its hook) to break."""
-    for name in ("content", "templates", "generator"):
-        shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
-    for name in ("site_config.yml", "mkdocs.yml"):
-        shutil.copy(ROOT / name, tmp_path / name)
-    return tmp_path
+    return copy_project(tmp_path)
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from generator.audit import audit_study, raise_for_failures
 from generator.config import StatisticsSettings
 from generator.errors import DataError
 from generator.load import load_studies
-from tests.conftest import ROOT
+from tests.conftest import ROOT, edit
 
 
 def audit_of(project: Path):
@@ -20,12 +20,6 @@ def audit_of(project: Path):
 
 def by_id(report):
     return {check.id: check for check in report.checks}
-
-
-def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text()
-    assert old in text, old
-    path.write_text(text.replace(old, new, 1))
 
 
 def test_the_trial_passes_every_check():

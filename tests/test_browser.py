@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import ROOT, STUDY
+from tests.conftest import ROOT, STUDY, copy_project
 from tests.sitebrowser import CHROMIUM, CHROMIUM_ARGS, SiteRouter
 
 pytestmark = pytest.mark.browser
@@ -152,11 +152,7 @@ def hostile_site(tmp_path_factory) -> Path:
     """The real project with text from the data that would run as script if it were not escaped."""
     from generator.build import build_site, open_project
 
-    root = tmp_path_factory.mktemp("hostile")
-    for name in ("content", "templates", "generator"):
-        shutil.copytree(ROOT / name, root / name, ignore=shutil.ignore_patterns("__pycache__"))
-    for name in ("site_config.yml", "mkdocs.yml"):
-        shutil.copy(ROOT / name, root / name)
+    root = copy_project(tmp_path_factory.mktemp("hostile"))
     study = root / "content" / "studies" / STUDY
     meta = yaml.safe_load((study / "study.yml").read_text())
     meta["short_title"] = HOSTILE["title"]

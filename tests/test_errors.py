@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, STUDY
+from tests.conftest import ROOT, STUDY, edit
 
 
 def check(project: Path) -> subprocess.CompletedProcess:
@@ -21,12 +21,6 @@ def check(project: Path) -> subprocess.CompletedProcess:
         text=True,
         timeout=300,
     )
-
-
-def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text()
-    assert old in text, old
-    path.write_text(text.replace(old, new, 1))
 
 
 def assert_located(result: subprocess.CompletedProcess, *expected: str) -> None:

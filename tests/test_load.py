@@ -6,19 +6,13 @@ import pytest
 
 from generator.errors import DataError
 from generator.load import load_studies
-from tests.conftest import ROOT, STUDY
+from tests.conftest import ROOT, STUDY, edit
 
 
 def problems_of(project: Path) -> list[str]:
     with pytest.raises(DataError) as caught:
         load_studies(project / "content")
     return [str(p) for p in caught.value.problems]
-
-
-def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text()
-    assert old in text, f"fixture text not found: {old!r}"
-    path.write_text(text.replace(old, new, 1))
 
 
 def test_the_real_study_loads_with_all_its_tables():
