@@ -308,4 +308,3 @@ def _with_arm_labels(table: pd.DataFrame | None, study: Study) -> pd.DataFrame:
     frame = table.copy()
     frame["arm_label"] = frame["arm"].map(study.arm_label)
     return frame
-

@@ -11,11 +11,13 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
+from pathlib import Path
 from typing import Literal
 
 import pandas as pd
 
 from generator.analysis import StudyResults
+from generator.errors import DataError, Problem
 from generator.formatting import (
     NumberFormat,
     count_of,
@@ -83,6 +85,22 @@ class ValueBook:
         return {k.removeprefix(prefix): v for k, v in self.values.items() if k.startswith(prefix)}
 
 
+def check_provenance(book: ValueBook) -> None:
+    """Every figure needs a source sentence (reported) or a derivation (derived, computed)."""
+    missing = [v for v in book.values.values() if not (v.quote if v.kind == "reported" else v.how)]
+    if missing:
+        raise DataError(
+            [
+                Problem(
+                    Path(v.file or book.slug),
+                    f"figure '{v.label}' ({v.text}) has no source and no derivation",
+                    line=v.line,
+                )
+                for v in missing
+            ]
+        )
+
+
 def slugify(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-")
 
@@ -95,7 +113,7 @@ def row_key(table: str, record: dict) -> str:
 
 
 def collect_values(results: StudyResults, fmt: NumberFormat) -> ValueBook:
-    """Every figure of one study, reported, derived or computed."""
+    """Every figure of one study, reported, derived or computed; each must say where it comes from."""
     study = results.study
     book = ValueBook(study.slug)
     folder = f"content/studies/{study.slug}"
@@ -120,6 +138,7 @@ def collect_values(results: StudyResults, fmt: NumberFormat) -> ValueBook:
         _measure_values(book, record, f"{folder}/survival.csv")
     for record in results.comparisons.to_dict("records") if not results.comparisons.empty else []:
         _comparison_values(book, record, fmt)
+    check_provenance(book)
     return book
 
 

@@ -57,6 +57,8 @@ def _describe(error: dict[str, Any]) -> str:
         return "unknown field (check the spelling)"
     message = error["msg"].removeprefix("Value error, ")
     found = error.get("input")
+    if found is None and kind.endswith("_type"):
+        return f"is empty; {message[0].lower()}{message[1:]}"
     if kind == "value_error" and isinstance(found, dict):
         return message  # a rule across fields: the message names them
     shown = repr(found) if not isinstance(found, (dict, list)) else type(found).__name__

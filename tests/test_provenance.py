@@ -4,10 +4,11 @@ import pytest
 
 from generator.analysis import analyse_study
 from generator.config import SiteConfig
+from generator.errors import DataError
 from generator.formatting import NumberFormat
 from generator.load import load_studies
-from generator.provenance import QuoteIndex, Value, ValueBook, collect_values
-from tests.conftest import ROOT
+from generator.provenance import QuoteIndex, Value, ValueBook, check_provenance, collect_values
+from tests.conftest import ROOT, edit
 
 
 @pytest.fixture(scope="module")
@@ -55,3 +56,42 @@ def test_overlapping_quotes_merge_into_one_highlight():
     text = index.sections[0][1]
     assert text[highlights[0].start : highlights[0].end] == "the first 49 patients received"
     assert index.anchor_of == {"s/a": "q-1", "s/b": "q-1", "s/c": "q-2"}
+
+
+def test_a_figure_with_no_source_and_no_derivation_stops_the_build():
+    book = ValueBook("s")
+    book.add(
+        Value(
+            "s/responses/x@all/count",
+            "X, All patients: patients",
+            "3",
+            3,
+            "reported",
+            None,
+            file="content/studies/s/responses.csv",
+            line=7,
+        )
+    )
+    book.add(
+        Value("s/responses/x@all/estimate", "X: percentage", "3.0%", 3.0, "computed", "q", "3/100 × 100")
+    )
+    with pytest.raises(DataError) as caught:
+        check_provenance(book)
+    assert [str(p) for p in caught.value.problems] == [
+        "content/studies/s/responses.csv, line 7: "
+        "figure 'X, All patients: patients' (3) has no source and no derivation"
+    ]
+
+
+def test_an_empty_source_cell_is_located(project_copy, study_dir):
+    edit(
+        study_dir / "survival.csv",
+        ",7.3,months,reported,7.3 months with the weekly dose schedule",
+        ",7.3,months,reported,",
+    )
+    with pytest.raises(DataError) as caught:
+        load_studies(project_copy / "content")
+    (problem,) = caught.value.problems
+    assert str(problem).endswith(
+        "survival.csv, line 4, field 'source': is empty; input should be a valid string"
+    )
