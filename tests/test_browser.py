@@ -89,6 +89,7 @@ def test_every_chart_draws_on_a_direct_load(visit, site_url, name):
     page.goto(study_url(site_url, name))
     wait_for_charts(page, CHARTS[name])
     assert page.locator("div.ev-chart .plot-container svg.main-svg").first.is_visible()
+    assert page.evaluate("[...document.querySelectorAll('div.ev-chart')].every(c => c.tabIndex === 0)")
 
 
 def test_charts_draw_after_instant_navigation_through_the_sidebar(visit, site_url):
@@ -204,3 +205,17 @@ def test_searching_hostile_text_runs_nothing(browser, hostile_site, site_url):
         page.locator("li.md-search-result__item").first.wait_for(timeout=15_000)
         assert page.evaluate("window.__pwned") is None
         assert page.locator(".md-search-result img, .md-search-result script").count() == 0
+
+
+def test_a_figure_leads_by_keyboard_to_its_highlighted_sentence(visit, site_url):
+    page, _ = visit
+    page.goto(study_url(site_url, "efficacy"))
+    page.evaluate("window.__sameWindow = 'kept'")
+    page.locator("#u-responses-cr-all-count").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{study_url(site_url, 'source')}#q-*")
+    target = page.locator("mark.ev-quote:target")
+    target.wait_for(timeout=10_000)
+    assert target.inner_text() == "Overall, 17 patients (19%) achieved a complete response (CR)"
+    assert page.evaluate("window.__sameWindow") == "kept"
+    assert page.locator("div.ev-chart").count() == 0
