@@ -83,38 +83,54 @@ def resolve_counts(table: pd.DataFrame, source: Path) -> pd.DataFrame:
     resolved = table.copy()
     resolved["how"] = None
     resolved["count"] = resolved["count"].astype(object)
-    index = {(r.outcome, r.arm): i for i, r in resolved.iterrows()}
-    problems: list[Problem] = []
+    resolver = _CountResolver(resolved, source)
     for i in resolved.index:
-        _resolve(resolved, i, index, source, problems, visiting=set())
-    if problems:
-        raise DataError(problems)
+        resolver.count(i)
+    if resolver.problems:
+        raise DataError(resolver.problems)
     return resolved
 
 
-def _resolve(frame, i, index, source, problems, visiting) -> int | None:
-    row = frame.loc[i]
-    if row["status"] == "reported" or row["how"] is not None:
-        return None if pd.isna(row["count"]) else int(row["count"])
-    if i in visiting:
-        problems.append(Problem(source, "derivations refer to each other in a circle", line=row["line"]))
-        return None
-    visiting.add(i)
-    derivation = parse_derivation(row["derivation"])
-    refs = [frame.loc[index[(ref, row["arm"])]] for ref in derivation.refs]
-    ref_counts = [
-        _resolve(frame, index[(r["outcome"], r["arm"])], index, source, problems, visiting) for r in refs
-    ]
-    if any(c is None for c in ref_counts):
-        problems.append(
-            Problem(
-                source, "derivation uses a row whose count is unknown", line=row["line"], field="derivation"
+class _CountResolver:
+    """Works out derived counts, each once, following the rows they use; collects every problem."""
+
+    def __init__(self, frame: pd.DataFrame, source: Path):
+        self.frame, self.source = frame, source
+        self.index = {(r.outcome, r.arm): i for i, r in frame.iterrows()}
+        self.done: dict[int, int | None] = {}
+        self.visiting: set[int] = set()
+        self.problems: list[Problem] = []
+
+    def count(self, i) -> int | None:
+        row = self.frame.loc[i]
+        if row["status"] == "reported":
+            return None if pd.isna(row["count"]) else int(row["count"])
+        if i in self.done:
+            return self.done[i]
+        if i in self.visiting:
+            self._problem(row, "derivations refer to each other in a circle")
+            return None
+        self.visiting.add(i)
+        derivation = parse_derivation(row["derivation"])
+        refs = [self.frame.loc[self.index[(ref, row["arm"])]] for ref in derivation.refs]
+        ref_counts = [self.count(self.index[(r["outcome"], r["arm"])]) for r in refs]
+        self.visiting.discard(i)
+        count = how = None
+        if any(c is None for c in ref_counts):
+            self._problem(row, "derivation uses a row whose count is unknown")
+        else:
+            count, how = _apply(derivation.rule, row, refs, ref_counts, self.source, self.problems)
+        if count is not None and not 0 <= count <= int(row["denominator"] or count):
+            self._problem(
+                row, f"derived count {count} is outside 0 to its denominator {int(row['denominator'])}"
             )
-        )
-        return None
-    count, how = _apply(derivation.rule, row, refs, ref_counts, source, problems)
-    frame.at[i, "count"], frame.at[i, "how"] = count, how
-    return count
+            count, how = None, None
+        self.done[i] = count
+        self.frame.at[i, "count"], self.frame.at[i, "how"] = count, how
+        return count
+
+    def _problem(self, row: pd.Series, message: str) -> None:
+        self.problems.append(Problem(self.source, message, line=row["line"], field="derivation"))
 
 
 def _apply(rule, row, refs, ref_counts, source, problems) -> tuple[int | None, str | None]:

@@ -99,6 +99,13 @@ def vancouver_reference(citation: Citation) -> str:
     )
 
 
+def short_authors(authors: list) -> str:
+    """'Smith', 'Smith and Jones', 'Smith et al.'."""
+    if len(authors) <= 2:
+        return " and ".join(a.family for a in authors)
+    return f"{authors[0].family} et al."
+
+
 def dose_range(low: float, high: float, unit: str) -> str:
     if low == high:
         return f"{low:g} {unit}"

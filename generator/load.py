@@ -18,6 +18,8 @@ from generator.model import (
     ProportionRow,
     StudyFile,
     parse_derivation,
+    parse_headline,
+    slugify,
 )
 from generator.validation import validate
 from generator.yamlfile import YamlSyntaxError, line_of, read_yaml
@@ -218,11 +220,18 @@ def _check_references(study: Study, problems: list[Problem]) -> None:
             _check_row(study, path, record, arms, problems)
             if schema is ProportionRow:
                 _check_derivation(path, record, table, problems)
-        key = ["outcome", "arm"] + (["subgroup"] if "subgroup" in table else [])
         if schema is not FindingRow:
-            for _, dup in table[table.duplicated(key, keep="first")].iterrows():
+            keys = table["outcome"] + "@" + table["arm"]
+            if "subgroup" in table:
+                keys += "/" + table["subgroup"].map(lambda text: slugify(text or ""))
+            for _, dup in table[keys.duplicated(keep="first")].iterrows():
                 problems.append(
-                    Problem(path, f"duplicate row for {dup['outcome']}@{dup['arm']}", line=dup["line"])
+                    Problem(
+                        path,
+                        f"duplicate row for {dup['outcome']}@{dup['arm']}"
+                        + (f" ({dup['subgroup']})" if dup.get("subgroup") else ""),
+                        line=dup["line"],
+                    )
                 )
     _check_headline(study, problems)
 
@@ -263,25 +272,28 @@ def _check_derivation(path: Path, record: dict, table: pd.DataFrame, problems: l
                     field="derivation",
                 )
             )
-    if derivation.rule == "from_percent" and (record["percent"] is None or record["denominator"] is None):
+    needs = {"from_percent": ["percent", "denominator"], "complement": ["denominator"], "sum": []}
+    missing = [name for name in needs[derivation.rule] if record[name] is None]
+    if missing:
         problems.append(
-            Problem(path, "from_percent needs both percent and denominator", line=line, field="derivation")
+            Problem(path, f"{derivation.rule} needs {' and '.join(missing)}", line=line, field="derivation")
         )
 
 
 def _check_headline(study: Study, problems: list[Problem]) -> None:
     path = study.folder / STUDY_FILE
     for index, ref in enumerate(study.meta.headline):
-        table, _, rest = ref.partition(":")
-        outcome, _, arm = rest.partition("@")
-        frame = study.tables.get(table)
-        if frame is None and (study.folder / f"{table}.csv").is_file():
+        try:
+            headline = parse_headline(ref)
+        except ValueError as exc:
+            problems.append(Problem(path, str(exc), field=f"headline[{index}]"))
+            continue
+        frame = study.tables.get(headline.table)
+        if frame is None and (study.folder / f"{headline.table}.csv").is_file():
             continue  # the table itself failed to load, and said so
-        if frame is None or frame[(frame["outcome"] == outcome) & (frame["arm"] == arm)].empty:
+        if frame is None or headline.rows(frame).empty:
             problems.append(
                 Problem(
-                    path,
-                    f"headline {ref!r} names no row; expected table:outcome@arm of this study's tables",
-                    field=f"headline[{index}]",
+                    path, f"headline {ref!r} names no row of this study's tables", field=f"headline[{index}]"
                 )
             )

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
+import pandas as pd
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -231,3 +233,42 @@ def parse_derivation(text: str) -> Derivation:
     if not wanted[0] <= len(refs) <= wanted[1] or (rule != "from_percent" and match["args"] is None):
         raise ValueError(f"derivation {text!r} has the wrong number of outcomes; {expected}")
     return Derivation(rule=rule, refs=refs)
+
+
+def slugify(text: str) -> str:
+    """'Salvage 3 or later' -> 'salvage-3-or-later'."""
+    return re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-")
+
+
+HEADLINE = re.compile(
+    r"^(?P<table>[a-z_]+):(?P<outcome>[a-z0-9_]+)@(?P<arm>[a-z0-9-]+)(?:/(?P<subgroup>.+))?$"
+)
+HEADLINE_TABLES = ("population", "responses", "survival", "transplant")
+
+
+@dataclass(frozen=True)
+class Headline:
+    """A result named for the overview: `table:outcome@arm`, or `table:outcome@arm/subgroup`."""
+
+    table: str
+    outcome: str
+    arm: str
+    subgroup: str | None
+
+    def rows(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """The rows of `frame` this headline names (a row without subgroup when none is given)."""
+        match = (frame["outcome"] == self.outcome) & (frame["arm"] == self.arm)
+        if "subgroup" in frame:
+            wanted = slugify(self.subgroup) if self.subgroup else ""
+            match &= frame["subgroup"].map(lambda text: slugify(text or "")) == wanted
+        return frame[match]
+
+
+def parse_headline(text: str) -> Headline:
+    match = HEADLINE.match(text.strip())
+    if not match or match["table"] not in HEADLINE_TABLES:
+        raise ValueError(
+            f"cannot read headline {text!r}; expected table:outcome@arm or table:outcome@arm/subgroup, "
+            f"the table one of {', '.join(HEADLINE_TABLES)}"
+        )
+    return Headline(match["table"], match["outcome"], match["arm"], match["subgroup"])

@@ -28,6 +28,7 @@ from generator.formatting import (
     with_unit,
 )
 from generator.load import normalise_space
+from generator.model import slugify
 
 Kind = Literal["reported", "derived", "computed"]
 
@@ -99,10 +100,6 @@ def check_provenance(book: ValueBook) -> None:
                 for v in missing
             ]
         )
-
-
-def slugify(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-")
 
 
 def row_key(table: str, record: dict) -> str:

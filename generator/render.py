@@ -28,9 +28,9 @@ from generator.errors import Problem, TemplateError
 from generator.figures import FigureLinks, ShowFigure, highlighted_abstract
 from generator.formatting import NumberFormat
 from generator.load import Study
-from generator.model import ALL_PATIENTS
+from generator.model import ALL_PATIENTS, parse_headline
 from generator.provenance import QuoteIndex, Value, ValueBook, collect_values
-from generator.text import escape_markdown
+from generator.text import code_block, escape_markdown
 
 STUDY_PAGES = [
     ("index.md", "study/overview.md.j2", "Overview"),
@@ -133,7 +133,7 @@ class ChangesContext:
     study_titles: dict[str, str]
 
 
-def make_environment(templates_dir: Path, fmt: NumberFormat) -> jinja2.Environment:
+def make_environment(templates_dir: Path) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(templates_dir),
         undefined=jinja2.StrictUndefined,
@@ -143,7 +143,12 @@ def make_environment(templates_dir: Path, fmt: NumberFormat) -> jinja2.Environme
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(reference=formatting.vancouver_reference, figure_json=figure_json, verbatim=Markup)
+    env.filters.update(
+        reference=formatting.vancouver_reference,
+        short_authors=formatting.short_authors,
+        figure_json=figure_json,
+        code_block=code_block,
+    )
     env.globals["ALL"] = ALL_PATIENTS
     return env
 
@@ -203,11 +208,10 @@ def headline_cards(results: StudyResults, book: ValueBook) -> list[Card]:
     """The overview's cards, in the order of the study's `headline` list (table:outcome@arm)."""
     cards = []
     for ref in results.study.meta.headline:
-        table, _, rest = ref.partition(":")
-        outcome, _, arm = rest.partition("@")
-        frame = results.proportions.get(table, results.measures)
-        record = frame[(frame["outcome"] == outcome) & (frame["arm"] == arm)].iloc[0].to_dict()
-        values = book.row(table, record)
+        headline = parse_headline(ref)
+        frame = results.proportions.get(headline.table, results.measures)
+        record = headline.rows(frame).iloc[0].to_dict()
+        values = book.row(headline.table, record)
         main = values.get("estimate") or values.get("value") or values["percent"]
         cards.append(
             Card(
@@ -236,7 +240,7 @@ def render_site(
     uses are all recorded when the abstract links back to them and the manifest lists them.
     """
     fmt = NumberFormat(config)
-    env = make_environment(templates_dir, fmt)
+    env = make_environment(templates_dir)
     books = [collect_values(result, fmt) for result in results]
     links = [
         FigureLinks(f"studies/{r.study.slug}", book, QuoteIndex.build(_sections(r.study), book))

@@ -19,3 +19,11 @@ def escape_markdown(value: object) -> object:
 def attribute_text(text: str) -> str:
     """Text for an attr_list attribute value: no quote or brace can end it early."""
     return text.replace('"', "'").translate(str.maketrans("{}|\n", "()¦ "))
+
+
+def code_block(text: str, language: str = "text") -> Markup:
+    """A fenced code block that text from the data cannot close: one line, a longer fence."""
+    line = " ".join(text.split())
+    longest = max((len(run) for run in re.findall(r"`+", line)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return Markup(f"{fence} {language}\n{line}\n{fence}")
