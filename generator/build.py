@@ -157,16 +157,26 @@ def generate(project: Project, previous_manifest: dict | None = None) -> dict[st
 def content_version(content_dir: Path) -> str:
     """A short hash of every file under content/: the version of the data a site shows."""
     digest = hashlib.sha256()
-    for path in sorted(p for p in content_dir.rglob("*") if p.is_file()):
+    for path in sorted(p for p in content_dir.rglob("*") if p.is_file() and not _is_editor_litter(p)):
         digest.update(path.relative_to(content_dir).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:12]
+
+
+def _is_editor_litter(path: Path) -> bool:
+    """Hidden, backup and swap files, which are not data (.DS_Store, notes.csv~, .study.yml.swp)."""
+    return path.name.startswith(".") or path.name.endswith(("~", ".swp", ".bak"))
 
 
 def build_date() -> dt.date:
     """Today (UTC), or the date of SOURCE_DATE_EPOCH when set, so builds can be reproduced."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    moment = dt.datetime.fromtimestamp(int(epoch), dt.UTC) if epoch else dt.datetime.now(dt.UTC)
-    return moment.date()
+    if not epoch:
+        return dt.datetime.now(dt.UTC).date()
+    if not epoch.isdigit():
+        raise ConfigError(
+            [Problem(Path("SOURCE_DATE_EPOCH"), f"expected whole seconds since 1970, found {epoch!r}")]
+        )
+    return dt.datetime.fromtimestamp(int(epoch), dt.UTC).date()
 
 
 def read_manifest(source: str | None, site_dir: Path) -> dict | None:
@@ -174,17 +184,42 @@ def read_manifest(source: str | None, site_dir: Path) -> dict | None:
     if source is None:
         last = site_dir / VALUES_INDEX
         try:
-            return json.loads(last.read_text(encoding="utf-8")) if last.is_file() else None
+            manifest = json.loads(last.read_text(encoding="utf-8")) if last.is_file() else None
         except (OSError, ValueError):
-            log.warning("The last build's manifest %s cannot be read; comparing with nothing", last)
-            return None
+            manifest = False
+        if manifest is None or is_manifest(manifest):
+            return manifest
+        log.warning("The last build's manifest %s cannot be read; comparing with nothing", last)
+        return None
     try:
         if re.match(r"https?://", source):
             with urllib.request.urlopen(source, timeout=30) as response:
-                return json.loads(response.read().decode("utf-8"))
-        return json.loads(Path(source).read_text(encoding="utf-8"))
+                manifest = json.loads(response.read().decode("utf-8"))
+        else:
+            manifest = json.loads(Path(source).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise InputError([Problem(Path(source), f"previous manifest cannot be read: {exc}")]) from None
+    if not is_manifest(manifest):
+        raise InputError(
+            [
+                Problem(
+                    Path(source),
+                    "is not a site's data/values.json: expected an object with "
+                    "data_version, built and values (each with id and text)",
+                )
+            ]
+        )
+    return manifest
+
+
+def is_manifest(data: object) -> bool:
+    """Whether `data` has the shape of a published data/values.json."""
+    return (
+        isinstance(data, dict)
+        and {"data_version", "built", "values"} <= set(data)
+        and isinstance(data["values"], list)
+        and all(isinstance(v, dict) and isinstance(v.get("id"), str) and "text" in v for v in data["values"])
+    )
 
 
 def build_site(project: Project, previous: str | None = None) -> list[str]:

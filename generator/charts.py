@@ -13,7 +13,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from generator.analysis import StudyResults
+from generator.analysis import DAYS_PER_WEEK, StudyResults
 from generator.formatting import NumberFormat, count_of, dose_range, reported_number, with_unit
 
 ACCENT = "#3f6ec6"
@@ -132,17 +132,18 @@ def measure_chart(key: str, title: str, caption: str, frame: pd.DataFrame, unit:
             y=names,
             orientation="h",
             marker={"color": ACCENT},
-            text=[with_unit(v, unit) for v in rows["value"]],
+            text=[html.escape(with_unit(v, unit)) for v in rows["value"]],
             textposition="outside",
             cliponaxis=False,
             hovertext=[
-                f"{n}<br>{with_unit(v, unit)} (reported)" for n, v in zip(names, rows["value"], strict=True)
+                f"{n}<br>{html.escape(with_unit(v, unit))} (reported)"
+                for n, v in zip(names, rows["value"], strict=True)
             ],
             hoverinfo="text",
         )
     )
     _base_layout(fig, 90 + 40 * len(rows))
-    fig.update_xaxes(title_text=unit.capitalize(), range=[0, float(rows["value"].max()) * 1.25])
+    fig.update_xaxes(title_text=html.escape(unit.capitalize()), range=[0, float(rows["value"].max()) * 1.25])
     fig.update_yaxes(categoryorder="array", categoryarray=names)
     return Chart(
         key, title, caption, fig, rows.iloc[::-1][["outcome", "label", "arm", "subgroup", "value", "unit"]]
@@ -200,18 +201,20 @@ def dosing_chart(key: str, title: str, caption: str, results: StudyResults) -> C
             col=1,
         )
         fig.add_vrect(
-            x0=arm["cycle_days_min"] + 0.5,
-            x1=arm["cycle_days_max"] + 0.5,
+            x0=arm["cycle_days_min"] + 0.5,  # a cycle of N days: the next one starts on day N + 1
+            x1=arm["cycle_days_max"] + 1.5,
             row=index,
             col=1,
             fillcolor=SECOND,
             opacity=0.12,
             line_width=0,
         )
-        fig.update_yaxes(title_text=str(doses["unit"].iloc[0]), rangemode="tozero", row=index, col=1)
+        fig.update_yaxes(
+            title_text=html.escape(str(doses["unit"].iloc[0])), rangemode="tozero", row=index, col=1
+        )
     _base_layout(fig, 170 + 170 * len(schedules))
     fig.update_layout(margin={"t": 40})
-    fig.update_xaxes(range=[0.4, last_day + 1.5], dtick=7, tick0=1)
+    fig.update_xaxes(range=[0.4, last_day + 2.5], dtick=DAYS_PER_WEEK, tick0=1)
     fig.update_xaxes(
         title_text="Day of cycle (shaded: the next cycle starts in this window)", row=len(schedules), col=1
     )

@@ -14,6 +14,7 @@ from generator.config import SiteConfig
 from generator.errors import BuildError, InputError
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_USAGE, EXIT_BUILD_FAILED, EXIT_INTERNAL = 0, 1, 2, 3, 4
+EXIT_INTERRUPTED = 130
 
 DESCRIPTION = """\
 Turn study data (content/studies/<slug>/: study.yml and outcome CSVs) into a searchable static
@@ -114,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
         _fail(args, exc)
         return EXIT_BUILD_FAILED
     except KeyboardInterrupt:
-        return EXIT_OK
+        return EXIT_INTERRUPTED
     except Exception as exc:  # the last line of defence: say what happened, keep the traceback for --debug
         _fail(args, exc, prefix="internal error: ")
         return EXIT_INTERNAL

@@ -25,6 +25,7 @@ PROPORTION_COLUMNS = [
     "denominator",
     "percent",
     "status",
+    "derivation",
     "how",
     "estimate",
     "ci_low",
@@ -35,10 +36,7 @@ PROPORTION_COLUMNS = [
 
 def table_csvs(result: StudyResults) -> dict[str, bytes]:
     """Each outcome table as the site computed it, by file name."""
-    files = {
-        f"{name}.csv": _csv(frame[PROPORTION_COLUMNS].rename(columns={"how": "derivation"}))
-        for name, frame in result.proportions.items()
-    }
+    files = {f"{name}.csv": _csv(frame[PROPORTION_COLUMNS]) for name, frame in result.proportions.items()}
     if not result.measures.empty:
         files["survival.csv"] = _csv(result.measures.drop(columns=["line", "arm_label"]))
     if not result.findings.empty:
@@ -91,6 +89,7 @@ def zip_files(files: dict[str, bytes]) -> bytes:
         for name in sorted(files):
             info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
             info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16  # readable by all when unzipped
             archive.writestr(info, files[name])
     return buffer.getvalue()
 

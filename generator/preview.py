@@ -21,14 +21,21 @@ from generator.write import write_tree
 log = logging.getLogger("generator")
 
 
+_one_at_a_time = threading.Lock()
+
+
 def regenerate(project: Project) -> list[str] | None:
-    """Regenerate the pages into the docs folder; None (and a logged error) when the input is bad."""
-    try:
-        fresh = open_project(project.root, docs_dir=project.docs_dir)
-        written = write_tree(generate(fresh, read_manifest(None, fresh.site_dir)), fresh.docs_dir)
-    except GeneratorError as exc:
-        log.error("error: %s\nThe last good pages are still served.", exc)
-        return None
+    """Regenerate the pages into the docs folder; None (and a logged error) when that failed."""
+    with _one_at_a_time:
+        try:
+            fresh = open_project(project.root, docs_dir=project.docs_dir)
+            written = write_tree(generate(fresh, read_manifest(None, fresh.site_dir)), fresh.docs_dir)
+        except GeneratorError as exc:
+            log.error("error: %s\nThe last good pages are still served.", exc)
+            return None
+        except Exception:  # keep serving whatever went wrong; say what it was
+            log.exception("internal error while regenerating. The last good pages are still served.")
+            return None
     log.info("Regenerated %d file(s)", len(written))
     return written
 

@@ -113,7 +113,7 @@ def collect_values(results: StudyResults, fmt: NumberFormat) -> ValueBook:
     """Every figure of one study, reported, derived or computed; each must say where it comes from."""
     study = results.study
     book = ValueBook(study.slug)
-    folder = f"content/studies/{study.slug}"
+    folder = study.folder.as_posix()
     population = study.meta.population
     book.add(
         Value(

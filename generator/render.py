@@ -80,7 +80,6 @@ class StudyPageContext:
     charts: dict[str, Chart]
     cards: list[Card]
     fmt: NumberFormat
-    site: SiteInfo
     pages: list[tuple[str, str]]
     links: FigureLinks
     name: str = ""
@@ -186,10 +185,16 @@ def study_charts(results: StudyResults, fmt: NumberFormat) -> dict[str, Chart]:
         )
     if not results.measures.empty:
         unit = results.measures["unit"].mode().iloc[0]
+        others = (
+            ""
+            if (results.measures["unit"] == unit).all()
+            else " Figures in other units are in the table only."
+        )
         charts["survival"] = measure_chart(
             "survival",
-            "Reported medians",
-            f"Values in {unit} as reported, overall, by schedule and by subgroup. No curve is modelled.",
+            "Survival as reported",
+            f"Values in {unit} as reported, for all patients, each arm and each subgroup.{others} "
+            "No curve is modelled.",
             results.measures,
             unit,
         )
@@ -262,7 +267,7 @@ def render_site(
     files[CHANGES_PAGE] = _render(env, "changes.md.j2", {"page": ChangesContext(site, changes, titles)})
     nav: list[dict] = [{"Home": "index.md"}, {"What changed": CHANGES_PAGE}]
     for result, audit, link in zip(results, audits, links, strict=True):
-        files.update(_render_study(env, result, audit, link, fmt, site))
+        files.update(_render_study(env, result, audit, link, fmt))
         # mkdocs' theme writes navigation titles as HTML: a title from the data is escaped here
         section = html.escape(result.study.meta.short_title)
         nav.append({section: [{PAGE_TITLES[n]: f"{link.folder}/{n}"} for n in NAV_ORDER]})
@@ -279,7 +284,6 @@ def _render_study(
     audit: AuditReport,
     link: FigureLinks,
     fmt: NumberFormat,
-    site: SiteInfo,
 ) -> dict[str, bytes]:
     """One study's pages and downloads."""
     charts = study_charts(result, fmt)
@@ -291,7 +295,6 @@ def _render_study(
         charts,
         headline_cards(result, link.book),
         fmt,
-        site,
         [(PAGE_TITLES[name], name) for name in NAV_ORDER],
         link,
     )
@@ -318,6 +321,13 @@ def _render(env: jinja2.Environment, template: str, context: dict) -> bytes:
     except jinja2.UndefinedError as exc:
         where, line = _template_frame(exc, Path(template))
         raise TemplateError([Problem(where, f"undefined in template: {exc.message}", line=line)]) from None
+    except jinja2.TemplateNotFound as exc:
+        raise TemplateError([Problem(Path(template), f"template not found: {exc.name}")]) from None
+    except (TypeError, ValueError, AttributeError, KeyError, IndexError, ZeroDivisionError) as exc:
+        where, line = _template_frame(exc, Path(template))
+        raise TemplateError(
+            [Problem(where, f"error in template: {type(exc).__name__}: {exc}", line=line)]
+        ) from None
 
 
 def _template_frame(exc: Exception, default: Path) -> tuple[Path, int | None]:
