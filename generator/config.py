@@ -7,9 +7,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from generator.errors import ConfigError, Problem
+from generator.errors import ConfigError, InputError, Problem
 from generator.validation import validate
-from generator.yamlfile import YamlSyntaxError, read_yaml
+from generator.yamlfile import read_yaml
 
 CI_METHODS = {
     "clopper-pearson": "beta",
@@ -78,8 +78,8 @@ def load_site_config(path: Path) -> SiteConfig:
         raise ConfigError([Problem(path, "settings file not found")])
     try:
         data, lines = read_yaml(path)
-    except YamlSyntaxError as exc:
-        raise ConfigError([exc.problem]) from None
+    except InputError as exc:  # YAML syntax, or a key given twice
+        raise ConfigError(exc.problems) from None
     problems: list[Problem] = []
     config = validate(SiteConfig, data or {}, path, problems, lines=lines)
     if config is None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from generator.errors import DataError, Problem
+from generator.errors import DataError, InputError, Problem
 from generator.model import (
     ALL_PATIENTS,
     SLUG,
@@ -22,7 +22,7 @@ from generator.model import (
     slugify,
 )
 from generator.validation import validate
-from generator.yamlfile import YamlSyntaxError, line_of, read_yaml
+from generator.yamlfile import line_of, read_yaml
 
 STUDY_FILE = "study.yml"
 
@@ -104,8 +104,8 @@ def _load_study(folder: Path, problems: list[Problem]) -> Study | None:
 def _load_meta(path: Path, problems: list[Problem]) -> StudyFile | None:
     try:
         data, lines = read_yaml(path)
-    except YamlSyntaxError as exc:
-        problems.append(exc.problem)
+    except InputError as exc:  # YAML syntax, or a key given twice
+        problems.extend(exc.problems)
         return None
     meta = validate(StudyFile, data, path, problems, lines=lines)
     if meta is not None:

@@ -34,8 +34,20 @@ def line_index(path: Path) -> dict[KeyPath, int]:
     except yaml.YAMLError as exc:
         raise YamlSyntaxError(_syntax_problem(path, exc)) from exc
     lines: dict[KeyPath, int] = {}
+    repeated: list[tuple[KeyPath, int, int]] = []
     if node is not None:
-        _index_lines(node, (), lines)
+        _index_lines(node, (), lines, repeated)
+    if repeated:
+        problems = [
+            Problem(
+                path,
+                f"key '{key[-1]}' appears twice (lines {first} and {line}); keep one",
+                line=line,
+                field=".".join(str(k) for k in key),
+            )
+            for key, first, line in repeated
+        ]
+        raise InputError(problems)
     return lines
 
 
@@ -53,16 +65,21 @@ class YamlSyntaxError(InputError):
         super().__init__([problem])
 
 
-def _index_lines(node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int]) -> None:
+def _index_lines(node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int], repeated: list) -> None:
+    """Record the line of every key path, and each key that a mapping repeats."""
     lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
+        seen: dict[str, int] = {}
         for key_node, value_node in node.value:
-            child = (*path, key_node.value)
-            _index_lines(value_node, child, lines)
-            lines[child] = key_node.start_mark.line + 1
+            key, line = key_node.value, key_node.start_mark.line + 1
+            if key in seen:
+                repeated.append(((*path, key), seen[key], line))
+            seen[key] = line
+            _index_lines(value_node, (*path, key), lines, repeated)
+            lines[(*path, key)] = line
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            _index_lines(item, (*path, index), lines)
+            _index_lines(item, (*path, index), lines, repeated)
 
 
 def line_of(lines: dict[KeyPath, int], path: KeyPath) -> int | None:

@@ -100,3 +100,30 @@ def test_a_derivation_that_fits_no_count_is_located(project_copy):
     assert_located(
         check(project_copy), "responses.csv, line 6, field 'derivation': from_percent: no whole count of 3"
     )
+
+
+def test_a_key_given_twice_is_located(project_copy):
+    edit(
+        project_copy / f"content/studies/{STUDY}/study.yml",
+        "  journal: Cancer\n",
+        "  journal: Cancer\n  journal: Lancet\n",
+    )
+    assert_located(
+        check(project_copy), "study.yml, line 24, field 'citation.journal': key 'journal' appears twice"
+    )
+
+
+def test_a_bad_source_date_epoch_is_located(project_copy, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "yesterday")
+    assert_located(
+        check(project_copy), "SOURCE_DATE_EPOCH: expected whole seconds since 1970, found 'yesterday'"
+    )
+
+
+def test_a_template_runtime_error_is_located(project_copy):
+    edit(
+        project_copy / "templates/study/efficacy.md.j2",
+        "# Efficacy\n",
+        "# Efficacy {{ page.study.slug + 1 }}\n",
+    )
+    assert_located(check(project_copy), "efficacy.md.j2, line 8: error in template: TypeError")
