@@ -12,8 +12,9 @@ help:  ## List the commands
 site: $(STAMP)  ## Build the static site into site/ (creates .venv with pinned dependencies first)
 	$(PY) -m generator build
 
-test: $(STAMP) browser  ## Lint, then run every test, the real-browser ones included
+test: $(STAMP) browser  ## Lint (ruff check and format), then run every test, the real-browser ones included
 	$(PY) -m ruff check generator tests bench
+	$(PY) -m ruff format --check generator tests bench
 	$(PY) -m pytest
 
 preview: $(STAMP)  ## Regenerate on every change and serve with live reload at http://127.0.0.1:8000

@@ -18,6 +18,7 @@ import pandas as pd
 from generator.analysis import StudyResults, counts_matching_percent, round_half_up
 from generator.errors import DataError, Problem
 from generator.model import ALL_PATIENTS, parse_derivation
+from generator.yamlfile import line_of
 
 RULES = {
     "percent-rounding": "A reported percentage equals n/N rounded as printed",
@@ -57,8 +58,6 @@ class ImpliedCounts:
     id: str
     subject: str
     percent: Decimal
-    count_max: int | None
-    denominator_max: int
     candidates: dict[int, list[int]]
     constraints: str
     file: str
@@ -197,8 +196,8 @@ def _figures_in_quotes(table: str, frame: pd.DataFrame, fields: list[str], file:
 
 
 def _arm_figures_in_quotes(results: StudyResults, folder: str) -> list[Check]:
-    file, checks = f"{folder}/study.yml", []
-    for arm in results.study.meta.arms:
+    file, checks, lines = f"{folder}/study.yml", [], results.study.meta_lines
+    for a, arm in enumerate(results.study.meta.arms):
         checks.append(
             _figure_check(
                 f"arms/{arm.id}/n/figure-in-quote",
@@ -206,10 +205,21 @@ def _arm_figures_in_quotes(results: StudyResults, folder: str) -> list[Check]:
                 str(arm.n),
                 arm.n_source,
                 file,
-                None,
+                line_of(lines, ("arms", a, "n")),
             )
         )
-        for dose in arm.doses:
+        for weeks in dict.fromkeys((f"{arm.cycle_weeks.min:g}", f"{arm.cycle_weeks.max:g}")):
+            checks.append(
+                _figure_check(
+                    f"arms/{arm.id}/cycle_weeks/{weeks}/figure-in-quote",
+                    f"{arm.label}: cycle length",
+                    weeks,
+                    arm.cycle_source,
+                    file,
+                    line_of(lines, ("arms", a, "cycle_weeks")),
+                )
+            )
+        for d, dose in enumerate(arm.doses):
             for figure in dict.fromkeys((f"{dose.dose_min:g}", f"{dose.dose_max:g}")):
                 checks.append(
                     _figure_check(
@@ -218,16 +228,23 @@ def _arm_figures_in_quotes(results: StudyResults, folder: str) -> list[Check]:
                         figure,
                         dose.source,
                         file,
-                        None,
+                        line_of(lines, ("arms", a, "doses", d)),
                     )
                 )
     return checks
 
 
+def _derived_by(row: dict) -> str | None:
+    return parse_derivation(row["derivation"]).rule if row["derivation"] else None
+
+
 def _percent_rounding(table: str, frame: pd.DataFrame, file: str) -> list[Check]:
+    """Printed percentage against n/N; not for counts read from the percentage or summed (checked apart)."""
     checks = []
     for row in frame.to_dict("records"):
         if not (_has(row["count"]) and _has(row["denominator"]) and _has(row["percent"])):
+            continue
+        if _derived_by(row) in ("from_percent", "sum"):
             continue
         count, total, printed = int(row["count"]), int(row["denominator"]), Decimal(row["percent"])
         decimals = max(0, -printed.as_tuple().exponent)
@@ -252,21 +269,16 @@ def _parts_sum_to_total(table: str, frame: pd.DataFrame, file: str) -> list[Chec
     checks = []
     by_key = {(r["outcome"], r["arm"]): r for r in frame.to_dict("records")}
     for row in by_key.values():
-        if not row["derivation"] or parse_derivation(row["derivation"]).rule != "sum":
-            continue
+        if _derived_by(row) != "sum" or not (_has(row["percent"]) and _has(row["denominator"])):
+            continue  # without a printed percentage, a sum has nothing to be checked against
         parts = [by_key[(ref, row["arm"])] for ref in parse_derivation(row["derivation"]).refs]
         total = sum(int(p["count"]) for p in parts)
         terms = " + ".join(str(int(p["count"])) for p in parts)
         names = " + ".join(p["label"] for p in parts)
-        if _has(row["percent"]) and _has(row["denominator"]):
-            printed = Decimal(row["percent"])
-            decimals = max(0, -printed.as_tuple().exponent)
-            passed = round_half_up(Fraction(100 * total, int(row["denominator"])), decimals) == Fraction(
-                printed
-            )
-            expected = f"a total that is {printed}% of {int(row['denominator'])}, as printed"
-        else:
-            passed, expected = True, "a whole count"
+        printed = Decimal(row["percent"])
+        decimals = max(0, -printed.as_tuple().exponent)
+        passed = round_half_up(Fraction(100 * total, int(row["denominator"])), decimals) == Fraction(printed)
+        expected = f"a total that is {printed}% of {int(row['denominator'])}, as printed"
         checks.append(
             Check(
                 f"{_row_id(table, row)}/parts-sum-to-total",
@@ -327,6 +339,7 @@ def _arms_sum_to_population(results: StudyResults, folder: str) -> list[Check]:
             f"{treated}, the patients treated",
             total == treated,
             f"{folder}/study.yml",
+            line_of(results.study.meta_lines, ("population", "treated")),
         )
     ]
 
@@ -358,10 +371,9 @@ def _implied_counts(
     if whole_row is not None and _has(whole_row["count"]):
         count_max = int(whole_row["count"])
     denominator_max = min(limit for limit, _ in limits)
+    denominators = [denominator_max] if _has(row["denominator"]) else range(1, denominator_max + 1)
     candidates: dict[int, list[int]] = {}
-    for denominator in range(1, denominator_max + 1):
-        if _has(row["denominator"]) and denominator != denominator_max:
-            continue
+    for denominator in denominators:
         for count in counts_matching_percent(row["percent"], denominator):
             if count_max is None or count <= count_max:
                 candidates.setdefault(count, []).append(denominator)
@@ -372,8 +384,6 @@ def _implied_counts(
         _row_id(table, row),
         _subject(row),
         Decimal(row["percent"]),
-        count_max,
-        denominator_max,
         dict(sorted(candidates.items())),
         constraints,
         file,

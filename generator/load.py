@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +36,8 @@ class Study:
     folder: Path
     meta: StudyFile
     tables: dict[str, pd.DataFrame]
+    meta_lines: dict = dataclasses.field(default_factory=dict, compare=False)
+    """The line of each key path of study.yml, to locate problems found after loading."""
 
     @property
     def abstract_text(self) -> str:
@@ -90,27 +93,27 @@ def _load_study(folder: Path, problems: list[Problem]) -> Study | None:
             Problem(folder, "study folder names are slugs: lowercase letters, digits and hyphens")
         )
     meta_path = folder / STUDY_FILE
-    meta = _load_meta(meta_path, problems) if meta_path.is_file() else None
+    meta, lines = _load_meta(meta_path, problems) if meta_path.is_file() else (None, {})
     if not meta_path.is_file():
         problems.append(Problem(meta_path, "missing: every study folder needs a study.yml"))
     tables = _load_tables(folder, problems)
     if meta is None:
         return None
-    study = Study(folder.name, folder, meta, tables)
+    study = Study(folder.name, folder, meta, tables, lines)
     _check_references(study, problems)  # on every table that loaded, so all problems come at once
     return study if len(problems) == before else None
 
 
-def _load_meta(path: Path, problems: list[Problem]) -> StudyFile | None:
+def _load_meta(path: Path, problems: list[Problem]) -> tuple[StudyFile | None, dict]:
     try:
         data, lines = read_yaml(path)
     except InputError as exc:  # YAML syntax, or a key given twice
         problems.extend(exc.problems)
-        return None
+        return None, {}
     meta = validate(StudyFile, data, path, problems, lines=lines)
     if meta is not None:
         _check_meta_quotes(meta, path, lines, problems)
-    return meta
+    return meta, lines
 
 
 def _load_tables(folder: Path, problems: list[Problem]) -> dict[str, pd.DataFrame]:

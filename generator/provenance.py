@@ -72,8 +72,18 @@ class ValueBook:
     values: dict[str, Value] = field(default_factory=dict)
 
     def add(self, value: Value) -> Value:
-        if value.id in self.values:
-            raise ValueError(f"two figures share the id {value.id}")
+        clash = next((v for v in self.values.values() if v.id == value.id or v.anchor == value.anchor), None)
+        if clash is not None:
+            raise DataError(
+                [
+                    Problem(
+                        Path(value.file or self.slug),
+                        f"figures '{clash.label}' and '{value.label}' "
+                        "would share one name on the site; rename an outcome or subgroup",
+                        line=value.line,
+                    )
+                ]
+            )
         self.values[value.id] = value
         return value
 
