@@ -286,12 +286,18 @@ class StudyResults:
 
 
 def analyse_study(study: Study, settings: StatisticsSettings) -> StudyResults:
-    """Run every computation for one study."""
-    proportions = {
-        name: summarise_proportions(table, study, settings, study.folder / f"{name}.csv")
-        for name, table in study.tables.items()
-        if TABLE_SCHEMAS[name] is ProportionRow
-    }
+    """Run every computation for one study; the problems of all its tables are reported together."""
+    proportions, problems = {}, []
+    for name, table in study.tables.items():
+        if TABLE_SCHEMAS[name] is ProportionRow:
+            try:
+                proportions[name] = summarise_proportions(
+                    table, study, settings, study.folder / f"{name}.csv"
+                )
+            except DataError as exc:
+                problems += exc.problems
+    if problems:
+        raise DataError(problems)
     comparisons = (
         pd.concat(
             [

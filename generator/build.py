@@ -30,7 +30,7 @@ from generator.analysis import analyse_study
 from generator.audit import audit_study, raise_for_failures
 from generator.config import SiteConfig, load_site_config
 from generator.downloads import VALUES_INDEX
-from generator.errors import BuildError, ConfigError, InputError, Problem
+from generator.errors import BuildError, ConfigError, DataError, InputError, Problem
 from generator.load import load_studies
 from generator.render import SiteInfo, render_site
 from generator.write import write_tree
@@ -144,14 +144,26 @@ def generate(project: Project, previous_manifest: dict | None = None) -> dict[st
     with stage("Loaded and validated the content"):
         studies = load_studies(project.content_dir)
     with stage(f"Computed the results of {len(studies)} stud{'y' if len(studies) == 1 else 'ies'}"):
-        results = [analyse_study(study, project.config.statistics) for study in studies]
+        results = _for_each(studies, lambda study: analyse_study(study, project.config.statistics))
     with stage("Audited the reported figures"):
         audits = [audit_study(result) for result in results]
-        for audit, result in zip(audits, results, strict=True):
-            raise_for_failures(audit, result)
+        _for_each(list(zip(audits, results, strict=True)), lambda pair: raise_for_failures(*pair))
     site = SiteInfo(project.site_name, content_version(project.content_dir), build_date())
     with stage("Rendered the pages, charts and downloads"):
         return render_site(results, audits, project.config, project.templates_dir, site, previous_manifest)
+
+
+def _for_each(items: list, work) -> list:
+    """`work` on every item, reporting the input problems of all of them together."""
+    done, problems = [], []
+    for item in items:
+        try:
+            done.append(work(item))
+        except InputError as exc:
+            problems += exc.problems
+    if problems:
+        raise DataError(problems)
+    return done
 
 
 def content_version(content_dir: Path) -> str:

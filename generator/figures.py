@@ -7,9 +7,10 @@ shown is recorded, so the source page can link each quoted sentence back to the 
 
 from __future__ import annotations
 
+import itertools
 import posixpath
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from markupsafe import Markup, escape
@@ -37,6 +38,7 @@ class FigureLinks:
     book: ValueBook
     quotes: QuoteIndex
     uses: dict[str, list[Use]] = field(default_factory=lambda: defaultdict(list))
+    order: Iterator[int] = field(default_factory=itertools.count)
 
     def for_page(self, page: str, page_title: str) -> ShowFigure:
         """The `show(value)` function of one page (`page` relative to the docs folder)."""
@@ -48,8 +50,7 @@ class FigureLinks:
             seen[value.id] += 1
             element_id = "u" + value.anchor[1:] + (f"-{seen[value.id]}" if seen[value.id] > 1 else "")
             if not page.endswith(AUDIT_PAGE):
-                order = sum(len(uses) for uses in self.uses.values())
-                self.uses[value.id].append(Use(page, element_id, page_title, order))
+                self.uses[value.id].append(Use(page, element_id, page_title, next(self.order)))
             return figure_link(text or value.text, self.target(value, page), element_id, value)
 
         return show

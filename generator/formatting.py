@@ -45,7 +45,7 @@ class NumberFormat:
     @property
     def ci_name(self) -> str:
         """'95% CI'."""
-        return f"{reported_number(self.level * 100)}% CI"
+        return f"{self.level_text} CI"
 
     @property
     def ci_method_name(self) -> str:

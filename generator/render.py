@@ -63,6 +63,7 @@ class Card:
 
     label: str
     arm_label: str
+    for_all_patients: bool
     main: Value
     count: Value | None = None
     denominator: Value | None = None
@@ -222,6 +223,7 @@ def headline_cards(results: StudyResults, book: ValueBook) -> list[Card]:
             Card(
                 record["label"],
                 record["arm_label"],
+                record["arm"] == ALL_PATIENTS,
                 main,
                 values.get("count"),
                 values.get("denominator"),
