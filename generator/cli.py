@@ -19,12 +19,7 @@ EXIT_INTERRUPTED = 130
 DESCRIPTION = """\
 Turn study data (content/studies/<slug>/: study.yml and outcome CSVs) into a searchable static
 evidence site: tables with confidence intervals, interactive charts and the source of every figure.
-
-commands:
-  build     validate, compute, render the pages and build the site with mkdocs (strict)
-  preview   build the pages, serve them with live reload and regenerate on every change
-  check     validate the content and settings only; write nothing
-  settings  list every setting of site_config.yml with its default and meaning
+Run `python -m generator COMMAND --help` for a command's options.
 """
 
 EPILOG = f"""\
@@ -34,10 +29,12 @@ exit codes:
   {EXIT_USAGE}  wrong command-line usage
   {EXIT_BUILD_FAILED}  the pages or the mkdocs build failed (the previous site/ is kept)
   {EXIT_INTERNAL}  an internal error: run again with --debug for the traceback
+  {EXIT_INTERRUPTED}  interrupted (Ctrl-C)
 
 examples:
   python -m generator build
   python -m generator build --site-dir /tmp/preview-site
+  python -m generator build --previous https://example.org/site/data/values.json
   python -m generator preview --dev-addr 127.0.0.1:8001
 """
 
@@ -65,7 +62,7 @@ def make_parser() -> argparse.ArgumentParser:
     build = commands.add_parser(
         "build",
         parents=[common],
-        help="build the site into site/",
+        help="validate, compute and render, then build the site into site/ (mkdocs --strict)",
         description="Validate the content, compute the results, render the pages "
         "and build the site with `mkdocs build --strict`. The site is built in a "
         "staging folder and replaces site/ only when everything succeeded.",
@@ -84,7 +81,7 @@ def make_parser() -> argparse.ArgumentParser:
     preview = commands.add_parser(
         "preview",
         parents=[common],
-        help="serve with live reload",
+        help="serve the pages with live reload, regenerating on every change",
         description="Generate the pages, serve them with mkdocs' live reload, and "
         "regenerate whenever content/, templates/ or site_config.yml change. A bad "
         "edit prints its located error and the last good pages stay served.",
@@ -96,10 +93,14 @@ def make_parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "check",
         parents=[common],
-        help="validate the content only",
+        help="validate the settings and every study; write nothing",
         description="Load and validate the settings and every study; write nothing.",
     )
-    commands.add_parser("settings", parents=[common], help="list the settings of site_config.yml")
+    commands.add_parser(
+        "settings",
+        parents=[common],
+        help="list every setting of site_config.yml with its default and meaning",
+    )
     return parser
 
 
