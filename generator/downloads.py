@@ -10,6 +10,7 @@ import zipfile
 import pandas as pd
 
 from generator.analysis import StudyResults
+from generator.audit import AuditReport
 from generator.charts import Chart
 from generator.citation import to_bibtex, to_csl_json, to_ris
 from generator.figures import FigureLinks
@@ -46,13 +47,52 @@ def table_csvs(result: StudyResults) -> dict[str, bytes]:
     if not result.comparisons.empty:
         files["comparisons.csv"] = _csv(result.comparisons.drop(columns=["arm_label", "reference_label"]))
     files["dosing.csv"] = _csv(result.dosing.drop(columns=["arm_label"]))
+    files["schedules.csv"] = _csv(result.schedules.drop(columns=["arm_label"]))
     return files
 
 
-def study_downloads(folder: str, result: StudyResults, charts: dict[str, Chart]) -> dict[str, bytes]:
+def audit_csv(audit: AuditReport) -> bytes:
+    """The audit's checks, one row each, with the percentages reported without a count."""
+    checks = pd.DataFrame(
+        [
+            {
+                "check": c.id,
+                "rule": c.rule,
+                "subject": c.subject,
+                "inputs": c.inputs,
+                "expected": c.expected,
+                "result": c.status,
+                "known_reason": c.known,
+                "file": c.file,
+                "line": c.line,
+            }
+            for c in audit.checks
+        ]
+        + [
+            {
+                "check": f"{i.id}/implied-counts",
+                "rule": "implied-counts",
+                "subject": i.subject,
+                "inputs": f"{i.percent}%",
+                "expected": i.constraints,
+                "result": i.summary,
+                "known_reason": None,
+                "file": i.file,
+                "line": i.line,
+            }
+            for i in audit.implied
+        ]
+    )
+    return _csv(checks)
+
+
+def study_downloads(
+    folder: str, result: StudyResults, audit: AuditReport, charts: dict[str, Chart]
+) -> dict[str, bytes]:
     """Every download of one study, by path relative to the docs folder."""
     slug, citation = result.study.slug, result.study.meta.citation
     tables = table_csvs(result)
+    tables["audit.csv"] = audit_csv(audit)
     files = {f"{folder}/data/{name}": data for name, data in tables.items()}
     files.update({f"{folder}/data/chart-{key}.csv": _csv(chart.data) for key, chart in charts.items()})
     files[f"{folder}/data/{slug}-tables.zip"] = zip_files({f"{slug}/{n}": d for n, d in tables.items()})

@@ -304,7 +304,7 @@ def _render_study(
     for name, template, title in STUDY_PAGES:
         page = replace(context, name=name, show=link.for_page(f"{link.folder}/{name}", title))
         files[f"{link.folder}/{name}"] = _render(env, template, {"page": page})
-    files.update(study_downloads(link.folder, result, charts))
+    files.update(study_downloads(link.folder, result, audit, charts))
     return files
 
 

@@ -232,3 +232,11 @@ def test_a_broken_copy_of_the_data_fails_the_build_naming_file_row_and_rule(proj
     )
     with pytest.raises(DataError, match=r"responses\.csv, line 2: audit rule 'percent-rounding' failed"):
         build_site(open_project(project_copy))
+
+
+def test_every_table_offers_its_data(site):
+    for page in (site / f"studies/{STUDY}").glob("*/index.html"):
+        raw = page.read_text()
+        tables = raw.count("<table>")
+        downloads = len(re.findall(r'href="[^"]+\.(?:csv|json)"', raw))
+        assert downloads >= tables, f"{page.parent.name}: {tables} tables, {downloads} downloads"
