@@ -41,10 +41,15 @@ class Study:
 
     @property
     def abstract_text(self) -> str:
-        return " ".join(section.text for section in self.meta.abstract)
+        return abstract_text(self.meta)
 
     def arm_label(self, arm_id: str) -> str:
         return next((a.label for a in self.meta.arms if a.id == arm_id), "All patients")
+
+
+def abstract_text(meta: StudyFile) -> str:
+    """The abstract as one text: every quote must be found in it."""
+    return " ".join(section.text for section in meta.abstract)
 
 
 def load_studies(content_dir: Path) -> list[Study]:
@@ -190,7 +195,7 @@ def _quote_found(quote: str, abstract: str) -> bool:
 
 
 def _check_meta_quotes(meta: StudyFile, path: Path, lines, problems: list[Problem]) -> None:
-    abstract = " ".join(section.text for section in meta.abstract)
+    abstract = abstract_text(meta)
     quotes: list[tuple[tuple, str]] = [
         (("design", "source"), meta.design.source),
         (("population", "description_source"), meta.population.description_source),

@@ -48,14 +48,20 @@ cells = st.one_of(
 )
 
 
-def copy_project() -> Path:
+def load_or_locate(name: str, content: str | bytes) -> None:
+    """Put `content` in the study's file `name`, then load (and, when valid, compute and audit) a copy
+    of the content; any error must be an InputError naming its file."""
     root = Path(tempfile.mkdtemp(prefix="evidence-props-"))
-    shutil.copytree(ROOT / "content", root / "content")
-    return root
+    try:
+        shutil.copytree(ROOT / "content", root / "content")
+        target = root / "content/studies" / STUDY / name
+        target.write_bytes(content) if isinstance(content, bytes) else target.write_text(content)
+        _load_analyse_audit(root)
+    finally:
+        shutil.rmtree(root)
 
 
-def load_or_locate(root: Path) -> None:
-    """Load (and, when valid, compute and audit); any error must be an InputError naming its file."""
+def _load_analyse_audit(root: Path) -> None:
     try:
         for study in load_studies(root / "content"):
             audit_study(analyse_study(study, StatisticsSettings()))
@@ -84,23 +90,13 @@ def csv_text(header: list[str], rows: list[list[str]]) -> str:
     rows=st.lists(st.lists(cells, min_size=0, max_size=11), max_size=6),
 )
 def test_any_proportion_table_loads_or_is_located(header, rows):
-    root = copy_project()
-    try:
-        (root / "content/studies" / STUDY / "responses.csv").write_text(csv_text(header, rows))
-        load_or_locate(root)
-    finally:
-        shutil.rmtree(root)
+    load_or_locate("responses.csv", csv_text(header, rows))
 
 
 @SETTINGS
 @given(raw=st.binary(max_size=200))
 def test_any_bytes_in_a_table_load_or_are_located(raw):
-    root = copy_project()
-    try:
-        (root / "content/studies" / STUDY / "survival.csv").write_bytes(raw)
-        load_or_locate(root)
-    finally:
-        shutil.rmtree(root)
+    load_or_locate("survival.csv", raw)
 
 
 yaml_values = st.recursive(
@@ -142,20 +138,10 @@ def test_any_study_yaml_loads_or_is_located(changes):
             node[path[-1]] = value
         except (KeyError, IndexError, TypeError):
             continue
-    root = copy_project()
-    try:
-        (root / "content/studies" / STUDY / "study.yml").write_text(yaml.safe_dump(data, allow_unicode=True))
-        load_or_locate(root)
-    finally:
-        shutil.rmtree(root)
+    load_or_locate("study.yml", yaml.safe_dump(data, allow_unicode=True))
 
 
 @SETTINGS
 @given(raw=st.text(max_size=300))
 def test_any_text_as_study_yaml_loads_or_is_located(raw):
-    root = copy_project()
-    try:
-        (root / "content/studies" / STUDY / "study.yml").write_text(raw)
-        load_or_locate(root)
-    finally:
-        shutil.rmtree(root)
+    load_or_locate("study.yml", raw)
