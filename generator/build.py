@@ -7,7 +7,6 @@ folder, and `site/` is replaced only when it succeeded, so a failed build leaves
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import logging
 import os
@@ -31,7 +30,7 @@ from generator.audit import audit_study, raise_for_failures
 from generator.config import SiteConfig, load_site_config
 from generator.downloads import VALUES_INDEX
 from generator.errors import BuildError, ConfigError, DataError, InputError, Problem
-from generator.load import load_studies
+from generator.load import content_version, load_studies
 from generator.render import SiteInfo, render_site
 from generator.write import write_tree
 from generator.yamlfile import line_index, line_of
@@ -164,19 +163,6 @@ def _for_each(items: list, work) -> list:
     if problems:
         raise DataError(problems)
     return done
-
-
-def content_version(content_dir: Path) -> str:
-    """A short hash of every file under content/: the version of the data a site shows."""
-    digest = hashlib.sha256()
-    for path in sorted(p for p in content_dir.rglob("*") if p.is_file() and not _is_editor_litter(p)):
-        digest.update(path.relative_to(content_dir).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()[:12]
-
-
-def _is_editor_litter(path: Path) -> bool:
-    """Hidden, backup and swap files, which are not data (.DS_Store, notes.csv~, .study.yml.swp)."""
-    return path.name.startswith(".") or path.name.endswith(("~", ".swp", ".bak"))
 
 
 def build_date() -> dt.date:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -305,3 +306,16 @@ def _check_headline(study: Study, problems: list[Problem]) -> None:
                     path, f"headline {ref!r} names no row of this study's tables", field=f"headline[{index}]"
                 )
             )
+
+
+def content_version(content_dir: Path) -> str:
+    """A short hash of every file under content/: the version of the data a site shows."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in content_dir.rglob("*") if p.is_file() and not is_editor_litter(p)):
+        digest.update(path.relative_to(content_dir).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:12]
+
+
+def is_editor_litter(path: Path) -> bool:
+    """Hidden, backup and swap files, which are not data (.DS_Store, notes.csv~, .study.yml.swp)."""
+    return path.name.startswith(".") or path.name.endswith(("~", ".swp", ".bak"))
