@@ -1,12 +1,15 @@
 import os
 import sys
 
-# Checked before anything is imported: numpy reads SOURCE_DATE_EPOCH at import time and fails on a bad one.
-_epoch = os.environ.get("SOURCE_DATE_EPOCH")
-if _epoch and not _epoch.isdigit():
-    print(f"error: SOURCE_DATE_EPOCH: expected whole seconds since 1970, found {_epoch!r}", file=sys.stderr)
+from generator.reproducible import source_date
+
+# Checked before anything else is imported: numpy reads SOURCE_DATE_EPOCH at import and fails on a bad one.
+try:
+    source_date(os.environ.get("SOURCE_DATE_EPOCH"))
+except ValueError as exc:
+    print(f"error: SOURCE_DATE_EPOCH: {exc}", file=sys.stderr)
     sys.exit(1)
 
-from generator.cli import main  # noqa: E402
+from generator.cli import main
 
 sys.exit(main())

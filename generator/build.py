@@ -11,7 +11,6 @@ import json
 import logging
 import os
 import re
-import shutil
 import tempfile
 import time
 import urllib.request
@@ -31,7 +30,9 @@ from generator.config import SiteConfig, load_site_config
 from generator.downloads import VALUES_INDEX
 from generator.errors import BuildError, ConfigError, DataError, InputError, Problem
 from generator.load import content_version, load_studies
+from generator.outputs import OutputFolder, check_output_folders, mark, replace_folder, staging_folder
 from generator.render import SiteInfo, render_site
+from generator.reproducible import source_date
 from generator.write import write_tree
 from generator.yamlfile import line_index, line_of
 
@@ -60,36 +61,57 @@ class Project:
 
 
 def open_project(root: Path, *, site_dir: Path | None = None, docs_dir: Path | None = None) -> Project:
-    """Read `site_config.yml` and the folders named in `mkdocs.yml`; explicit folders win."""
+    """Read `site_config.yml` and the folders named in `mkdocs.yml`; folders given here win.
+
+    Every output folder is checked before anything is written: see `generator.outputs`.
+    """
     config = load_site_config(root / SITE_CONFIG)
     mkdocs_path = root / config.paths.mkdocs_config
     if not mkdocs_path.is_file():
         raise ConfigError([Problem(mkdocs_path, "mkdocs configuration not found")])
-    raw = check_mkdocs_config(mkdocs_path)
-    here = mkdocs_path.parent
-    folders = {
-        name: here / str(raw.get(name, default))
-        for name, default in (("docs_dir", "docs"), ("site_dir", "site"))
-    }
+    raw, lines = check_mkdocs_config(mkdocs_path)
+    outputs = [
+        _output_folder(name, explicit, mkdocs_path, raw, lines)
+        for name, explicit in (("site_dir", site_dir), ("docs_dir", docs_dir))
+    ]
     outside = [
-        Problem(mkdocs_path, f"{name} {path} is outside the project {root.resolve()}", field=name)
-        for name, path in folders.items()
-        if not path.resolve().is_relative_to(root.resolve())
+        output.problem(f"is outside the project {root.resolve()}; name a folder inside it")
+        for output in outputs
+        if output.declared_in == mkdocs_path and not output.path.resolve().is_relative_to(root.resolve())
     ]
     if outside:
         raise ConfigError(outside)
+    inputs = {
+        root / config.paths.content_dir: "the content folder (paths.content_dir)",
+        root / config.paths.templates_dir: "the templates folder (paths.templates_dir)",
+    }
+    check_output_folders(root, outputs, inputs, [root / SITE_CONFIG, mkdocs_path])
     return Project(
         root=root,
         config=config,
         mkdocs_config=mkdocs_path,
         site_name=str(raw.get("site_name", "Evidence site")),
-        docs_dir=docs_dir or folders["docs_dir"],
-        site_dir=site_dir or folders["site_dir"],
+        docs_dir=outputs[1].path,
+        site_dir=outputs[0].path,
     )
 
 
-def check_mkdocs_config(path: Path) -> dict:
-    """Validate mkdocs.yml with mkdocs' own schema, every error located; return its raw settings."""
+def _output_folder(name: str, explicit: Path | None, mkdocs_path: Path, raw: dict, lines) -> OutputFolder:
+    """An output folder from the command line (`--site-dir`) or else from mkdocs.yml, with its place."""
+    if explicit is not None:
+        return OutputFolder(f"--{name.replace('_', '-')}", explicit, Path("command line"))
+    value = raw.get(name, {"docs_dir": "docs", "site_dir": "site"}[name])
+    if not value.strip():
+        raise ConfigError(
+            [Problem(mkdocs_path, "is empty; name a folder such as site", line_of(lines, (name,)), name)]
+        )
+    return OutputFolder(name, mkdocs_path.parent / value, mkdocs_path, line_of(lines, (name,)))
+
+
+def check_mkdocs_config(path: Path) -> tuple[dict, dict]:
+    """Validate mkdocs.yml with mkdocs' own schema, every error located.
+
+    Returns its raw settings and the line of each key."""
     lines = line_index(path)
     try:
         with path.open(encoding="utf-8") as handle:
@@ -124,7 +146,7 @@ def check_mkdocs_config(path: Path) -> dict:
         logging.getLogger("mkdocs").removeHandler(errors)
     if problems:
         raise ConfigError(problems)
-    return raw
+    return raw, lines
 
 
 @contextmanager
@@ -167,14 +189,11 @@ def _for_each(items: list, work) -> list:
 
 def build_date() -> dt.date:
     """Today (UTC), or the date of SOURCE_DATE_EPOCH when set, so builds can be reproduced."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if not epoch:
-        return dt.datetime.now(dt.UTC).date()
-    if not epoch.isdigit():
-        raise ConfigError(
-            [Problem(Path("SOURCE_DATE_EPOCH"), f"expected whole seconds since 1970, found {epoch!r}")]
-        )
-    return dt.datetime.fromtimestamp(int(epoch), dt.UTC).date()
+    try:
+        date = source_date(os.environ.get("SOURCE_DATE_EPOCH"))
+    except ValueError as exc:
+        raise ConfigError([Problem(Path("SOURCE_DATE_EPOCH"), str(exc))]) from None
+    return date or dt.datetime.now(dt.UTC).date()
 
 
 def read_manifest(source: str | None, site_dir: Path) -> dict | None:
@@ -224,20 +243,23 @@ def build_site(project: Project, previous: str | None = None) -> list[str]:
     """Generate the pages, build the site with mkdocs (strict) and publish both; return pages written.
 
     `previous` is a path or URL of an earlier build's data/values.json; by default, the last build's.
+    Disk and permission failures are a BuildError: the previous site stays as it was.
     """
     files = generate(project, read_manifest(previous, project.site_dir))
-    project.site_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".evidence-build-", dir=project.site_dir.parent))
     try:
-        write_tree(files, staging / "docs")
-        with stage("Built the site with mkdocs (strict)"):
-            run_mkdocs(project.mkdocs_config, staging / "docs", staging / "site")
-        with stage(f"Published the site to {project.site_dir}"):
-            _replace_dir(staging / "site", project.site_dir)
-            written = write_tree(files, project.docs_dir)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return written
+        with staging_folder(project.site_dir.parent) as staging:
+            write_tree(files, staging / "docs")
+            with stage("Built the site with mkdocs (strict)"):
+                run_mkdocs(project.mkdocs_config, staging / "docs", staging / "site")
+            mark(staging / "site")
+            with stage(f"Replaced {project.site_dir} with the new site"):
+                replace_folder(staging / "site", project.site_dir, staging)
+    except OSError as exc:
+        raise BuildError(f"the site could not be written, so the previous site is kept: {exc}") from exc
+    try:
+        return write_tree(files, project.docs_dir)
+    except OSError as exc:
+        raise BuildError(f"the site was built, but its pages could not be written: {exc}") from exc
 
 
 def run_mkdocs(config_file: Path, docs_dir: Path, site_dir: Path) -> None:
@@ -262,13 +284,3 @@ class _WarningCollector(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         self.messages.append(record.getMessage())
-
-
-def _replace_dir(new: Path, target: Path) -> None:
-    """Swap `new` in for `target` with two renames, so a reader never sees a half-written site."""
-    previous = target.with_name(f".{target.name}.previous")
-    shutil.rmtree(previous, ignore_errors=True)
-    if target.exists():
-        target.rename(previous)
-    new.rename(target)
-    shutil.rmtree(previous, ignore_errors=True)

@@ -115,6 +115,9 @@ def main(argv: list[str] | None = None) -> int:
     except BuildError as exc:
         _fail(args, exc)
         return EXIT_BUILD_FAILED
+    except OSError as exc:  # the disk is full, a folder is read-only: the build failed, the input is fine
+        _fail(args, exc, prefix="the build failed: ")
+        return EXIT_BUILD_FAILED
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     except Exception as exc:  # the last line of defence: say what happened, keep the traceback for --debug
@@ -126,7 +129,7 @@ def _fail(args: argparse.Namespace, exc: BaseException, prefix: str = "") -> Non
     if args.debug:
         logging.getLogger("generator").exception("traceback:")
     print(f"error: {prefix}{exc}", file=sys.stderr)
-    if prefix and not args.debug:
+    if prefix.startswith("internal") and not args.debug:
         print("Run again with --debug to see the traceback.", file=sys.stderr)
 
 

@@ -28,13 +28,19 @@ class GeneratorError(Exception):
     """Base of every error the generator reports to a user."""
 
 
+MOST_SHOWN = 50
+"""Problems listed in one message; a file full of bad rows would otherwise print each of them."""
+
+
 class InputError(GeneratorError):
-    """Bad input: one or more located problems, reported together."""
+    """Bad input: one or more located problems, reported together (the first MOST_SHOWN listed)."""
 
     def __init__(self, problems: list[Problem]):
         self.problems = problems
         count = len(problems)
-        lines = "\n".join(f"  - {p}" for p in problems)
+        lines = "\n".join(f"  - {p}" for p in problems[:MOST_SHOWN])
+        if count > MOST_SHOWN:
+            lines += f"\n  ... and {count - MOST_SHOWN} more; fix these and run again to see the rest"
         super().__init__(f"{count} problem{'s' if count != 1 else ''} in the input:\n{lines}")
 
 

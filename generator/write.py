@@ -4,32 +4,39 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from generator.outputs import OWNER_MARK, mark, require_owned
+
 
 def write_tree(files: dict[str, bytes], root: Path) -> list[str]:
-    """Make `root` hold exactly `files`; rewrite only those whose bytes changed.
+    """Make `root` hold exactly `files` (and the generator's mark); rewrite only changed files.
 
-    Returns the relative paths written. Paths that would land outside `root` are refused.
+    Returns the relative paths written. A folder the generator does not own is refused before
+    anything in it changes, and so are paths that would land outside `root`.
     """
+    if root.exists():
+        require_owned(root)
     root.mkdir(parents=True, exist_ok=True)
     resolved_root = root.resolve()
-    written = []
-    for relative in sorted(files):
-        target = (root / relative).resolve()
-        if not target.is_relative_to(resolved_root) or target == resolved_root:
+    targets = {relative: (root / relative).resolve() for relative in sorted(files)}
+    for relative, target in targets.items():
+        if not target.is_relative_to(resolved_root) or target == resolved_root or relative == OWNER_MARK:
             raise ValueError(f"refusing to write {relative!r}: outside {root}")
+    mark(root)
+    written = []
+    for relative, target in targets.items():
         if target.is_file() and target.read_bytes() == files[relative]:
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(files[relative])
         written.append(relative)
-    _remove_stale(root, set(files))
+    _remove_stale(root, {*files, OWNER_MARK})
     return written
 
 
 def _remove_stale(root: Path, keep: set[str]) -> None:
     for path in sorted(root.rglob("*"), reverse=True):
         relative = path.relative_to(root).as_posix()
-        if path.is_file() and relative not in keep:
+        if (path.is_file() or path.is_symlink()) and relative not in keep:
             path.unlink()
         elif path.is_dir() and not any(path.iterdir()):
             path.rmdir()

@@ -1,0 +1,224 @@
+"""The folders the generator owns: which folders it may write, the mark it leaves in them, and the
+staging folder a build is made in before it replaces the site.
+
+The generator deletes files only inside folders it owns. An output folder may not be, contain or
+lie inside the project's inputs, and a folder that already exists must be empty or carry the mark
+of an earlier build, so a one-word mistake in a setting cannot replace somebody's files.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import logging
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from shutil import rmtree
+
+from generator.errors import ConfigError, Problem
+
+log = logging.getLogger("generator")
+
+OWNER_MARK = ".evidence-site-output"
+"""The file every output folder of the generator holds; only a marked (or empty) folder is replaced."""
+MARK_TEXT = (
+    "This folder is written by the evidence-site generator (python -m generator).\n"
+    "Every build replaces what is in it: keep nothing else here.\n"
+)
+STAGING_PREFIX = ".evidence-build-"
+STAGING_LOCK = ".lock"
+STALE_UNLOCKED_SECONDS = 60
+"""A staging folder with no lock is left alone this long: its build may have just created it."""
+
+PROJECT_FOLDERS = ("content", "templates", "generator", "tests", "bench", ".git", ".github", ".ci", ".venv")
+"""Folders of the project an output folder may neither be, contain nor lie inside (with the
+content and templates folders that site_config.yml names, and the generator's own package)."""
+
+
+@dataclass(frozen=True)
+class OutputFolder:
+    """A folder the generator is asked to write, and where it was asked to."""
+
+    setting: str
+    path: Path
+    declared_in: Path
+    line: int | None = None
+
+    def problem(self, message: str) -> Problem:
+        return Problem(self.declared_in, f"{self.setting} {self.path}: {message}", self.line, self.setting)
+
+
+def protected_folders(root: Path, inputs: dict[Path, str]) -> dict[Path, str]:
+    """Each folder the outputs must keep clear of, resolved, with what it is."""
+    import generator
+
+    folders = {(root / name).resolve(): f"the project's {name}/ folder" for name in PROJECT_FOLDERS}
+    folders.update({folder.resolve(): what for folder, what in inputs.items()})
+    folders[Path(generator.__file__).parent.resolve()] = "the generator's own code"
+    return folders
+
+
+def check_output_folders(
+    root: Path, outputs: list[OutputFolder], inputs: dict[Path, str], config_files: list[Path]
+) -> None:
+    """Raise ConfigError, every problem located, unless each output is a folder the generator may own."""
+    protected = protected_folders(root, inputs)
+    holders = {root.resolve(): "the project folder"}
+    holders.update({f.parent.resolve(): f"the folder holding {f.name}" for f in config_files})
+    problems = []
+    for output in outputs:
+        problems += _clash_problems(output, protected, holders)
+        others = [o for o in outputs if o.setting != output.setting]
+        problems += _clash_problems(output, {o.path.resolve(): f"the {o.setting}" for o in others}, {})
+    if not problems:
+        problems = [p for output in outputs if (p := ownership_problem(output)) is not None]
+    if problems:
+        raise ConfigError(problems)
+
+
+def _clash_problems(output: OutputFolder, inside_forbidden: dict, holders: dict) -> list[Problem]:
+    """`output` is, contains or lies inside a folder of `inside_forbidden`; or is or contains a holder."""
+    path = output.path.resolve()
+    for folder, what in inside_forbidden.items():
+        relation = _relation(path, folder, inside_too=True)
+        if relation:
+            return [output.problem(f"{relation} {what} ({folder}); {_ADVICE}")]
+    for folder, what in holders.items():
+        relation = _relation(path, folder, inside_too=False)
+        if relation:
+            return [output.problem(f"{relation} {what} ({folder}); {_ADVICE}")]
+    return []
+
+
+_ADVICE = (
+    "every build replaces what is in its output folders, so each must be a folder of its own, such as site"
+)
+
+
+def _relation(path: Path, folder: Path, *, inside_too: bool) -> str | None:
+    if path == folder:
+        return "is"
+    if folder.is_relative_to(path):
+        return "contains"
+    if inside_too and path.is_relative_to(folder):
+        return "lies inside"
+    return None
+
+
+def ownership_problem(output: OutputFolder) -> Problem | None:
+    """Why the generator may not replace what is in `output`, or None when it may."""
+    path = output.path
+    if path.is_symlink() or (path.exists() and not path.is_dir()):
+        return output.problem("exists and is not a folder; name a folder")
+    if not path.exists() or is_owned(path):
+        return None
+    names = sorted(p.name for p in path.iterdir())[:3]
+    return output.problem(
+        f"holds files this generator did not write ({', '.join(names)}"
+        f"{', ...' if len(names) == 3 else ''}); name a new or empty folder, or empty this one"
+    )
+
+
+def is_owned(folder: Path) -> bool:
+    """An empty folder, one marked by an earlier build, or an earlier unmarked build of this generator."""
+    if not any(folder.iterdir()):
+        return True
+    return (folder / OWNER_MARK).is_file() or _is_unmarked_earlier_output(folder)
+
+
+def _is_unmarked_earlier_output(folder: Path) -> bool:
+    """Builds made before the mark existed: a docs folder with its page order, a site with its manifest."""
+    if (folder / ".nav.json").is_file() and (folder / "index.md").is_file():
+        return True
+    manifest = folder / "data" / "values.json"
+    try:
+        data = json.loads(manifest.read_text(encoding="utf-8")) if manifest.is_file() else None
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and {"data_version", "built", "values"} <= set(data)
+
+
+def require_owned(folder: Path) -> None:
+    """Refuse to write into `folder` unless the generator owns it (a last check before deleting)."""
+    problem = ownership_problem(OutputFolder("output folder", folder, folder))
+    if problem is not None:
+        raise ConfigError([problem])
+
+
+def mark(folder: Path) -> None:
+    (folder / OWNER_MARK).write_text(MARK_TEXT, encoding="utf-8")
+
+
+@contextlib.contextmanager
+def staging_folder(parent: Path) -> Iterator[Path]:
+    """A fresh folder beside the site to build in, locked while this build lives and removed after.
+
+    Folders of earlier builds that were killed are removed first: a live build holds its lock.
+    """
+    parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_staging(parent)
+    folder = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=parent))
+    with (folder / STAGING_LOCK).open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield folder
+        finally:
+            _remove(folder)
+
+
+def remove_stale_staging(parent: Path) -> None:
+    """Remove staging folders that no live build holds, and the previous site an older version kept."""
+    for folder in sorted(parent.glob(f"{STAGING_PREFIX}*")):
+        if folder.is_dir() and not folder.is_symlink() and _is_stale(folder):
+            _remove(folder)
+    for legacy in parent.glob(".*.previous"):
+        if legacy.is_dir() and not legacy.is_symlink() and is_owned(legacy):
+            _remove(legacy)
+
+
+def _is_stale(folder: Path) -> bool:
+    lock = folder / STAGING_LOCK
+    if not lock.is_file():
+        return time.time() - folder.stat().st_mtime > STALE_UNLOCKED_SECONDS
+    with lock.open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        fcntl.flock(handle, fcntl.LOCK_UN)
+    return True
+
+
+def _remove(folder: Path) -> None:
+    """Remove a folder of ours; what cannot be removed is said, and the next build tries again."""
+    failures: list[str] = []
+    rmtree(folder, onerror=lambda _f, path, exc: failures.append(f"{path}: {exc[1]}"))
+    if failures:
+        log.warning(
+            "Could not remove %s (%s); the next build tries again, or remove it by hand",
+            folder,
+            failures[0],
+        )
+
+
+def replace_folder(new: Path, target: Path, staging: Path) -> None:
+    """Swap `new` in for `target` with two renames, so a reader never sees a half-written site.
+
+    The previous `target` moves into the staging folder, which is removed afterwards; if the second
+    rename fails, the previous one is put back.
+    """
+    if target.exists():
+        require_owned(target)
+    previous = staging / "previous"
+    if target.exists():
+        target.rename(previous)
+    try:
+        new.rename(target)
+    except OSError:
+        if previous.exists():
+            previous.rename(target)
+        raise

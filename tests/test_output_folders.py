@@ -1,0 +1,226 @@
+"""The generator writes and deletes only in folders it owns, and a failed build keeps the last site.
+
+Every case runs the real command line on a disposable copy of the project holding sentinel files,
+and checks that no file outside the generator's own output changed.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from generator import outputs
+from generator.cli import main
+from generator.errors import MOST_SHOWN, InputError, Problem
+from tests.conftest import ROOT, edit
+
+OWN_OUTPUTS = ("site", "build", ".evidence-build-")
+
+
+def snapshot(root: Path) -> dict[str, str]:
+    """A hash of every file of the project that is not the generator's own output."""
+    return {
+        path.relative_to(root).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(root.rglob("*"))
+        if path.is_file() and not path.relative_to(root).as_posix().startswith(OWN_OUTPUTS)
+    }
+
+
+@pytest.fixture
+def project(project_copy: Path) -> Path:
+    """The project copy with sentinels where a user keeps things: a repository and a tests folder."""
+    for folder in (".git", "tests", ".venv"):
+        (project_copy / folder).mkdir()
+        (project_copy / folder / "sentinel.txt").write_text("keep me\n")
+    return project_copy
+
+
+def build(project: Path, *args: str) -> int:
+    return main(["build", "--project", str(project), "-q", *args])
+
+
+def set_folder(project: Path, setting: str, value: str) -> None:
+    default = {"site_dir": "site", "docs_dir": "build/docs"}[setting]
+    edit(project / "mkdocs.yml", f"{setting}: {default}\n", f'{setting}: "{value}"\n')
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "expected"),
+    [
+        ("site_dir", "content", "is the content folder"),
+        ("site_dir", "templates", "is the templates folder"),
+        ("site_dir", "generator", "is the project's generator/ folder"),
+        ("site_dir", "tests", "is the project's tests/ folder"),
+        ("site_dir", ".git", "is the project's .git/ folder"),
+        ("site_dir", ".venv", "is the project's .venv/ folder"),
+        ("site_dir", "content/studies", "lies inside the content folder"),
+        ("site_dir", ".", "contains the content folder"),
+        ("site_dir", "", "is empty; name a folder"),
+        ("site_dir", "../{name}/content", "is the content folder"),
+        ("site_dir", "..", "is outside the project"),
+        ("site_dir", "build/docs", "is the docs_dir"),
+        ("site_dir", "build", "contains the docs_dir"),
+        ("docs_dir", "content", "is the content folder"),
+        ("docs_dir", ".", "contains the content folder"),
+        ("docs_dir", "site", "is the site_dir"),
+        ("docs_dir", "site/docs", "lies inside the site_dir"),
+    ],
+)
+def test_an_output_folder_that_would_replace_the_users_files_is_refused(
+    project, capsys, setting, value, expected
+):
+    set_folder(project, setting, value.format(name=project.name))
+    before = snapshot(project)
+    assert build(project) == 1
+    error = capsys.readouterr().err
+    assert f"mkdocs.yml, line {6 if setting == 'docs_dir' else 7}, field '{setting}':" in error
+    assert expected in error and "Traceback" not in error
+    assert snapshot(project) == before
+
+
+def test_a_symlink_to_the_content_as_site_dir_is_refused(project, capsys):
+    (project / "published").symlink_to(project / "content")
+    set_folder(project, "site_dir", "published")
+    before = snapshot(project)
+    assert build(project) == 1
+    assert "is the content folder" in capsys.readouterr().err
+    assert snapshot(project) == before
+
+
+@pytest.mark.parametrize("flag", ["--site-dir", "--docs-dir"])
+def test_a_named_folder_holding_a_users_document_is_refused(project, tmp_path_factory, capsys, flag):
+    folder = tmp_path_factory.mktemp("my-documents")
+    (folder / "thesis.docx").write_bytes(b"a year of work")
+    assert build(project, flag, str(folder)) == 1
+    error = capsys.readouterr().err
+    assert f"command line, field '{flag}': {flag} {folder}: holds files this generator did not write" in error
+    assert (folder / "thesis.docx").read_bytes() == b"a year of work"
+    assert sorted(p.name for p in folder.iterdir()) == ["thesis.docx"]
+
+
+@pytest.mark.parametrize("flag", ["--site-dir", "--docs-dir"])
+def test_a_named_folder_inside_the_inputs_is_refused(project, capsys, flag):
+    before = snapshot(project)
+    assert build(project, flag, str(project / "content")) == 1
+    assert "is the content folder" in capsys.readouterr().err
+    assert snapshot(project) == before
+
+
+def test_the_project_folder_itself_is_refused_from_the_command_line(project, capsys):
+    before = snapshot(project)
+    assert build(project, "--site-dir", str(project)) == 1
+    assert "contains the content folder" in capsys.readouterr().err
+    assert snapshot(project) == before
+
+
+def test_a_new_folder_outside_the_project_is_built_marked_and_rebuilt(project, tmp_path_factory):
+    out = tmp_path_factory.mktemp("elsewhere") / "site"
+    assert build(project, "--site-dir", str(out)) == 0
+    assert (out / "index.html").is_file() and (out / outputs.OWNER_MARK).is_file()
+    assert (project / "build" / "docs" / outputs.OWNER_MARK).is_file()
+    assert build(project, "--site-dir", str(out)) == 0
+    assert not list(out.parent.glob(".evidence-build-*"))
+
+
+def test_an_unmarked_site_of_an_earlier_version_is_still_replaced(project):
+    assert build(project) == 0
+    for folder in (project / "site", project / "build" / "docs"):
+        (folder / outputs.OWNER_MARK).unlink()
+    assert build(project) == 0
+    assert (project / "site" / outputs.OWNER_MARK).is_file()
+
+
+def test_a_stale_staging_folder_of_a_killed_build_is_removed_and_a_live_one_kept(project):
+    killed = project / ".evidence-build-killed"
+    (killed / "site").mkdir(parents=True)
+    (killed / outputs.STAGING_LOCK).touch()
+    (killed / "site" / "big.bin").write_bytes(b"0" * 1024)
+    live = project / ".evidence-build-live"
+    live.mkdir()
+    with (live / outputs.STAGING_LOCK).open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        assert build(project) == 0
+        assert not killed.exists()
+        assert live.is_dir()
+    assert build(project) == 0
+    assert not live.exists()
+
+
+def test_the_previous_site_of_an_older_version_is_cleaned_up(project):
+    assert build(project) == 0
+    legacy = project / ".site.previous"
+    (project / "site").rename(legacy)
+    assert build(project) == 0
+    assert not legacy.exists()
+
+
+def test_an_undeletable_old_site_is_reported_and_never_blocks_a_build(project, monkeypatch, capsys):
+    real_rmtree = outputs.rmtree
+
+    def stubborn(path, onerror=None, **kwargs):
+        onerror(os.unlink, str(path), (PermissionError, PermissionError(13, "Permission denied"), None))
+
+    assert build(project) == 0
+    monkeypatch.setattr(outputs, "rmtree", stubborn)
+    for _ in range(2):
+        assert build(project) == 0
+        warning = capsys.readouterr().err
+        assert "Could not remove" in warning and "the next build tries again" in warning
+    monkeypatch.setattr(outputs, "rmtree", real_rmtree)
+    assert build(project) == 0
+    assert not list(project.glob(".evidence-build-*"))
+
+
+@pytest.mark.parametrize(
+    ("target", "error"),
+    [
+        ("write_bytes", OSError(28, "No space left on device")),
+        ("rename", PermissionError(13, "Permission denied")),
+    ],
+)
+def test_disk_and_permission_failures_are_a_failed_build_that_keeps_the_last_site(
+    project, monkeypatch, capsys, target, error
+):
+    assert build(project) == 0
+    before = {p: p.read_bytes() for p in (project / "site").rglob("*") if p.is_file()}
+
+    def fail(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(Path, target, fail)
+    assert build(project) == 3
+    monkeypatch.undo()
+    message = capsys.readouterr().err
+    assert "the previous site is kept" in message and error.strerror in message
+    assert "internal error" not in message
+    assert {p: p.read_bytes() for p in (project / "site").rglob("*") if p.is_file()} == before
+    assert not list(project.glob(".evidence-build-*"))
+
+
+@pytest.mark.parametrize("epoch", ["yesterday", "²", "1" * 20, "-5", " 17", "1e9"])
+def test_a_source_date_epoch_that_is_not_whole_seconds_is_located(epoch):
+    result = subprocess.run(
+        [sys.executable, "-m", "generator", "check"],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "SOURCE_DATE_EPOCH": epoch},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1
+    assert "SOURCE_DATE_EPOCH: expected whole seconds since 1970" in result.stderr
+    assert repr(epoch) in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_flood_of_problems_is_listed_up_to_a_limit():
+    problems = [Problem(Path("big.csv"), "not a number", line=n) for n in range(2, 10_002)]
+    message = str(InputError(problems))
+    assert message.startswith("10000 problems in the input:")
+    assert message.count("\n  - ") == MOST_SHOWN
+    assert message.endswith(f"... and {10_000 - MOST_SHOWN} more; fix these and run again to see the rest")
