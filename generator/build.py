@@ -67,7 +67,7 @@ def open_project(root: Path, *, site_dir: Path | None = None, docs_dir: Path | N
     """
     config = load_site_config(root / SITE_CONFIG)
     mkdocs_path = root / config.paths.mkdocs_config
-    if not mkdocs_path.is_file():
+    if not os.path.lexists(mkdocs_path):
         raise ConfigError([Problem(mkdocs_path, "mkdocs configuration not found")])
     raw, lines = check_mkdocs_config(mkdocs_path)
     outputs = [

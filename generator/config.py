@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -74,11 +75,11 @@ class SiteConfig(Strict):
 
 def load_site_config(path: Path) -> SiteConfig:
     """Read and validate `site_config.yml`, reporting every problem with its line."""
-    if not path.is_file():
+    if not os.path.lexists(path):
         raise ConfigError([Problem(path, "settings file not found")])
     try:
         data, lines = read_yaml(path)
-    except InputError as exc:  # YAML syntax, or a key given twice
+    except InputError as exc:  # not a regular file, YAML syntax, an alias, a key given twice, ...
         raise ConfigError(exc.problems) from None
     problems: list[Problem] = []
     config = validate(SiteConfig, data or {}, path, problems, lines=lines)

@@ -5,7 +5,11 @@ from __future__ import annotations
 import csv
 import dataclasses
 import hashlib
+import io
+import os
 import re
+from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,16 +21,21 @@ from generator.model import (
     SLUG,
     TABLE_SCHEMAS,
     FindingRow,
+    Headline,
     ProportionRow,
+    Strict,
     StudyFile,
     parse_derivation,
     parse_headline,
     slugify,
 )
 from generator.validation import validate
-from generator.yamlfile import line_of, read_yaml
+from generator.yamlfile import line_of, read_input_bytes, read_input_text, read_yaml
 
 STUDY_FILE = "study.yml"
+MAX_PROBLEMS_PER_FILE = 20
+MAX_TABLE_ROWS = 1000
+"""A study table summarises results: far fewer rows than this (and the checks stay fast)."""
 
 
 @dataclass(frozen=True)
@@ -60,7 +69,7 @@ def load_studies(content_dir: Path) -> list[Study]:
         raise DataError([Problem(root, "no studies folder: expected content/studies/<slug>/")])
     problems: list[Problem] = []
     studies = []
-    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
+    for folder in study_folders(root, problems):
         study = _load_study(folder, problems)
         if study is not None:
             studies.append(study)
@@ -68,8 +77,57 @@ def load_studies(content_dir: Path) -> list[Study]:
         problems.append(Problem(root, "no study folders found"))
     problems += _duplicate_studies(studies)
     if problems:
-        raise DataError(problems)
+        raise DataError(cap_per_file(problems))
     return studies
+
+
+def study_folders(root: Path, problems: list[Problem]) -> list[Path]:
+    """The study folders in `root`, sorted; a problem for each symbolic link (other files are ignored)."""
+    return [path for path in _entries(root, problems) if path.is_dir()]
+
+
+def study_files(folder: Path, problems: list[Problem]) -> list[Path]:
+    """The files of a study folder the loader reads, sorted: study.yml and the CSV tables."""
+    wanted = [path for path in _entries(folder, problems) if path.name == STUDY_FILE or path.suffix == ".csv"]
+    return [path for path in wanted if not path.is_dir()]
+
+
+def _entries(folder: Path, problems: list[Problem]) -> list[Path]:
+    """The entries of `folder` that are not editor litter, sorted; symbolic links refused.
+
+    A link could lead outside content/ (or to a pipe or a device): the data version and the
+    published site must cover exactly the files under content/, so links are not followed.
+    """
+    entries = []
+    for path in sorted(folder.iterdir()):
+        if is_editor_litter(path):
+            continue
+        if path.is_symlink():
+            problems.append(
+                Problem(
+                    path,
+                    "is a symbolic link; expected a real file or folder: links are not followed, "
+                    "so that the data version and the published site cover exactly the files in content/",
+                )
+            )
+            continue
+        entries.append(path)
+    return entries
+
+
+def cap_per_file(problems: list[Problem], limit: int = MAX_PROBLEMS_PER_FILE) -> list[Problem]:
+    """The first `limit` problems of each file, then one line saying how many more that file has."""
+    counts = Counter(problem.file for problem in problems)
+    kept, shown = [], Counter()
+    for problem in problems:
+        shown[problem.file] += 1
+        if shown[problem.file] <= limit:
+            kept.append(problem)
+        if shown[problem.file] == limit and counts[problem.file] > limit:
+            more = counts[problem.file] - limit
+            plural = "s" if more > 1 else ""
+            kept.append(Problem(problem.file, f"… and {more} more problem{plural} in this file"))
+    return kept
 
 
 def _duplicate_studies(studies: list[Study]) -> list[Problem]:
@@ -98,11 +156,12 @@ def _load_study(folder: Path, problems: list[Problem]) -> Study | None:
         problems.append(
             Problem(folder, "study folder names are slugs: lowercase letters, digits and hyphens")
         )
+    files = study_files(folder, problems)
     meta_path = folder / STUDY_FILE
-    meta, lines = _load_meta(meta_path, problems) if meta_path.is_file() else (None, {})
-    if not meta_path.is_file():
+    meta, lines = _load_meta(meta_path, problems) if meta_path in files else (None, {})
+    if not os.path.lexists(meta_path):
         problems.append(Problem(meta_path, "missing: every study folder needs a study.yml"))
-    tables = _load_tables(folder, problems)
+    tables = _load_tables([path for path in files if path.suffix == ".csv"], problems)
     if meta is None:
         return None
     study = Study(folder.name, folder, meta, tables, lines)
@@ -113,7 +172,7 @@ def _load_study(folder: Path, problems: list[Problem]) -> Study | None:
 def _load_meta(path: Path, problems: list[Problem]) -> tuple[StudyFile | None, dict]:
     try:
         data, lines = read_yaml(path)
-    except InputError as exc:  # YAML syntax, or a key given twice
+    except InputError as exc:  # not a regular file, YAML syntax, an alias, a key given twice, ...
         problems.extend(exc.problems)
         return None, {}
     meta = validate(StudyFile, data, path, problems, lines=lines)
@@ -122,9 +181,9 @@ def _load_meta(path: Path, problems: list[Problem]) -> tuple[StudyFile | None, d
     return meta, lines
 
 
-def _load_tables(folder: Path, problems: list[Problem]) -> dict[str, pd.DataFrame]:
+def _load_tables(paths: list[Path], problems: list[Problem]) -> dict[str, pd.DataFrame]:
     tables = {}
-    for path in sorted(folder.glob("*.csv")):
+    for path in paths:
         schema = TABLE_SCHEMAS.get(path.stem)
         if schema is None:
             known = ", ".join(f"{name}.csv" for name in TABLE_SCHEMAS)
@@ -136,42 +195,82 @@ def _load_tables(folder: Path, problems: list[Problem]) -> dict[str, pd.DataFram
     return tables
 
 
-def _read_csv_rows(path: Path, schema, problems: list[Problem]) -> list[dict] | None:
+def _read_csv_rows(path: Path, schema: type[Strict], problems: list[Problem]) -> list[dict] | None:
     try:
-        return _parse_csv_rows(path, schema, problems)
-    except UnicodeDecodeError as exc:
-        problems.append(Problem(path, f"is not UTF-8 text (byte {exc.start} cannot be read)"))
-    except csv.Error as exc:
-        problems.append(Problem(path, f"cannot be read as CSV: {exc}"))
+        text = read_input_text(path)  # a regular file of bounded size; a byte-order mark is dropped
+    except InputError as exc:
+        problems.extend(exc.problems)
+        return None
+    try:
+        return _parse_csv_rows(path, schema, text, problems)
+    except _UnreadableRecord as exc:
+        problems.append(exc.problem(path))
     return None
 
 
-def _parse_csv_rows(path: Path, schema, problems: list[Problem]) -> list[dict] | None:
+def _parse_csv_rows(path: Path, schema: type[Strict], text: str, problems: list[Problem]) -> list | None:
     expected = list(schema.model_fields)
-    with path.open(newline="", encoding="utf-8") as handle:
-        reader = csv.reader(handle, strict=True)
-        header = next(reader, None)
-        if header != expected:
-            problems.append(_header_problem(path, header or [], expected))
+    records = _records(csv.reader(io.StringIO(text, newline=""), strict=True))
+    _, header = next(records, (1, None))
+    if header != expected:
+        problems.append(_header_problem(path, header or [], expected))
+        return None
+    rows, ok = [], True
+    for count, (line, record) in enumerate(records, start=1):
+        if count > MAX_TABLE_ROWS:
+            message = f"has more than {MAX_TABLE_ROWS} rows; expected at most {MAX_TABLE_ROWS}"
+            problems.append(Problem(path, message, line=line))
             return None
-        rows, ok = [], True
-        for record in reader:
-            if not any(cell.strip() for cell in record):
-                continue
-            line = reader.line_num
-            if len(record) != len(expected):
-                problems.append(
-                    Problem(path, f"has {len(record)} cells, expected {len(expected)}", line=line)
-                )
-                ok = False
-                continue
-            data = {k: (v.strip() or None) for k, v in zip(expected, record, strict=True)}
-            row = validate(schema, data, path, problems, line=line)
-            if row is None:
-                ok = False
-                continue
+        if not any(cell.strip() for cell in record):
+            continue
+        row = _parse_record(path, schema, line, record, problems)
+        ok = ok and row is not None
+        if row is not None:
             rows.append({**row.model_dump(), "line": line})
     return rows if ok else None
+
+
+def _parse_record(
+    path: Path, schema: type[Strict], line: int, record: list[str], problems: list[Problem]
+) -> Strict | None:
+    """The validated row of a CSV record; None, with its problems, when it is not valid."""
+    expected = list(schema.model_fields)
+    if len(record) != len(expected):
+        problems.append(Problem(path, f"has {len(record)} cells, expected {len(expected)}", line=line))
+        return None
+    data = {k: (v.strip() or None) for k, v in zip(expected, record, strict=True)}
+    return validate(schema, data, path, problems, line=line)
+
+
+def _records(reader) -> Iterator[tuple[int, list[str]]]:
+    """Each record of a CSV reader with the line it starts on; _UnreadableRecord where one cannot be read."""
+    start = 1
+    try:
+        for record in reader:
+            yield start, record
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        raise _UnreadableRecord(str(exc), start, reader.line_num) from None
+
+
+class _UnreadableRecord(Exception):
+    """A CSV record the csv module cannot read: the line it starts on and the line reading stopped."""
+
+    def __init__(self, reason: str, start: int, stop: int):
+        super().__init__(reason)
+        self.reason, self.start, self.stop = reason, start, stop
+
+    def problem(self, path: Path) -> Problem:
+        if self.reason.startswith("unexpected end of data"):
+            message = 'a quoted cell is never closed; expected a closing quote (") before the end of the file'
+            return Problem(path, message, line=self.start)
+        if self.reason.startswith("field larger than field limit"):
+            message = (
+                f"a cell is longer than {csv.field_size_limit()} characters; expected a short cell "
+                "(is a quote left open?)"
+            )
+            return Problem(path, message, line=self.start)
+        return Problem(path, f"cannot be read as CSV: {self.reason} (line {self.stop})")
 
 
 def _header_problem(path: Path, header: list[str], expected: list[str]) -> Problem:
@@ -192,11 +291,12 @@ def normalise_space(text: str) -> str:
 
 
 def _quote_found(quote: str, abstract: str) -> bool:
-    return normalise_space(quote) in normalise_space(abstract)
+    """Whether `quote` is in `abstract`, whose space is already normalised (once per study)."""
+    return normalise_space(quote) in abstract
 
 
 def _check_meta_quotes(meta: StudyFile, path: Path, lines, problems: list[Problem]) -> None:
-    abstract = abstract_text(meta)
+    abstract = normalise_space(abstract_text(meta))
     quotes: list[tuple[tuple, str]] = [
         (("design", "source"), meta.design.source),
         (("population", "description_source"), meta.population.description_source),
@@ -222,30 +322,56 @@ def _missing_quote(path: Path, quote: str, line: int | None, field) -> Problem:
 
 def _check_references(study: Study, problems: list[Problem]) -> None:
     arms = {arm.id for arm in study.meta.arms} | {ALL_PATIENTS}
+    abstract = normalise_space(study.abstract_text)
     for name, table in study.tables.items():
         path = study.folder / f"{name}.csv"
         schema = TABLE_SCHEMAS[name]
+        outcomes = table.groupby("arm")["outcome"].agg(set).to_dict() if schema is ProportionRow else {}
         for record in table.to_dict("records"):
-            _check_row(study, path, record, arms, problems)
+            _check_row(abstract, path, record, arms, problems)
             if schema is ProportionRow:
-                _check_derivation(path, record, table, problems)
-        if schema is not FindingRow:
-            keys = table["outcome"] + "@" + table["arm"]
-            if "subgroup" in table:
-                keys += "/" + table["subgroup"].map(lambda text: slugify(text or ""))
-            for _, dup in table[keys.duplicated(keep="first")].iterrows():
-                problems.append(
-                    Problem(
-                        path,
-                        f"duplicate row for {dup['outcome']}@{dup['arm']}"
-                        + (f" ({dup['subgroup']})" if dup.get("subgroup") else ""),
-                        line=dup["line"],
-                    )
-                )
+                _check_derivation(path, record, outcomes.get(record["arm"], set()), problems)
+        check = _duplicate_findings if schema is FindingRow else _duplicate_outcomes
+        problems += check(path, table)
     _check_headline(study, problems)
 
 
-def _check_row(study: Study, path: Path, record: dict, arms: set[str], problems: list[Problem]) -> None:
+def _duplicate_outcomes(path: Path, table: pd.DataFrame) -> list[Problem]:
+    """Two rows for the same outcome of the same arm (and subgroup)."""
+    keys = table["outcome"] + "@" + table["arm"]
+    if "subgroup" in table:
+        keys += "/" + table["subgroup"].map(lambda text: slugify(text or ""))
+    return [
+        Problem(
+            path,
+            f"duplicate row for {dup['outcome']}@{dup['arm']}"
+            + (f" ({dup['subgroup']})" if dup.get("subgroup") else ""),
+            line=dup["line"],
+        )
+        for _, dup in table[keys.duplicated(keep="first")].iterrows()
+    ]
+
+
+def _duplicate_findings(path: Path, table: pd.DataFrame) -> list[Problem]:
+    """Two rows comparing the same two arms (either way round) on the same event (case and spaces aside)."""
+    problems, first = [], {}
+    for record in table.to_dict("records"):
+        arms = frozenset((record["arm"], record["reference_arm"]))
+        key = (normalise_space(record["event"]).casefold(), arms)
+        line = first.setdefault(key, record["line"])
+        if line != record["line"]:
+            problems.append(
+                Problem(
+                    path,
+                    f"duplicate row for event {record['event']!r} ({record['arm']} against "
+                    f"{record['reference_arm']}): line {line} already compares these arms on it; keep one",
+                    line=record["line"],
+                )
+            )
+    return problems
+
+
+def _check_row(abstract: str, path: Path, record: dict, arms: set[str], problems: list[Problem]) -> None:
     line = record["line"]
     for field in ("arm", "reference_arm"):
         if field in record and record[field] not in arms:
@@ -257,11 +383,12 @@ def _check_row(study: Study, path: Path, record: dict, arms: set[str], problems:
                     field=field,
                 )
             )
-    if not _quote_found(record["source"], study.abstract_text):
+    if not _quote_found(record["source"], abstract):
         problems.append(_missing_quote(path, record["source"], line, "source"))
 
 
-def _check_derivation(path: Path, record: dict, table: pd.DataFrame, problems: list[Problem]) -> None:
+def _check_derivation(path: Path, record: dict, same_arm: set[str], problems: list[Problem]) -> None:
+    """The derivation of a row reads, names outcomes of the same arm, and has the figures it needs."""
     if not record["derivation"]:
         return
     line = record["line"]
@@ -270,7 +397,6 @@ def _check_derivation(path: Path, record: dict, table: pd.DataFrame, problems: l
     except ValueError as exc:
         problems.append(Problem(path, str(exc), line=line, field="derivation"))
         return
-    same_arm = set(table.loc[table["arm"] == record["arm"], "outcome"])
     for ref in derivation.refs:
         if ref not in same_arm:
             problems.append(
@@ -291,14 +417,27 @@ def _check_derivation(path: Path, record: dict, table: pd.DataFrame, problems: l
 
 def _check_headline(study: Study, problems: list[Problem]) -> None:
     path = study.folder / STUDY_FILE
+    seen: dict[Headline, int] = {}
     for index, ref in enumerate(study.meta.headline):
         try:
             headline = parse_headline(ref)
         except ValueError as exc:
             problems.append(Problem(path, str(exc), field=f"headline[{index}]"))
             continue
+        same = dataclasses.replace(headline, subgroup=slugify(headline.subgroup or ""))
+        first = seen.setdefault(same, index)
+        if first != index:
+            problems.append(
+                Problem(
+                    path,
+                    f"headline {ref!r} is listed twice (also headline[{first}]); keep one",
+                    line=line_of(study.meta_lines, ("headline", index)),
+                    field=f"headline[{index}]",
+                )
+            )
+            continue
         frame = study.tables.get(headline.table)
-        if frame is None and (study.folder / f"{headline.table}.csv").is_file():
+        if frame is None and os.path.lexists(study.folder / f"{headline.table}.csv"):
             continue  # the table itself failed to load, and said so
         if frame is None or headline.rows(frame).empty:
             problems.append(
@@ -309,13 +448,29 @@ def _check_headline(study: Study, problems: list[Problem]) -> None:
 
 
 def content_version(content_dir: Path) -> str:
-    """A short hash of every file under content/: the version of the data a site shows."""
+    """A short hash of exactly the files the loader reads: the version of the data a site shows.
+
+    Refused entries (links, special files, editor litter) are skipped, never opened.
+    """
     digest = hashlib.sha256()
-    for path in sorted(p for p in content_dir.rglob("*") if p.is_file() and not is_editor_litter(p)):
-        digest.update(path.relative_to(content_dir).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    ignored: list[Problem] = []
+    root = content_dir / "studies"
+    for folder in study_folders(root, ignored) if root.is_dir() else []:
+        for path in study_files(folder, ignored):
+            try:
+                data = read_input_bytes(path)
+            except InputError:
+                continue  # the loader reports it
+            digest.update(path.relative_to(content_dir).as_posix().encode() + b"\0" + data + b"\0")
     return digest.hexdigest()[:12]
 
 
 def is_editor_litter(path: Path) -> bool:
-    """Hidden, backup and swap files, which are not data (.DS_Store, notes.csv~, .study.yml.swp)."""
-    return path.name.startswith(".") or path.name.endswith(("~", ".swp", ".bak"))
+    """Hidden, backup, swap and lock files, which are not data: .DS_Store, ._x.csv (macOS), .#x.csv and
+    #x.csv# (emacs), x.csv~, .x.csv.swp (vim), ~$x.csv (Office)."""
+    name = path.name
+    return (
+        name.startswith((".", "~$"))
+        or name.endswith(("~", ".swp", ".bak"))
+        or (name.startswith("#") and name.endswith("#"))
+    )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
@@ -76,6 +77,12 @@ class WeekRange(Strict):
     min: float = Field(gt=0)
     max: float = Field(gt=0)
 
+    @model_validator(mode="after")
+    def _range_in_order(self) -> WeekRange:
+        if self.max < self.min:
+            raise ValueError(f"max must be at least min; found min {self.min:g}, max {self.max:g}")
+        return self
+
 
 class Dose(Strict):
     day: int = Field(ge=1, description="Day within the cycle.")
@@ -135,8 +142,7 @@ class StudyFile(Strict):
     @field_validator("arms")
     @classmethod
     def _unique_arm_ids(cls, arms: list[Arm]) -> list[Arm]:
-        ids = [arm.id for arm in arms]
-        repeated = sorted({i for i in ids if ids.count(i) > 1})
+        repeated = sorted(i for i, count in Counter(arm.id for arm in arms).items() if count > 1)
         if repeated:
             raise ValueError(f"arm ids must differ; repeated: {', '.join(repeated)}")
         return arms
@@ -193,6 +199,15 @@ class FindingRow(Strict):
     direction: Literal["less frequent", "more frequent", "similar"]
     status: Literal["reported"] = Field(description="Findings in words are always reported.")
     source: str
+
+    @model_validator(mode="after")
+    def _two_arms(self) -> FindingRow:
+        if self.arm == self.reference_arm:
+            raise ValueError(
+                f"arm and reference_arm are both {self.arm!r}: an arm compared with itself; "
+                "expected two different arms"
+            )
+        return self
 
 
 TABLE_SCHEMAS: dict[str, type[Strict]] = {

@@ -8,7 +8,7 @@ from typing import Any, TypeVar, get_args
 from pydantic import BaseModel, ValidationError
 
 from generator.errors import Problem
-from generator.yamlfile import KeyPath, line_of
+from generator.yamlfile import KeyPath, dotted, line_of
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -35,18 +35,8 @@ def validate(
             message = _describe(error)
             if error["type"] == "extra_forbidden":
                 message += f"; expected one of: {', '.join(fields_at(model, loc[:-1]))}"
-            problems.append(Problem(file, message, line=where, field=_dotted(loc) or None))
+            problems.append(Problem(file, message, line=where, field=dotted(loc) or None))
         return None
-
-
-def _dotted(loc: KeyPath) -> str:
-    parts: list[str] = []
-    for part in loc:
-        if isinstance(part, int):
-            parts[-1:] = [f"{parts[-1] if parts else ''}[{part}]"]
-        else:
-            parts.append(str(part))
-    return ".".join(parts)
 
 
 def _describe(error: dict[str, Any]) -> str:

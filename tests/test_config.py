@@ -1,4 +1,6 @@
-"""site_config.yml: defaults, and located errors for wrong types and unknown keys."""
+"""site_config.yml: defaults, and located errors for wrong types, unknown keys and hostile files."""
+
+import os
 
 import pytest
 
@@ -30,3 +32,24 @@ def test_a_method_outside_the_list_is_refused(tmp_path):
     path.write_text("statistics:\n  ci_method: exactish\n")
     with pytest.raises(ConfigError, match=r"line 2, field 'statistics\.ci_method'"):
         load_site_config(path)
+
+
+def test_a_named_pipe_is_refused_without_opening_it(tmp_path):
+    path = tmp_path / "site_config.yml"
+    os.mkfifo(path)
+    with pytest.raises(ConfigError) as caught:
+        load_site_config(path)
+    assert [str(p) for p in caught.value.problems] == [f"{path}: is a named pipe; expected a regular file"]
+
+
+def test_anchors_and_aliases_are_refused_at_the_alias(tmp_path):
+    path = tmp_path / "site_config.yml"
+    path.write_text("statistics: &s\n  ci_level: 0.9\nformat: *s\n")
+    with pytest.raises(ConfigError, match=r"site_config\.yml, line 3: YAML alias '\*s' found"):
+        load_site_config(path)
+
+
+def test_a_byte_order_mark_is_accepted(tmp_path):
+    path = tmp_path / "site_config.yml"
+    path.write_bytes(b"\xef\xbb\xbfstatistics:\n  ci_method: wilson\n")
+    assert load_site_config(path).statistics.ci_method == "wilson"
