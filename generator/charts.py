@@ -6,7 +6,6 @@ sets them from the theme when a chart is drawn and when the reader switches pale
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass
 
 import pandas as pd
@@ -15,6 +14,7 @@ from plotly.subplots import make_subplots
 
 from generator.analysis import DAYS_PER_WEEK, StudyResults
 from generator.formatting import NumberFormat, count_of, dose_range, reported_number, with_unit
+from generator.text import chart_text
 
 ACCENT = "#3f6ec6"
 SECOND = "#d9782d"
@@ -51,7 +51,7 @@ def _base_layout(fig: go.Figure, height: int) -> go.Figure:
 def proportion_chart(key: str, title: str, caption: str, frame: pd.DataFrame, fmt: NumberFormat) -> Chart:
     """Dots with interval whiskers for every proportion; a reported percentage alone is a hollow dot."""
     rows = frame.iloc[::-1]
-    names = [html.escape(_row_name(r)) for _, r in rows.iterrows()]
+    names = [chart_text(_row_name(r)) for _, r in rows.iterrows()]
     known = rows["estimate"].notna()
     fig = go.Figure()
     fig.add_trace(
@@ -84,11 +84,11 @@ def proportion_chart(key: str, title: str, caption: str, frame: pd.DataFrame, fm
         fig.add_trace(
             go.Scatter(
                 x=[float(v) for v in only_percent["percent"]],
-                y=[html.escape(_row_name(r)) for _, r in only_percent.iterrows()],
+                y=[chart_text(_row_name(r)) for _, r in only_percent.iterrows()],
                 mode="markers",
                 marker={"size": 11, "color": "rgba(0,0,0,0)", "line": {"color": SECOND, "width": 2}},
                 hovertext=[
-                    html.escape(_row_name(r))
+                    chart_text(_row_name(r))
                     + f"<br>{reported_number(r['percent'])}% (reported; count not reported)"
                     for _, r in only_percent.iterrows()
                 ],
@@ -112,7 +112,7 @@ def _hover(row: pd.Series, fmt: NumberFormat) -> str:
     """Hover text with the provenance of each figure (data text escaped: plotly reads some HTML)."""
     n_from = f"n derived: {row['how']}" if row["status"] == "derived" else "n reported"
     return "<br>".join(
-        html.escape(line)
+        chart_text(line)
         for line in (
             _row_name(row),
             f"{count_of(row['count'], row['denominator'])} = {fmt.percent(row['estimate'])}"
@@ -125,25 +125,25 @@ def _hover(row: pd.Series, fmt: NumberFormat) -> str:
 def measure_chart(key: str, title: str, caption: str, frame: pd.DataFrame, unit: str) -> Chart:
     """Horizontal bars of reported values sharing one unit (for example median survival in months)."""
     rows = frame[frame["unit"] == unit].iloc[::-1]
-    names = [html.escape(_measure_name(r)) for _, r in rows.iterrows()]
+    names = [chart_text(_measure_name(r)) for _, r in rows.iterrows()]
     fig = go.Figure(
         go.Bar(
             x=[float(v) for v in rows["value"]],
             y=names,
             orientation="h",
             marker={"color": ACCENT},
-            text=[html.escape(with_unit(v, unit)) for v in rows["value"]],
+            text=[chart_text(with_unit(v, unit)) for v in rows["value"]],
             textposition="outside",
             cliponaxis=False,
             hovertext=[
-                f"{n}<br>{html.escape(with_unit(v, unit))} (reported)"
+                f"{n}<br>{chart_text(with_unit(v, unit))} (reported)"
                 for n, v in zip(names, rows["value"], strict=True)
             ],
             hoverinfo="text",
         )
     )
     _base_layout(fig, 90 + 40 * len(rows))
-    fig.update_xaxes(title_text=html.escape(unit.capitalize()), range=[0, float(rows["value"].max()) * 1.25])
+    fig.update_xaxes(title_text=chart_text(unit.capitalize()), range=[0, float(rows["value"].max()) * 1.25])
     fig.update_yaxes(categoryorder="array", categoryarray=names)
     return Chart(
         key, title, caption, fig, rows.iloc[::-1][["outcome", "label", "arm", "subgroup", "value", "unit"]]
@@ -167,7 +167,7 @@ def dosing_chart(key: str, title: str, caption: str, results: StudyResults) -> C
         cols=1,
         shared_xaxes=True,
         vertical_spacing=0.18,
-        subplot_titles=[html.escape(str(label)) for label in schedules["arm_label"]],
+        subplot_titles=[chart_text(str(label)) for label in schedules["arm_label"]],
     )
     last_day = int(schedules["cycle_days_max"].max())
     for index, (_, arm) in enumerate(schedules.iterrows(), start=1):
@@ -190,7 +190,7 @@ def dosing_chart(key: str, title: str, caption: str, results: StudyResults) -> C
                     "width": 8,
                 },
                 hovertext=[
-                    html.escape(f"{arm['arm_label']}, day {d}: {dose_range(mn, mx, u)}") + " (reported)"
+                    chart_text(f"{arm['arm_label']}, day {d}: {dose_range(mn, mx, u)}") + " (reported)"
                     for d, mn, mx, u in zip(
                         doses["day"], doses["dose_min"], doses["dose_max"], doses["unit"], strict=True
                     )
@@ -210,7 +210,7 @@ def dosing_chart(key: str, title: str, caption: str, results: StudyResults) -> C
             line_width=0,
         )
         fig.update_yaxes(
-            title_text=html.escape(str(doses["unit"].iloc[0])), rangemode="tozero", row=index, col=1
+            title_text=chart_text(str(doses["unit"].iloc[0])), rangemode="tozero", row=index, col=1
         )
     _base_layout(fig, 170 + 170 * len(schedules))
     fig.update_layout(margin={"t": 40})

@@ -1,42 +1,52 @@
-"""A study's citation in the formats reference managers read: BibTeX, RIS and CSL-JSON."""
+"""A study's citation in the formats reference managers read: BibTeX, RIS and CSL-JSON.
+
+Every field is on one line: a line break in the data would end a RIS record or a BibTeX entry early.
+"""
 
 from __future__ import annotations
 
 import json
 
-from generator.model import Citation
+from generator.model import Author, Citation
+from generator.text import bibtex_text, one_line
 
 
 def bibtex_key(slug: str) -> str:
     return slug.replace("-", "")
 
 
-def _bibtex_escape(text: str) -> str:
-    for char in "\\{}":
-        text = text.replace(char, "\\" + char)
-    for char in "&%$#_":
-        text = text.replace(char, "\\" + char)
-    return text
+def _line(text: str) -> str:
+    return one_line(text).strip()
+
+
+def _bibtex_name(author: Author) -> str:
+    """'Family, Given'; a part holding a comma or the word 'and' is braced, so it stays one name."""
+    parts = [bibtex_text(author.family), bibtex_text(author.given)]
+    return ", ".join(
+        f"{{{part}}}" if "," in part or " and " in f" {part.lower()} " else part for part in parts
+    )
+
+
+def _doi_text(doi: str) -> str:
+    """A DOI as BibTeX keeps it verbatim: only what would unbalance the field is percent-encoded."""
+    return _line(doi).replace("\\", "%5C").replace("{", "%7B").replace("}", "%7D")
 
 
 def to_bibtex(citation: Citation, slug: str) -> str:
-    authors = " and ".join(f"{a.family}, {a.given}" for a in citation.authors)
     fields = [
-        ("author", authors),
-        ("title", "{" + _bibtex_escape(" ".join(citation.title.split())) + "}"),
-        ("journal", citation.journal),
+        ("author", " and ".join(_bibtex_name(a) for a in citation.authors)),
+        ("title", "{" + bibtex_text(citation.title) + "}"),
+        ("journal", bibtex_text(citation.journal)),
         ("year", str(citation.date.year)),
         ("month", str(citation.date.month)),
-        ("volume", citation.volume),
-        ("number", citation.issue),
-        ("pages", citation.pages.replace("-", "--")),
-        ("doi", citation.doi),
-        ("pmid", citation.pmid),
-        ("keywords", ", ".join(citation.keywords)),
+        ("volume", bibtex_text(citation.volume)),
+        ("number", bibtex_text(citation.issue)),
+        ("pages", bibtex_text(citation.pages).replace("-", "--")),
+        ("doi", _doi_text(citation.doi)),
+        ("pmid", bibtex_text(citation.pmid)),
+        ("keywords", ", ".join(bibtex_text(k) for k in citation.keywords)),
     ]
-    body = ",\n".join(
-        f"  {name} = {{{value if name == 'title' else _bibtex_escape(value)}}}" for name, value in fields
-    )
+    body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields)
     return f"@article{{{bibtex_key(slug)},\n{body}\n}}\n"
 
 
@@ -44,7 +54,7 @@ def to_ris(citation: Citation) -> str:
     start, _, end = citation.pages.partition("-")
     lines = [("TY", "JOUR"), *[("AU", f"{a.family}, {a.given}") for a in citation.authors]]
     lines += [
-        ("TI", " ".join(citation.title.split())),
+        ("TI", citation.title),
         ("JO", citation.journal),
         ("PY", str(citation.date.year)),
         ("DA", citation.date.strftime("%Y/%m/%d")),
@@ -58,14 +68,14 @@ def to_ris(citation: Citation) -> str:
         ("UR", f"https://doi.org/{citation.doi}"),
         ("ER", ""),
     ]
-    return "".join(f"{tag}  - {value}".rstrip() + "\n" for tag, value in lines)
+    return "".join(f"{tag}  - {_line(value)}".rstrip() + "\n" for tag, value in lines)
 
 
 def to_csl_json(citation: Citation, slug: str) -> str:
     item = {
         "id": slug,
         "type": "article-journal",
-        "title": " ".join(citation.title.split()),
+        "title": _line(citation.title),
         "author": [{"family": a.family, "given": a.given} for a in citation.authors],
         "container-title": citation.journal,
         "issued": {"date-parts": [[citation.date.year, citation.date.month, citation.date.day]]},

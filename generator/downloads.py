@@ -14,6 +14,7 @@ from generator.audit import AuditReport
 from generator.charts import Chart
 from generator.citation import to_bibtex, to_csl_json, to_ris
 from generator.figures import FigureLinks
+from generator.text import csv_cell
 
 VALUES_INDEX = "data/values.json"
 """The stable path of the machine-readable index of every figure on the site."""
@@ -37,17 +38,17 @@ PROPORTION_COLUMNS = [
 
 def table_csvs(result: StudyResults) -> dict[str, bytes]:
     """Each outcome table as the site computed it, by file name."""
-    files = {f"{name}.csv": _csv(frame[PROPORTION_COLUMNS]) for name, frame in result.proportions.items()}
+    files = {f"{name}.csv": to_csv(frame[PROPORTION_COLUMNS]) for name, frame in result.proportions.items()}
     if not result.measures.empty:
-        files["survival.csv"] = _csv(result.measures.drop(columns=["line", "arm_label"]))
+        files["survival.csv"] = to_csv(result.measures.drop(columns=["line", "arm_label"]))
     if not result.findings.empty:
-        files["adverse_events.csv"] = _csv(
+        files["adverse_events.csv"] = to_csv(
             result.findings.drop(columns=["line", "arm_label", "reference_label"])
         )
     if not result.comparisons.empty:
-        files["comparisons.csv"] = _csv(result.comparisons.drop(columns=["arm_label", "reference_label"]))
-    files["dosing.csv"] = _csv(result.dosing.drop(columns=["arm_label"]))
-    files["schedules.csv"] = _csv(result.schedules.drop(columns=["arm_label"]))
+        files["comparisons.csv"] = to_csv(result.comparisons.drop(columns=["arm_label", "reference_label"]))
+    files["dosing.csv"] = to_csv(result.dosing.drop(columns=["arm_label"]))
+    files["schedules.csv"] = to_csv(result.schedules.drop(columns=["arm_label"]))
     return files
 
 
@@ -83,7 +84,7 @@ def audit_csv(audit: AuditReport) -> bytes:
             for i in audit.implied
         ]
     )
-    return _csv(checks)
+    return to_csv(checks)
 
 
 def study_downloads(
@@ -94,7 +95,7 @@ def study_downloads(
     tables = table_csvs(result)
     tables["audit.csv"] = audit_csv(audit)
     files = {f"{folder}/data/{name}": data for name, data in tables.items()}
-    files.update({f"{folder}/data/chart-{key}.csv": _csv(chart.data) for key, chart in charts.items()})
+    files.update({f"{folder}/data/chart-{key}.csv": to_csv(chart.data) for key, chart in charts.items()})
     files[f"{folder}/data/{slug}-tables.zip"] = zip_files({f"{slug}/{n}": d for n, d in tables.items()})
     files[f"{folder}/cite/{slug}.bib"] = to_bibtex(citation, slug).encode()
     files[f"{folder}/cite/{slug}.ris"] = to_ris(citation).encode()
@@ -134,6 +135,12 @@ def zip_files(files: dict[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
-def _csv(frame: pd.DataFrame) -> bytes:
+def to_csv(frame: pd.DataFrame) -> bytes:
+    """The one CSV writer: every text cell through `csv_cell`, so no spreadsheet runs it.
+
+    Lines end in CRLF (RFC 4180), so that a cell holding either line break is quoted and stays one cell.
+    """
     frame = frame.infer_objects()  # floats held in object columns get the float format below
-    return frame.to_csv(index=False, lineterminator="\n", float_format="%.6g").encode("utf-8")
+    text = frame.select_dtypes(include=["object", "string"]).columns
+    frame = frame.assign(**{name: frame[name].map(csv_cell) for name in text})
+    return frame.to_csv(index=False, lineterminator="\r\n", float_format="%.6g").encode("utf-8")

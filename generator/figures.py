@@ -13,10 +13,10 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from generator.provenance import QuoteIndex, Value, ValueBook
-from generator.text import attribute_text, escape_markdown
+from generator.text import escape_markdown, tooltip
 
 ShowFigure = Callable[..., Markup]
 SOURCE_PAGE, AUDIT_PAGE = "source.md", "audit.md"
@@ -75,10 +75,12 @@ class FigureLinks:
 
 
 def figure_link(text: str, href: str, element_id: str, value: Value) -> Markup:
-    """A Markdown link with attributes (attr_list), so mkdocs checks and rewrites the target."""
-    label = escape_markdown(str(escape(text)))
-    title = attribute_text(value.explanation)
-    return Markup(f'[{label}]({href}){{ #{element_id} .ev-value .ev-{value.kind} title="{title}" }}')
+    """A Markdown link, so mkdocs checks and rewrites the target; its title (the tooltip) says where
+    the figure comes from, and attr_list gives it its id and marks."""
+    title = tooltip(value.explanation)
+    return Markup(
+        f'[{escape_markdown(text)}]({href} "{title}"){{ #{element_id} .ev-value .ev-{value.kind} }}'
+    )
 
 
 def highlighted_abstract(links: FigureLinks, page: str) -> list[tuple[str, Markup]]:
@@ -100,4 +102,4 @@ def highlighted_abstract(links: FigureLinks, page: str) -> list[tuple[str, Marku
 
 
 def _text(piece: str) -> str:
-    return str(escape_markdown(str(escape(piece))))
+    return str(escape_markdown(piece))

@@ -10,11 +10,16 @@ from __future__ import annotations
 import datetime as dt
 import html
 import json
+import re
+import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import jinja2
 import plotly.io as pio
+from jinja2 import nodes
+from jinja2.compiler import CodeGenerator
+from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
 from generator import formatting
@@ -30,7 +35,7 @@ from generator.formatting import NumberFormat
 from generator.load import Study
 from generator.model import ALL_PATIENTS, parse_headline
 from generator.provenance import QuoteIndex, Value, ValueBook, collect_values
-from generator.text import code_block, escape_markdown
+from generator.text import code_block, escape_markdown, html_text, link_target
 
 STUDY_PAGES = [
     ("index.md", "study/overview.md.j2", "Overview"),
@@ -46,6 +51,17 @@ figure's uses. NAV_ORDER gives the reading order."""
 NAV_ORDER = ["index.md", "design.md", "efficacy.md", "survival.md", "safety.md", "source.md", "audit.md"]
 PAGE_TITLES = {name: title for name, _, title in STUDY_PAGES}
 CHANGES_PAGE = "changes.md"
+REQUIRED_ASSETS = ("javascripts/charts.js", "stylesheets/extra.css")
+"""The site's own script and styles under templates/assets/, which mkdocs.yml lists under
+extra_javascript and extra_css (plotly.js comes from the installed package)."""
+
+RENDER_SECONDS = 30.0
+"""Longest one page may take to render: a template that loops without end stops, located."""
+MAX_PAGE_CHARS = 50_000_000
+"""Largest page (and largest repeated string or list) a template may produce."""
+MAX_EXPONENT = 1024
+GUARD_FILTER = "_guarded_loop"
+PRINTF_FIELD = re.compile(r"%[-+ #0]*(\d*)(?:\.(\d+))?")
 
 
 @dataclass(frozen=True)
@@ -133,8 +149,79 @@ class ChangesContext:
     study_titles: dict[str, str]
 
 
-def make_environment(templates_dir: Path) -> jinja2.Environment:
-    env = jinja2.Environment(
+class RenderLimit(Exception):
+    """A template went past a guard of PageEnvironment."""
+
+
+class _GuardedLoops(CodeGenerator):
+    """Compiles every {% for %} to iterate through GUARD_FILTER, which checks the clock each step."""
+
+    def visit_Template(self, node: nodes.Template, frame=None) -> None:
+        for loop in node.find_all(nodes.For):
+            loop.iter = nodes.Filter(loop.iter, GUARD_FILTER, [], [], None, None, lineno=loop.lineno)
+        super().visit_Template(node, frame)
+
+
+class PageEnvironment(SandboxedEnvironment):
+    """The templates' Jinja: sandboxed (no Python internals; range() holds at most 100,000 numbers),
+    with a deadline checked at every loop step and every call, and size caps on *, ** and %.
+
+    Jinja has no while loop, so only loops and calls (macros calling themselves) can run long;
+    a page that still grows too large is stopped by `render_page`.
+    """
+
+    code_generator_class = _GuardedLoops
+    intercepted_binops = frozenset({"*", "**", "%"})
+    deadline = float("inf")
+
+    def start_page(self) -> None:
+        self.deadline = time.monotonic() + RENDER_SECONDS
+
+    def tick(self) -> None:
+        if time.monotonic() > self.deadline:
+            raise RenderLimit(f"it took longer than {RENDER_SECONDS:g} s: a loop or a macro without end?")
+
+    def call(__self, __context, __obj, *args, **kwargs):  # Jinja's signature
+        __self.tick()
+        return super().call(__context, __obj, *args, **kwargs)
+
+    def call_binop(self, context, operator: str, left, right):
+        if operator == "**" and isinstance(right, int | float) and abs(right) > MAX_EXPONENT:
+            raise RenderLimit(f"an exponent above {MAX_EXPONENT} ({right})")
+        size = _SIZE_OF[operator](left, right) if operator in _SIZE_OF else 0
+        if size > MAX_PAGE_CHARS:
+            raise RenderLimit(f"text or a list of {size:,} items, above {MAX_PAGE_CHARS:,}")
+        return super().call_binop(context, operator, left, right)
+
+
+def _repeated_size(left, right) -> int:
+    """The length of `left * right` when it repeats a string or a sequence, else 0."""
+    for sequence, times in ((left, right), (right, left)):
+        if isinstance(sequence, str | list | tuple) and isinstance(times, int):
+            return len(sequence) * times
+    return 0
+
+
+def _padded_size(template, _values) -> int:
+    """The widest field of a printf-style `template % values` ('%0999d' pads to 999), else 0."""
+    if not isinstance(template, str):
+        return 0
+    return max((int(n) for m in PRINTF_FIELD.finditer(template) for n in m.groups() if n), default=0)
+
+
+_SIZE_OF = {"*": _repeated_size, "%": _padded_size}
+
+
+@jinja2.pass_environment
+def _guarded_loop(env: PageEnvironment, iterable):
+    """The items of a {% for %} loop, the clock checked before each."""
+    for item in iterable:
+        env.tick()
+        yield item
+
+
+def make_environment(templates_dir: Path) -> PageEnvironment:
+    env = PageEnvironment(
         loader=jinja2.FileSystemLoader(templates_dir),
         undefined=jinja2.StrictUndefined,
         autoescape=True,
@@ -148,7 +235,9 @@ def make_environment(templates_dir: Path) -> jinja2.Environment:
         short_authors=formatting.short_authors,
         figure_json=figure_json,
         code_block=code_block,
+        url=link_target,
     )
+    env.filters[GUARD_FILTER] = _guarded_loop
     env.globals["ALL"] = ALL_PATIENTS
     return env
 
@@ -247,6 +336,7 @@ def render_site(
     uses are all recorded when the abstract links back to them and the manifest lists them.
     """
     fmt = NumberFormat(config)
+    assets = site_assets(templates_dir)
     env = make_environment(templates_dir)
     books = [collect_values(result, fmt) for result in results]
     links = [
@@ -264,19 +354,19 @@ def render_site(
         VALUES_INDEX,
         changes,
     )
-    files = {"index.md": _render(env, "home.md.j2", {"page": home})}
+    files = {"index.md": render_page(env, "home.md.j2", {"page": home})}
     titles = {r.study.slug: r.study.meta.short_title for r in results}
-    files[CHANGES_PAGE] = _render(env, "changes.md.j2", {"page": ChangesContext(site, changes, titles)})
+    files[CHANGES_PAGE] = render_page(env, "changes.md.j2", {"page": ChangesContext(site, changes, titles)})
     nav: list[dict] = [{"Home": "index.md"}, {"What changed": CHANGES_PAGE}]
     for result, audit, link in zip(results, audits, links, strict=True):
         files.update(_render_study(env, result, audit, link, fmt))
         # mkdocs' theme writes navigation titles as HTML: a title from the data is escaped here
-        section = html.escape(result.study.meta.short_title)
+        section = html_text(result.study.meta.short_title)
         nav.append({section: [{PAGE_TITLES[n]: f"{link.folder}/{n}"} for n in NAV_ORDER]})
     manifest = {"site": site.title, "data_version": site.data_version, "built": site.built.isoformat()}
     files[VALUES_INDEX] = values_index(links, manifest)
     files[".nav.json"] = (json.dumps(nav, indent=1, ensure_ascii=False) + "\n").encode()
-    files.update(_assets(templates_dir))
+    files.update(assets)
     return files
 
 
@@ -303,7 +393,7 @@ def _render_study(
     files = {}
     for name, template, title in STUDY_PAGES:
         page = replace(context, name=name, show=link.for_page(f"{link.folder}/{name}", title))
-        files[f"{link.folder}/{name}"] = _render(env, template, {"page": page})
+        files[f"{link.folder}/{name}"] = render_page(env, template, {"page": page})
     files.update(study_downloads(link.folder, result, audit, charts))
     return files
 
@@ -312,27 +402,52 @@ def _sections(study: Study) -> list[tuple[str, str]]:
     return [(section.heading, section.text) for section in study.meta.abstract]
 
 
-def _render(env: jinja2.Environment, template: str, context: dict) -> bytes:
+def render_page(env: PageEnvironment, template: str, context: dict) -> bytes:
+    """One page; every failure of a template becomes a TemplateError with its file and line."""
+    where = Path(template)
     try:
-        return env.get_template(template).render(context).encode("utf-8")
+        page = env.get_template(template)
+        where = Path(page.filename or template)
+        return _generate(env, page, context).encode("utf-8")
     except jinja2.TemplateSyntaxError as exc:
         where = Path(exc.filename or template)
         raise TemplateError(
             [Problem(where, f"template syntax error: {exc.message}", line=exc.lineno)]
         ) from None
-    except jinja2.UndefinedError as exc:
-        where, line = _template_frame(exc, Path(template))
-        raise TemplateError([Problem(where, f"undefined in template: {exc.message}", line=line)]) from None
     except jinja2.TemplateNotFound as exc:
         raise TemplateError([Problem(Path(template), f"template not found: {exc.name}")]) from None
-    except (TypeError, ValueError, AttributeError, KeyError, IndexError, ZeroDivisionError) as exc:
-        where, line = _template_frame(exc, Path(template))
-        raise TemplateError(
-            [Problem(where, f"error in template: {type(exc).__name__}: {exc}", line=line)]
-        ) from None
+    except RecursionError as exc:
+        raise _located(exc, where, "a macro or include calls itself without end") from None
+    except jinja2.UndefinedError as exc:
+        raise _located(exc, where, f"undefined in template: {exc.message}") from None
+    except jinja2.exceptions.SecurityError as exc:
+        raise _located(exc, where, f"not allowed in a template: {exc}") from None
+    except RenderLimit as exc:
+        raise _located(exc, where, f"template stopped: {exc}") from None
+    except (jinja2.TemplateError, TypeError, ValueError, LookupError, AttributeError, ArithmeticError) as exc:
+        raise _located(exc, where, f"error in template: {type(exc).__name__}: {exc}") from None
+    except MemoryError as exc:
+        raise _located(exc, where, "template stopped: it ran out of memory") from None
 
 
-def _template_frame(exc: Exception, default: Path) -> tuple[Path, int | None]:
+def _generate(env: PageEnvironment, page: jinja2.Template, context: dict) -> str:
+    """The page's text, stopped when it grows past MAX_PAGE_CHARS or takes past RENDER_SECONDS."""
+    env.start_page()
+    chunks, size = [], 0
+    for chunk in page.generate(context):
+        size += len(chunk)
+        if size > MAX_PAGE_CHARS:
+            raise RenderLimit(f"the page grew past {MAX_PAGE_CHARS:,} characters")
+        chunks.append(chunk)
+    return "".join(chunks)
+
+
+def _located(exc: BaseException, page: Path, message: str) -> TemplateError:
+    where, line = _template_frame(exc, page)
+    return TemplateError([Problem(where, message, line=line)])
+
+
+def _template_frame(exc: BaseException, default: Path) -> tuple[Path, int | None]:
     """The template file and line where rendering failed (Jinja maps its frames to template lines)."""
     tb, found = exc.__traceback__, (default, None)
     while tb is not None:
@@ -343,14 +458,28 @@ def _template_frame(exc: Exception, default: Path) -> tuple[Path, int | None]:
     return found
 
 
-def _assets(templates_dir: Path) -> dict[str, bytes]:
+def site_assets(templates_dir: Path) -> dict[str, bytes]:
     """The site's scripts and styles from templates/assets, and plotly.js from the installed package."""
     from plotly.offline import get_plotlyjs
 
+    folder = templates_dir / "assets"
     files = {
-        f"assets/{path.relative_to(templates_dir / 'assets').as_posix()}": path.read_bytes()
-        for path in sorted((templates_dir / "assets").rglob("*"))
+        f"assets/{path.relative_to(folder).as_posix()}": path.read_bytes()
+        for path in sorted(folder.rglob("*"))
         if path.is_file()
     }
+    missing = [f"assets/{name}" for name in REQUIRED_ASSETS if not files.get(f"assets/{name}", b"").strip()]
+    if missing:
+        state = "is missing or empty" if not files else f"lacks {', '.join(missing)} (or it is empty)"
+        expected = " and ".join(f"assets/{name}" for name in REQUIRED_ASSETS)
+        raise TemplateError(
+            [
+                Problem(
+                    folder,
+                    f"{state}: the site needs its script and styles, {expected}, "
+                    "which mkdocs.yml lists under extra_javascript and extra_css",
+                )
+            ]
+        )
     files["assets/javascripts/plotly.min.js"] = get_plotlyjs().encode("utf-8")
     return files

@@ -6,13 +6,21 @@ instant navigation works as when published, and any request leaving the machine 
 
 from __future__ import annotations
 
+import csv
+import html
+import io
+import re
 import shutil
+import zipfile
 from contextlib import contextmanager
 from pathlib import Path
 
+import bibtexparser
 import pytest
+import rispy
 import yaml
 
+from generator.text import FORMULA_START
 from tests.conftest import ROOT, STUDY, copy_project
 from tests.sitebrowser import CHROMIUM, CHROMIUM_ARGS, SiteRouter
 
@@ -139,70 +147,295 @@ def test_the_reference_has_a_working_copy_button(visit, site_url):
     assert copied.startswith("Kantarjian H, Thomas D") and "doi: 10.1002/cncr.28136." in copied
 
 
-HOSTILE = {
-    "title": "<script>window.__pwned=1</script> Study {{ 7*7 }}",
-    "summary": '<img src=x onerror="window.__pwned=2"> [click](javascript:window.__pwned=3) *not bold*',
-    "label": "<img src=y onerror=window.__pwned=4> CR {{ page }}",
-    "event": "[x](javascript:window.__pwned=5) {% raw %}",
-    "sentence": '<b onmouseover="window.__pwned=6">bold</b> & more.',
+def payload(n: int) -> str:
+    """Text that runs script (window.__pwned = n), leaves its attribute, or reads as Markdown or as a
+    template if anything on its way to the page does not escape it."""
+    return (
+        f'<img src=x onerror="window.__pwned={n}"> "><svg onload=window.__pwned={n}> '
+        f"[x](javascript:window.__pwned={n}) `tick` *em* _u_ <https://evil.example/{n}> &amp; "
+        f"<!-- c --> {{: onclick=window.__pwned={n} }} {{{{ {n}*{n} }}}} | #{n}"
+    )
+
+
+HOSTILE_FIELDS = [
+    "short title",
+    "citation title",
+    "author family",
+    "author given",
+    "journal",
+    "keyword",
+    "publication type",
+    "mesh term",
+    "substance",
+    "abstract heading",
+    "sentence",
+    "design summary",
+    "population",
+    "arm label",
+    "other arm label",
+    "route",
+    "dose unit",
+    "response label",
+    "survival label",
+    "subgroup",
+    "survival unit",
+    "transplant label",
+    "population label",
+    "event",
+]
+LINE_BREAKS = '\r| injected | row |\r\n=HYPERLINK("x")\u2028---\n'
+LONG_WORD = "<img/src=x/onerror=window.__pwned=99>" + "W" * 60  # wider than the navigation
+FORMULAS = {
+    "event": '=HYPERLINK("https://evil.example","x") ',
+    "subgroup": "@SUM(1+1) ",
+    "other arm label": "+1+1 ",
+    "survival unit": "-1+1 ",
 }
+"""Spreadsheet formulas at the start of fields that reach the CSV downloads."""
+
+
+def hostile(field: str) -> str:
+    """The hostile text of one field: some with line breaks or a formula, the title with a long word."""
+    text = FORMULAS.get(field, "") + payload(HOSTILE_FIELDS.index(field) + 1)
+    if field in ("response label", "other arm label"):
+        text += LINE_BREAKS
+    return f"{text} {LONG_WORD}" if field == "short title" else text
+
+
+def shown(field: str) -> str:
+    """How the field's text shows on a page: as written, every run of white space one space."""
+    return " ".join(hostile(field).split())
+
+
+def _edit_csv(path: Path, edit) -> None:
+    with path.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    for row in rows:
+        edit(row)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def _set_if(row: dict, column: str, field: str, **match: str) -> None:
+    if all(row[key] == value for key, value in match.items()):
+        row[column] = hostile(field)
+
+
+def make_hostile(study: Path) -> None:
+    """Hostile text in every text field of the study that reaches a page, a chart or a download."""
+    meta = yaml.safe_load((study / "study.yml").read_text())
+    citation, arms = meta["citation"], meta["arms"]
+    meta["short_title"] = hostile("short title")
+    citation["title"], citation["journal"] = hostile("citation title"), hostile("journal")
+    citation["authors"][0] = {"family": hostile("author family"), "given": hostile("author given")}
+    for key, field in [
+        ("keywords", "keyword"),
+        ("publication_types", "publication type"),
+        ("mesh_terms", "mesh term"),
+        ("substances", "substance"),
+    ]:
+        citation[key][0] = hostile(field)
+    meta["abstract"][0]["heading"] = hostile("abstract heading")
+    meta["abstract"][-1]["text"] += " " + hostile("sentence")  # quotes come from the abstract
+    meta["design"] = {"summary": hostile("design summary"), "source": hostile("sentence")}
+    meta["population"]["description"] = hostile("population")
+    arms[0]["label"], arms[1]["label"] = hostile("arm label"), hostile("other arm label")
+    arms[0]["route"] = hostile("route")
+    for dose in (dose for arm in arms for dose in arm["doses"]):
+        dose["unit"] = hostile("dose unit")
+    (study / "study.yml").write_text(yaml.safe_dump(meta, sort_keys=False, allow_unicode=True))
+    _edit_csv(
+        study / "responses.csv", lambda r: _set_if(r, "label", "response label", outcome="cr", arm="all")
+    )
+    _edit_csv(study / "transplant.csv", lambda r: _set_if(r, "label", "transplant label", outcome="allo_sct"))
+    _edit_csv(
+        study / "population.csv", lambda r: _set_if(r, "label", "population label", outcome="salvage_1")
+    )
+
+    def survival(row: dict) -> None:
+        _set_if(row, "label", "survival label", outcome="median_os", arm="all", subgroup="")
+        _set_if(row, "subgroup", "subgroup", subgroup="Salvage 2")
+        _set_if(row, "unit", "survival unit", subgroup="Salvage 3 or later")
+
+    _edit_csv(study / "survival.csv", survival)
+    with (study / "adverse_events.csv").open("a", newline="", encoding="utf-8") as handle:
+        row = [hostile("event"), "weekly", "single-dose", "similar", "reported", hostile("sentence")]
+        csv.writer(handle, lineterminator="\n").writerow(row)
 
 
 @pytest.fixture(scope="module")
 def hostile_site(tmp_path_factory) -> Path:
-    """The real project with text from the data that would run as script if it were not escaped."""
+    """The real project with hostile text in every field of the data that reaches a page."""
     from generator.build import build_site, open_project
 
     root = copy_project(tmp_path_factory.mktemp("hostile"))
-    study = root / "content" / "studies" / STUDY
-    meta = yaml.safe_load((study / "study.yml").read_text())
-    meta["short_title"] = HOSTILE["title"]
-    meta["design"]["summary"] = HOSTILE["summary"]
-    meta["abstract"][-1]["text"] += " " + HOSTILE["sentence"]
-    (study / "study.yml").write_text(yaml.safe_dump(meta, sort_keys=False, allow_unicode=True))
-    responses = study / "responses.csv"
-    responses.write_text(
-        responses.read_text().replace("cr,Complete response (CR),", f'cr,"{HOSTILE["label"]}",')
-    )
-    events = study / "adverse_events.csv"
-    events.write_text(
-        events.read_text() + f'"{HOSTILE["event"]}",weekly,single-dose,similar,reported,'
-        f'"{HOSTILE["sentence"].replace(chr(34), chr(34) * 2)}"\n'
-    )
+    make_hostile(root / "content" / "studies" / STUDY)
     build_site(open_project(root))
     return root / "site"
 
 
-@pytest.mark.parametrize("name", ["", "design", "efficacy", "safety", "source", "audit"])
-def test_text_from_the_data_shows_as_written_and_never_runs(browser, hostile_site, site_url, name):
+STUDY_PATH = f"studies/{STUDY}/"
+HOSTILE_PAGES = {
+    "": ["short title", "author family", "journal"],
+    "changes/": [],
+    STUDY_PATH: [
+        "short title",
+        "citation title",
+        "author family",
+        "journal",
+        "design summary",
+        "population",
+        "arm label",
+        "other arm label",
+        "response label",
+        "survival label",
+        "transplant label",
+    ],
+    STUDY_PATH + "design/": [
+        "sentence",
+        "design summary",
+        "population",
+        "arm label",
+        "other arm label",
+        "route",
+        "dose unit",
+        "population label",
+    ],
+    STUDY_PATH + "efficacy/": ["design summary", "arm label", "other arm label", "response label"],
+    STUDY_PATH + "survival/": [
+        "arm label",
+        "other arm label",
+        "survival label",
+        "subgroup",
+        "survival unit",
+        "population label",
+    ],
+    STUDY_PATH + "safety/": ["sentence", "arm label", "other arm label", "transplant label", "event"],
+    STUDY_PATH + "source/": [
+        "citation title",
+        "author family",
+        "journal",
+        "keyword",
+        "publication type",
+        "mesh term",
+        "substance",
+        "abstract heading",
+        "sentence",
+    ],
+    STUDY_PATH + "audit/": [
+        "arm label",
+        "other arm label",
+        "dose unit",
+        "response label",
+        "survival label",
+        "subgroup",
+        "survival unit",
+        "transplant label",
+        "population label",
+    ],
+}
+"""Every page of the hostile site, with the fields whose text its article shows."""
+IN_TOOLTIPS = {
+    STUDY_PATH: ["response label"],
+    STUDY_PATH + "design/": ["dose unit"],
+    STUDY_PATH + "efficacy/": ["response label", "arm label", "other arm label"],
+}
+"""Fields whose text a figure's tooltip shows (in how the figure was derived or computed)."""
+IN_CHARTS = {
+    STUDY_PATH + "design/": ["arm label", "other arm label", "dose unit"],
+    STUDY_PATH + "efficacy/": ["response label", "arm label", "other arm label"],
+    STUDY_PATH + "survival/": ["survival label", "subgroup", "arm label", "other arm label"],
+    STUDY_PATH + "safety/": ["transplant label"],
+}
+
+SHOW_TOOLTIP = """async el => {
+    for (let wait = 0; wait < 100 && !el.getAttribute("aria-describedby"); wait++)
+        await new Promise(done => requestAnimationFrame(done));
+    const tip = document.getElementById(el.getAttribute("aria-describedby") || "-");
+    const inner = tip && tip.querySelector(".md-tooltip2__inner");
+    return inner && {text: inner.textContent, elements: inner.querySelectorAll("*").length};
+}"""
+HOVER_CHART = """chart => {
+    const texts = [...chart.querySelectorAll(".main-svg")].map(svg => svg.textContent);
+    chart.data.forEach((trace, curve) => (trace.x || []).forEach((_, point) => {
+        const subplot = (trace.xaxis || "x") + (trace.yaxis || "y");
+        window.Plotly.Fx.hover(chart, [{curveNumber: curve, pointNumber: point}], subplot);
+        texts.push(chart.querySelector(".hoverlayer").textContent);
+    }));
+    const markup = chart.querySelectorAll(".main-svg a, .main-svg image, .main-svg foreignObject");
+    return {text: texts.join(" "), markup: markup.length};
+}"""
+
+NOT_OURS = """[...document.querySelectorAll("article img, article svg, article script, article iframe")]
+    .filter(e => !e.closest(".ev-chart")).map(e => e.outerHTML)"""
+
+
+def show_every_tooltip(page) -> list[tuple[str, dict | None]]:
+    """Hover and focus every figure link and every element with a title; what each tooltip showed."""
+    seen = []
+    targets = page.locator("article a.ev-value, article [title], .md-sidebar [title]").locator("visible=true")
+    elements = targets.element_handles()
+    titles = [element.get_attribute("title") for element in elements]  # Material removes it when shown
+    for element, title in zip(elements, titles, strict=True):
+        element.hover(force=True, timeout=5_000)  # the tooltip awaited next shows that it reached it
+        seen.append((title, element.evaluate(SHOW_TOOLTIP)))
+        element.focus()
+    return seen
+
+
+@pytest.mark.parametrize("path", list(HOSTILE_PAGES))
+def test_text_from_the_data_shows_as_written_and_never_runs(browser, hostile_site, site_url, path):
     with routed_page(browser, hostile_site, site_url) as (page, _):
-        page.goto(study_url(site_url, name))
-        page.wait_for_load_state("networkidle")
-        page.locator("b, img, mark").first.hover() if page.locator("mark").count() else None
+        page.goto(site_url + path)
+        wait_for_charts(page, len(IN_CHARTS.get(path, [])) and 1)
+        tooltips = show_every_tooltip(page)
+        charts = [chart.evaluate(HOVER_CHART) for chart in page.locator("div.ev-chart").element_handles()]
+        page.wait_for_timeout(100)  # an image that should not exist would fail to load by now
         assert page.evaluate("window.__pwned") is None
-        assert page.locator('a[href^="javascript:"]').count() == 0
-        assert page.locator("article img").count() == 0
-        text = page.locator("article").inner_text()
-        expected = {
-            "": [HOSTILE["title"]],
-            "design": [HOSTILE["summary"]],
-            "efficacy": [HOSTILE["label"]],
-            "safety": [HOSTILE["event"]],
-            "source": [HOSTILE["sentence"]],
-            "audit": [HOSTILE["label"]],
-        }[name]
-        for literal in expected:
-            assert literal in text, literal
-        if name == "":
-            assert HOSTILE["title"] in page.locator("nav.md-nav--primary").inner_text()
+        assert page.evaluate("[...document.links].filter(a => a.protocol === 'javascript:').length") == 0
+        assert page.evaluate(NOT_OURS) == []
+        text = " ".join(page.locator("article").inner_text().split())
+        for field in HOSTILE_PAGES[path]:
+            assert shown(field) in text, field
+        assert shown("short title") in " ".join(page.locator("nav.md-nav--primary").inner_text().split())
+        for title, tip in tooltips:
+            assert tip is not None, f"no tooltip for {title!r}"
+            assert (tip["text"], tip["elements"]) == (html.unescape(title), 0)
+        tip_text = " ".join(tip["text"] for _, tip in tooltips)
+        for field in IN_TOOLTIPS.get(path, []):
+            assert shown(field) in tip_text, field
+        for field in IN_CHARTS.get(path, []):
+            assert shown(field) in " ".join(c["text"] for c in charts), field
+        assert [c["markup"] for c in charts] == [0] * len(charts)
+
+
+def test_no_download_of_the_hostile_site_runs_or_splits(hostile_site):
+    """Every CSV (the zip's too) starts no formula; the citation is one RIS record and one BibTeX entry."""
+    folder = hostile_site / STUDY_PATH
+    tables = {path.name: path.read_bytes() for path in (folder / "data").glob("*.csv")}
+    with zipfile.ZipFile(folder / f"data/{STUDY}-tables.zip") as archive:
+        tables.update({name: archive.read(name) for name in archive.namelist()})
+    cells = [
+        cell for data in tables.values() for row in csv.reader(io.StringIO(data.decode())) for cell in row
+    ]
+    assert "'" + hostile("event") in cells
+    assert hostile("response label").strip() in cells  # its line breaks quoted, in one cell
+    assert [c for c in cells if c.startswith(FORMULA_START) and not re.fullmatch(r"[-+]?[\d.]+", c)] == []
+    (record,) = rispy.loads((folder / f"cite/{STUDY}.ris").read_text())
+    assert record["title"] == shown("citation title")
+    library = bibtexparser.parse_string((folder / f"cite/{STUDY}.bib").read_text())
+    assert len(library.entries) == 1 and library.failed_blocks == []
 
 
 def test_searching_hostile_text_runs_nothing(browser, hostile_site, site_url):
     with routed_page(browser, hostile_site, site_url) as (page, _):
         page.goto(site_url)
         page.locator("label.md-search__icon, .md-search__input").first.click()
-        page.locator("input.md-search__input").press_sequentially("bold", delay=20)
+        page.locator("input.md-search__input").press_sequentially("onerror", delay=20)
         page.locator("li.md-search-result__item").first.wait_for(timeout=15_000)
+        page.wait_for_timeout(100)
         assert page.evaluate("window.__pwned") is None
         assert page.locator(".md-search-result img, .md-search-result script").count() == 0
 

@@ -35,9 +35,20 @@ def test_bibtex_parses_back_to_the_same_fields(citation):
 
 
 def test_bibtex_escapes_special_characters(citation):
-    odd = citation.model_copy(update={"title": "50% of {braces} & more"})
+    odd = citation.model_copy(update={"title": "50% of {braces} & more, a \\ and one } ~^$#_"})
     (entry,) = bibtexparser.parse_string(to_bibtex(odd, "x")).entries
-    assert entry["title"] == r"{50\% of \{braces\} \& more}"
+    assert entry["title"] == (
+        r"{50\% of \textbraceleft{}braces\textbraceright{} \& more, a \textbackslash{} and one "
+        r"\textbraceright{} \textasciitilde{}\textasciicircum{}\$\#\_}"
+    )
+
+
+def test_bibtex_keeps_an_author_with_and_or_a_comma_as_one_name(citation):
+    group = citation.authors[0].model_copy(update={"family": "Smith and Jones, Inc", "given": "Study Group"})
+    odd = citation.model_copy(update={"authors": [group, *citation.authors[1:]]})
+    (entry,) = bibtexparser.parse_string(to_bibtex(odd, "x")).entries
+    assert entry["author"].split(" and ")[0] == "{Smith"  # BibTeX splits only outside braces
+    assert entry["author"].startswith("{Smith and Jones, Inc}, Study Group and Thomas, Deborah")
 
 
 def test_ris_parses_back_to_the_same_fields(citation):
