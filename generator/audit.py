@@ -82,7 +82,7 @@ class AuditReport:
 
 def audit_study(results: StudyResults) -> AuditReport:
     """Run every rule on one study; apply the study's recorded known discrepancies."""
-    folder = results.study.folder.as_posix()
+    folder = results.study.published_folder
     checks = _arms_sum_to_population(results, folder) + _arm_figures_in_quotes(results, folder)
     implied = []
     for table, frame in results.proportions.items():
@@ -132,7 +132,7 @@ def raise_for_failures(report: AuditReport, results: StudyResults) -> None:
         if known.check not in ids:
             problems.append(
                 Problem(
-                    f"{results.study.folder.as_posix()}/study.yml",
+                    f"{results.study.published_folder}/study.yml",
                     f"known discrepancy names no audit check: {known.check!r}",
                     field=f"known_discrepancies[{index}].check",
                 )

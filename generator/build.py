@@ -163,7 +163,7 @@ def generate(project: Project, previous_manifest: dict | None = None) -> dict[st
     `previous_manifest` is the figures a previous build published, for the "What changed" page.
     """
     with stage("Loaded and validated the content"):
-        studies = load_studies(project.content_dir)
+        studies = load_studies(project.content_dir, project.root)
     with stage(f"Computed the results of {len(studies)} stud{'y' if len(studies) == 1 else 'ies'}"):
         results = _for_each(studies, lambda study: analyse_study(study, project.config.statistics))
     with stage("Audited the reported figures"):

@@ -48,6 +48,8 @@ class Study:
     tables: dict[str, pd.DataFrame]
     meta_lines: dict = dataclasses.field(default_factory=dict, compare=False)
     """The line of each key path of study.yml, to locate problems found after loading."""
+    published_folder: str = ""
+    """The folder as the site names it: relative to the project, the same on every machine."""
 
     @property
     def abstract_text(self) -> str:
@@ -62,8 +64,11 @@ def abstract_text(meta: StudyFile) -> str:
     return " ".join(section.text for section in meta.abstract)
 
 
-def load_studies(content_dir: Path) -> list[Study]:
-    """Every study folder under `content_dir/studies`, sorted by slug; DataError lists all problems."""
+def load_studies(content_dir: Path, project_root: Path | None = None) -> list[Study]:
+    """Every study folder under `content_dir/studies`, sorted by slug; DataError lists all problems.
+
+    Messages name files as found; what the site publishes names them relative to `project_root`.
+    """
     root = content_dir / "studies"
     if not root.is_dir():
         raise DataError([Problem(root, "no studies folder: expected content/studies/<slug>/")])
@@ -78,7 +83,13 @@ def load_studies(content_dir: Path) -> list[Study]:
     problems += _duplicate_studies(studies)
     if problems:
         raise DataError(cap_per_file(problems))
-    return studies
+    return [dataclasses.replace(s, published_folder=_published(s.folder, project_root)) for s in studies]
+
+
+def _published(folder: Path, project_root: Path | None) -> str:
+    if project_root is not None and folder.resolve().is_relative_to(project_root.resolve()):
+        return folder.resolve().relative_to(project_root.resolve()).as_posix()
+    return folder.as_posix()
 
 
 def study_folders(root: Path, problems: list[Problem]) -> list[Path]:

@@ -123,7 +123,7 @@ def collect_values(results: StudyResults, fmt: NumberFormat) -> ValueBook:
     """Every figure of one study, reported, derived or computed; each must say where it comes from."""
     study = results.study
     book = ValueBook(study.slug)
-    folder = study.folder.as_posix()
+    folder = study.published_folder
     population = study.meta.population
     book.add(
         Value(

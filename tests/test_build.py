@@ -240,3 +240,13 @@ def test_every_table_offers_its_data(site):
         tables = raw.count("<table>")
         downloads = len(re.findall(r'href="[^"]+\.(?:csv|json)"', raw))
         assert downloads >= tables, f"{page.parent.name}: {tables} tables, {downloads} downloads"
+
+
+def test_published_files_name_no_path_of_the_machine_that_built_them(site):
+    root = str(Path(__file__).resolve().parent.parent)
+    published = [site / "data" / "values.json", *sorted(site.rglob("audit.csv"))]
+    assert len(published) > 1
+    for path in published:
+        text = path.read_text(encoding="utf-8")
+        assert root not in text, path
+        assert f"content/studies/{STUDY}/" in text, path
