@@ -19,7 +19,7 @@ from statsmodels.stats.proportion import confint_proportions_2indep, proportion_
 from generator.config import CI_METHODS, StatisticsSettings
 from generator.errors import DataError, Problem
 from generator.load import Study
-from generator.model import TABLE_SCHEMAS, Arm, ProportionRow, parse_derivation
+from generator.model import ALL_PATIENTS, TABLE_SCHEMAS, Arm, ProportionRow, parse_derivation
 
 DAYS_PER_WEEK = 7
 DIFFERENCE_METHODS = {"newcombe": "newcomb", "wald": "wald", "agresti-caffo": "agresti-caffo"}
@@ -227,8 +227,20 @@ def compare_arms(proportions: pd.DataFrame, arms: list[Arm], settings: Statistic
     return pd.DataFrame(rows, columns=columns)
 
 
+def analysis_sets(study: Study) -> pd.DataFrame:
+    """The patients of every analysis set the source names: for all patients, then for each arm."""
+    groups = [(ALL_PATIENTS, "All patients", study.meta.population.sets)]
+    groups += [(arm.id, arm.label, arm.sets) for arm in study.meta.arms]
+    rows = [
+        {"arm": arm, "arm_label": label, "set": s.id, "set_label": s.name, "n": s.n, "source": s.source}
+        for arm, label, sets in groups
+        for s in sets
+    ]
+    return pd.DataFrame(rows, columns=["arm", "arm_label", "set", "set_label", "n", "source"])
+
+
 def dosing_schedule(arms: list[Arm]) -> pd.DataFrame:
-    """One row per dose day of each arm."""
+    """One row per dose day of each arm whose dosing the source gives."""
     rows = [
         {
             "arm": arm.id,
@@ -240,36 +252,43 @@ def dosing_schedule(arms: list[Arm]) -> pd.DataFrame:
             "source": d.source,
         }
         for arm in arms
-        for d in arm.doses
+        if arm.dosing is not None
+        for d in arm.dosing.doses
     ]
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["arm", "arm_label", "day", "dose_min", "dose_max", "unit", "source"])
 
 
 def schedule_summary(arms: list[Arm]) -> pd.DataFrame:
-    """Per arm: patients, doses per cycle, total dose per cycle and cycle length in days (derived)."""
+    """Per arm with dosing: doses per cycle, total dose per cycle and cycle length in days (derived)."""
     rows = []
     for arm in arms:
-        units = sorted({d.unit for d in arm.doses})
+        if arm.dosing is None:
+            continue
+        dosing = arm.dosing
+        units = sorted({d.unit for d in dosing.doses})
         rows.append(
             {
                 "arm": arm.id,
                 "arm_label": arm.label,
-                "n": arm.n,
-                "n_source": arm.n_source,
-                "route": arm.route,
-                "doses_per_cycle": len(arm.doses),
-                "total_min": round(sum(d.dose_min for d in arm.doses), 6),
-                "total_max": round(sum(d.dose_max for d in arm.doses), 6),
+                "route": dosing.route,
+                "doses_per_cycle": len(dosing.doses),
+                "total_min": round(sum(d.dose_min for d in dosing.doses), 6),
+                "total_max": round(sum(d.dose_max for d in dosing.doses), 6),
                 "unit": units[0] if len(units) == 1 else None,
-                "cycle_weeks_min": arm.cycle_weeks.min,
-                "cycle_weeks_max": arm.cycle_weeks.max,
-                "cycle_days_min": arm.cycle_weeks.min * DAYS_PER_WEEK,
-                "cycle_days_max": arm.cycle_weeks.max * DAYS_PER_WEEK,
+                "cycle_weeks_min": dosing.cycle_weeks.min,
+                "cycle_weeks_max": dosing.cycle_weeks.max,
+                "cycle_days_min": dosing.cycle_weeks.min * DAYS_PER_WEEK,
+                "cycle_days_max": dosing.cycle_weeks.max * DAYS_PER_WEEK,
                 "cycle_days_how": f"weeks × {DAYS_PER_WEEK}",
-                "cycle_source": arm.cycle_source,
+                "cycle_source": dosing.cycle_source,
             }
         )
     return pd.DataFrame(rows)
+
+
+def reference_first(arms: list[Arm]) -> list[Arm]:
+    """The arms with the control arm (if any) first: comparisons are each arm against it."""
+    return sorted(arms, key=lambda arm: arm.role != "control")
 
 
 @dataclass(frozen=True)
@@ -283,6 +302,7 @@ class StudyResults:
     findings: pd.DataFrame
     dosing: pd.DataFrame
     schedules: pd.DataFrame
+    sets: pd.DataFrame
 
 
 def analyse_study(study: Study, settings: StatisticsSettings) -> StudyResults:
@@ -301,7 +321,7 @@ def analyse_study(study: Study, settings: StatisticsSettings) -> StudyResults:
     comparisons = (
         pd.concat(
             [
-                compare_arms(frame, study.meta.arms, settings).assign(table=name)
+                compare_arms(frame, reference_first(study.meta.arms), settings).assign(table=name)
                 for name, frame in proportions.items()
             ],
             ignore_index=True,
@@ -321,6 +341,7 @@ def analyse_study(study: Study, settings: StatisticsSettings) -> StudyResults:
         findings,
         dosing_schedule(study.meta.arms),
         schedule_summary(study.meta.arms),
+        analysis_sets(study),
     )
 
 

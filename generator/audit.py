@@ -18,12 +18,13 @@ import pandas as pd
 from generator.analysis import StudyResults, counts_matching_percent, round_half_up
 from generator.errors import DataError, Problem
 from generator.model import ALL_PATIENTS, parse_derivation
+from generator.numberwords import numbers_in_words
 from generator.yamlfile import line_of
 
 RULES = {
     "percent-rounding": "A reported percentage equals n/N rounded as printed",
     "parts-sum-to-total": "Parts add up to the total they are summed into",
-    "arms-sum-to-population": "The arms' patients add up to the patients treated",
+    "arms-sum-to-population": "The arms' patients add up to all patients, in each analysis set",
     "arm-rows-sum-to-all": "Counts in each arm add up to the count for all patients",
     "percent-only-fits": "A percentage without its count fits at least one count and denominator",
     "figure-in-quote": "A reported figure is printed in the sentence it is quoted from",
@@ -160,8 +161,11 @@ def _has(value) -> bool:
 
 
 def printed_in(figure: str, sentence: str) -> bool:
-    """Whether `figure` ('17', '5.0', '1.3') stands as a number of its own in `sentence`."""
-    return re.search(rf"(?<![\d.]){re.escape(figure)}(?![\d]|\.\d)", sentence) is not None
+    """Whether `figure` ('17', '5.0', '1.3') stands as a number of its own in `sentence`, in digits
+    or, for a whole number, in words ('Ninety patients')."""
+    if re.search(rf"(?<![\d.]){re.escape(figure)}(?![\d]|\.\d)", sentence):
+        return True
+    return figure.isdigit() and int(figure) in numbers_in_words(sentence)
 
 
 def _figure_check(check_id: str, subject: str, figure: str, quote: str, file: str, line: int | None) -> Check:
@@ -197,29 +201,33 @@ def _figures_in_quotes(table: str, frame: pd.DataFrame, fields: list[str], file:
 
 def _arm_figures_in_quotes(results: StudyResults, folder: str) -> list[Check]:
     file, checks, lines = f"{folder}/study.yml", [], results.study.meta_lines
-    for a, arm in enumerate(results.study.meta.arms):
-        checks.append(
-            _figure_check(
-                f"arms/{arm.id}/n/figure-in-quote",
-                f"{arm.label}: patients",
-                str(arm.n),
-                arm.n_source,
-                file,
-                line_of(lines, ("arms", a, "n")),
-            )
+    checks += [
+        _figure_check(
+            f"sets/{s['arm']}/{s['set']}/figure-in-quote",
+            f"{s['arm_label']}: {s['set_label']}",
+            str(s["n"]),
+            s["source"],
+            file,
+            _set_line(results, s["arm"], s["set"]),
         )
-        for weeks in dict.fromkeys((f"{arm.cycle_weeks.min:g}", f"{arm.cycle_weeks.max:g}")):
+        for s in results.sets.to_dict("records")
+    ]
+    for a, arm in enumerate(results.study.meta.arms):
+        if arm.dosing is None:
+            continue
+        dosing, at = arm.dosing, ("arms", a, "dosing")
+        for weeks in dict.fromkeys((f"{dosing.cycle_weeks.min:g}", f"{dosing.cycle_weeks.max:g}")):
             checks.append(
                 _figure_check(
                     f"arms/{arm.id}/cycle_weeks/{weeks}/figure-in-quote",
                     f"{arm.label}: cycle length",
                     weeks,
-                    arm.cycle_source,
+                    dosing.cycle_source,
                     file,
-                    line_of(lines, ("arms", a, "cycle_weeks")),
+                    line_of(lines, (*at, "cycle_weeks")),
                 )
             )
-        for d, dose in enumerate(arm.doses):
+        for d, dose in enumerate(dosing.doses):
             for figure in dict.fromkeys((f"{dose.dose_min:g}", f"{dose.dose_max:g}")):
                 checks.append(
                     _figure_check(
@@ -228,10 +236,21 @@ def _arm_figures_in_quotes(results: StudyResults, folder: str) -> list[Check]:
                         figure,
                         dose.source,
                         file,
-                        line_of(lines, ("arms", a, "doses", d)),
+                        line_of(lines, (*at, "doses", d)),
                     )
                 )
     return checks
+
+
+def _set_line(results: StudyResults, arm_id: str, set_id: str) -> int | None:
+    """The line in study.yml of an analysis set of all patients or of one arm."""
+    meta, lines = results.study.meta, results.study.meta_lines
+    if arm_id == ALL_PATIENTS:
+        index = next(i for i, s in enumerate(meta.population.sets) if s.id == set_id)
+        return line_of(lines, ("population", "sets", index, "n"))
+    a = next(i for i, arm in enumerate(meta.arms) if arm.id == arm_id)
+    index = next(i for i, s in enumerate(meta.arms[a].sets) if s.id == set_id)
+    return line_of(lines, ("arms", a, "sets", index, "n"))
 
 
 def _derived_by(row: dict) -> str | None:
@@ -324,24 +343,35 @@ def _arm_rows_sum_to_all(table: str, frame: pd.DataFrame, results: StudyResults,
 
 
 def _arms_sum_to_population(results: StudyResults, folder: str) -> list[Check]:
-    arms = results.study.meta.arms
-    if len(arms) < 2:
+    """For each analysis set that all patients and every arm have: the arms add up to all patients."""
+    meta, checks = results.study.meta, []
+    if len(meta.arms) < 2:
         return []
-    treated = results.study.meta.population.treated
-    total = sum(a.n for a in arms)
-    terms = " + ".join(str(a.n) for a in arms)
-    return [
-        Check(
-            "population/arms-sum-to-population",
-            "arms-sum-to-population",
-            "Patients treated",
-            f"{' + '.join(a.label for a in arms)}: {terms} = {total}",
-            f"{treated}, the patients treated",
-            total == treated,
-            f"{folder}/study.yml",
-            line_of(results.study.meta_lines, ("population", "treated")),
+    for index, whole in enumerate(meta.population.sets):
+        sizes = [arm.set_size(whole.id) for arm in meta.arms]
+        if any(size is None for size in sizes):
+            continue
+        total, terms = sum(sizes), " + ".join(str(size) for size in sizes)
+        checks.append(
+            Check(
+                f"population/{whole.id}/arms-sum-to-population",
+                "arms-sum-to-population",
+                f"Patients: {whole.name.lower()}",
+                f"{' + '.join(a.label for a in meta.arms)}: {terms} = {total}",
+                f"{whole.n}, all patients {whole.name.lower()}",
+                total == whole.n,
+                f"{folder}/study.yml",
+                line_of(results.study.meta_lines, ("population", "sets", index, "n")),
+            )
         )
-    ]
+    return checks
+
+
+def _largest_set(results: StudyResults, arm_id: str) -> int:
+    """The most patients any analysis set of this arm (or of all patients) holds."""
+    meta = results.study.meta
+    sets = next((a.sets for a in meta.arms if a.id == arm_id), meta.population.sets)
+    return max(s.n for s in sets)
 
 
 def _percent_only(row: dict) -> bool:
@@ -354,9 +384,7 @@ def _implied_counts(
     """Counts and denominators that round to the percentage and fit the outcome's other figures."""
     whole = frame[(frame["outcome"] == row["outcome"]) & (frame["arm"] == ALL_PATIENTS)]
     whole_row = whole.iloc[0] if len(whole) and row["arm"] != ALL_PATIENTS else None
-    arm_n = next(
-        (a.n for a in results.study.meta.arms if a.id == row["arm"]), results.study.meta.population.treated
-    )
+    arm_n = _largest_set(results, row["arm"])
     limits = [(arm_n, f"denominator at most {arm_n}, the patients of {row['arm_label']}")]
     count_max = None
     if _has(row["denominator"]):

@@ -32,9 +32,14 @@ def _doi_text(doi: str) -> str:
     return _line(doi).replace("\\", "%5C").replace("{", "%7B").replace("}", "%7D")
 
 
+def _others(citation: Citation) -> list[str]:
+    """BibTeX's word for the authors a list leaves out (it prints "et al.")."""
+    return [] if citation.authors_complete else ["others"]
+
+
 def to_bibtex(citation: Citation, slug: str) -> str:
     fields = [
-        ("author", " and ".join(_bibtex_name(a) for a in citation.authors)),
+        ("author", " and ".join([*(_bibtex_name(a) for a in citation.authors), *_others(citation)])),
         ("title", "{" + bibtex_text(citation.title) + "}"),
         ("journal", bibtex_text(citation.journal)),
         ("year", str(citation.date.year)),
@@ -43,9 +48,10 @@ def to_bibtex(citation: Citation, slug: str) -> str:
         ("number", bibtex_text(citation.issue)),
         ("pages", bibtex_text(citation.pages).replace("-", "--")),
         ("doi", _doi_text(citation.doi)),
-        ("pmid", bibtex_text(citation.pmid)),
+        ("pmid", bibtex_text(citation.pmid or "")),
         ("keywords", ", ".join(bibtex_text(k) for k in citation.keywords)),
     ]
+    fields = [(name, value) for name, value in fields if value]
     body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields)
     return f"@article{{{bibtex_key(slug)},\n{body}\n}}\n"
 
@@ -63,7 +69,7 @@ def to_ris(citation: Citation) -> str:
         ("SP", start),
         ("EP", end or start),
         ("DO", citation.doi),
-        ("AN", citation.pmid),
+        *([("AN", citation.pmid)] if citation.pmid else []),
         *[("KW", keyword) for keyword in citation.keywords],
         ("UR", f"https://doi.org/{citation.doi}"),
         ("ER", ""),
@@ -83,7 +89,7 @@ def to_csl_json(citation: Citation, slug: str) -> str:
         "issue": citation.issue,
         "page": citation.pages,
         "DOI": citation.doi,
-        "PMID": citation.pmid,
+        **({"PMID": citation.pmid} if citation.pmid else {}),
         "URL": f"https://doi.org/{citation.doi}",
         "keyword": ", ".join(citation.keywords),
     }

@@ -47,8 +47,10 @@ def table_csvs(result: StudyResults) -> dict[str, bytes]:
         )
     if not result.comparisons.empty:
         files["comparisons.csv"] = to_csv(result.comparisons.drop(columns=["arm_label", "reference_label"]))
-    files["dosing.csv"] = to_csv(result.dosing.drop(columns=["arm_label"]))
-    files["schedules.csv"] = to_csv(result.schedules.drop(columns=["arm_label"]))
+    files["sets.csv"] = to_csv(result.sets.drop(columns=["arm_label"]))
+    if not result.schedules.empty:
+        files["dosing.csv"] = to_csv(result.dosing.drop(columns=["arm_label"]))
+        files["schedules.csv"] = to_csv(result.schedules.drop(columns=["arm_label"]))
     return files
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from markupsafe import Markup
 
+from generator.model import SourceDocument
 from generator.provenance import QuoteIndex, Value, ValueBook
 from generator.text import escape_markdown, tooltip
 
@@ -83,22 +84,69 @@ def figure_link(text: str, href: str, element_id: str, value: Value) -> Markup:
     )
 
 
-def highlighted_abstract(links: FigureLinks, page: str) -> list[tuple[str, Markup]]:
-    """The abstract's sections with every quoted stretch highlighted and linked to its uses."""
-    sections = []
-    for (heading, text), highlights in zip(links.quotes.sections, links.quotes.highlights, strict=True):
-        parts, position = [], 0
-        for h in highlights:
-            parts.append(_text(text[position : h.start]))
-            backlinks = links.backlinks(h.value_ids, page)
-            refs = ", ".join(f"[{escape_markdown(title)}]({href})" for title, href in backlinks)
-            parts.append(f'<mark id="{h.anchor}" class="ev-quote">{_text(text[h.start : h.end])}</mark>')
-            if refs:
-                parts.append(f'<sup class="ev-backlinks">{refs}</sup>')
-            position = h.end
-        parts.append(_text(text[position:]))
-        sections.append((heading, Markup("".join(parts))))
-    return sections
+@dataclass(frozen=True)
+class ShownDocument:
+    """A source document on the source page: its sections or its table, quoted stretches highlighted."""
+
+    document: SourceDocument
+    sections: list[tuple[str, Markup]]
+    header: list[Markup]
+    rows: list[list[Markup]]
+
+
+ShowDocumentList = list[ShownDocument]
+
+
+def highlighted_documents(links: FigureLinks, page: str, documents: list[SourceDocument]) -> ShowDocumentList:
+    """Every source document with each quoted stretch highlighted and linked to the figures using it.
+
+    A quoted stretch of a table row highlights the whole row: the row is what a figure cites.
+    """
+    blocks = iter(zip(links.quotes.sections, links.quotes.highlights, strict=True))
+    shown = []
+    for document in documents:
+        parts = [next(blocks) for _ in document.blocks()]
+        if not document.is_table:
+            sections = [(heading, _highlighted_text(links, page, text, hs)) for (heading, text), hs in parts]
+            shown.append(ShownDocument(document, sections, [], []))
+            continue
+        header, *rows = [
+            _highlighted_row(links, page, cells, highlights)
+            for cells, (_, highlights) in zip([document.header, *document.rows], parts, strict=True)
+        ]
+        shown.append(ShownDocument(document, [], header, rows))
+    return shown
+
+
+def _highlighted_text(links: FigureLinks, page: str, text: str, highlights: list) -> Markup:
+    parts, position = [], 0
+    for h in highlights:
+        parts.append(_text(text[position : h.start]))
+        parts.append(f'<mark id="{h.anchor}" class="ev-quote">{_text(text[h.start : h.end])}</mark>')
+        parts.append(_backlinks(links, page, h.value_ids))
+        position = h.end
+    parts.append(_text(text[position:]))
+    return Markup("".join(parts))
+
+
+def _highlighted_row(links: FigureLinks, page: str, cells: list[str], highlights: list) -> list[Markup]:
+    if not highlights:
+        return [Markup(_text(cell)) for cell in cells]
+    value_ids = tuple(v for h in highlights for v in h.value_ids)
+    anchor = f' id="{highlights[0].anchor}"'
+    marked = [
+        f'<mark{anchor if i == 0 else ""} class="ev-quote">{_text(cell)}</mark>'
+        for i, cell in enumerate(cells)
+    ]
+    marked[-1] += _backlinks(links, page, value_ids)
+    return [Markup(cell) for cell in marked]
+
+
+def _backlinks(links: FigureLinks, page: str, value_ids: tuple[str, ...]) -> str:
+    refs = ", ".join(
+        f"[{escape_markdown(title)}]({href})" for title, href in links.backlinks(value_ids, page)
+    )
+    return f'<sup class="ev-backlinks">{refs}</sup>' if refs else ""
 
 
 def _text(piece: str) -> str:

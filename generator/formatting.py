@@ -7,7 +7,7 @@ import math
 from decimal import Decimal
 
 from generator.config import CI_METHOD_NAMES, DIFFERENCE_METHOD_NAMES, SiteConfig
-from generator.model import Citation
+from generator.model import Citation, Design
 
 
 class NumberFormat:
@@ -91,7 +91,7 @@ def vancouver_reference(citation: Citation) -> str:
     """The reference as PubMed formats it (Vancouver style)."""
     authors = ", ".join(
         f"{a.family} {''.join(part[0] for part in a.given.split())}" for a in citation.authors
-    )
+    ) + ("" if citation.authors_complete else ", et al")
     epub = f" Epub {pubmed_date(citation.epub_date)}." if citation.epub_date else ""
     return (
         f"{authors}. {citation.title.strip().rstrip('.')}. {citation.journal}. {pubmed_date(citation.date)};"
@@ -99,9 +99,10 @@ def vancouver_reference(citation: Citation) -> str:
     )
 
 
-def short_authors(authors: list) -> str:
-    """'Smith', 'Smith and Jones', 'Smith et al.'."""
-    if len(authors) <= 2:
+def short_authors(citation: Citation) -> str:
+    """'Smith', 'Smith and Jones', 'Smith et al.' (et al. too when the list of authors is not complete)."""
+    authors = citation.authors
+    if len(authors) <= 2 and citation.authors_complete:
         return " and ".join(a.family for a in authors)
     return f"{authors[0].family} et al."
 
@@ -114,3 +115,22 @@ def dose_range(low: float, high: float, unit: str) -> str:
 
 def number_range(low: float, high: float) -> str:
     return f"{low:g}" if low == high else f"{low:g} to {high:g}"
+
+
+ALLOCATION_WORDS = {
+    "single-arm": "Single-arm",
+    "non-randomized": "Non-randomized cohorts",
+    "randomized": "Randomized",
+}
+
+
+def design_words(design: Design) -> str:
+    """'Randomized 2:1, phase 3, open-label, NCT02013167': the design as the data gives it."""
+    words = ALLOCATION_WORDS[design.allocation] + (f" {design.ratio}" if design.ratio else "")
+    parts = [words]
+    if design.phase:
+        parts.append(f"phase {design.phase}")
+    if design.masking:
+        parts.append(design.masking)
+    parts += [registration.id for registration in design.registrations]
+    return ", ".join(parts)

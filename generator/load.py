@@ -30,7 +30,7 @@ from generator.model import (
     slugify,
 )
 from generator.validation import validate
-from generator.yamlfile import line_of, read_input_bytes, read_input_text, read_yaml
+from generator.yamlfile import dotted, line_of, read_input_bytes, read_input_text, read_yaml
 
 STUDY_FILE = "study.yml"
 MAX_PROBLEMS_PER_FILE = 20
@@ -52,16 +52,17 @@ class Study:
     """The folder as the site names it: relative to the project, the same on every machine."""
 
     @property
-    def abstract_text(self) -> str:
-        return abstract_text(self.meta)
+    def source_text(self) -> str:
+        return source_text(self.meta)
 
     def arm_label(self, arm_id: str) -> str:
         return next((a.label for a in self.meta.arms if a.id == arm_id), "All patients")
 
 
-def abstract_text(meta: StudyFile) -> str:
-    """The abstract as one text: every quote must be found in it."""
-    return " ".join(section.text for section in meta.abstract)
+def source_text(meta: StudyFile) -> str:
+    """Every quotable block of every source document, space normalised, one a line: a quote must be
+    found within one block (a sentence cannot run from one section or table row into the next)."""
+    return "\n".join(normalise_space(text) for doc in meta.sources for _, text in doc.blocks())
 
 
 def load_studies(content_dir: Path, project_root: Path | None = None) -> list[Study]:
@@ -149,6 +150,8 @@ def _duplicate_studies(studies: list[Study]) -> list[Problem]:
             ("citation.doi", study.meta.citation.doi.lower()),
             ("citation.pmid", study.meta.citation.pmid),
         ):
+            if key is None:
+                continue
             first = seen.setdefault((field, key), study)
             if first is not study:
                 problems.append(
@@ -186,10 +189,49 @@ def _load_meta(path: Path, problems: list[Problem]) -> tuple[StudyFile | None, d
     except InputError as exc:  # not a regular file, YAML syntax, an alias, a key given twice, ...
         problems.extend(exc.problems)
         return None, {}
+    old = old_format_problems(data, path, lines)
+    if old:
+        problems.extend(old)
+        return None, {}
     meta = validate(StudyFile, data, path, problems, lines=lines)
     if meta is not None:
         _check_meta_quotes(meta, path, lines, problems)
     return meta, lines
+
+
+OLD_FORMAT = {
+    ("abstract",): "write the abstract as a source document: sources: [{id: abstract, title: Abstract, "
+    "sections: [the same heading and text entries]}]",
+    ("population", "treated"): "give the patients of each analysis set: population.sets: "
+    "[{id: treated, n: ..., source: ...}] (treated_source becomes that set's source)",
+    ("arms", "n"): "give each arm's patients per analysis set: sets: [{id: treated, n: ..., source: ...}] "
+    "(n_source becomes that set's source), and its role: experimental, control or cohort",
+    ("arms", "doses"): "move route, cycle_weeks, cycle_source and doses under dosing: {...}",
+}
+"""Keys of the first study.yml format, with what to write instead."""
+
+
+def old_format_problems(data: object, path: Path, lines: dict) -> list[Problem]:
+    """A located problem for each key of the old study.yml format, saying what to change."""
+    if not isinstance(data, dict):
+        return []
+    found = []
+    for key_path, advice in OLD_FORMAT.items():
+        for at in _old_key_places(data, key_path):
+            found.append(Problem(path, f"old study.yml format: {advice}", line_of(lines, at), dotted(at)))
+    return found
+
+
+def _old_key_places(data: dict, key_path: tuple[str, ...]) -> list[tuple]:
+    head, *rest = key_path
+    if not rest:
+        return [(head,)] if head in data else []
+    node = data.get(head)
+    if isinstance(node, dict):
+        return [(head, *rest)] if rest[0] in node else []
+    if isinstance(node, list):
+        return [(head, i, *rest) for i, item in enumerate(node) if isinstance(item, dict) and rest[0] in item]
+    return []
 
 
 def _load_tables(paths: list[Path], problems: list[Problem]) -> dict[str, pd.DataFrame]:
@@ -301,31 +343,45 @@ def normalise_space(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-def _quote_found(quote: str, abstract: str) -> bool:
-    """Whether `quote` is in `abstract`, whose space is already normalised (once per study)."""
-    return normalise_space(quote) in abstract
+def _quote_found(quote: str, text: str) -> bool:
+    """Whether `quote` is in `text`, the study's source text (see `source_text`)."""
+    return normalise_space(quote) in text
 
 
 def _check_meta_quotes(meta: StudyFile, path: Path, lines, problems: list[Problem]) -> None:
-    abstract = normalise_space(abstract_text(meta))
-    quotes: list[tuple[tuple, str]] = [
-        (("design", "source"), meta.design.source),
-        (("population", "description_source"), meta.population.description_source),
-        (("population", "treated_source"), meta.population.treated_source),
-    ]
-    for i, arm in enumerate(meta.arms):
-        quotes += [(("arms", i, "n_source"), arm.n_source), (("arms", i, "cycle_source"), arm.cycle_source)]
-        quotes += [(("arms", i, "doses", j, "source"), d.source) for j, d in enumerate(arm.doses)]
-    for key_path, quote in quotes:
-        if not _quote_found(quote, abstract):
+    text = source_text(meta)
+    for key_path, quote in _meta_quotes(meta):
+        if not _quote_found(quote, text):
             problems.append(_missing_quote(path, quote, line_of(lines, key_path), key_path))
 
 
+def _meta_quotes(meta: StudyFile) -> list[tuple[tuple, str]]:
+    """(key path, quote) of every quote in study.yml."""
+    quotes: list[tuple[tuple, str]] = [
+        (("design", "source"), meta.design.source),
+        (("population", "description_source"), meta.population.description_source),
+    ]
+    quotes += [
+        (("design", "registrations", i, "source"), r.source) for i, r in enumerate(meta.design.registrations)
+    ]
+    quotes += [(("population", "sets", i, "source"), s.source) for i, s in enumerate(meta.population.sets)]
+    for i, arm in enumerate(meta.arms):
+        quotes += [(("arms", i, "sets", j, "source"), s.source) for j, s in enumerate(arm.sets)]
+        if arm.dosing is not None:
+            quotes.append((("arms", i, "dosing", "cycle_source"), arm.dosing.cycle_source))
+            quotes += [
+                (("arms", i, "dosing", "doses", j, "source"), d.source)
+                for j, d in enumerate(arm.dosing.doses)
+            ]
+    return quotes
+
+
 def _missing_quote(path: Path, quote: str, line: int | None, field) -> Problem:
-    name = ".".join(str(p) for p in field) if isinstance(field, tuple) else field
+    name = dotted(field) if isinstance(field, tuple) else field
     return Problem(
         path,
-        f"quote {quote!r} is not in the study's abstract; quote the source word for word",
+        f"quote {quote!r} is not in any of the study's source documents; quote the source word for word "
+        "(a table row reads as its cells joined by ' | ')",
         line=line,
         field=name,
     )
@@ -333,13 +389,13 @@ def _missing_quote(path: Path, quote: str, line: int | None, field) -> Problem:
 
 def _check_references(study: Study, problems: list[Problem]) -> None:
     arms = {arm.id for arm in study.meta.arms} | {ALL_PATIENTS}
-    abstract = normalise_space(study.abstract_text)
+    text = study.source_text
     for name, table in study.tables.items():
         path = study.folder / f"{name}.csv"
         schema = TABLE_SCHEMAS[name]
         outcomes = table.groupby("arm")["outcome"].agg(set).to_dict() if schema is ProportionRow else {}
         for record in table.to_dict("records"):
-            _check_row(abstract, path, record, arms, problems)
+            _check_row(text, path, record, arms, problems)
             if schema is ProportionRow:
                 _check_derivation(path, record, outcomes.get(record["arm"], set()), problems)
         check = _duplicate_findings if schema is FindingRow else _duplicate_outcomes
@@ -382,7 +438,7 @@ def _duplicate_findings(path: Path, table: pd.DataFrame) -> list[Problem]:
     return problems
 
 
-def _check_row(abstract: str, path: Path, record: dict, arms: set[str], problems: list[Problem]) -> None:
+def _check_row(text: str, path: Path, record: dict, arms: set[str], problems: list[Problem]) -> None:
     line = record["line"]
     for field in ("arm", "reference_arm"):
         if field in record and record[field] not in arms:
@@ -394,7 +450,7 @@ def _check_row(abstract: str, path: Path, record: dict, arms: set[str], problems
                     field=field,
                 )
             )
-    if not _quote_found(record["source"], abstract):
+    if not _quote_found(record["source"], text):
         problems.append(_missing_quote(path, record["source"], line, "source"))
 
 

@@ -42,6 +42,9 @@ class Author(Strict):
 class Citation(Strict):
     title: str
     authors: list[Author] = Field(min_length=1)
+    authors_complete: bool = Field(
+        True, description="False when only the first authors are listed: the reference then says et al."
+    )
     journal: str
     date: dt.date = Field(description="Date of the issue.")
     epub_date: dt.date | None = None
@@ -49,28 +52,125 @@ class Citation(Strict):
     issue: str
     pages: str
     doi: str = Field(pattern=r"^10\.\d{4,9}/\S+$")
-    pmid: str = Field(pattern=r"^\d+$")
+    pmid: str | None = Field(None, pattern=r"^\d+$")
+    notes: list[str] = Field(default=[], description="What a reader should know about this record.")
     publication_types: list[str] = []
     keywords: list[str] = []
     mesh_terms: list[str] = []
     substances: list[str] = []
 
 
-class AbstractSection(Strict):
+class SourceSection(Strict):
     heading: str
     text: str
+
+
+class SourceDocument(Strict):
+    """A document the figures are quoted from: text in sections (an abstract, an excerpt), or a table.
+
+    Quotes are found in its text: a section's sentences, or a table's rows, each read as its cells
+    joined by ' | ' (a table row is a source just as a sentence is).
+    """
+
+    id: str = Field(pattern=SLUG.pattern, description="Lowercase letters, digits and hyphens.")
+    title: str
+    note: str | None = Field(None, description="What the document is, or what of it is left out.")
+    sections: list[SourceSection] = Field(default=[], description="The text, for a text document.")
+    header: list[str] = Field(default=[], description="The column headings, for a table.")
+    rows: list[list[str]] = Field(default=[], description="The rows as printed, for a table.")
+
+    @model_validator(mode="after")
+    def _text_or_table(self) -> SourceDocument:
+        if bool(self.sections) == bool(self.header or self.rows):
+            raise ValueError("a source document has either sections (text) or header and rows (a table)")
+        if self.header and not self.rows:
+            raise ValueError("a table needs rows")
+        ragged = [i for i, row in enumerate(self.rows) if len(row) != len(self.header)]
+        if ragged:
+            raise ValueError(
+                f"every row of a table has one cell per column ({len(self.header)}); "
+                f"rows {', '.join(str(i) for i in ragged)} do not"
+            )
+        return self
+
+    @property
+    def is_table(self) -> bool:
+        return bool(self.header)
+
+    def blocks(self) -> list[tuple[str, str]]:
+        """(heading, text) of each quotable block: a section, or a table row as 'cell | cell'."""
+        if not self.is_table:
+            return [(section.heading, section.text) for section in self.sections]
+        return [("", TABLE_CELL_SEPARATOR.join(row)) for row in [self.header, *self.rows]]
+
+
+TABLE_CELL_SEPARATOR = " | "
+
+
+class Registration(Strict):
+    registry: str = Field(description="For example ClinicalTrials.gov.")
+    id: str = Field(description="The study's number there, for example NCT01207388.")
+    source: str = Field(description="The sentence of a source that gives it.")
+
+
+ALLOCATIONS = ("single-arm", "non-randomized", "randomized")
 
 
 class Design(Strict):
     summary: str
     source: str = Field(description="Sentence of the source the design is read from.")
+    allocation: Literal["single-arm", "non-randomized", "randomized"] = Field(
+        description="How patients came to their arm: one arm, cohorts not randomized, or randomized."
+    )
+    ratio: str | None = Field(
+        None, pattern=r"^\d+(:\d+)+$", description="The randomization ratio as printed, such as 2:1."
+    )
+    phase: str | None = Field(None, description="The phase as printed: 2, 3, 1/2.")
+    masking: str | None = Field(None, description="open-label, single-blind, double-blind, ...")
+    registrations: list[Registration] = []
+    enrolment: str | None = Field(None, description="When patients were enrolled, as printed.")
+    data_cutoff: dt.date | None = None
+
+    @model_validator(mode="after")
+    def _ratio_when_randomized(self) -> Design:
+        if self.ratio and self.allocation != "randomized":
+            raise ValueError(
+                f"a ratio is given only for a randomized design; allocation is {self.allocation}"
+            )
+        return self
+
+
+class AnalysisSet(Strict):
+    """A count of patients the source names: randomized, treated (safety), evaluable, a subgroup."""
+
+    id: str = Field(pattern=KEY.pattern, description="randomized, treated, evaluable, ...")
+    label: str | None = Field(None, description="How the site names it; by default from the id.")
+    n: NonNegativeInt
+    source: str
+
+    @property
+    def name(self) -> str:
+        return self.label or self.id.replace("_", " ").capitalize()
 
 
 class Population(Strict):
     description: str
     description_source: str
-    treated: NonNegativeInt
-    treated_source: str
+    sets: list[AnalysisSet] = Field(
+        min_length=1, description="Patients in each analysis set of the whole study."
+    )
+
+    @field_validator("sets")
+    @classmethod
+    def _unique_set_ids(cls, sets: list[AnalysisSet]) -> list[AnalysisSet]:
+        return _unique_ids(sets, "analysis set")
+
+
+def _unique_ids(items: list, what: str) -> list:
+    repeated = sorted(i for i, count in Counter(item.id for item in items).items() if count > 1)
+    if repeated:
+        raise ValueError(f"{what} ids must differ; repeated: {', '.join(repeated)}")
+    return items
 
 
 class WeekRange(Strict):
@@ -98,15 +198,27 @@ class Dose(Strict):
         return self
 
 
-class Arm(Strict):
-    id: str = Field(pattern=SLUG.pattern, description="Lowercase letters, digits and hyphens.")
-    label: str
-    n: NonNegativeInt
-    n_source: str
+class Dosing(Strict):
+    """How an arm's treatment is given, where the source says: route, cycle and doses by day."""
+
     route: str
     cycle_weeks: WeekRange
     cycle_source: str
     doses: list[Dose] = Field(min_length=1)
+
+
+ARM_ROLES = ("experimental", "control", "cohort")
+
+
+class Arm(Strict):
+    id: str = Field(pattern=SLUG.pattern, description="Lowercase letters, digits and hyphens.")
+    label: str
+    role: Literal["experimental", "control", "cohort"] = Field(
+        description="experimental or control in a comparison; cohort in a non-randomized or one-arm study."
+    )
+    regimen: str | None = Field(None, description="The treatment in words, such as investigator's choice.")
+    sets: list[AnalysisSet] = Field(min_length=1, description="Patients of this arm in each analysis set.")
+    dosing: Dosing | None = None
 
     @field_validator("id")
     @classmethod
@@ -114,6 +226,14 @@ class Arm(Strict):
         if value == ALL_PATIENTS:
             raise ValueError(f"'{ALL_PATIENTS}' is reserved for rows about every patient")
         return value
+
+    @field_validator("sets")
+    @classmethod
+    def _unique_set_ids(cls, sets: list[AnalysisSet]) -> list[AnalysisSet]:
+        return _unique_ids(sets, "analysis set")
+
+    def set_size(self, set_id: str) -> int | None:
+        return next((s.n for s in self.sets if s.id == set_id), None)
 
 
 class KnownDiscrepancy(Strict):
@@ -128,7 +248,9 @@ class StudyFile(Strict):
 
     short_title: str
     citation: Citation
-    abstract: list[AbstractSection] = Field(min_length=1)
+    sources: list[SourceDocument] = Field(
+        min_length=1, description="The documents every quote comes from, word for word."
+    )
     design: Design
     population: Population
     arms: list[Arm] = Field(min_length=1)
@@ -142,10 +264,12 @@ class StudyFile(Strict):
     @field_validator("arms")
     @classmethod
     def _unique_arm_ids(cls, arms: list[Arm]) -> list[Arm]:
-        repeated = sorted(i for i, count in Counter(arm.id for arm in arms).items() if count > 1)
-        if repeated:
-            raise ValueError(f"arm ids must differ; repeated: {', '.join(repeated)}")
-        return arms
+        return _unique_ids(arms, "arm")
+
+    @field_validator("sources")
+    @classmethod
+    def _unique_source_ids(cls, sources: list[SourceDocument]) -> list[SourceDocument]:
+        return _unique_ids(sources, "source document")
 
 
 class ProportionRow(Strict):

@@ -124,18 +124,7 @@ def collect_values(results: StudyResults, fmt: NumberFormat) -> ValueBook:
     study = results.study
     book = ValueBook(study.slug)
     folder = study.published_folder
-    population = study.meta.population
-    book.add(
-        Value(
-            f"{study.slug}/population/treated",
-            "Patients treated",
-            str(population.treated),
-            population.treated,
-            "reported",
-            population.treated_source,
-            file=f"{folder}/study.yml",
-        )
-    )
+    _set_values(book, results, folder)
     _arm_values(book, results, folder)
     for table, frame in results.proportions.items():
         for record in frame.to_dict("records"):
@@ -149,15 +138,27 @@ def collect_values(results: StudyResults, fmt: NumberFormat) -> ValueBook:
     return book
 
 
+def _set_values(book: ValueBook, results: StudyResults, folder: str) -> None:
+    """The patients of each analysis set, for all patients and for each arm: `sets/<arm>/<set>`."""
+    for s in results.sets.to_dict("records"):
+        book.add(
+            Value(
+                f"{book.slug}/sets/{s['arm']}/{s['set']}",
+                f"{s['arm_label']}: {s['set_label'].lower()}",
+                str(s["n"]),
+                s["n"],
+                "reported",
+                s["source"],
+                file=f"{folder}/study.yml",
+            )
+        )
+
+
 def _arm_values(book: ValueBook, results: StudyResults, folder: str) -> None:
+    """Each arm's dosing, where the source gives it: cycle, doses by day, and what follows from them."""
     file = f"{folder}/study.yml"
     for s in results.schedules.to_dict("records"):
         base, label = f"{book.slug}/arms/{s['arm']}", s["arm_label"]
-        book.add(
-            Value(
-                f"{base}/n", f"{label}: patients", str(s["n"]), s["n"], "reported", s["n_source"], file=file
-            )
-        )
         weeks = number_range(s["cycle_weeks_min"], s["cycle_weeks_max"])
         book.add(
             Value(
@@ -237,15 +238,13 @@ def _arm_values(book: ValueBook, results: StudyResults, folder: str) -> None:
 
 
 def _denominator_source(results: StudyResults, record: dict) -> str:
-    """The sentence that prints a row's denominator: its own, else its arm's, else the patients treated."""
+    """The sentence that prints a row's denominator: its own, else that of an analysis set of its arm
+    (or of all patients) of that size."""
     denominator = record["denominator"]
     if denominator is None or re.search(rf"\b{int(denominator)}\b", record["source"]):
         return record["source"]
-    meta = results.study.meta
-    for arm in meta.arms:
-        if arm.id == record["arm"] and arm.n == denominator:
-            return arm.n_source
-    return meta.population.treated_source if meta.population.treated == denominator else record["source"]
+    sets = results.sets[(results.sets["arm"] == record["arm"]) & (results.sets["n"] == int(denominator))]
+    return sets["source"].iloc[0] if len(sets) else record["source"]
 
 
 def _proportion_values(book: ValueBook, table: str, r: dict, fmt: NumberFormat, file: str) -> None:

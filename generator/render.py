@@ -30,7 +30,7 @@ from generator.charts import Chart, dosing_chart, measure_chart, proportion_char
 from generator.config import SiteConfig
 from generator.downloads import VALUES_INDEX, published_values, study_downloads, values_index
 from generator.errors import Problem, TemplateError
-from generator.figures import FigureLinks, ShowFigure, highlighted_abstract
+from generator.figures import FigureLinks, ShowDocumentList, ShowFigure, highlighted_documents
 from generator.formatting import NumberFormat
 from generator.load import Study
 from generator.model import ALL_PATIENTS, parse_headline
@@ -114,8 +114,8 @@ class StudyPageContext:
         return self.links.backlinks((value.id,), self.path)
 
     @property
-    def abstract(self) -> list[tuple[str, Markup]]:
-        return highlighted_abstract(self.links, self.path)
+    def documents(self) -> ShowDocumentList:
+        return highlighted_documents(self.links, self.path, self.study.meta.sources)
 
     @property
     def rules(self) -> dict[str, str]:
@@ -233,6 +233,7 @@ def make_environment(templates_dir: Path) -> PageEnvironment:
     env.filters.update(
         reference=formatting.vancouver_reference,
         short_authors=formatting.short_authors,
+        design_words=formatting.design_words,
         figure_json=figure_json,
         code_block=code_block,
         url=link_target,
@@ -255,15 +256,15 @@ def figure_json(chart: Chart) -> Markup:
 
 def study_charts(results: StudyResults, fmt: NumberFormat) -> dict[str, Chart]:
     """The charts of one study, keyed by name; a chart appears only when its table exists."""
-    charts = {
-        "dosing": dosing_chart(
+    charts = {}
+    if not results.schedules.empty:
+        charts["dosing"] = dosing_chart(
             "dosing",
             "Dose by day of cycle",
-            "Dose given on each day of a treatment cycle, by schedule, as reported. A whisker spans a "
+            "Dose given on each day of a treatment cycle, by arm, as reported. A whisker spans a "
             "reported dose range; the shaded band is the window in which the next cycle starts.",
             results,
         )
-    }
     ci = "confidence interval computed by this site from n/N"
     if "responses" in results.proportions:
         charts["responses"] = proportion_chart(
@@ -399,7 +400,8 @@ def _render_study(
 
 
 def _sections(study: Study) -> list[tuple[str, str]]:
-    return [(section.heading, section.text) for section in study.meta.abstract]
+    """Every quotable block of the study's source documents, in order."""
+    return [block for document in study.meta.sources for block in document.blocks()]
 
 
 def render_page(env: PageEnvironment, template: str, context: dict) -> bytes:

@@ -9,11 +9,11 @@ from generator.audit import audit_study, raise_for_failures
 from generator.config import StatisticsSettings
 from generator.errors import DataError
 from generator.load import load_studies
-from tests.conftest import ROOT, edit
+from tests.conftest import ROOT, STUDY, edit
 
 
 def audit_of(project: Path):
-    (study,) = load_studies(project / "content")
+    study = next(s for s in load_studies(project / "content") if s.slug == STUDY)
     results = analyse_study(study, StatisticsSettings())
     return audit_study(results), results
 
@@ -28,7 +28,7 @@ def test_the_trial_passes_every_check():
     checks = by_id(report)
     assert checks["responses/cr@all/percent-rounding"].inputs == "17/90 = 18.89%"
     assert checks["responses/cr@all/percent-rounding"].expected == "19% as printed"
-    assert checks["population/arms-sum-to-population"].inputs == "Single dose + Weekly: 49 + 41 = 90"
+    assert checks["population/treated/arms-sum-to-population"].inputs == "Single dose + Weekly: 49 + 41 = 90"
     assert (
         checks["responses/overall_response/arm-rows-sum-to-all"].inputs
         == "Single dose + Weekly: 28 + 24 = 52"
@@ -72,8 +72,8 @@ def test_arms_that_do_not_add_up_to_the_patients_treated_fail(project_copy, stud
     edit(study_dir / "study.yml", "n: 41\n", "n: 40\n")
     report, _ = audit_of(project_copy)
     assert [c.id for c in report.failures] == [
-        "population/arms-sum-to-population",
-        "arms/weekly/n/figure-in-quote",
+        "population/treated/arms-sum-to-population",
+        "sets/weekly/treated/figure-in-quote",
     ]
 
 

@@ -182,6 +182,13 @@ HOSTILE_FIELDS = [
     "transplant label",
     "population label",
     "event",
+    "source title",
+    "source note",
+    "table cell",
+    "set label",
+    "regimen",
+    "registry",
+    "citation note",
 ]
 LINE_BREAKS = '\r| injected | row |\r\n=HYPERLINK("x")\u2028---\n'
 LONG_WORD = "<img/src=x/onerror=window.__pwned=99>" + "W" * 60  # wider than the navigation
@@ -237,13 +244,33 @@ def make_hostile(study: Path) -> None:
         ("substances", "substance"),
     ]:
         citation[key][0] = hostile(field)
-    meta["abstract"][0]["heading"] = hostile("abstract heading")
-    meta["abstract"][-1]["text"] += " " + hostile("sentence")  # quotes come from the abstract
-    meta["design"] = {"summary": hostile("design summary"), "source": hostile("sentence")}
+    citation["notes"] = [hostile("citation note")]
+    abstract = meta["sources"][0]
+    abstract["title"], abstract["note"] = hostile("source title"), hostile("source note")
+    abstract["sections"][0]["heading"] = hostile("abstract heading")
+    abstract["sections"][-1]["text"] += " " + hostile("sentence")  # quotes come from the sources
+    table = {
+        "id": "table-1",
+        "title": "Table 1",
+        "header": ["Event", "N"],
+        "rows": [[hostile("table cell"), "90"]],
+    }
+    meta["sources"].append(table)
+    meta["design"] = {
+        "summary": hostile("design summary"),
+        "source": hostile("sentence"),
+        "allocation": "non-randomized",
+        "registrations": [
+            {"registry": hostile("registry"), "id": "NCT00000001", "source": hostile("sentence")}
+        ],
+    }
     meta["population"]["description"] = hostile("population")
+    meta["population"]["sets"][0]["label"] = hostile("set label")
+    meta["population"]["sets"][0]["source"] = hostile("table cell") + " | 90"
     arms[0]["label"], arms[1]["label"] = hostile("arm label"), hostile("other arm label")
-    arms[0]["route"] = hostile("route")
-    for dose in (dose for arm in arms for dose in arm["doses"]):
+    arms[0]["regimen"] = hostile("regimen")
+    arms[0]["dosing"]["route"] = hostile("route")
+    for dose in (dose for arm in arms for dose in arm["dosing"]["doses"]):
         dose["unit"] = hostile("dose unit")
     (study / "study.yml").write_text(yaml.safe_dump(meta, sort_keys=False, allow_unicode=True))
     _edit_csv(
@@ -295,6 +322,9 @@ HOSTILE_PAGES = {
     ],
     STUDY_PATH + "design/": [
         "sentence",
+        "set label",
+        "regimen",
+        "registry",
         "design summary",
         "population",
         "arm label",
@@ -323,6 +353,10 @@ HOSTILE_PAGES = {
         "substance",
         "abstract heading",
         "sentence",
+        "source title",
+        "source note",
+        "table cell",
+        "citation note",
     ],
     STUDY_PATH + "audit/": [
         "arm label",

@@ -76,8 +76,11 @@ def test_safety_page_holds_transplant_vod_and_adverse_events(site):
 
 def test_design_page_holds_schedules_and_doses(site):
     text = page_text(site, f"studies/{STUDY}/design")
-    assert "Single dose 49 intravenous 1 1.3 to 1.8 mg/m2 every 3 to 4 weeks (21 to 28 days)" in text
-    assert "Weekly 41 intravenous 3 1.8 mg/m2" in text
+    assert "Single dose intravenous 1 1.3 to 1.8 mg/m2 every 3 to 4 weeks (21 to 28 days)" in text
+    assert "Weekly intravenous 3 1.8 mg/m2" in text
+    assert (
+        "Single dose Treated 49" in text and "Weekly Treated 41" in text and "All patients Treated 90" in text
+    )
     assert "Weekly 8 0.5 mg/m2" in text and "Weekly 15 0.5 mg/m2" in text
 
 

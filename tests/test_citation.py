@@ -7,13 +7,14 @@ import pytest
 import rispy
 
 from generator.citation import to_bibtex, to_csl_json, to_ris
+from generator.formatting import short_authors, vancouver_reference
 from generator.load import load_studies
 from tests.conftest import ROOT, STUDY
 
 
 @pytest.fixture(scope="module")
 def citation():
-    (study,) = load_studies(ROOT / "content")
+    study = next(s for s in load_studies(ROOT / "content") if s.slug == STUDY)
     return study.meta.citation
 
 
@@ -77,3 +78,22 @@ def test_csl_json_holds_the_citation(citation):
         "15",
         "2728-2736",
     )
+
+
+def test_a_partial_author_list_says_et_al_everywhere_and_a_missing_pmid_is_left_out(citation):
+    partial = citation.model_copy(
+        update={"authors": citation.authors[:3], "authors_complete": False, "pmid": None}
+    )
+    assert vancouver_reference(partial).startswith("Kantarjian H, Thomas D, Jorgensen J, et al. ")
+    assert short_authors(partial) == "Kantarjian et al."
+    (entry,) = bibtexparser.parse_string(to_bibtex(partial, STUDY)).entries
+    assert entry["author"].endswith(" and others") and "pmid" not in entry.fields_dict
+    (record,) = rispy.loads(to_ris(partial))
+    assert "accession_number" not in record
+    assert "PMID" not in json.loads(to_csl_json(partial, STUDY))[0]
+
+
+def test_two_authors_read_as_two_unless_the_list_is_partial(citation):
+    two = citation.model_copy(update={"authors": citation.authors[:2]})
+    assert short_authors(two) == "Kantarjian and Thomas"
+    assert short_authors(two.model_copy(update={"authors_complete": False})) == "Kantarjian et al."

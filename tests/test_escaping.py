@@ -38,7 +38,7 @@ from generator.text import (
     one_line,
     tooltip,
 )
-from tests.conftest import ROOT
+from tests.conftest import ROOT, STUDY
 
 SETTINGS = settings(max_examples=150, deadline=None)
 MARKDOWNISH = [
@@ -322,7 +322,7 @@ def test_no_csv_cell_starts_a_formula(text, number):
 
 @pytest.fixture(scope="module")
 def citation():
-    (study,) = load_studies(ROOT / "content")
+    study = next(s for s in load_studies(ROOT / "content") if s.slug == STUDY)
     return study.meta.citation
 
 

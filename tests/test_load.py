@@ -16,10 +16,10 @@ def problems_of(project: Path) -> list[str]:
 
 
 def test_the_real_study_loads_with_all_its_tables():
-    (study,) = load_studies(ROOT / "content")
+    study = next(s for s in load_studies(ROOT / "content") if s.slug == STUDY)
     assert study.slug == STUDY
     assert set(study.tables) == {"population", "responses", "survival", "transplant", "adverse_events"}
-    assert [a.n for a in study.meta.arms] == [49, 41]
+    assert [a.set_size("treated") for a in study.meta.arms] == [49, 41]
 
 
 def test_yaml_syntax_error_names_file_and_line(project_copy, study_dir):
@@ -36,7 +36,7 @@ def test_missing_and_unknown_fields_are_located(project_copy, study_dir):
     )
     assert any(
         "line 23, field 'citation.jurnal': unknown field (check the spelling); expected one of: "
-        "title, authors, journal, date" in p
+        "title, authors, authors_complete, journal, date" in p
         for p in problems
     )
 
@@ -81,12 +81,12 @@ def test_a_quote_must_be_in_the_abstract(project_copy, study_dir):
     (problem,) = problems_of(project_copy)
     assert (
         "transplant.csv, line 4, field 'source': quote" in problem
-        and "not in the study's abstract" in problem
+        and "not in any of the study's source documents" in problem
     )
 
 
 def test_every_problem_is_reported_in_one_run(project_copy, study_dir):
-    edit(study_dir / "study.yml", "n_source: The first 49 patients", "n_source: The first 94 patients")
+    edit(study_dir / "study.yml", "source: The first 49 patients", "source: The first 94 patients")
     edit(study_dir / "responses.csv", ",17,90,19,", ",97,90,19,")
     edit(study_dir / "transplant.csv", ",weekly,,,7,", ",biweekly,,,7,")
     problems = problems_of(project_copy)
@@ -104,3 +104,40 @@ def test_unknown_table_and_bad_slug(project_copy, study_dir):
     problems = problems_of(project_copy)
     assert any("study folder names are slugs" in p for p in problems)
     assert any("respones.csv: unknown table" in p for p in problems)
+
+
+def test_a_study_yml_of_the_old_format_says_what_to_change(project_copy, study_dir):
+    old = (Path(__file__).parent / "fixtures" / "old-format-study.yml").read_text()
+    (study_dir / "study.yml").write_text(old)
+    problems = problems_of(project_copy)
+    assert any(
+        "field 'abstract': old study.yml format: write the abstract as a source document" in p
+        for p in problems
+    )
+    assert any(
+        "field 'population.treated': old study.yml format: give the patients of each analysis set" in p
+        for p in problems
+    )
+    assert any("field 'arms[1].n': old study.yml format" in p and "its role" in p for p in problems)
+    assert any("field 'arms[0].doses': old study.yml format: move route" in p for p in problems)
+    assert all("old study.yml format" in p for p in problems), problems
+
+
+def test_a_quote_may_be_a_row_of_a_table_document(project_copy, study_dir):
+    study = study_dir / "study.yml"
+    edit(
+        study,
+        "\ndesign:\n",
+        "\n  - id: table-2\n    title: Table 2. Transplant.\n    header: [Outcome, All patients]\n"
+        "    rows:\n      - [Allogeneic transplant, 36 of 90 (40%)]\n\ndesign:\n",
+    )
+    edit(
+        study_dir / "transplant.csv",
+        '"In total, 36 of 90 patients (40%) underwent allogeneic stem cell transplantation."',
+        "Allogeneic transplant | 36 of 90 (40%)",
+    )
+    loaded = next(s for s in load_studies(project_copy / "content") if s.slug == STUDY)
+    assert [d.id for d in loaded.meta.sources] == ["abstract", "table-2"]
+    assert "Allogeneic transplant | 36 of 90 (40%)" in loaded.source_text
+    edit(study_dir / "transplant.csv", "Allogeneic transplant | 36 of 90", "Allogeneic transplant | 37 of 90")
+    assert any("not in any of the study's source documents" in p for p in problems_of(project_copy))

@@ -8,12 +8,12 @@ from generator.errors import DataError
 from generator.formatting import NumberFormat
 from generator.load import load_studies
 from generator.provenance import QuoteIndex, Value, ValueBook, check_provenance, collect_values
-from tests.conftest import ROOT, edit
+from tests.conftest import ROOT, STUDY, edit
 
 
 @pytest.fixture(scope="module")
 def book() -> ValueBook:
-    (study,) = load_studies(ROOT / "content")
+    study = next(s for s in load_studies(ROOT / "content") if s.slug == STUDY)
     return collect_values(analyse_study(study, SiteConfig().statistics), NumberFormat(SiteConfig()))
 
 
