@@ -19,7 +19,7 @@ from statsmodels.stats.proportion import confint_proportions_2indep, proportion_
 from generator.config import CI_METHODS, StatisticsSettings
 from generator.errors import DataError, Problem
 from generator.load import Study
-from generator.model import ALL_PATIENTS, TABLE_SCHEMAS, Arm, ProportionRow, parse_derivation
+from generator.model import ALL_PATIENTS, Arm, parse_derivation
 
 DAYS_PER_WEEK = 7
 DIFFERENCE_METHODS = {"newcombe": "newcomb", "wald": "wald", "agresti-caffo": "agresti-caffo"}
@@ -298,8 +298,8 @@ class StudyResults:
     study: Study
     proportions: dict[str, pd.DataFrame]
     comparisons: pd.DataFrame
-    measures: pd.DataFrame
-    findings: pd.DataFrame
+    measures: dict[str, pd.DataFrame]
+    findings: dict[str, pd.DataFrame]
     dosing: pd.DataFrame
     schedules: pd.DataFrame
     sets: pd.DataFrame
@@ -308,14 +308,11 @@ class StudyResults:
 def analyse_study(study: Study, settings: StatisticsSettings) -> StudyResults:
     """Run every computation for one study; the problems of all its tables are reported together."""
     proportions, problems = {}, []
-    for name, table in study.tables.items():
-        if TABLE_SCHEMAS[name] is ProportionRow:
-            try:
-                proportions[name] = summarise_proportions(
-                    table, study, settings, study.folder / f"{name}.csv"
-                )
-            except DataError as exc:
-                problems += exc.problems
+    for name, table in study.tables_of("proportions").items():
+        try:
+            proportions[name] = summarise_proportions(table, study, settings, study.folder / f"{name}.csv")
+        except DataError as exc:
+            problems += exc.problems
     if problems:
         raise DataError(problems)
     comparisons = (
@@ -329,10 +326,10 @@ def analyse_study(study: Study, settings: StatisticsSettings) -> StudyResults:
         if proportions
         else pd.DataFrame()
     )
-    measures = _with_arm_labels(study.tables.get("survival"), study)
-    findings = _with_arm_labels(study.tables.get("adverse_events"), study)
-    if not findings.empty:
-        findings["reference_label"] = findings["reference_arm"].map(study.arm_label)
+    measures = {name: _with_arm_labels(t, study) for name, t in study.tables_of("measures").items()}
+    findings = {name: _with_arm_labels(t, study) for name, t in study.tables_of("statements").items()}
+    for frame in findings.values():
+        frame["reference_label"] = frame["reference_arm"].map(study.arm_label)
     return StudyResults(
         study,
         proportions,
@@ -345,9 +342,7 @@ def analyse_study(study: Study, settings: StatisticsSettings) -> StudyResults:
     )
 
 
-def _with_arm_labels(table: pd.DataFrame | None, study: Study) -> pd.DataFrame:
-    if table is None:
-        return pd.DataFrame()
+def _with_arm_labels(table: pd.DataFrame, study: Study) -> pd.DataFrame:
     frame = table.copy()
     frame["arm_label"] = frame["arm"].map(study.arm_label)
     return frame

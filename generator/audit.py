@@ -97,8 +97,8 @@ def audit_study(results: StudyResults) -> AuditReport:
             for row in frame.to_dict("records")
             if _percent_only(row)
         ]
-    if not results.measures.empty:
-        checks += _figures_in_quotes("survival", results.measures, ["value"], f"{folder}/survival.csv")
+    for table, frame in results.measures.items():
+        checks += _figures_in_quotes(table, frame, ["value"], f"{folder}/{table}.csv")
     checks += [
         Check(
             f"{i.id}/percent-only-fits",

@@ -39,12 +39,10 @@ PROPORTION_COLUMNS = [
 def table_csvs(result: StudyResults) -> dict[str, bytes]:
     """Each outcome table as the site computed it, by file name."""
     files = {f"{name}.csv": to_csv(frame[PROPORTION_COLUMNS]) for name, frame in result.proportions.items()}
-    if not result.measures.empty:
-        files["survival.csv"] = to_csv(result.measures.drop(columns=["line", "arm_label"]))
-    if not result.findings.empty:
-        files["adverse_events.csv"] = to_csv(
-            result.findings.drop(columns=["line", "arm_label", "reference_label"])
-        )
+    for name, frame in result.measures.items():
+        files[f"{name}.csv"] = to_csv(frame.drop(columns=["line", "arm_label"]))
+    for name, frame in result.findings.items():
+        files[f"{name}.csv"] = to_csv(frame.drop(columns=["line", "arm_label", "reference_label"]))
     if not result.comparisons.empty:
         files["comparisons.csv"] = to_csv(result.comparisons.drop(columns=["arm_label", "reference_label"]))
     files["sets.csv"] = to_csv(result.sets.drop(columns=["arm_label"]))

@@ -18,13 +18,18 @@ import pandas as pd
 from generator.errors import DataError, InputError, Problem
 from generator.model import (
     ALL_PATIENTS,
+    GENERATED_TABLES,
+    HEADLINE_KINDS,
+    KEY,
     SLUG,
-    TABLE_SCHEMAS,
+    TABLE_KINDS,
     FindingRow,
     Headline,
     ProportionRow,
     Strict,
     StudyFile,
+    TableKind,
+    kind_of_columns,
     parse_derivation,
     parse_headline,
     slugify,
@@ -39,13 +44,22 @@ MAX_TABLE_ROWS = 1000
 
 
 @dataclass(frozen=True)
+class Table:
+    """One CSV table of a study: its name (the file name without .csv), its kind and its rows."""
+
+    name: str
+    kind: TableKind
+    frame: pd.DataFrame
+
+
+@dataclass(frozen=True)
 class Study:
     """One validated study: its description and its outcome tables, one DataFrame each."""
 
     slug: str
     folder: Path
     meta: StudyFile
-    tables: dict[str, pd.DataFrame]
+    tables: dict[str, Table]
     meta_lines: dict = dataclasses.field(default_factory=dict, compare=False)
     """The line of each key path of study.yml, to locate problems found after loading."""
     published_folder: str = ""
@@ -54,6 +68,10 @@ class Study:
     @property
     def source_text(self) -> str:
         return source_text(self.meta)
+
+    def tables_of(self, kind: str) -> dict[str, pd.DataFrame]:
+        """The rows of each table of one kind, by table name."""
+        return {name: t.frame for name, t in self.tables.items() if t.kind.name == kind}
 
     def arm_label(self, arm_id: str) -> str:
         return next((a.label for a in self.meta.arms if a.id == arm_id), "All patients")
@@ -234,39 +252,45 @@ def _old_key_places(data: dict, key_path: tuple[str, ...]) -> list[tuple]:
     return []
 
 
-def _load_tables(paths: list[Path], problems: list[Problem]) -> dict[str, pd.DataFrame]:
+def _load_tables(paths: list[Path], problems: list[Problem]) -> dict[str, Table]:
+    """Every CSV table of a study, by file name without .csv; its kind told by its columns."""
     tables = {}
     for path in paths:
-        schema = TABLE_SCHEMAS.get(path.stem)
-        if schema is None:
-            known = ", ".join(f"{name}.csv" for name in TABLE_SCHEMAS)
-            problems.append(Problem(path, f"unknown table; a study folder may hold {known}"))
+        if not KEY.match(path.stem) or path.stem in GENERATED_TABLES:
+            message = (
+                "table file names are lowercase letters, digits and underscores, such as responses.csv, "
+                f"and not one of the site's own tables ({', '.join(GENERATED_TABLES)})"
+            )
+            problems.append(Problem(path, message))
             continue
-        rows = _read_csv_rows(path, schema, problems)
-        if rows is not None:
-            tables[path.stem] = pd.DataFrame(rows, columns=[*schema.model_fields, "line"], dtype=object)
+        loaded = _read_csv_rows(path, problems)
+        if loaded is not None:
+            kind, rows = loaded
+            columns = [*kind.row.model_fields, "line"]
+            tables[path.stem] = Table(path.stem, kind, pd.DataFrame(rows, columns=columns, dtype=object))
     return tables
 
 
-def _read_csv_rows(path: Path, schema: type[Strict], problems: list[Problem]) -> list[dict] | None:
+def _read_csv_rows(path: Path, problems: list[Problem]) -> tuple[TableKind, list[dict]] | None:
     try:
         text = read_input_text(path)  # a regular file of bounded size; a byte-order mark is dropped
     except InputError as exc:
         problems.extend(exc.problems)
         return None
     try:
-        return _parse_csv_rows(path, schema, text, problems)
+        return _parse_csv_rows(path, text, problems)
     except _UnreadableRecord as exc:
         problems.append(exc.problem(path))
     return None
 
 
-def _parse_csv_rows(path: Path, schema: type[Strict], text: str, problems: list[Problem]) -> list | None:
-    expected = list(schema.model_fields)
+def _parse_csv_rows(path: Path, text: str, problems: list[Problem]) -> tuple[TableKind, list] | None:
     records = _records(csv.reader(io.StringIO(text, newline=""), strict=True))
     _, header = next(records, (1, None))
-    if header != expected:
-        problems.append(_header_problem(path, header or [], expected))
+    header = [cell.strip() for cell in header or []]
+    kind = kind_of_columns(header)
+    if kind is None:
+        problems.append(_header_problem(path, header))
         return None
     rows, ok = [], True
     for count, (line, record) in enumerate(records, start=1):
@@ -276,22 +300,21 @@ def _parse_csv_rows(path: Path, schema: type[Strict], text: str, problems: list[
             return None
         if not any(cell.strip() for cell in record):
             continue
-        row = _parse_record(path, schema, line, record, problems)
+        row = _parse_record(path, kind.row, header, line, record, problems)
         ok = ok and row is not None
         if row is not None:
             rows.append({**row.model_dump(), "line": line})
-    return rows if ok else None
+    return (kind, rows) if ok else None
 
 
 def _parse_record(
-    path: Path, schema: type[Strict], line: int, record: list[str], problems: list[Problem]
+    path: Path, schema: type[Strict], header: list[str], line: int, record: list[str], problems: list[Problem]
 ) -> Strict | None:
     """The validated row of a CSV record; None, with its problems, when it is not valid."""
-    expected = list(schema.model_fields)
-    if len(record) != len(expected):
-        problems.append(Problem(path, f"has {len(record)} cells, expected {len(expected)}", line=line))
+    if len(record) != len(header):
+        problems.append(Problem(path, f"has {len(record)} cells, expected {len(header)}", line=line))
         return None
-    data = {k: (v.strip() or None) for k, v in zip(expected, record, strict=True)}
+    data = {k: (v.strip() or None) for k, v in zip(header, record, strict=True)}
     return validate(schema, data, path, problems, line=line)
 
 
@@ -326,17 +349,25 @@ class _UnreadableRecord(Exception):
         return Problem(path, f"cannot be read as CSV: {self.reason} (line {self.stop})")
 
 
-def _header_problem(path: Path, header: list[str], expected: list[str]) -> Problem:
-    missing = [c for c in expected if c not in header]
-    extra = [c for c in header if c not in expected]
-    parts = []
-    if missing:
-        parts.append(f"missing column(s) {', '.join(missing)}")
-    if extra:
-        parts.append(f"unknown column(s) {', '.join(extra)}")
-    if not parts:
-        parts.append("columns are out of order")
-    return Problem(path, f"{'; '.join(parts)}; expected the header {','.join(expected)}", line=1)
+def _header_problem(path: Path, header: list[str]) -> Problem:
+    """Which kind of table the header comes closest to, and what it lacks or has too many of."""
+    repeated = sorted({c for c in header if header.count(c) > 1})
+    if repeated:
+        return Problem(path, f"column(s) {', '.join(repeated)} appear twice; keep one of each", line=1)
+    kinds = list(TABLE_KINDS.values())
+    closest = max(kinds, key=lambda kind: len(set(kind.columns) & set(header)))
+    missing = [c for c in closest.columns if c not in header]
+    extra = [c for c in header if c not in closest.row.model_fields]
+    parts = [f"missing column(s) {', '.join(missing)}"] if missing else []
+    parts += [f"unknown column(s) {', '.join(extra)}"] if extra else []
+    optional = f" (optional: {', '.join(closest.optional_columns)})" if closest.optional_columns else ""
+    others = "; ".join(f"{k.name}: {','.join(k.columns)}" for k in kinds if k is not closest)
+    return Problem(
+        path,
+        f"{'; '.join(parts)}; expected the columns of a table of {closest.name}, "
+        f"{','.join(closest.columns)}{optional}, or of another kind ({others})",
+        line=1,
+    )
 
 
 def normalise_space(text: str) -> str:
@@ -390,9 +421,8 @@ def _missing_quote(path: Path, quote: str, line: int | None, field) -> Problem:
 def _check_references(study: Study, problems: list[Problem]) -> None:
     arms = {arm.id for arm in study.meta.arms} | {ALL_PATIENTS}
     text = study.source_text
-    for name, table in study.tables.items():
-        path = study.folder / f"{name}.csv"
-        schema = TABLE_SCHEMAS[name]
+    for name, loaded in study.tables.items():
+        path, table, schema = study.folder / f"{name}.csv", loaded.frame, loaded.kind.row
         outcomes = table.groupby("arm")["outcome"].agg(set).to_dict() if schema is ProportionRow else {}
         for record in table.to_dict("records"):
             _check_row(text, path, record, arms, problems)
@@ -401,6 +431,33 @@ def _check_references(study: Study, problems: list[Problem]) -> None:
         check = _duplicate_findings if schema is FindingRow else _duplicate_outcomes
         problems += check(path, table)
     _check_headline(study, problems)
+    _check_pages(study, problems)
+
+
+def _check_pages(study: Study, problems: list[Problem]) -> None:
+    """Each declared table exists and is on one page; with pages declared, every table is on one."""
+    path, placed = study.folder / STUDY_FILE, {}
+    for p, page in enumerate(study.meta.pages):
+        for t, name in enumerate(page.tables):
+            at = ("pages", p, "tables", t)
+            where = {"line": line_of(study.meta_lines, at), "field": dotted(at)}
+            if name in placed:
+                problems.append(Problem(path, f"table {name!r} is on two pages; keep one", **where))
+            elif name not in study.tables and not os.path.lexists(study.folder / f"{name}.csv"):
+                known = ", ".join(sorted(study.tables)) or "none"
+                message = f"no table {name}.csv in this study; its tables: {known}"
+                problems.append(Problem(path, message, **where))
+            placed[name] = p
+    if study.meta.pages:
+        for name in sorted(set(study.tables) - set(placed)):
+            problems.append(
+                Problem(
+                    path,
+                    f"table {name}.csv is on no page; add it to the tables of one page",
+                    line=line_of(study.meta_lines, ("pages",)),
+                    field="pages",
+                )
+            )
 
 
 def _duplicate_outcomes(path: Path, table: pd.DataFrame) -> list[Problem]:
@@ -503,7 +560,13 @@ def _check_headline(study: Study, problems: list[Problem]) -> None:
                 )
             )
             continue
-        frame = study.tables.get(headline.table)
+        table = study.tables.get(headline.table)
+        if table is not None and table.kind.name not in HEADLINE_KINDS:
+            kinds = " or ".join(HEADLINE_KINDS)
+            message = f"headline {ref!r} names a table of {table.kind.name}; expected a table of {kinds}"
+            problems.append(Problem(path, message, field=f"headline[{index}]"))
+            continue
+        frame = table.frame if table is not None else None
         if frame is None and os.path.lexists(study.folder / f"{headline.table}.csv"):
             continue  # the table itself failed to load, and said so
         if frame is None or headline.rows(frame).empty:

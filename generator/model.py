@@ -243,6 +243,46 @@ class KnownDiscrepancy(Strict):
     reason: str
 
 
+class PageDeclaration(Strict):
+    """A page of a study's results: its title and the tables it shows, in order."""
+
+    title: str
+    id: str | None = Field(
+        None, pattern=SLUG.pattern, description="The page's name in its address; by default from the title."
+    )
+    tables: list[str] = Field(min_length=1, description="The tables shown, by CSV file name without .csv.")
+    titles: dict[str, str] = Field(
+        default={}, description="A heading for a table, by its name; by default the name in words."
+    )
+
+    @property
+    def slug(self) -> str:
+        return self.id or slugify(self.title)
+
+    @model_validator(mode="after")
+    def _not_a_fixed_page(self) -> PageDeclaration:
+        if self.slug in RESERVED_PAGES:
+            raise ValueError(
+                f"page {self.slug!r} is one of the study's own pages ({', '.join(RESERVED_PAGES)}); "
+                "choose another title or id"
+            )
+        unknown = sorted(set(self.titles) - set(self.tables))
+        if unknown:
+            raise ValueError(f"titles name tables that are not on this page: {', '.join(unknown)}")
+        return self
+
+
+RESERVED_PAGES = ("index", "source", "audit", "changes")
+"""Names of a study's own pages; `design` is allowed and adds tables to the design page."""
+
+
+GENERATED_TABLES = ("comparisons", "sets", "dosing", "schedules", "audit")
+"""Names of the tables the site itself offers as downloads: a study's own tables take other names."""
+
+DESIGN_PAGE = "design"
+"""A page declaration with this id adds its tables to the study's design page."""
+
+
 class StudyFile(Strict):
     """`study.yml`: what describes one study."""
 
@@ -259,6 +299,11 @@ class StudyFile(Strict):
     )
     known_discrepancies: list[KnownDiscrepancy] = Field(
         default=[], description="Audit checks that fail in the source itself, each with its reason."
+    )
+    pages: list[PageDeclaration] = Field(
+        default=[],
+        description="The study's result pages and the tables on each; by default one Results page "
+        "with every table.",
     )
 
     @field_validator("arms")
@@ -334,14 +379,59 @@ class FindingRow(Strict):
         return self
 
 
-TABLE_SCHEMAS: dict[str, type[Strict]] = {
-    "population": ProportionRow,
-    "responses": ProportionRow,
-    "survival": MeasureRow,
-    "transplant": ProportionRow,
-    "adverse_events": FindingRow,
+@dataclass(frozen=True)
+class TableKind:
+    """A kind of table a study may hold, told by its columns; a study names its CSV files freely."""
+
+    name: str
+    row: type[Strict]
+    columns: tuple[str, ...]
+    """The columns every table of this kind has; the row's other fields are optional columns."""
+    title: str
+    description: str
+
+    @property
+    def optional_columns(self) -> tuple[str, ...]:
+        return tuple(name for name in self.row.model_fields if name not in self.columns)
+
+
+TABLE_KINDS: dict[str, TableKind] = {
+    kind.name: kind
+    for kind in (
+        TableKind(
+            "proportions",
+            ProportionRow,
+            ("outcome", "label", "arm", "count", "denominator", "percent", "status", "source"),
+            "Proportions",
+            "Patients with an outcome: count of denominator, the percentage as printed.",
+        ),
+        TableKind(
+            "measures",
+            MeasureRow,
+            ("outcome", "label", "arm", "value", "unit", "status", "source"),
+            "Measures",
+            "A value as printed with its unit, such as a median time.",
+        ),
+        TableKind(
+            "statements",
+            FindingRow,
+            ("event", "arm", "reference_arm", "direction", "status", "source"),
+            "Statements",
+            "A comparison the source states in words only.",
+        ),
+    )
 }
-"""The CSV tables a study folder may hold, by file stem, with the schema of their rows."""
+"""The kinds of table, declared once: the loader tells a CSV's kind by its columns."""
+
+
+def kind_of_columns(header: list[str]) -> TableKind | None:
+    """The one kind whose required columns the header has and whose columns hold all of it."""
+    fits = [
+        kind
+        for kind in TABLE_KINDS.values()
+        if set(kind.columns) <= set(header) and set(header) <= set(kind.row.model_fields)
+    ]
+    return fits[0] if len(fits) == 1 else None
 
 
 DERIVATION = re.compile(r"^(?P<rule>from_percent|sum|complement)(?:\((?P<args>[^()]*)\))?$")
@@ -380,9 +470,10 @@ def slugify(text: str) -> str:
 
 
 HEADLINE = re.compile(
-    r"^(?P<table>[a-z_]+):(?P<outcome>[a-z0-9_]+)@(?P<arm>[a-z0-9-]+)(?:/(?P<subgroup>.+))?$"
+    r"^(?P<table>[a-z0-9_]+):(?P<outcome>[a-z0-9_]+)@(?P<arm>[a-z0-9-]+)(?:/(?P<subgroup>.+))?$"
 )
-HEADLINE_TABLES = ("population", "responses", "survival", "transplant")
+HEADLINE_KINDS = ("proportions", "measures")
+"""The kinds of table whose rows can lead the overview as a card."""
 
 
 @dataclass(frozen=True)
@@ -405,9 +496,9 @@ class Headline:
 
 def parse_headline(text: str) -> Headline:
     match = HEADLINE.match(text.strip())
-    if not match or match["table"] not in HEADLINE_TABLES:
+    if not match:
         raise ValueError(
             f"cannot read headline {text!r}; expected table:outcome@arm or table:outcome@arm/subgroup, "
-            f"the table one of {', '.join(HEADLINE_TABLES)}"
+            f"the table a CSV file name without .csv"
         )
     return Headline(match["table"], match["outcome"], match["arm"], match["subgroup"])

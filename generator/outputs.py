@@ -34,7 +34,18 @@ STAGING_LOCK = ".lock"
 STALE_UNLOCKED_SECONDS = 60
 """A staging folder with no lock is left alone this long: its build may have just created it."""
 
-PROJECT_FOLDERS = ("content", "templates", "generator", "tests", "bench", ".git", ".github", ".ci", ".venv")
+PROJECT_FOLDERS = (
+    "content",
+    "templates",
+    "generator",
+    "tests",
+    "bench",
+    "schema",
+    ".git",
+    ".github",
+    ".ci",
+    ".venv",
+)
 """Folders of the project an output folder may neither be, contain nor lie inside (with the
 content and templates folders that site_config.yml names, and the generator's own package)."""
 

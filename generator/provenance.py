@@ -130,8 +130,9 @@ def collect_values(results: StudyResults, fmt: NumberFormat) -> ValueBook:
         for record in frame.to_dict("records"):
             record["denominator_source"] = _denominator_source(results, record)
             _proportion_values(book, table, record, fmt, f"{folder}/{table}.csv")
-    for record in results.measures.to_dict("records") if not results.measures.empty else []:
-        _measure_values(book, record, f"{folder}/survival.csv")
+    for table, frame in results.measures.items():
+        for record in frame.to_dict("records"):
+            _measure_values(book, table, record, f"{folder}/{table}.csv")
     for record in results.comparisons.to_dict("records") if not results.comparisons.empty else []:
         _comparison_values(book, record, fmt)
     check_provenance(book)
@@ -322,12 +323,12 @@ def _proportion_values(book: ValueBook, table: str, r: dict, fmt: NumberFormat, 
         )
 
 
-def _measure_values(book: ValueBook, r: dict, file: str) -> None:
+def _measure_values(book: ValueBook, table: str, r: dict, file: str) -> None:
     label = " · ".join(str(p) for p in (r["label"], r["arm_label"], r.get("subgroup")) if p)
     value = r["value"]
     book.add(
         Value(
-            f"{book.slug}/{row_key('survival', r)}/value",
+            f"{book.slug}/{row_key(table, r)}/value",
             label,
             with_unit(value, r["unit"]),
             float(value) if isinstance(value, Decimal) else value,

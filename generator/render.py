@@ -32,24 +32,19 @@ from generator.downloads import VALUES_INDEX, published_values, study_downloads,
 from generator.errors import Problem, TemplateError
 from generator.figures import FigureLinks, ShowDocumentList, ShowFigure, highlighted_documents
 from generator.formatting import NumberFormat
+from generator.layout import AUDIT, DESIGN, OVERVIEW, SOURCE, ResultPage, StudyLayout, study_layout
 from generator.load import Study
 from generator.model import ALL_PATIENTS, parse_headline
 from generator.provenance import QuoteIndex, Value, ValueBook, collect_values
 from generator.text import code_block, escape_markdown, html_text, link_target
 
-STUDY_PAGES = [
-    ("index.md", "study/overview.md.j2", "Overview"),
-    ("design.md", "study/design.md.j2", "Design and dosing"),
-    ("efficacy.md", "study/efficacy.md.j2", "Efficacy"),
-    ("survival.md", "study/survival.md.j2", "Survival"),
-    ("safety.md", "study/safety.md.j2", "Transplant and safety"),
-    ("audit.md", "study/audit.md.j2", "Consistency audit"),
-    ("source.md", "study/source.md.j2", "Source and citation"),
-]
-"""Each study's pages in the order they are rendered: the source page last, so it knows every
-figure's uses. NAV_ORDER gives the reading order."""
-NAV_ORDER = ["index.md", "design.md", "efficacy.md", "survival.md", "safety.md", "source.md", "audit.md"]
-PAGE_TITLES = {name: title for name, _, title in STUDY_PAGES}
+PAGE_TEMPLATES = {
+    OVERVIEW: "study/overview.md.j2",
+    DESIGN: "study/design.md.j2",
+    AUDIT: "study/audit.md.j2",
+    SOURCE: "study/source.md.j2",
+}
+RESULTS_TEMPLATE = "study/results.md.j2"
 CHANGES_PAGE = "changes.md"
 REQUIRED_ASSETS = ("javascripts/charts.js", "stylesheets/extra.css")
 """The site's own script and styles under templates/assets/, which mkdocs.yml lists under
@@ -97,10 +92,15 @@ class StudyPageContext:
     charts: dict[str, Chart]
     cards: list[Card]
     fmt: NumberFormat
-    pages: list[tuple[str, str]]
+    layout: StudyLayout
     links: FigureLinks
     name: str = ""
     show: ShowFigure | None = None
+    result_page: ResultPage | None = None
+
+    @property
+    def pages(self) -> list[tuple[str, str]]:
+        return self.layout.nav
 
     def row(self, table: str, record: dict) -> dict[str, Value]:
         return self.book.row(table, record)
@@ -254,8 +254,8 @@ def figure_json(chart: Chart) -> Markup:
     return Markup(html.escape(text, quote=True))
 
 
-def study_charts(results: StudyResults, fmt: NumberFormat) -> dict[str, Chart]:
-    """The charts of one study, keyed by name; a chart appears only when its table exists."""
+def study_charts(results: StudyResults, layout: StudyLayout, fmt: NumberFormat) -> dict[str, Chart]:
+    """The charts of one study, keyed by table name (and `dosing`); one for each table on a page."""
     charts = {}
     if not results.schedules.empty:
         charts["dosing"] = dosing_chart(
@@ -265,39 +265,38 @@ def study_charts(results: StudyResults, fmt: NumberFormat) -> dict[str, Chart]:
             "reported dose range; the shaded band is the window in which the next cycle starts.",
             results,
         )
-    ci = "confidence interval computed by this site from n/N"
-    if "responses" in results.proportions:
-        charts["responses"] = proportion_chart(
-            "responses",
-            "Response rates",
-            f"Proportion of patients with each response, with the {ci}.",
-            results.proportions["responses"],
+    sections = [s for page in layout.result_pages for s in page.sections] + layout.design_sections
+    for section in sections:
+        chart = _section_chart(results, section, fmt)
+        if chart is not None:
+            charts[section.table] = chart
+    return charts
+
+
+def _section_chart(results: StudyResults, section, fmt: NumberFormat) -> Chart | None:
+    ci = "the confidence interval computed by this site from n/N"
+    if section.kind == "proportions":
+        return proportion_chart(
+            section.table,
+            section.title,
+            f"Proportion of patients for each outcome, with {ci}; a hollow dot is a percentage "
+            "reported without its count.",
+            results.proportions[section.table],
             fmt,
         )
-    if not results.measures.empty:
-        unit = results.measures["unit"].mode().iloc[0]
-        others = (
-            ""
-            if (results.measures["unit"] == unit).all()
-            else " Figures in other units are in the table only."
-        )
-        charts["survival"] = measure_chart(
-            "survival",
-            "Survival as reported",
+    if section.kind == "measures":
+        frame = results.measures[section.table]
+        unit = frame["unit"].mode().iloc[0]
+        others = "" if (frame["unit"] == unit).all() else " Figures in other units are in the table only."
+        return measure_chart(
+            section.table,
+            section.title,
             f"Values in {unit} as reported, for all patients, each arm and each subgroup.{others} "
             "No curve is modelled.",
-            results.measures,
+            frame,
             unit,
         )
-    if "transplant" in results.proportions:
-        charts["transplant"] = proportion_chart(
-            "transplant",
-            "Transplant and complications",
-            f"Proportions with the {ci}; a hollow dot is a percentage reported without its count.",
-            results.proportions["transplant"],
-            fmt,
-        )
-    return charts
+    return None
 
 
 def headline_cards(results: StudyResults, book: ValueBook) -> list[Card]:
@@ -305,7 +304,7 @@ def headline_cards(results: StudyResults, book: ValueBook) -> list[Card]:
     cards = []
     for ref in results.study.meta.headline:
         headline = parse_headline(ref)
-        frame = results.proportions.get(headline.table, results.measures)
+        frame = results.proportions.get(headline.table, results.measures.get(headline.table))
         record = headline.rows(frame).iloc[0].to_dict()
         values = book.row(headline.table, record)
         main = values.get("estimate") or values.get("value") or values["percent"]
@@ -363,7 +362,8 @@ def render_site(
         files.update(_render_study(env, result, audit, link, fmt))
         # mkdocs' theme writes navigation titles as HTML: a title from the data is escaped here
         section = html_text(result.study.meta.short_title)
-        nav.append({section: [{PAGE_TITLES[n]: f"{link.folder}/{n}"} for n in NAV_ORDER]})
+        pages = study_layout(result.study).nav
+        nav.append({section: [{title: f"{link.folder}/{name}"} for title, name in pages]})
     manifest = {"site": site.title, "data_version": site.data_version, "built": site.built.isoformat()}
     files[VALUES_INDEX] = values_index(links, manifest)
     files[".nav.json"] = (json.dumps(nav, indent=1, ensure_ascii=False) + "\n").encode()
@@ -378,8 +378,9 @@ def _render_study(
     link: FigureLinks,
     fmt: NumberFormat,
 ) -> dict[str, bytes]:
-    """One study's pages and downloads."""
-    charts = study_charts(result, fmt)
+    """One study's pages and downloads; the source page last, so that it knows every figure's uses."""
+    layout = study_layout(result.study)
+    charts = study_charts(result, layout, fmt)
     context = StudyPageContext(
         result.study,
         result,
@@ -388,12 +389,17 @@ def _render_study(
         charts,
         headline_cards(result, link.book),
         fmt,
-        [(PAGE_TITLES[name], name) for name in NAV_ORDER],
+        layout,
         link,
     )
+    titles = dict((name, title) for title, name in layout.nav)
+    pages = [(name, PAGE_TEMPLATES[name], None) for name in (OVERVIEW, DESIGN)]
+    pages += [(p.name, RESULTS_TEMPLATE, p) for p in layout.result_pages]
+    pages += [(name, PAGE_TEMPLATES[name], None) for name in (AUDIT, SOURCE)]
     files = {}
-    for name, template, title in STUDY_PAGES:
-        page = replace(context, name=name, show=link.for_page(f"{link.folder}/{name}", title))
+    for name, template, result_page in pages:
+        show = link.for_page(f"{link.folder}/{name}", titles[name])
+        page = replace(context, name=name, show=show, result_page=result_page)
         files[f"{link.folder}/{name}"] = render_page(env, template, {"page": page})
     files.update(study_downloads(link.folder, result, audit, charts))
     return files

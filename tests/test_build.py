@@ -56,7 +56,6 @@ def test_survival_page_holds_every_reported_median(site):
         "Salvage 2 4.3 months",
         "Salvage 3 or later 6.6 months",
         "Median remission duration All patients – 7 months",
-        "Salvage 1 All patients 29/90 – 32.2% 22.8% to 42.9% Derived n: 90 − 61 = 29",
     ]:
         assert expected in text, expected
 
@@ -67,7 +66,7 @@ def test_safety_page_holds_transplant_vod_and_adverse_events(site):
         "Allogeneic stem cell transplantation All patients 36/90 40% 40.0% 29.8% to 50.9%",
         "Veno-occlusive disease after transplantation All patients 6/36 17% 16.7% 6.4% to 32.8%",
         "Veno-occlusive disease after transplantation Weekly – 7% – –",
-        "Reversible bilirubin elevation Less frequent with the Weekly schedule",
+        "Reversible bilirubin elevation Less frequent with Weekly than with Single dose",
         "Fever Less frequent",
         "Hypotension Less frequent",
     ]:
@@ -76,6 +75,7 @@ def test_safety_page_holds_transplant_vod_and_adverse_events(site):
 
 def test_design_page_holds_schedules_and_doses(site):
     text = page_text(site, f"studies/{STUDY}/design")
+    assert "Salvage 1 All patients 29/90 – 32.2% 22.8% to 42.9% Derived n: 90 − 61 = 29" in text
     assert "Single dose intravenous 1 1.3 to 1.8 mg/m2 every 3 to 4 weeks (21 to 28 days)" in text
     assert "Weekly intravenous 3 1.8 mg/m2" in text
     assert (

@@ -31,19 +31,19 @@ def assert_located(result: subprocess.CompletedProcess, *expected: str) -> None:
 
 
 def test_template_syntax_error_names_template_and_line(project_copy):
-    template = project_copy / "templates/study/survival.md.j2"
+    template = project_copy / "templates/study/results.md.j2"
     lines = template.read_text().splitlines()
     line = next(i for i, text in enumerate(lines, start=1) if text == "{% endfor %}")
     lines[line - 1] = "{% endfour %}"
     template.write_text("\n".join(lines) + "\n")
     assert_located(
-        check(project_copy), f"survival.md.j2, line {line}: template syntax error: Encountered unknown tag"
+        check(project_copy), f"results.md.j2, line {line}: template syntax error: Encountered unknown tag"
     )
 
 
 def test_undefined_variable_names_template_and_line(project_copy):
-    edit(project_copy / "templates/study/efficacy.md.j2", "# Efficacy\n", "# Efficacy {{ page.nonsense }}\n")
-    assert_located(check(project_copy), "efficacy.md.j2, line 8: undefined in template:", "nonsense")
+    edit(project_copy / "templates/study/results.md.j2", "{{ m.legend() }}\n", "{{ page.nonsense }}\n")
+    assert_located(check(project_copy), "results.md.j2, line 8: undefined in template:", "nonsense")
 
 
 def test_undefined_variable_in_a_macro_names_the_macro_file(project_copy):
@@ -117,8 +117,8 @@ def test_a_key_given_twice_is_located(project_copy):
 
 def test_a_template_runtime_error_is_located(project_copy):
     edit(
-        project_copy / "templates/study/efficacy.md.j2",
-        "# Efficacy\n",
-        "# Efficacy {{ page.study.slug + 1 }}\n",
+        project_copy / "templates/study/results.md.j2",
+        "{{ m.legend() }}\n",
+        "{{ page.study.slug + 1 }}\n",
     )
-    assert_located(check(project_copy), "efficacy.md.j2, line 8: error in template: TypeError")
+    assert_located(check(project_copy), "results.md.j2, line 8: error in template: TypeError")

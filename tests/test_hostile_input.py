@@ -128,7 +128,7 @@ def test_a_csv_with_a_byte_order_mark_loads(project_copy, study_dir):
     path = study_dir / "responses.csv"
     path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
     study = next(s for s in load_studies(project_copy / "content") if s.slug == STUDY)
-    assert len(study.tables["responses"]) == 6
+    assert len(study.tables["responses"].frame) == 6
 
 
 def test_a_utf16_csv_is_named_as_such(project_copy, study_dir):

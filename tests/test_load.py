@@ -48,7 +48,29 @@ def test_csv_header_problems_name_the_columns(project_copy, study_dir):
         "outcome,label,arm,value,unit,status,source,note",
     )
     (problem,) = problems_of(project_copy)
-    assert "survival.csv, line 1: missing column(s) subgroup; unknown column(s) note" in problem
+    assert (
+        "survival.csv, line 1: unknown column(s) note; expected the columns of a table of measures, "
+        "outcome,label,arm,value,unit,status,source (optional: subgroup), or of another kind (proportions: "
+    ) in problem
+
+
+def test_a_table_is_told_by_its_columns_whatever_its_name(project_copy, study_dir):
+    (study_dir / "survival.csv").rename(study_dir / "time_to_event.csv")
+    for old in ("tables: [survival]", "{survival: ", "survival:median_os@all"):
+        edit(study_dir / "study.yml", old, old.replace("survival", "time_to_event"))
+    study = next(s for s in load_studies(project_copy / "content") if s.slug == STUDY)
+    assert study.tables["time_to_event"].kind.name == "measures"
+    assert sorted(study.tables_of("proportions")) == ["population", "responses", "transplant"]
+
+
+def test_pages_must_place_every_table_once(project_copy, study_dir):
+    edit(study_dir / "study.yml", "tables: [transplant, adverse_events]", "tables: [transplant, responses]")
+    edit(study_dir / "study.yml", ", adverse_events: Adverse events compared between arms}", "}")
+    problems = problems_of(project_copy)
+    assert any(
+        "field 'pages[2].tables[1]': table 'responses' is on two pages; keep one" in p for p in problems
+    )
+    assert any("field 'pages': table adverse_events.csv is on no page" in p for p in problems)
 
 
 @pytest.mark.parametrize(
@@ -103,7 +125,7 @@ def test_unknown_table_and_bad_slug(project_copy, study_dir):
     study_dir.rename(study_dir.with_name("Kantarjian_2013"))
     problems = problems_of(project_copy)
     assert any("study folder names are slugs" in p for p in problems)
-    assert any("respones.csv: unknown table" in p for p in problems)
+    assert any("respones.csv, line 1: missing column(s)" in p for p in problems)
 
 
 def test_a_study_yml_of_the_old_format_says_what_to_change(project_copy, study_dir):

@@ -1,0 +1,72 @@
+"""Which pages a study has and what each shows: composed from the kinds of table it holds.
+
+By default a study's tables share one Results page; `pages` in study.yml orders, groups and titles
+them (a page with the id `design` adds its tables to the design page). No page is ever empty.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from generator.load import Study
+from generator.model import DESIGN_PAGE, PageDeclaration
+
+OVERVIEW, DESIGN, SOURCE, AUDIT = "index.md", "design.md", "source.md", "audit.md"
+FIXED_TITLES = {
+    OVERVIEW: "Overview",
+    DESIGN: "Design and dosing",
+    SOURCE: "Source and citation",
+    AUDIT: "Consistency audit",
+}
+
+
+@dataclass(frozen=True)
+class Section:
+    """One table on a page: its name (the CSV file name without .csv), kind and heading."""
+
+    table: str
+    kind: str
+    title: str
+
+
+@dataclass(frozen=True)
+class ResultPage:
+    name: str
+    title: str
+    sections: list[Section]
+
+
+@dataclass(frozen=True)
+class StudyLayout:
+    """A study's pages in reading order, and the tables its design page adds."""
+
+    result_pages: list[ResultPage]
+    design_sections: list[Section]
+
+    @property
+    def nav(self) -> list[tuple[str, str]]:
+        """(title, file name) of every page, in reading order."""
+        pages = [(FIXED_TITLES[OVERVIEW], OVERVIEW), (FIXED_TITLES[DESIGN], DESIGN)]
+        pages += [(page.title, page.name) for page in self.result_pages]
+        return [*pages, (FIXED_TITLES[SOURCE], SOURCE), (FIXED_TITLES[AUDIT], AUDIT)]
+
+
+def study_layout(study: Study) -> StudyLayout:
+    """The study's pages: as declared in study.yml, or one Results page with every table."""
+    declared = study.meta.pages or (
+        [PageDeclaration(title="Results", id="results", tables=sorted(study.tables))] if study.tables else []
+    )
+    result_pages, design_sections = [], []
+    for page in declared:
+        sections = [_section(study, page, name) for name in page.tables if name in study.tables]
+        if page.slug == DESIGN_PAGE:
+            design_sections += sections
+        elif sections:
+            result_pages.append(ResultPage(f"{page.slug}.md", page.title, sections))
+    return StudyLayout(result_pages, design_sections)
+
+
+def _section(study: Study, page: PageDeclaration, name: str) -> Section:
+    kind = study.tables[name].kind
+    title = page.titles.get(name) or name.replace("_", " ").capitalize()
+    return Section(name, kind.name, title)
