@@ -9,9 +9,10 @@ import time
 from pathlib import Path
 
 from generator import __version__
-from generator.build import build_site, generate, open_project
-from generator.config import SiteConfig
+from generator.build import SITE_CONFIG, build_site, generate, open_project
+from generator.config import SiteConfig, load_site_config
 from generator.errors import BuildError, InputError
+from generator.schema import SCHEMA_DIR, STUDY_SCHEMA
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_USAGE, EXIT_BUILD_FAILED, EXIT_INTERNAL = 0, 1, 2, 3, 4
 EXIT_INTERRUPTED = 130
@@ -36,6 +37,8 @@ examples:
   python -m generator build --site-dir /tmp/preview-site
   python -m generator build --previous https://example.org/site/data/values.json
   python -m generator preview --dev-addr 127.0.0.1:8001
+  python -m generator new smith-2020
+  python -m generator schema --out schema
 """
 
 
@@ -100,6 +103,33 @@ def make_parser() -> argparse.ArgumentParser:
         "settings",
         parents=[common],
         help="list every setting of site_config.yml with its default and meaning",
+    )
+
+    new = commands.add_parser(
+        "new",
+        parents=[common],
+        help="write a commented skeleton study folder content/studies/SLUG/ to fill in",
+        description="Write content/studies/SLUG/: a study.yml whose every field is explained in a "
+        "comment, and an example CSV table of each kind. The skeleton is a working example study "
+        "(`check` passes as written); every placeholder says REPLACE. Refused, writing nothing, "
+        "for a slug that is not lowercase letters, digits and hyphens, or a folder that exists.",
+    )
+    new.add_argument("slug", metavar="SLUG", help="the study's folder name, such as smith-2020")
+
+    schema = commands.add_parser(
+        "schema",
+        parents=[common],
+        help="write the JSON Schemas of study.yml and of each table kind, for editors",
+        description="Write JSON Schemas (draft 2020-12), generated from the content model: "
+        f"{STUDY_SCHEMA} for study.yml and <kind>.schema.json for one row of each kind of CSV "
+        "table. An editor with the YAML language server validates study.yml as it is typed when "
+        f"its first line is `# yaml-language-server: $schema=../../../{SCHEMA_DIR}/{STUDY_SCHEMA}`.",
+    )
+    schema.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help=f"write the schemas here (default: {SCHEMA_DIR}/ in the project folder)",
     )
     return parser
 
@@ -188,4 +218,48 @@ def describe_settings(model: type, prefix: str = "") -> list[str]:
     return lines
 
 
-COMMANDS = {"build": run_build, "check": run_check, "preview": run_preview, "settings": run_settings}
+def run_new(args: argparse.Namespace) -> int:
+    from generator.skeleton import new_study
+
+    project = args.project
+    config = load_site_config(project / SITE_CONFIG)
+    schema_file = project / SCHEMA_DIR / STUDY_SCHEMA
+    folder = new_study(project / config.paths.content_dir, args.slug, schema_file)
+    if args.quiet:
+        return EXIT_OK
+    files = ", ".join(sorted(path.name for path in folder.iterdir()))
+    print(f"Wrote {folder}: {files}.")
+    print("It is a working example: replace every REPLACE, figure and quote with the study's own,")
+    print("then run `python -m generator check`.")
+    if not schema_file.is_file():
+        print(f"Run `python -m generator schema` to write {schema_file}, which study.yml's first line names.")
+    return EXIT_OK
+
+
+def run_schema(args: argparse.Namespace) -> int:
+    from generator.outputs import protected_folders
+    from generator.schema import schemas, write_schemas
+
+    project = args.project
+    config = load_site_config(project / SITE_CONFIG)
+    out = args.out if args.out is not None else project / SCHEMA_DIR
+    inputs = {
+        project / config.paths.content_dir: "the content folder (paths.content_dir)",
+        project / config.paths.templates_dir: "the templates folder (paths.templates_dir)",
+    }
+    written = write_schemas(out, protected=protected_folders(project, inputs))
+    names = sorted(schemas())
+    if not args.quiet:
+        changed = f"{len(written)} written, the others unchanged" if written else "all unchanged"
+        print(f"{len(names)} JSON Schemas in {out} ({changed}): {', '.join(names)}")
+    return EXIT_OK
+
+
+COMMANDS = {
+    "build": run_build,
+    "check": run_check,
+    "new": run_new,
+    "preview": run_preview,
+    "schema": run_schema,
+    "settings": run_settings,
+}

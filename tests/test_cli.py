@@ -4,7 +4,7 @@ import os
 import subprocess
 import sys
 
-from generator.cli import describe_settings
+from generator.cli import COMMANDS, describe_settings
 from generator.config import SiteConfig
 from tests.conftest import ROOT
 
@@ -24,8 +24,18 @@ def run(*args: str, cwd=ROOT) -> subprocess.CompletedProcess:
 def test_help_explains_every_command_and_exit_code():
     result = run("--help")
     assert result.returncode == 0
-    for word in ("build", "preview", "check", "settings", "exit codes", "bad input", "--debug"):
+    for word in (*COMMANDS, "exit codes", "bad input", "--debug"):
         assert word in result.stdout
+    for command in ("new", "schema"):
+        assert command in COMMANDS
+        assert run(command, "--help").returncode == 0
+
+
+def test_new_and_schema_help_say_what_they_write():
+    new = run("new", "--help").stdout
+    assert "SLUG" in new and "REPLACE" in new and "content/studies/SLUG/" in new
+    schema = run("schema", "--help").stdout
+    assert "--out" in schema and "2020-12" in schema and "yaml-language-server" in schema
 
 
 def test_build_help_says_where_things_go():

@@ -1,0 +1,487 @@
+"""A new study folder: a commented `study.yml` and an example CSV table of each kind.
+
+The skeleton is a working example study (it passes `python -m generator check` as written) whose
+every placeholder says REPLACE. Its comments are generated from the content model (the field names,
+the descriptions, whether a field is required and what it holds), so they cannot drift from it.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import os
+import shutil
+import tempfile
+import textwrap
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, get_args, get_origin
+
+import yaml
+from pydantic import BaseModel
+
+from generator import model
+from generator.errors import InputError, Problem
+from generator.schema import SCHEMA_DIR, STUDY_SCHEMA, describe_property, field_help, models_in
+
+STUDY_FILE = "study.yml"
+WIDTH = 100
+"""The widest line of the written study.yml."""
+
+ABSTRACT_METHODS = (
+    "REPLACE this example text with the source, word for word. In this randomized trial "
+    "(ClinicalTrials.gov, NCT00000000), 60 patients were randomly assigned in a 1:1 ratio to drug A "
+    "or to placebo. Drug A was given intravenously at a dose of 10 mg/m2 on day 1 of each 3-week cycle."
+)
+ABSTRACT_RESULTS = (
+    "Of the 30 patients assigned to drug A, 12 (40%) had a response, as compared with 6 of the 30 "
+    "patients (20%) assigned to placebo. The median overall survival was 9.5 months with drug A. "
+    "Nausea was more frequent with drug A than with placebo."
+)
+
+
+def example_study(slug: str) -> dict[str, Any]:
+    """The example study.yml as data: every quote is a phrase of the example abstract."""
+    return {
+        "short_title": "REPLACE with a short title of the study",
+        "citation": {
+            "title": "REPLACE with the article's title",
+            "authors": [{"family": "Surname-REPLACE", "given": "Given-REPLACE"}],
+            "authors_complete": False,
+            "journal": "REPLACE with the journal",
+            "date": dt.date(2000, 1, 1),
+            "volume": "1",
+            "issue": "1",
+            "pages": "1-10",
+            "doi": f"10.0000/REPLACE-{slug}",
+            "notes": ["REPLACE or remove: an example study written by python -m generator new."],
+            "publication_types": ["Randomized Controlled Trial"],
+            "keywords": ["REPLACE keyword"],
+            "mesh_terms": [],
+            "substances": [],
+        },
+        "sources": [
+            {
+                "id": "abstract",
+                "title": "Abstract",
+                "note": "REPLACE: where the text comes from, such as the article's PubMed record.",
+                "sections": [
+                    {"heading": "Methods", "text": ABSTRACT_METHODS},
+                    {"heading": "Results", "text": ABSTRACT_RESULTS},
+                ],
+            }
+        ],
+        "design": {
+            "summary": "REPLACE: the design in a few plain sentences.",
+            "source": "60 patients were randomly assigned in a 1:1 ratio to drug A or to placebo",
+            "allocation": "randomized",
+            "ratio": "1:1",
+            "phase": "3",
+            "masking": "double-blind",
+            "registrations": [
+                {
+                    "registry": "ClinicalTrials.gov",
+                    "id": "NCT00000000",
+                    "source": "ClinicalTrials.gov, NCT00000000",
+                }
+            ],
+            "enrolment": "REPLACE: when patients were enrolled, as printed",
+        },
+        "population": {
+            "description": "REPLACE: who was studied, in one sentence.",
+            "description_source": "60 patients were randomly assigned",
+            "sets": [
+                {"id": "randomized", "n": 60, "source": "60 patients were randomly assigned"},
+            ],
+        },
+        "arms": [
+            {
+                "id": "drug-a",
+                "label": "Drug A (REPLACE)",
+                "role": "experimental",
+                "regimen": "REPLACE: the treatment in words",
+                "sets": [
+                    {"id": "randomized", "n": 30, "source": "Of the 30 patients assigned to drug A"},
+                ],
+                "dosing": {
+                    "route": "intravenous",
+                    "cycle_weeks": {"min": 3, "max": 3},
+                    "cycle_source": "on day 1 of each 3-week cycle",
+                    "doses": [
+                        {
+                            "day": 1,
+                            "dose_min": 10,
+                            "dose_max": 10,
+                            "unit": "mg/m2",
+                            "source": "at a dose of 10 mg/m2 on day 1",
+                        }
+                    ],
+                },
+            },
+            {
+                "id": "placebo",
+                "label": "Placebo (REPLACE)",
+                "role": "control",
+                "sets": [
+                    {
+                        "id": "randomized",
+                        "n": 30,
+                        "source": "6 of the 30 patients (20%) assigned to placebo",
+                    },
+                ],
+            },
+        ],
+        "headline": ["responses:response@drug-a"],
+    }
+
+
+COMMENTED_OUT: dict[str, Any] = {
+    "citation.epub_date": dt.date(1999, 12, 1),
+    "citation.pmid": "12345678",
+    "sources.header": ["Event", "Drug A", "Placebo"],
+    "sources.rows": [["Nausea", "10 (33)", "4 (13)"]],
+    "design.data_cutoff": dt.date(2001, 6, 30),
+    "population.sets.label": "Randomized (intention to treat)",
+    "known_discrepancies": [
+        {
+            "check": "responses/response@drug-a/percent-rounding",
+            "reason": "REPLACE: why the source's figure is accepted as printed",
+        }
+    ],
+    "pages": [
+        {"title": "Efficacy", "tables": ["responses", "survival"], "titles": {"survival": "Survival"}},
+        {"title": "Safety", "tables": ["adverse_events"]},
+    ],
+}
+"""Optional fields shown commented out, with an example value, by their dotted path."""
+
+
+EXAMPLE_TABLES: dict[str, tuple[str, list[dict[str, Any]]]] = {
+    "proportions": (
+        "responses",
+        [
+            {
+                "outcome": "response",
+                "label": "Response (REPLACE)",
+                "arm": "drug-a",
+                "count": 12,
+                "denominator": 30,
+                "percent": "40",
+                "status": "reported",
+                "source": "Of the 30 patients assigned to drug A, 12 (40%) had a response",
+            },
+            {
+                "outcome": "response",
+                "label": "Response (REPLACE)",
+                "arm": "placebo",
+                "count": 6,
+                "denominator": 30,
+                "percent": "20",
+                "status": "reported",
+                "source": "6 of the 30 patients (20%) assigned to placebo",
+            },
+            {
+                "outcome": "no_response",
+                "label": "No response (REPLACE)",
+                "arm": "drug-a",
+                "denominator": 30,
+                "status": "derived",
+                "derivation": "complement(response)",
+                "source": "Of the 30 patients assigned to drug A, 12 (40%) had a response",
+            },
+        ],
+    ),
+    "measures": (
+        "survival",
+        [
+            {
+                "outcome": "median_os",
+                "label": "Median overall survival (REPLACE)",
+                "arm": "drug-a",
+                "value": "9.5",
+                "unit": "months",
+                "status": "reported",
+                "source": "The median overall survival was 9.5 months with drug A",
+            }
+        ],
+    ),
+    "statements": (
+        "adverse_events",
+        [
+            {
+                "event": "Nausea (REPLACE)",
+                "arm": "drug-a",
+                "reference_arm": "placebo",
+                "direction": "more frequent",
+                "status": "reported",
+                "source": "Nausea was more frequent with drug A than with placebo",
+            }
+        ],
+    ),
+}
+"""An example table of each kind, by kind: its file name (without .csv) and its rows."""
+
+
+# ---------------------------------------------------------------------------------------------
+# study.yml
+
+
+def study_yaml(slug: str, schema_path: str | None = None) -> str:
+    """The commented study.yml of a new study; `schema_path` is the JSON Schema for editors."""
+    head = []
+    if schema_path:
+        head.append(f"# yaml-language-server: $schema={schema_path}")
+    head += _comment(
+        f"One study of the evidence site, written by `python -m generator new {slug}` as a working "
+        "example: it passes `python -m generator check` as it is. Every value marked REPLACE, and "
+        "every figure and quote of the example, is a placeholder: replace them with the study's "
+        "own, then run `python -m generator check`.",
+        0,
+    )
+    head += _comment(
+        "Each field is explained above it, with whether it is required and what it holds. An "
+        "optional field shown commented out (# name: value) is an example: remove the '# ' to use it. "
+        "Every quote (each source, description_source, cycle_source) must be found word for word "
+        "in a document of `sources`; the build checks it.",
+        0,
+    )
+    head += ["#", *_tables_comment(), ""]
+    body = _mapping_lines(model.StudyFile, example_study(slug), (), True, 0)
+    return "\n".join([*head, *body]) + "\n"
+
+
+def _tables_comment() -> list[str]:
+    lines = _comment(
+        "Tables sit beside this file as CSV files: a header of column names, then one row per "
+        "figure; an empty cell is no value. The columns tell a table's kind; its file name "
+        "(lowercase letters, digits and underscores, then .csv) is its name in `headline` and "
+        "`pages`. The kinds:",
+        0,
+    )
+    for kind in model.TABLE_KINDS.values():
+        example = EXAMPLE_TABLES.get(kind.name)
+        where = f"{example[0]}.csv in this folder" if example else "no example in this folder"
+        lines += _comment(f"{kind.name} ({where}): {kind.description}", 0, within=2)
+        properties = kind.row.model_json_schema().get("properties", {})
+        for name in kind.row.model_fields:
+            required = "required column" if name in kind.columns else "optional column"
+            words = describe_property(properties.get(name, {}))
+            help_text = field_help(kind.row, name) or ""
+            lines += _comment(f"{name} ({required}; {words}): {help_text}".rstrip(": "), 0, within=4)
+    return lines
+
+
+def _comment(text: str, indent: int, *, within: int = 0) -> list[str]:
+    """`text` as comment lines at `indent`, `within` spaces after the #, wrapped at WIDTH."""
+    prefix = " " * indent + "#" + " " * (within + 1)
+    wrapped = textwrap.wrap(text.strip(), WIDTH - len(prefix), break_long_words=False, break_on_hyphens=False)
+    return [f"{prefix}{line}" if i == 0 else f"{prefix}  {line}" for i, line in enumerate(wrapped)]
+
+
+def _field_comment(cls: type[BaseModel], name: str, indent: int, *, within: int = 0) -> list[str]:
+    field = cls.model_fields[name]
+    words = describe_property(_properties(cls).get(name, {}))
+    need = "required" if field.is_required() else "optional"
+    help_text = field_help(cls, name)
+    if not help_text:
+        documented = [m.__doc__ for m in models_in(field.annotation) if m.__doc__]
+        help_text = documented[0].strip().splitlines()[0] if documented else ""
+    return _comment(f"{name} ({need}; {words}): {help_text}".rstrip(": "), indent, within=within)
+
+
+def _nested_comments(cls: type[BaseModel], name: str, indent: int) -> list[str]:
+    """The fields of the model a commented-out field holds, explained (its example shows no comments)."""
+    lines = []
+    for nested in models_in(cls.model_fields[name].annotation)[:1]:
+        for inner in nested.model_fields:
+            lines += _field_comment(nested, inner, indent, within=2)
+    return lines
+
+
+_PROPERTIES: dict[type, dict] = {}
+
+
+def _properties(cls: type[BaseModel]) -> dict:
+    if cls not in _PROPERTIES:
+        _PROPERTIES[cls] = cls.model_json_schema().get("properties", {})
+    return _PROPERTIES[cls]
+
+
+def _dotted(path: tuple) -> str:
+    return ".".join(str(part) for part in path if not isinstance(part, int))
+
+
+def _mapping_lines(cls: type[BaseModel], data: dict, path: tuple, describe: bool, indent: int) -> list[str]:
+    """The fields of model `cls` filled from `data`, each explained above it when `describe`."""
+    lines: list[str] = []
+    for name, field in cls.model_fields.items():
+        at = (*path, name)
+        if name in data:
+            if describe:
+                lines += _field_comment(cls, name, indent)
+            lines += _entry_lines(f"{name}:", data[name], field.annotation, at, describe, indent)
+        elif describe and _dotted(at) in COMMENTED_OUT:
+            lines += _field_comment(cls, name, indent)
+            lines += _nested_comments(cls, name, indent)
+            shown = _entry_lines(f"{name}:", COMMENTED_OUT[_dotted(at)], field.annotation, at, False, indent)
+            lines += [f"{line[:indent]}# {line[indent:]}" for line in shown]
+        elif describe:
+            lines += _field_comment(cls, name, indent)
+    return lines
+
+
+def _entry_lines(
+    key: str, value: Any, annotation: Any, path: tuple, describe: bool, indent: int
+) -> list[str]:
+    """`key` (a field name with its colon, or '-' for a list item) and its value, as YAML lines."""
+    pad = " " * indent
+    nested = models_in(annotation)
+    if isinstance(value, dict) and not nested:  # a plain mapping, such as dict[str, str]
+        inner = [line for k, v in value.items() for line in _scalar_lines(f"{_scalar(k)}:", v, indent + 2)]
+        if key == "-":
+            inner[0] = f"{pad}- {inner[0][indent + 2 :]}"
+            return inner
+        return [f"{pad}{key}", *inner] if inner else [f"{pad}{key} {{}}"]
+    if isinstance(value, dict):
+        inner = _mapping_lines(nested[0], value, path, describe, indent + 2)
+        if key != "-":
+            return [f"{pad}{key}", *inner]
+        first = next(i for i, line in enumerate(inner) if not line.lstrip().startswith("#"))
+        inner[first] = f"{pad}- {inner[first][indent + 2 :]}"
+        return [f"{pad}{line.lstrip()}" for line in inner[:first]] + inner[first:]
+    if isinstance(value, list):
+        if not value:
+            return [f"{pad}{key} []"]
+        item = _item_annotation(annotation)
+        if all(isinstance(v, list) for v in value):
+            return [f"{pad}{key}", *(f"{pad}  - {_flow(v)}" for v in value)]
+        lines = [f"{pad}{key}"] if key != "-" else []
+        for i, element in enumerate(value):
+            lines += _entry_lines("-", element, item, (*path, i), describe and i == 0, indent + 2)
+        return lines
+    return _scalar_lines(key, value, indent)
+
+
+def _item_annotation(annotation: Any) -> Any:
+    """The item type of `list[X]`, `list[X] | None`."""
+    if get_origin(annotation) is list:
+        return get_args(annotation)[0]
+    for argument in get_args(annotation):
+        if get_origin(argument) is list:
+            return get_args(argument)[0]
+    return Any
+
+
+def _flow(values: list) -> str:
+    return "[" + ", ".join(_scalar(v) for v in values) + "]"
+
+
+def _scalar_lines(key: str, value: Any, indent: int) -> list[str]:
+    pad = " " * indent
+    if isinstance(value, str) and len(pad) + len(key) + len(value) + 1 > WIDTH and _foldable(value):
+        lines = textwrap.wrap(value, WIDTH - indent - 2, break_long_words=False, break_on_hyphens=False)
+        return [f"{pad}{key} >-", *(f"{pad}  {line}" for line in lines)]
+    return [f"{pad}{key} {_scalar(value)}"]
+
+
+def _foldable(text: str) -> bool:
+    """Text that a folded block (>-) gives back unchanged: words with single spaces between them."""
+    return text == " ".join(text.split()) and not text.startswith(("#", "-", "[", "{"))
+
+
+def _scalar(value: Any) -> str:
+    """A YAML scalar that reads back as `value`: plain where it can be, quoted otherwise."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, (int, float, Decimal)):
+        return str(value)
+    plain = str(value)
+    try:
+        if yaml.safe_load(f"key: {plain}") == {"key": value}:
+            return plain
+    except yaml.YAMLError:
+        pass
+    return json.dumps(value, ensure_ascii=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# The CSV tables
+
+
+def table_csv(kind: model.TableKind, rows: list[dict[str, Any]]) -> str:
+    """A CSV table of `kind` with every column of its rows, required and optional."""
+    columns = list(kind.row.model_fields)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow(["" if row.get(name) is None else str(row[name]) for name in columns])
+    return buffer.getvalue()
+
+
+def skeleton_files(slug: str, schema_path: str | None = None) -> dict[str, str]:
+    """Every file of a new study folder by name: study.yml and an example table of each kind."""
+    files = {STUDY_FILE: study_yaml(slug, schema_path)}
+    for kind in model.TABLE_KINDS.values():
+        if kind.name in EXAMPLE_TABLES:
+            name, rows = EXAMPLE_TABLES[kind.name]
+            files[f"{name}.csv"] = table_csv(kind, rows)
+    return files
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing the folder
+
+
+def new_study(content_dir: Path, slug: str, schema_file: Path | None = None) -> Path:
+    """Write the skeleton study folder `content_dir/studies/<slug>/`; return it.
+
+    Refused, with nothing written, for a slug that is not lowercase letters, digits and hyphens, a
+    folder that exists, or a place outside `content_dir/studies`. The folder appears whole: it is
+    written in a hidden staging folder beside it (which the loader ignores) and then renamed.
+    """
+    where = Path("command line")
+    studies = content_dir / "studies"
+    if not model.SLUG.match(slug):
+        raise InputError(
+            [
+                Problem(
+                    where,
+                    f"{slug!r} is not a study slug; expected lowercase letters, digits and hyphens, "
+                    "such as smith-2020",
+                    field="SLUG",
+                )
+            ]
+        )
+    if not studies.is_dir() or studies.is_symlink():
+        raise InputError([Problem(studies, "no studies folder: expected content/studies/ to be a folder")])
+    target = studies / slug
+    if target.resolve().parent != studies.resolve():
+        raise InputError([Problem(target, f"lies outside {studies}; expected a folder directly inside it")])
+    if os.path.lexists(target):
+        raise InputError(
+            [Problem(target, "already exists; choose another slug, or remove the folder to start again")]
+        )
+    schema_path = os.path.relpath(schema_file, target) if schema_file else None
+    files = skeleton_files(slug, Path(schema_path).as_posix() if schema_path else None)
+    staging = Path(tempfile.mkdtemp(prefix=f".new-{slug}-", dir=studies))
+    try:
+        for name, text in files.items():
+            (staging / name).write_text(text, encoding="utf-8")
+        staging.chmod(0o755)
+        if os.path.lexists(target):  # made meanwhile
+            raise InputError([Problem(target, "already exists; choose another slug")])
+        staging.rename(target)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging)
+    return target
+
+
+def default_schema_file(project: Path) -> Path:
+    """Where `python -m generator schema` writes the schema of study.yml by default."""
+    return project / SCHEMA_DIR / STUDY_SCHEMA
