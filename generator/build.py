@@ -247,7 +247,7 @@ def build_site(project: Project, previous: str | None = None) -> list[str]:
     """
     files = generate(project, read_manifest(previous, project.site_dir))
     try:
-        with staging_folder(project.site_dir.parent) as staging:
+        with staging_folder(project.site_dir) as staging:
             write_tree(files, staging / "docs")
             with stage("Built the site with mkdocs (strict)"):
                 run_mkdocs(project.mkdocs_config, staging / "docs", staging / "site")

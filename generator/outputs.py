@@ -31,8 +31,6 @@ MARK_TEXT = (
 )
 STAGING_PREFIX = ".evidence-build-"
 STAGING_LOCK = ".lock"
-STALE_UNLOCKED_SECONDS = 60
-"""A staging folder with no lock is left alone this long: its build may have just created it."""
 
 PROJECT_FOLDERS = (
     "content",
@@ -165,13 +163,14 @@ def mark(folder: Path) -> None:
 
 
 @contextlib.contextmanager
-def staging_folder(parent: Path) -> Iterator[Path]:
+def staging_folder(site_dir: Path) -> Iterator[Path]:
     """A fresh folder beside the site to build in, locked while this build lives and removed after.
 
     Folders of earlier builds that were killed are removed first: a live build holds its lock.
     """
+    parent = site_dir.parent
     parent.mkdir(parents=True, exist_ok=True)
-    remove_stale_staging(parent)
+    remove_stale_staging(parent, site_dir.name)
     folder = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=parent))
     with (folder / STAGING_LOCK).open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -181,20 +180,39 @@ def staging_folder(parent: Path) -> Iterator[Path]:
             _remove(folder)
 
 
-def remove_stale_staging(parent: Path) -> None:
-    """Remove staging folders that no live build holds, and the previous site an older version kept."""
+FRESH_SECONDS = 10
+"""A staging folder this young is left alone: its build may be taking its lock at this moment."""
+STAGING_CONTENTS = frozenset({STAGING_LOCK, "docs", "site", "previous"})
+"""What a staging folder of this generator holds, and nothing else."""
+
+
+def remove_stale_staging(parent: Path, site_name: str) -> None:
+    """Remove staging folders of killed builds, and the previous site an older version kept beside
+    the site; only folders that are provably this generator's are touched."""
     for folder in sorted(parent.glob(f"{STAGING_PREFIX}*")):
-        if folder.is_dir() and not folder.is_symlink() and _is_stale(folder):
+        if _is_our_staging(folder) and _is_stale(folder):
             _remove(folder)
-    for legacy in parent.glob(".*.previous"):
-        if legacy.is_dir() and not legacy.is_symlink() and is_owned(legacy):
-            _remove(legacy)
+    legacy = parent / f".{site_name}.previous"
+    if legacy.is_dir() and not legacy.is_symlink() and _is_earlier_site(legacy):
+        _remove(legacy)
+
+
+def _is_our_staging(folder: Path) -> bool:
+    """A real folder holding our lock file and nothing but what a build puts there."""
+    if not folder.is_dir() or folder.is_symlink() or not (folder / STAGING_LOCK).is_file():
+        return False
+    return {child.name for child in folder.iterdir()} <= STAGING_CONTENTS
+
+
+def _is_earlier_site(folder: Path) -> bool:
+    return (folder / OWNER_MARK).is_file() or _is_unmarked_earlier_output(folder)
 
 
 def _is_stale(folder: Path) -> bool:
+    """No live build holds the folder's lock (and it is not one that a build has just created)."""
     lock = folder / STAGING_LOCK
-    if not lock.is_file():
-        return time.time() - folder.stat().st_mtime > STALE_UNLOCKED_SECONDS
+    if time.time() - lock.stat().st_mtime < FRESH_SECONDS:
+        return False
     with lock.open("a") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)

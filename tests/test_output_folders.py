@@ -141,9 +141,11 @@ def test_a_stale_staging_folder_of_a_killed_build_is_removed_and_a_live_one_kept
     (killed / "site").mkdir(parents=True)
     (killed / outputs.STAGING_LOCK).touch()
     (killed / "site" / "big.bin").write_bytes(b"0" * 1024)
+    os.utime(killed / outputs.STAGING_LOCK, (1, 1))
     live = project / ".evidence-build-live"
     live.mkdir()
     with (live / outputs.STAGING_LOCK).open("w") as lock:
+        os.utime(live / outputs.STAGING_LOCK, (1, 1))
         fcntl.flock(lock, fcntl.LOCK_EX)
         assert build(project) == 0
         assert not killed.exists()
@@ -173,6 +175,8 @@ def test_an_undeletable_old_site_is_reported_and_never_blocks_a_build(project, m
         warning = capsys.readouterr().err
         assert "Could not remove" in warning and "the next build tries again" in warning
     monkeypatch.setattr(outputs, "rmtree", real_rmtree)
+    for lock in project.glob(f".evidence-build-*/{outputs.STAGING_LOCK}"):
+        os.utime(lock, (1, 1))  # left by builds long gone
     assert build(project) == 0
     assert not list(project.glob(".evidence-build-*"))
 
@@ -224,3 +228,31 @@ def test_a_flood_of_problems_is_listed_up_to_a_limit():
     assert message.startswith("10000 problems in the input:")
     assert message.count("\n  - ") == MOST_SHOWN
     assert message.endswith(f"... and {10_000 - MOST_SHOWN} more; fix these and run again to see the rest")
+
+
+def test_folders_that_only_look_like_leftovers_are_never_removed(project, tmp_path_factory):
+    """Beside a site named with --site-dir: folders with our prefixes but not provably ours stay."""
+    parent = tmp_path_factory.mktemp("beside")
+    keep = {
+        ".thesis.previous/notes.txt": "mine",
+        ".evidence-build-mine/notes.txt": "no lock: not a staging folder",
+        ".evidence-build-locked/.lock": "",
+        ".evidence-build-locked/thesis.docx": "a file no build writes",
+        ".old.previous/IMPORTANT.txt": "my notes",
+    }
+    assert build(project) == 0
+    (parent / ".old.previous" / "data").mkdir(parents=True)
+    (parent / ".old.previous" / "data" / "values.json").write_bytes(
+        (project / "site/data/values.json").read_bytes()
+    )
+    for name, text in keep.items():
+        (parent / name).parent.mkdir(parents=True, exist_ok=True)
+        (parent / name).write_text(text)
+        os.utime(parent / name, (1, 1))
+
+    def every_file():
+        return {p.relative_to(parent).as_posix(): p.read_bytes() for p in parent.rglob("*") if p.is_file()}
+
+    before = every_file()
+    assert build(project, "--site-dir", str(parent / "site")) == 0
+    assert {k: v for k, v in every_file().items() if not k.startswith("site/")} == before
