@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import re
+import stat
 import tempfile
 import time
 import urllib.request
@@ -196,13 +197,17 @@ def build_date() -> dt.date:
     return date or dt.datetime.now(dt.UTC).date()
 
 
+MAX_MANIFEST_BYTES = 200 * 1024**2
+"""The largest previous manifest read (one of a thousand studies is about 20 MB)."""
+
+
 def read_manifest(source: str | None, site_dir: Path) -> dict | None:
     """The figures a previous build published: from `source` (a path or URL) or the last build in site_dir."""
     if source is None:
         last = site_dir / VALUES_INDEX
         try:
-            manifest = json.loads(last.read_text(encoding="utf-8")) if last.is_file() else None
-        except (OSError, ValueError):
+            manifest = json.loads(_read_bounded(last)) if last.is_file() else None
+        except (InputError, ValueError):
             manifest = False
         if manifest is None or is_manifest(manifest):
             return manifest
@@ -211,9 +216,14 @@ def read_manifest(source: str | None, site_dir: Path) -> dict | None:
     try:
         if re.match(r"https?://", source):
             with urllib.request.urlopen(source, timeout=30) as response:
-                manifest = json.loads(response.read().decode("utf-8"))
+                data = response.read(MAX_MANIFEST_BYTES + 1)
+            if len(data) > MAX_MANIFEST_BYTES:
+                raise InputError(
+                    [Problem(Path(source), f"is larger than {MAX_MANIFEST_BYTES // 1024**2} MB")]
+                )
         else:
-            manifest = json.loads(Path(source).read_text(encoding="utf-8"))
+            data = _read_bounded(Path(source))
+        manifest = json.loads(data.decode("utf-8"))
     except (OSError, ValueError) as exc:
         raise InputError([Problem(Path(source), f"previous manifest cannot be read: {exc}")]) from None
     if not is_manifest(manifest):
@@ -221,21 +231,53 @@ def read_manifest(source: str | None, site_dir: Path) -> dict | None:
             [
                 Problem(
                     Path(source),
-                    "is not a site's data/values.json: expected an object with "
-                    "data_version, built and values (each with id and text)",
+                    "is not a site's data/values.json: expected an object with data_version, built "
+                    "and values (each with a text id, text, and optionally study, label and number)",
                 )
             ]
         )
     return manifest
 
 
+def _read_bounded(path: Path) -> bytes:
+    """A regular file of at most MAX_MANIFEST_BYTES, opened so that a named pipe cannot block."""
+    try:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise InputError([Problem(path, "is not a regular file; expected a site's data/values.json")])
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        with os.fdopen(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise InputError([Problem(path, "is not a regular file; expected a site's data/values.json")])
+            data = handle.read(MAX_MANIFEST_BYTES + 1)
+    except OSError as exc:
+        raise InputError(
+            [Problem(path, f"previous manifest cannot be read: {exc.strerror or exc}")]
+        ) from None
+    if len(data) > MAX_MANIFEST_BYTES:
+        raise InputError([Problem(path, f"is larger than {MAX_MANIFEST_BYTES // 1024**2} MB")])
+    return data
+
+
 def is_manifest(data: object) -> bool:
-    """Whether `data` has the shape of a published data/values.json."""
+    """Whether `data` has the shape of a published data/values.json, in every field that is compared."""
     return (
         isinstance(data, dict)
         and {"data_version", "built", "values"} <= set(data)
         and isinstance(data["values"], list)
-        and all(isinstance(v, dict) and isinstance(v.get("id"), str) and "text" in v for v in data["values"])
+        and all(_is_value(v) for v in data["values"])
+    )
+
+
+def _is_value(value: object) -> bool:
+    return (
+        isinstance(value, dict)
+        and isinstance(value.get("id"), str)
+        and isinstance(value.get("text"), str | None)
+        and "text" in value
+        and isinstance(value.get("study", ""), str)
+        and isinstance(value.get("label", ""), str)
+        and isinstance(value.get("number"), int | float | list | None)
     )
 
 

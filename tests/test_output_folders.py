@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from generator import build as build_module
 from generator import outputs
 from generator.cli import main
 from generator.errors import MOST_SHOWN, InputError, Problem
@@ -256,3 +257,21 @@ def test_folders_that_only_look_like_leftovers_are_never_removed(project, tmp_pa
     before = every_file()
     assert build(project, "--site-dir", str(parent / "site")) == 0
     assert {k: v for k, v in every_file().items() if not k.startswith("site/")} == before
+
+
+def test_a_previous_manifest_that_is_a_pipe_or_too_large_or_misshapen_is_located(project, tmp_path, capsys):
+    pipe = tmp_path / "values.json"
+    os.mkfifo(pipe)
+    assert build(project, "--previous", str(pipe)) == 1
+    assert "is not a regular file" in capsys.readouterr().err
+    huge = tmp_path / "huge.json"
+    with huge.open("wb") as handle:
+        handle.truncate(build_module.MAX_MANIFEST_BYTES + 1)
+    assert build(project, "--previous", str(huge)) == 1
+    assert "is larger than" in capsys.readouterr().err
+    odd = tmp_path / "odd.json"
+    odd.write_text(
+        '{"data_version": "x", "built": "y", "values": [{"id": "a", "text": "1", "study": {"a": 1}}]}'
+    )
+    assert build(project, "--previous", str(odd)) == 1
+    assert f"{odd}: is not a site's data/values.json" in capsys.readouterr().err
