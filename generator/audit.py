@@ -135,6 +135,7 @@ def raise_for_failures(report: AuditReport, results: StudyResults) -> None:
                 Problem(
                     f"{results.study.published_folder}/study.yml",
                     f"known discrepancy names no audit check: {known.check!r}",
+                    line=line_of(results.study.meta_lines, ("known_discrepancies", index, "check")),
                     field=f"known_discrepancies[{index}].check",
                 )
             )

@@ -34,7 +34,7 @@ from generator.load import content_version, load_studies
 from generator.outputs import OutputFolder, check_output_folders, mark, replace_folder, staging_folder
 from generator.render import SiteInfo, render_site
 from generator.reproducible import source_date
-from generator.write import write_tree
+from generator.write import planned_targets, write_tree
 from generator.yamlfile import line_index, line_of
 
 log = logging.getLogger("generator")
@@ -288,6 +288,7 @@ def build_site(project: Project, previous: str | None = None) -> list[str]:
     Disk and permission failures are a BuildError: the previous site stays as it was.
     """
     files = generate(project, read_manifest(previous, project.site_dir))
+    planned_targets(files, project.docs_dir)  # before the site is replaced: the pages can be written
     try:
         with staging_folder(project.site_dir) as staging:
             write_tree(files, staging / "docs")

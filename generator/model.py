@@ -174,8 +174,8 @@ def _unique_ids(items: list, what: str) -> list:
 
 
 class WeekRange(Strict):
-    min: float = Field(gt=0)
-    max: float = Field(gt=0)
+    min: float = Field(gt=0, allow_inf_nan=False)
+    max: float = Field(gt=0, allow_inf_nan=False)
 
     @model_validator(mode="after")
     def _range_in_order(self) -> WeekRange:
@@ -186,8 +186,8 @@ class WeekRange(Strict):
 
 class Dose(Strict):
     day: int = Field(ge=1, description="Day within the cycle.")
-    dose_min: float = Field(gt=0)
-    dose_max: float = Field(gt=0)
+    dose_min: float = Field(gt=0, allow_inf_nan=False)
+    dose_max: float = Field(gt=0, allow_inf_nan=False)
     unit: str
     source: str
 

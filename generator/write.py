@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from generator.errors import BuildError
 from generator.outputs import OWNER_MARK, mark, require_owned
 
 
@@ -13,14 +14,8 @@ def write_tree(files: dict[str, bytes], root: Path) -> list[str]:
     Returns the relative paths written. A folder the generator does not own is refused before
     anything in it changes, and so are paths that would land outside `root`.
     """
-    if root.exists():
-        require_owned(root)
+    targets = planned_targets(files, root)
     root.mkdir(parents=True, exist_ok=True)
-    resolved_root = root.resolve()
-    targets = {relative: (root / relative).resolve() for relative in sorted(files)}
-    for relative, target in targets.items():
-        if not target.is_relative_to(resolved_root) or target == resolved_root or relative == OWNER_MARK:
-            raise ValueError(f"refusing to write {relative!r}: outside {root}")
     mark(root)
     written = []
     for relative, target in targets.items():
@@ -31,6 +26,22 @@ def write_tree(files: dict[str, bytes], root: Path) -> list[str]:
         written.append(relative)
     _remove_stale(root, {*files, OWNER_MARK})
     return written
+
+
+def planned_targets(files: dict[str, bytes], root: Path) -> dict[str, Path]:
+    """Where each file will be written; a BuildError, before anything is written, for a file that a
+    link in `root` would send outside it, and a ConfigError for a folder the generator does not own."""
+    if root.exists():
+        require_owned(root)
+    resolved_root = root.resolve()
+    targets = {relative: (root / relative).resolve() for relative in sorted(files)}
+    for relative, target in targets.items():
+        if not target.is_relative_to(resolved_root) or target == resolved_root or relative == OWNER_MARK:
+            raise BuildError(
+                f"{root / relative} would be written outside {root} (a link in it leads to {target}); "
+                f"remove the link from {root}, a folder the generator writes"
+            )
+    return targets
 
 
 def _remove_stale(root: Path, keep: set[str]) -> None:

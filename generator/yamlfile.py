@@ -75,11 +75,13 @@ def read_input_text(path: Path) -> str:
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
+        line = None
         if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
             found = "it is UTF-16 (it starts with a UTF-16 byte-order mark); save it as UTF-8"
         else:
-            found = f"byte {exc.start} cannot be read"
-        raise _refused(Problem(path, f"is not UTF-8 text: {found}")) from None
+            line = raw.count(b"\n", 0, exc.start) + 1
+            found = f"byte {exc.start} ({raw[exc.start]:#04x}) cannot be read; save the file as UTF-8"
+        raise _refused(Problem(path, f"is not UTF-8 text: {found}", line=line)) from None
 
 
 def read_yaml(path: Path) -> tuple[Any, dict[KeyPath, int]]:

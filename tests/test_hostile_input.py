@@ -284,3 +284,23 @@ def test_a_cycle_shorter_at_most_than_at_least_is_located(project_copy, study_di
     edit(study_dir / "study.yml", "cycle_weeks: {min: 3, max: 4}", "cycle_weeks: {min: 4, max: 3}")
     (problem,) = problems_of(project_copy)
     assert "study.yml, line 142, field 'arms[0].dosing.cycle_weeks': max must be at least min" in problem
+
+
+def test_an_infinite_cycle_or_dose_is_located(project_copy, study_dir, capsys):
+    edit(study_dir / "study.yml", "cycle_weeks: {min: 3, max: 4}", "cycle_weeks: {min: 3, max: .inf}")
+    code, stderr = check(project_copy, capsys)
+    assert_located(code, stderr, "field 'arms[0].dosing.cycle_weeks.max': Input should be a finite number")
+
+
+def test_a_byte_that_is_not_utf8_names_its_line(project_copy, study_dir, capsys):
+    path = study_dir / "responses.csv"
+    path.write_bytes(path.read_bytes().replace(b"Complete response", b"Compl\xe9te response"))
+    code, stderr = check(project_copy, capsys)
+    assert_located(code, stderr, "responses.csv, line 2: is not UTF-8 text: byte", "(0xe9)")
+
+
+def test_a_known_discrepancy_naming_no_check_names_its_line(project_copy, study_dir, capsys):
+    with (study_dir / "study.yml").open("a") as handle:
+        handle.write("known_discrepancies:\n  - check: no/such/check\n    reason: a test\n")
+    code, stderr = check(project_copy, capsys)
+    assert_located(code, stderr, "study.yml, line", "field 'known_discrepancies[0].check': known discrepancy")

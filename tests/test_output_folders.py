@@ -9,6 +9,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -223,6 +224,19 @@ def test_a_source_date_epoch_that_is_not_whole_seconds_is_located(epoch):
     assert repr(epoch) in result.stderr and "Traceback" not in result.stderr
 
 
+def test_an_empty_source_date_epoch_means_unset():
+    result = subprocess.run(
+        [sys.executable, "-m", "generator", "check"],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "SOURCE_DATE_EPOCH": ""},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_a_flood_of_problems_is_listed_up_to_a_limit():
     problems = [Problem(Path("big.csv"), "not a number", line=n) for n in range(2, 10_002)]
     message = str(InputError(problems))
@@ -275,3 +289,17 @@ def test_a_previous_manifest_that_is_a_pipe_or_too_large_or_misshapen_is_located
     )
     assert build(project, "--previous", str(odd)) == 1
     assert f"{odd}: is not a site's data/values.json" in capsys.readouterr().err
+
+
+def test_a_link_in_the_pages_folder_fails_the_build_before_the_site_changes(project, tmp_path, capsys):
+    assert build(project) == 0
+    site = {p: p.read_bytes() for p in (project / "site").rglob("*") if p.is_file()}
+    elsewhere = tmp_path / "user-folder"
+    elsewhere.mkdir()
+    study_pages = next((project / "build" / "docs" / "studies").iterdir())
+    shutil.rmtree(study_pages)
+    study_pages.symlink_to(elsewhere)
+    assert build(project) == 3
+    assert "would be written outside" in capsys.readouterr().err
+    assert list(elsewhere.iterdir()) == []
+    assert {p: p.read_bytes() for p in (project / "site").rglob("*") if p.is_file()} == site
