@@ -8,19 +8,25 @@ each figure's provenance.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import html
+import itertools
 import json
 import re
 import time
+import types
+from collections import abc
 from dataclasses import dataclass, replace
+from operator import index
 from pathlib import Path
 
 import jinja2
 import plotly.io as pio
 from jinja2 import nodes
 from jinja2.compiler import CodeGenerator
-from jinja2.sandbox import SandboxedEnvironment
-from markupsafe import Markup
+from jinja2.filters import make_attrgetter, sync_do_join, sync_do_slice
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedFormatter
+from markupsafe import EscapeFormatter, Markup
 
 from generator import formatting
 from generator.analysis import StudyResults
@@ -53,10 +59,12 @@ extra_javascript and extra_css (plotly.js comes from the installed package)."""
 RENDER_SECONDS = 30.0
 """Longest one page may take to render: a template that loops without end stops, located."""
 MAX_PAGE_CHARS = 50_000_000
-"""Largest page (and largest repeated string or list) a template may produce."""
+"""Largest page (or output of one macro, call, filter or set block) a template may produce."""
+MAX_VALUE_CHARS = 1_000_000
+"""Longest text or list one operator, filter or method call in a template may make (`*`, `%`,
+center, replace, join, str.format, ...): refused before it is made, as one call cannot be stopped."""
 MAX_EXPONENT = 1024
 GUARD_FILTER = "_guarded_loop"
-PRINTF_FIELD = re.compile(r"%[-+ #0]*(\d*)(?:\.(\d+))?")
 
 
 @dataclass(frozen=True)
@@ -154,24 +162,44 @@ class RenderLimit(Exception):
 
 
 class _GuardedLoops(CodeGenerator):
-    """Compiles every {% for %} to iterate through GUARD_FILTER, which checks the clock each step."""
+    """Compiles every {% for %} to iterate through GUARD_FILTER, which checks the clock each step;
+    every `~` to join through `PageEnvironment.joined_text`, and every buffer (of a macro, a call,
+    filter or set block) to a `_TextBuffer`, so that neither can grow without bound."""
 
     def visit_Template(self, node: nodes.Template, frame=None) -> None:
         for loop in node.find_all(nodes.For):
             loop.iter = nodes.Filter(loop.iter, GUARD_FILTER, [], [], None, None, lineno=loop.lineno)
         super().visit_Template(node, frame)
 
+    def buffer(self, frame) -> None:
+        frame.buffer = self.temporary_identifier()
+        self.writeline(f"{frame.buffer} = environment.text_buffer()")
 
-class PageEnvironment(SandboxedEnvironment):
-    """The templates' Jinja: sandboxed (no Python internals; range() holds at most 100,000 numbers),
-    with a deadline checked at every loop step and every call, and size caps on *, ** and %.
+    def visit_Concat(self, node: nodes.Concat, frame) -> None:
+        if frame.eval_ctx.volatile:
+            join = "(markup_join if context.eval_ctx.volatile else str_join)"
+        else:
+            join = "markup_join" if frame.eval_ctx.autoescape else "str_join"
+        self.write(f"environment.joined_text({join}, (")
+        for part in node.nodes:
+            self.visit(part, frame)
+            self.write(", ")
+        self.write("))")
+
+
+class PageEnvironment(ImmutableSandboxedEnvironment):
+    """The templates' Jinja: sandboxed (no Python internals, no changing lists or dicts in place;
+    range() holds at most 100,000 numbers), with a deadline checked at every loop step and every
+    call, and a size limit on every single value that one step can make large.
 
     Jinja has no while loop, so only loops and calls (macros calling themselves) can run long;
-    a page that still grows too large is stopped by `render_page`.
+    but one call can make a huge text at once, so every operator, filter and method that can
+    (`*`, `+`, `%`, `~`, str.format, center, replace, join, ...) is measured before it runs and
+    refused past MAX_VALUE_CHARS. A page that still grows too large is stopped by `render_page`.
     """
 
     code_generator_class = _GuardedLoops
-    intercepted_binops = frozenset({"*", "**", "%"})
+    intercepted_binops = frozenset({"*", "**", "%", "+"})
     deadline = float("inf")
 
     def start_page(self) -> None:
@@ -183,33 +211,399 @@ class PageEnvironment(SandboxedEnvironment):
 
     def call(__self, __context, __obj, *args, **kwargs):  # Jinja's signature
         __self.tick()
-        return super().call(__context, __obj, *args, **kwargs)
+        size_of = _method_size(__obj)
+        if size_of is None:
+            return super().call(__context, __obj, *args, **kwargs)
+        what = f"{type(__obj.__self__).__name__}.{__obj.__name__}()"
+        if __obj.__name__ == "join" and args:  # an iterator is read once: measure its items, then join them
+            args = (list(args[0]), *args[1:])
+        _limit(size_of(__obj.__self__, *args, **kwargs), what)
+        return _limited(super().call(__context, __obj, *args, **kwargs), what)
 
     def call_binop(self, context, operator: str, left, right):
         if operator == "**" and isinstance(right, int | float) and abs(right) > MAX_EXPONENT:
             raise RenderLimit(f"an exponent above {MAX_EXPONENT} ({right})")
-        size = _SIZE_OF[operator](left, right) if operator in _SIZE_OF else 0
-        if size > MAX_PAGE_CHARS:
-            raise RenderLimit(f"text or a list of {size:,} items, above {MAX_PAGE_CHARS:,}")
-        return super().call_binop(context, operator, left, right)
+        if operator in _SIZE_OF:
+            _limit(_SIZE_OF[operator](left, right), f"'{operator}'")
+        return _limited(super().call_binop(context, operator, left, right), f"'{operator}'")
+
+    def wrap_str_format(self, value):
+        """str.format and str.format_map, as Jinja's sandbox wraps them, each field's width and
+        precision and the text made so far limited to MAX_VALUE_CHARS."""
+        if not isinstance(value, types.MethodType | types.BuiltinMethodType) or value.__name__ not in (
+            "format",
+            "format_map",
+        ):
+            return None
+        text = value.__self__
+        if not isinstance(text, str):
+            return None
+        formatter = (
+            _LimitedEscapeFormatter(self, escape=text.escape)
+            if isinstance(text, Markup)
+            else _LimitedFormatter(self)
+        )
+        format_map = value.__name__ == "format_map"
+
+        def wrapper(*args, **kwargs):
+            if format_map:
+                if kwargs:
+                    raise TypeError("format_map() takes no keyword arguments")
+                if len(args) != 1:
+                    raise TypeError(f"format_map() takes exactly one argument ({len(args)} given)")
+                args, kwargs = (), args[0]
+            return type(text)(formatter.vformat(text, args, kwargs))
+
+        return functools.update_wrapper(wrapper, value)
+
+    def joined_text(self, join, parts: tuple):
+        """`a ~ b ~ ...`, refused when the text would be longer than MAX_VALUE_CHARS."""
+        _limit(sum(map(_shown_size, parts)), "'~'")
+        return _limited(join(parts), "'~'")
+
+    def text_buffer(self) -> _TextBuffer:
+        return _TextBuffer()
+
+
+class _TextBuffer(list):
+    """The output of a macro, a call, filter or set block, stopped past MAX_PAGE_CHARS characters
+    (the page's own output is measured by `_generate`)."""
+
+    size = 0
+
+    def append(self, text) -> None:
+        self._grow(len(text) if isinstance(text, str) else 0)
+        super().append(text)
+
+    def extend(self, texts) -> None:
+        texts = list(texts)
+        self._grow(sum(len(text) for text in texts if isinstance(text, str)))
+        super().extend(texts)
+
+    def _grow(self, size: int) -> None:
+        self.size += size
+        if self.size > MAX_PAGE_CHARS:
+            raise RenderLimit(f"a macro, call, filter or set block grew past {MAX_PAGE_CHARS:,} characters")
+
+
+def _limit(size: int, what: str) -> None:
+    """Refuse, before it is made, a value of `size` characters or items above MAX_VALUE_CHARS."""
+    if size > MAX_VALUE_CHARS:
+        raise RenderLimit(
+            f"{what} would make a text or list of {size:,} items, above the limit of "
+            f"{MAX_VALUE_CHARS:,} for one value"
+        )
+
+
+def _limited(value, what: str):
+    """`value`, if it is no longer than MAX_VALUE_CHARS (the check after a step estimated before)."""
+    if isinstance(value, str | bytes | list | tuple | dict):
+        _limit(len(value), what)
+    return value
+
+
+def _number(digits: str) -> int:
+    """The number a run of digits writes, without converting thousands of digits."""
+    digits = digits.lstrip("0")
+    return int(digits) if len(digits) <= 15 else 10**15
+
+
+def _length(value) -> int:
+    """The length of a text, else 0 (other values are measured once made)."""
+    return len(value) if isinstance(value, str | bytes) else 0
+
+
+CONTAINERS = list | tuple | dict | set | frozenset
+
+
+def _shown_size(value) -> int:
+    """About the length of str(value): a text's length; for a list, tuple, dict or set, counted
+    without making it (stopped past MAX_VALUE_CHARS), as its text repeats each item as often as it
+    holds it (`[xs] * 1000` shows xs a thousand times); 0 for anything else (measured once made)."""
+    if not isinstance(value, CONTAINERS):
+        return _length(value)
+    size, stack, shown = 0, [value], {}
+    while stack and size <= MAX_VALUE_CHARS:
+        item = stack.pop()
+        if isinstance(item, str | bytes):
+            size += len(item) + 3
+        elif isinstance(item, dict):
+            size += 2 + 2 * len(item)
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, CONTAINERS):
+            size += 2 + 2 * len(item)
+            stack.extend(item)
+        elif isinstance(item, int):
+            size += item.bit_length() // 3 + 2
+        elif isinstance(item, float):
+            size += 24
+        else:  # each other object made into text once, however often it is held
+            if id(item) not in shown:
+                shown[id(item)] = len(str(item))
+            size += shown[id(item)]
+    return size
 
 
 def _repeated_size(left, right) -> int:
     """The length of `left * right` when it repeats a string or a sequence, else 0."""
     for sequence, times in ((left, right), (right, left)):
-        if isinstance(sequence, str | list | tuple) and isinstance(times, int):
+        if isinstance(sequence, str | bytes | list | tuple) and isinstance(times, int):
             return len(sequence) * times
     return 0
 
 
-def _padded_size(template, _values) -> int:
-    """The widest field of a printf-style `template % values` ('%0999d' pads to 999), else 0."""
+def _joined_size(left, right) -> int:
+    """The length of `left + right` when it joins two strings or sequences, else 0."""
+    sequences = str | bytes | list | tuple
+    return len(left) + len(right) if isinstance(left, sequences) and isinstance(right, sequences) else 0
+
+
+def _printf_size(template, values) -> int:
+    """At most the length of `template % values` (printf style): its text, the texts it puts in,
+    and every field's width and precision ('%0999d' pads to 999, '%*d' takes its width from values)."""
+    if isinstance(template, bytes):
+        template = template.decode("latin-1")
     if not isinstance(template, str):
         return 0
-    return max((int(n) for m in PRINTF_FIELD.finditer(template) for n in m.groups() if n), default=0)
+    positional = list(values) if isinstance(values, tuple) else [values]
+    given = values.values() if isinstance(values, abc.Mapping) else positional
+    size, taken, end = len(template) + sum(map(_shown_size, given)), 0, len(template)
+    at = template.find("%")
+    while at != -1:
+        at += 1
+        depth = 0
+        while at < end and (depth or template[at] == "("):  # a mapping key, its parentheses balanced
+            depth += {"(": 1, ")": -1}.get(template[at], 0)
+            at += 1
+        while at < end and template[at] in "-+ #0":
+            at += 1
+        for part in ("width", "precision"):
+            if part == "precision" and not template.startswith(".", at):
+                break
+            at += part == "precision"
+            if template.startswith("*", at):
+                star = positional[taken] if taken < len(positional) else 0
+                size += abs(star) if isinstance(star, int) else 0
+                taken, at = taken + 1, at + 1
+            else:
+                digits = re.match(r"\d*", template[at : at + 40]).group()
+                size += _number(digits) if digits else 0
+                at += len(digits)
+        while at < end and template[at] in "hlL":
+            at += 1
+        taken += at < end and template[at] != "%"
+        at = template.find("%", at + 1)
+    return size
 
 
-_SIZE_OF = {"*": _repeated_size, "%": _padded_size}
+_SIZE_OF = {"*": _repeated_size, "%": _printf_size, "+": _joined_size}
+FORMAT_SPEC_NUMBER = re.compile(r"\d+")
+
+
+class _LimitedFormatter(SandboxedFormatter):
+    """The sandbox's str.format, refusing a field wider or more precise than MAX_VALUE_CHARS
+    before formatting it, and a text that grows past it."""
+
+    made = 0
+
+    def vformat(self, format_string, args, kwargs):
+        self.made = len(format_string)
+        return super().vformat(format_string, args, kwargs)
+
+    def convert_field(self, value, conversion):
+        _limit(_shown_size(value), "str.format()")
+        return super().convert_field(value, conversion)
+
+    def format_field(self, value, format_spec):
+        numbers = FORMAT_SPEC_NUMBER.findall(str(format_spec))
+        _limit(max([_shown_size(value), *map(_number, numbers)]), "str.format()")
+        text = super().format_field(value, format_spec)
+        self.made += len(text)
+        _limit(self.made, "str.format()")
+        return text
+
+
+class _LimitedEscapeFormatter(_LimitedFormatter, EscapeFormatter):
+    """The same for Markup.format, which escapes what it puts in."""
+
+
+def _width(width) -> int:
+    """A width or count as Python's str methods read it."""
+    return index(width)
+
+
+def _padded_size(text, width, *_fill) -> int:
+    return max(len(text), _width(width))
+
+
+def _replaced_size(text, old, new, count=-1) -> int:
+    found = text.count(old) if len(old) else len(text) + 1
+    count = -1 if count is None else _width(count)
+    return len(text) + (found if count < 0 else min(found, count)) * max(len(new) - len(old), 0)
+
+
+def _joined_items_size(separator, items) -> int:
+    return sum(map(_length, items)) + len(separator) * max(len(items) - 1, 0)
+
+
+def _translated_size(text, table, *_delete) -> int:
+    values = (
+        table.values() if isinstance(table, abc.Mapping) else table if isinstance(table, list | tuple) else ()
+    )
+    return len(text) * max((len(v) for v in values if isinstance(v, str | bytes)), default=1)
+
+
+def _expanded_size(text, tabsize=8) -> int:
+    return len(text) + text.count("\t" if isinstance(text, str) else b"\t") * max(_width(tabsize), 0)
+
+
+_TEXT_METHODS = {
+    "center": _padded_size,
+    "ljust": _padded_size,
+    "rjust": _padded_size,
+    "zfill": _padded_size,
+    "expandtabs": _expanded_size,
+    "replace": _replaced_size,
+    "join": _joined_items_size,
+    "translate": _translated_size,
+}
+"""str (and bytes, Markup) methods whose result can be much longer than the text: their sizes."""
+
+
+def _method_size(obj):
+    """How to measure what calling `obj` makes, if it is a method that can make a huge value."""
+    if not isinstance(obj, types.BuiltinMethodType | types.MethodType):
+        return None
+    owner, name = getattr(obj, "__self__", None), getattr(obj, "__name__", "")
+    if isinstance(owner, str | bytes):
+        return _TEXT_METHODS.get(name)
+    if isinstance(owner, int) and name == "to_bytes":
+        return lambda _number, length=1, *_args, **_kwargs: _width(length)
+    return None
+
+
+TEXT_FILTERS = frozenset(
+    {
+        *("capitalize", "center", "e", "escape", "forceescape", "format", "indent", "lower", "pprint"),
+        *("replace", "safe", "string", "striptags", "title", "trim", "truncate", "upper", "urlencode"),
+        *("urlize", "wordcount", "wordwrap", "xmlattr"),
+    }
+)
+"""Jinja's filters that make their value into text: a list or dict given to them is measured
+first (see `_shown_size`); what any of them makes is measured once made, as it is at most a few
+times as long as their value and arguments, unless `_filter_sizes` measures it before."""
+
+
+def _filter_sizes() -> dict:
+    """Jinja's filters that can make a text or list much larger than their value, and how long it
+    would be, measured from their arguments before they run."""
+    return {
+        "center": lambda value, width=80: max(len(str(value)), _width(width)),
+        "format": lambda value, *args, **kwargs: _printf_size(str(value), kwargs or args),
+        "indent": _indented_size,
+        "wordwrap": _wrapped_size,
+        "truncate": lambda _env, s, length=255, killwords=False, end="...", leeway=None: (
+            min(len(s), _width(length)) + len(end)
+        ),
+        "replace": lambda _ctx, s, old, new, count=None: _replaced_size(str(s), str(old), str(new), count),
+        "batch": lambda _value, linecount, fill_with=None: 0 if fill_with is None else _width(linecount),
+        "slice": lambda _value, slices, fill_with=None: _width(slices),  # on sync_do_slice
+        "tojson": _json_size,
+        "urlize": _urlized_size,
+    }
+
+
+def _indented_size(s, width=4, first=False, blank=False) -> int:
+    indention = len(width) if isinstance(width, str) else _width(width)
+    return len(s) + (s.count("\n") + 2) * indention
+
+
+def _wrapped_size(env, s, width=79, break_long_words=True, wrapstring=None, break_on_hyphens=True) -> int:
+    """textwrap breaks lines at whitespace, hyphens and (long words) every `width` characters."""
+    breaks = sum(map(s.count, "\t\n\x0b\x0c\r -")) + len(s) // max(_width(width), 1) + 1
+    wrap = env.newline_sequence if wrapstring is None else wrapstring
+    return len(s) + min(breaks, len(s) + 1) * len(wrap)
+
+
+def _json_size(eval_ctx, value, indent=None) -> int:
+    """The length of the JSON, counted as it is written and stopped past the limit."""
+    if indent is not None:
+        _limit(len(indent) if isinstance(indent, str) else _width(indent), "the tojson filter's indent")
+    options = {**eval_ctx.environment.policies["json.dumps_kwargs"], "indent": indent}
+    size = 0
+    for chunk in json.JSONEncoder(**options).iterencode(value):
+        size += len(chunk)
+        if size > MAX_VALUE_CHARS:
+            break
+    return size
+
+
+def _urlized_size(
+    eval_ctx, value, trim_url_limit=None, nofollow=False, target=None, rel=None, extra_schemes=None
+):
+    """Each word may become a link carrying `target` and `rel`."""
+    words = sum(1 for _ in re.finditer(r"\s+", str(value))) + 1
+    return len(str(value)) + words * (len(target or "") + len(rel or ""))
+
+
+def _limited_filter(name: str, filter_, size_of):
+    """`filter_`, refused past MAX_VALUE_CHARS: measured before it runs by `size_of` (if any) and by
+    the text of its value (if it makes text of it), and once it has run."""
+    what = f"the {name} filter"
+    value_at = 1 if hasattr(filter_, "jinja_pass_arg") else 0  # after Jinja's environment or context
+
+    @functools.wraps(filter_)
+    def limited(*args, **kwargs):
+        if name in TEXT_FILTERS and len(args) > value_at:
+            _limit(_shown_size(args[value_at]), what)
+        if size_of is not None:
+            _limit(size_of(*args, **kwargs), what)
+        return _limited(filter_(*args, **kwargs), what)
+
+    return limited
+
+
+@jinja2.pass_eval_context
+def _join(eval_ctx, value, d="", attribute=None):
+    """Jinja's join, its items measured before they are joined."""
+    if attribute is not None:
+        value = map(make_attrgetter(eval_ctx.environment, attribute), value)
+    items, size = [], 0
+    for item in value:
+        items.append(item)
+        shown = _shown_size(item) if isinstance(item, str | CONTAINERS) else len(str(item))
+        size += shown + len(str(d))
+        _limit(size, "the join filter")
+    return _limited(sync_do_join(eval_ctx, items, d), "the join filter")
+
+
+@jinja2.pass_environment
+def _sum(env, iterable, attribute=None, start=0):
+    """Jinja's sum; lists or tuples (start=[]) are measured, then joined in one step, not
+    one by one (which takes a time growing with the square of their number)."""
+    if attribute is not None:
+        iterable = map(make_attrgetter(env, attribute), iterable)
+    if not isinstance(start, list | tuple):
+        return sum(iterable, start)
+    kind = list if isinstance(start, list) else tuple
+    items, size = [], len(start)
+    for item in iterable:
+        if not isinstance(item, kind):
+            raise TypeError(
+                f'can only concatenate {kind.__name__} (not "{type(item).__name__}") to {kind.__name__}'
+            )
+        items.append(item)
+        size += len(item)
+        _limit(size, "the sum filter")
+    return kind(itertools.chain(start, *items))
+
+
+def _shown(value):
+    """The finalizer of every {{ }}: `escape_markdown`, once a list or dict is measured."""
+    if isinstance(value, CONTAINERS):
+        _limit(_shown_size(value), "showing a list or dict")
+    return escape_markdown(value)
 
 
 @jinja2.pass_environment
@@ -225,12 +619,19 @@ def make_environment(templates_dir: Path) -> PageEnvironment:
         loader=jinja2.FileSystemLoader(templates_dir),
         undefined=jinja2.StrictUndefined,
         autoescape=True,
-        finalize=escape_markdown,
+        finalize=_shown,
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    # lipsum(n) writes n paragraphs of random words in one call: no page needs it
+    del env.globals["lipsum"]
+    originals, sizes = {**env.filters, "slice": sync_do_slice}, _filter_sizes()
+    for name in sorted(TEXT_FILTERS | sizes.keys()):
+        env.filters[name] = _limited_filter(name, originals[name], sizes.get(name))
     env.filters.update(
+        join=_join,
+        sum=_sum,
         reference=formatting.vancouver_reference,
         short_authors=formatting.short_authors,
         design_words=formatting.design_words,
@@ -432,7 +833,15 @@ def render_page(env: PageEnvironment, template: str, context: dict) -> bytes:
         raise _located(exc, where, f"not allowed in a template: {exc}") from None
     except RenderLimit as exc:
         raise _located(exc, where, f"template stopped: {exc}") from None
-    except (jinja2.TemplateError, TypeError, ValueError, LookupError, AttributeError, ArithmeticError) as exc:
+    except (
+        jinja2.TemplateError,
+        TypeError,
+        ValueError,
+        LookupError,
+        AttributeError,
+        ArithmeticError,
+        AssertionError,  # Jinja's truncate checks its arguments with assert
+    ) as exc:
         raise _located(exc, where, f"error in template: {type(exc).__name__}: {exc}") from None
     except MemoryError as exc:
         raise _located(exc, where, "template stopped: it ran out of memory") from None

@@ -2,6 +2,7 @@
 template that fails, recurses, loops without end or lacks its assets stops with its location."""
 
 import re
+import signal
 import time
 from pathlib import Path
 
@@ -92,7 +93,7 @@ def test_a_template_that_never_ends_stops_with_its_location(tmp_path, monkeypatc
         ("{{ range(10 ** 9)|length }}", "Range too big"),
         ("{{ 'x' * 10 ** 10 }}", "10,000,000,000 items"),
         ("{{ 9 ** (9 ** 9) }}", "an exponent above"),
-        ("{{ '%099999999999d' % 1 }}", "99,999,999,999 items"),
+        ("{{ '%099999999999d' % 1 }}", "'%' would make a text or list of 100,000,000,013 items"),
         ("{% for i in range(100000) %}{{ 'x' * 1000 }}{% endfor %}", "the page grew past"),
         ("{{ ''.__class__.__mro__ }}", "not allowed in a template"),
     ],
@@ -103,6 +104,123 @@ def test_an_enormous_or_unsafe_template_stops_with_its_location(tmp_path, monkey
     assert problem.file == tmp_path / "page.md.j2"
     assert message in problem.message
     assert problem.line == (None if "grew" in message else 2)
+
+
+class Hung(Exception):
+    """A template still rendering after its test's alarm: a guard is missing."""
+
+
+@pytest.fixture
+def fails_fast():
+    """Stops a test whose template runs for seconds (as one with a missing guard does: a single
+    call Jinja's deadline cannot interrupt) instead of letting it hang the run."""
+
+    def hung(signum, frame):
+        raise Hung("the template still ran after 4 s: a single call was not refused before it ran")
+
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(4)
+    start = time.monotonic()
+    yield
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, previous)
+    assert time.monotonic() - start < 2
+
+
+def test_lipsum_is_not_offered(tmp_path, fails_fast):
+    """lipsum(n) wrote n paragraphs in one call, past any deadline (100,000,000: 2 GB, > 300 s)."""
+    problem = problem_of(tmp_path, "Intro\n{{ lipsum(100000000) }}\n")
+    assert (problem.file, problem.line) == (tmp_path / "page.md.j2", 2)
+    assert "'lipsum' is undefined" in problem.message
+
+
+@pytest.mark.parametrize(
+    ("source", "made_by", "size"),
+    [
+        ('{{ "%999999999d"|format(1) }}', "the format filter", "1,000,000,010"),
+        ('{{ "x"|center(2000000000) }}', "the center filter", "2,000,000,000"),
+        ('{{ ("x" * 40)|replace("x", "y" * 1000000) }}', "the replace filter", "40,000,000"),
+        ('{{ ("ab\\n" * 1000)|indent(100000) }}', "the indent filter", "100,203,000"),
+        ('{{ ("a " * 1000)|wordwrap(1, wrapstring="x" * 100000) }}', "the wordwrap filter", "200,102,000"),
+        ('{{ (["x" * 1000] * 2000)|join }}', "the join filter", "1,001,000"),
+        ("{{ [[[1]]]|tojson(3000000) }}", "the tojson filter's indent", "3,000,000"),
+        ("{{ [1]|batch(5000000, 0)|list|length }}", "the batch filter", "5,000,000"),
+        ("{{ [1]|slice(2000000)|list|length }}", "the slice filter", "2,000,000"),
+        ("{{ ([[1] * 2000] * 1000)|sum(start=[])|length }}", "the sum filter", "1,002,000"),
+        ('{{ ("&" * 600000)|forceescape }}', "the forceescape filter", "3,000,000"),
+        ('{{ "x".center(5000000) }}', "str.center()", "5,000,000"),
+        ('{{ "x".ljust(5000000) }}', "str.ljust()", "5,000,000"),
+        ('{{ "x".rjust(5000000) }}', "str.rjust()", "5,000,000"),
+        ('{{ "1".zfill(5000000) }}', "str.zfill()", "5,000,000"),
+        ('{{ ("\\t" * 1000).expandtabs(100000) }}', "str.expandtabs()", "100,001,000"),
+        ('{{ ("x" * 1000).replace("x", "y" * 10000) }}', "str.replace()", "10,000,000"),
+        ('{{ ",".join(["x" * 1000] * 2000) }}', "str.join()", "2,001,999"),
+        ('{{ "aaaa".translate({97: "x" * 500000}) }}', "str.translate()", "2,000,000"),
+        ('{{ (1).to_bytes(5000000, "big")|length }}', "int.to_bytes()", "5,000,000"),
+        ('{{ "{:5000000}".format(1) }}', "str.format()", "5,000,000"),
+        ('{{ "{:{}}".format(1, 5000000) }}', "str.format()", "5,000,000"),
+        ('{{ "{x:.5000000f}".format_map({"x": 1.5}) }}', "str.format()", "5,000,000"),
+        ('{{ "%.5000000f" % 1.5 }}', "'%'", "5,000,010"),
+        ('{{ "%*d" % (5000000, 1) }}', "'%'", "5,000,003"),
+        ('{{ "%(a)5000000d" % {"a": 1} }}', "'%'", "5,000,012"),
+        ('{{ "x" * 5000000 }}', "'*'", "5,000,000"),
+        ('{{ "y" * 600000 + "y" * 600000 }}', "'+'", "1,200,000"),
+        ('{{ "y" * 600000 ~ "y" * 600000 }}', "'~'", "1,200,000"),
+        (
+            '{% set a = ["x"] * 100000 %}{% set b = [a, a, a, a, a, a, a, a, a, a, a, a] %}{{ b }}',
+            "showing a list or dict",
+            "1,000,00",  # counted until past the limit
+        ),
+    ],
+)
+def test_one_call_that_would_make_a_huge_value_is_refused_before_it_runs(
+    tmp_path, fails_fast, source, made_by, size
+):
+    """A filter, method or operator whose width, count or repeats would make a text or list
+    longer than MAX_VALUE_CHARS stops, located, before it runs: the page deadline cannot stop
+    one call, and the page size is only known once the call has made (and used) gigabytes."""
+    problem = problem_of(tmp_path, f"Intro\n{source}\n")
+    assert (problem.file, problem.line) == (tmp_path / "page.md.j2", 2)
+    assert problem.message.startswith(f"template stopped: {made_by} would make a text or list of {size}")
+    assert problem.message.endswith(f"items, above the limit of {render.MAX_VALUE_CHARS:,} for one value")
+
+
+def test_a_macro_or_block_that_doubles_its_text_stops_at_the_page_limit(tmp_path, monkeypatch, fails_fast):
+    monkeypatch.setattr(render, "MAX_PAGE_CHARS", 10_000_000)
+    source = '{% macro twice(s) %}{{ s }}{{ s }}{% endmacro %}{{ twice(twice(twice(twice("x" * 1000000)))) }}'
+    problem = problem_of(tmp_path, f"Intro\n{source}\n")
+    assert (problem.file, problem.line) == (tmp_path / "page.md.j2", 2)
+    assert "a macro, call, filter or set block grew past 10,000,000 characters" in problem.message
+
+
+def test_lists_and_dicts_cannot_be_changed_in_place(tmp_path, fails_fast):
+    """xs.extend(xs) doubled a list in one call."""
+    problem = problem_of(tmp_path, "Intro\n{% set xs = [1] %}{{ xs.extend(xs) }}\n")
+    assert (problem.file, problem.line) == (tmp_path / "page.md.j2", 2)
+    assert "not allowed in a template: access to attribute 'extend' of 'list' object is unsafe" in (
+        problem.message
+    )
+
+
+def test_a_filter_that_asserts_its_arguments_is_a_located_error(tmp_path):
+    problem = problem_of(tmp_path, 'Intro\n{{ "abc"|truncate(1) }}\n')
+    assert (problem.file, problem.line) == (tmp_path / "page.md.j2", 2)
+    assert problem.message == "error in template: AssertionError: expected length >= 3, got 1"
+
+
+def test_ordinary_formatting_is_untouched(tmp_path):
+    """The guards change nothing a page can use: the same text as Jinja's own filters and methods."""
+    (tmp_path / "page.md.j2").write_text(
+        '{{ "%5.1f|%-3s|"|format(2.25, "a") }}{{ "%(n)03d" % {"n": 7} }} '
+        '{{ "{:>4}|{:.2f}|{!r}".format("a", 1.5, "b") }} {{ "a-b"|replace("-", "+") }} {{ "x"|center(5) }}| '
+        '{{ ["a", "b"]|join(", ") }} {{ [[1], [2]]|sum(start=[]) }} {{ "x" ~ 1 }} {{ "ab" + "c" }} '
+        '{{ "ab".zfill(4) }} {{ {"a": [1]}|tojson }} {{ "aa bb cc"|wordwrap(2) }} {{ "a\\nb"|indent(2) }}\n'
+    )
+    page = render_page(make_environment(tmp_path), "page.md.j2", {}).decode()
+    assert page == (
+        "  2.2|a  |007  a&#124;1.50&#124;&#39;b&#39; a+b   x  | a, b [1, 2] x1 abc 00ab "
+        '{"a": [1]} aa\nbb\ncc a\n  b\n'
+    )
 
 
 def test_a_recursive_template_in_the_project_is_a_located_error(project_copy):
