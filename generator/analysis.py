@@ -13,13 +13,13 @@ from fractions import Fraction
 from pathlib import Path
 
 import pandas as pd
-from scipy.stats import fisher_exact
+from scipy.stats import fisher_exact, norm
 from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
 
 from generator.config import CI_METHODS, StatisticsSettings
 from generator.errors import DataError, Problem
 from generator.load import Study
-from generator.model import ALL_PATIENTS, Arm, parse_derivation
+from generator.model import ALL_PATIENTS, RATIO_MEASURES, Arm, parse_derivation
 
 DAYS_PER_WEEK = 7
 DIFFERENCE_METHODS = {"newcombe": "newcomb", "wald": "wald", "agresti-caffo": "agresti-caffo"}
@@ -286,6 +286,52 @@ def schedule_summary(arms: list[Arm]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def summarise_effects(table: pd.DataFrame, study: Study) -> pd.DataFrame:
+    """Effects as printed, with the labels of both groups and, where an estimate has its interval,
+    the two-sided P value that interval implies (`implied_p`, with the range its rounding allows)."""
+    frame = _with_arm_labels(table, study)
+    frame["reference_label"] = frame["reference_arm"].map(study.arm_label)
+    implied = [implied_p_range(r) for r in frame.to_dict("records")]
+    frame["implied_p"] = [p[0] if p else None for p in implied]
+    frame["implied_p_low"] = [p[1] if p else None for p in implied]
+    frame["implied_p_high"] = [p[2] if p else None for p in implied]
+    return frame
+
+
+def implied_p_value(measure: str, estimate: float, low: float, high: float, level: float) -> float:
+    """The two-sided P value an estimate and its interval imply, as Altman and Bland (BMJ 2011) show:
+    the standard error from the interval's width (on the log scale for a ratio), z = estimate / SE,
+    and P from the normal distribution (scipy)."""
+    z_level = norm.ppf(1 - (1 - level) / 2)
+    if measure in RATIO_MEASURES:
+        estimate, low, high = math.log(estimate), math.log(low), math.log(high)
+    standard_error = (high - low) / (2 * z_level)
+    return float(2 * norm.sf(abs(estimate / standard_error)))
+
+
+def implied_p_range(row: dict) -> tuple[float, float, float] | None:
+    """The implied P value, and its lowest and highest over every estimate and bound the printed ones
+    round from (0.71 stands for 0.705 to 0.715); None without an estimate and its interval."""
+    numbers = [row.get("estimate"), row.get("ci_low"), row.get("ci_high")]
+    if row["measure"] == "none" or any(n is None or pd.isna(n) for n in numbers):
+        return None
+    level = float(row.get("ci_level") or 95) / 100
+    spreads = [_rounding_range(Decimal(str(n))) for n in numbers]
+    corners = []
+    for estimate in spreads[0]:
+        for low in spreads[1]:
+            for high in spreads[2]:
+                if high > low and (row["measure"] not in RATIO_MEASURES or low > 0):
+                    corners.append(implied_p_value(row["measure"], estimate, low, high, level))
+    central = implied_p_value(row["measure"], *(float(n) for n in numbers), level)
+    return central, min(corners, default=central), max(corners, default=central)
+
+
+def _rounding_range(printed: Decimal) -> tuple[float, float]:
+    half = Decimal(1).scaleb(printed.as_tuple().exponent) / 2
+    return float(printed - half), float(printed + half)
+
+
 def reference_first(arms: list[Arm]) -> list[Arm]:
     """The arms with the control arm (if any) first: comparisons are each arm against it."""
     return sorted(arms, key=lambda arm: arm.role != "control")
@@ -300,6 +346,7 @@ class StudyResults:
     comparisons: pd.DataFrame
     measures: dict[str, pd.DataFrame]
     findings: dict[str, pd.DataFrame]
+    effects: dict[str, pd.DataFrame]
     dosing: pd.DataFrame
     schedules: pd.DataFrame
     sets: pd.DataFrame
@@ -330,12 +377,14 @@ def analyse_study(study: Study, settings: StatisticsSettings) -> StudyResults:
     findings = {name: _with_arm_labels(t, study) for name, t in study.tables_of("statements").items()}
     for frame in findings.values():
         frame["reference_label"] = frame["reference_arm"].map(study.arm_label)
+    effects = {name: summarise_effects(t, study) for name, t in study.tables_of("effects").items()}
     return StudyResults(
         study,
         proportions,
         comparisons,
         measures,
         findings,
+        effects,
         dosing_schedule(study.meta.arms),
         schedule_summary(study.meta.arms),
         analysis_sets(study),

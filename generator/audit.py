@@ -17,7 +17,7 @@ import pandas as pd
 
 from generator.analysis import StudyResults, counts_matching_percent, round_half_up
 from generator.errors import DataError, Problem
-from generator.model import ALL_PATIENTS, parse_derivation
+from generator.model import ALL_PATIENTS, parse_derivation, parse_p_value
 from generator.numberwords import numbers_in_words
 from generator.yamlfile import line_of
 
@@ -28,6 +28,10 @@ RULES = {
     "arm-rows-sum-to-all": "Counts in each arm add up to the count for all patients",
     "percent-only-fits": "A percentage without its count fits at least one count and denominator",
     "figure-in-quote": "A reported figure is printed in the sentence it is quoted from",
+    "p-agrees-with-interval": "A reported P value agrees with the P value its estimate and interval imply "
+    "(the method of Altman and Bland), within the rounding of all three as printed",
+    "reported-interval-method": "A reported interval of a proportion is reproduced by a named method at "
+    "its printed precision",
 }
 
 
@@ -97,6 +101,10 @@ def audit_study(results: StudyResults) -> AuditReport:
             for row in frame.to_dict("records")
             if _percent_only(row)
         ]
+    for table, frame in results.effects.items():
+        file = f"{folder}/{table}.csv"
+        checks += _figures_in_quotes(table, frame, ["estimate", "ci_low", "ci_high"], file)
+        checks += _p_agrees_with_interval(table, frame, file)
     for table, frame in results.measures.items():
         checks += _figures_in_quotes(table, frame, ["value"], f"{folder}/{table}.csv")
     checks += [
@@ -154,7 +162,14 @@ def _subject(row: dict) -> str:
 
 
 def _row_id(table: str, row: dict) -> str:
-    return f"{table}/{row['outcome']}@{row['arm']}"
+    """'responses/cr@all', with the grade band where a table has one (its rows differ by it)."""
+    grade = row.get("grade")
+    return f"{table}/{row['outcome']}@{row['arm']}" + (f"/grade-{_slug(grade)}" if grade else "")
+
+
+def _slug(text: str) -> str:
+    words = str(text).lower().replace("≥", "ge").replace("≤", "le").replace(">", "gt").replace("<", "lt")
+    return re.sub(r"[^a-z0-9]+", "-", words).strip("-")
 
 
 def _has(value) -> bool:
@@ -190,7 +205,8 @@ def _figures_in_quotes(table: str, frame: pd.DataFrame, fields: list[str], file:
                 continue
             figure = str(row[name]) if not isinstance(row[name], float) else f"{row[name]:g}"
             subgroup = re.sub(r"[^a-z0-9]+", "-", str(row.get("subgroup") or "").lower()).strip("-")
-            key = f"{table}/{row['outcome']}@{row['arm']}" + (f"/{subgroup}" if subgroup else "")
+            key = _row_id(table, row) + (f"/{subgroup}" if subgroup else "")
+            key += f"-vs-{row['reference_arm']}" if row.get("reference_arm") else ""
             suffix = "" if len(fields) == 1 else f"/{name}"
             checks.append(
                 _figure_check(
@@ -373,6 +389,36 @@ def _largest_set(results: StudyResults, arm_id: str) -> int:
     meta = results.study.meta
     sets = next((a.sets for a in meta.arms if a.id == arm_id), meta.population.sets)
     return max(s.n for s in sets)
+
+
+def _p_agrees_with_interval(table: str, frame: pd.DataFrame, file: str) -> list[Check]:
+    """Each printed P value against the P value its estimate and interval imply (two-sided)."""
+    checks = []
+    for row in frame.to_dict("records"):
+        if not row["p_value"] or not _has(row["implied_p"]):
+            continue
+        printed = parse_p_value(row["p_value"])
+        low, high = printed.interval
+        implied_low, implied_high = row["implied_p_low"], row["implied_p_high"]
+        sided = " (the source says one-sided: halved)" if row["sided"] == "one" else ""
+        factor = 0.5 if row["sided"] == "one" else 1
+        implied_low, implied_high = implied_low * factor, implied_high * factor
+        checks.append(
+            Check(
+                f"{_row_id(table, row)}-vs-{row['reference_arm']}/p-agrees-with-interval",
+                "p-agrees-with-interval",
+                _subject(row),
+                f"{row['measure'].replace('_', ' ')} {row['estimate']} "
+                f"({row['ci_low']} to {row['ci_high']}): "
+                f"implied P {row['implied_p'] * factor:.4f}, {implied_low:.4f} to {implied_high:.4f} "
+                f"within the rounding of the printed figures{sided}",
+                f"{printed.printed} as printed, that is {low} to {high}",
+                implied_low <= float(high) and implied_high >= float(low),
+                file,
+                row["line"],
+            )
+        )
+    return checks
 
 
 def _percent_only(row: dict) -> bool:

@@ -32,6 +32,9 @@ def _doi_text(doi: str) -> str:
     return _line(doi).replace("\\", "%5C").replace("{", "%7B").replace("}", "%7D")
 
 
+MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+
+
 def _others(citation: Citation) -> list[str]:
     """BibTeX's word for the authors a list leaves out (it prints "et al.")."""
     return [] if citation.authors_complete else ["others"]
@@ -42,8 +45,8 @@ def to_bibtex(citation: Citation, slug: str) -> str:
         ("author", " and ".join([*(_bibtex_name(a) for a in citation.authors), *_others(citation)])),
         ("title", "{" + bibtex_text(citation.title) + "}"),
         ("journal", bibtex_text(citation.journal)),
-        ("year", str(citation.date.year)),
-        ("month", str(citation.date.month)),
+        ("year", str(citation.year)),
+        ("month", MONTHS[citation.month - 1] if citation.month else ""),
         ("volume", bibtex_text(citation.volume)),
         ("number", bibtex_text(citation.issue)),
         ("pages", bibtex_text(citation.pages).replace("-", "--")),
@@ -62,8 +65,8 @@ def to_ris(citation: Citation) -> str:
     lines += [
         ("TI", citation.title),
         ("JO", citation.journal),
-        ("PY", str(citation.date.year)),
-        ("DA", citation.date.strftime("%Y/%m/%d")),
+        ("PY", str(citation.year)),
+        ("DA", _ris_date(citation.date_parts)),
         ("VL", citation.volume),
         ("IS", citation.issue),
         ("SP", start),
@@ -77,6 +80,11 @@ def to_ris(citation: Citation) -> str:
     return "".join(f"{tag}  - {_line(value)}".rstrip() + "\n" for tag, value in lines)
 
 
+def _ris_date(parts: list[int]) -> str:
+    """RIS's YYYY/MM/DD/, with the parts a partial date lacks left empty (2018//)."""
+    return "/".join([str(parts[0]), *(f"{p:02d}" for p in parts[1:])]) + "/" * (3 - len(parts))
+
+
 def to_csl_json(citation: Citation, slug: str) -> str:
     item = {
         "id": slug,
@@ -84,7 +92,7 @@ def to_csl_json(citation: Citation, slug: str) -> str:
         "title": _line(citation.title),
         "author": [{"family": a.family, "given": a.given} for a in citation.authors],
         "container-title": citation.journal,
-        "issued": {"date-parts": [[citation.date.year, citation.date.month, citation.date.day]]},
+        "issued": {"date-parts": [citation.date_parts]},
         "volume": citation.volume,
         "issue": citation.issue,
         "page": citation.pages,

@@ -247,7 +247,9 @@ def run_schema(args: argparse.Namespace) -> int:
         project / config.paths.content_dir: "the content folder (paths.content_dir)",
         project / config.paths.templates_dir: "the templates folder (paths.templates_dir)",
     }
-    written = write_schemas(out, protected=protected_folders(project, inputs))
+    protected = protected_folders(project, inputs)
+    protected.pop((project / SCHEMA_DIR).resolve(), None)  # the schemas' own folder
+    written = write_schemas(out, protected=protected)
     names = sorted(schemas())
     if not args.quiet:
         changed = f"{len(written)} written, the others unchanged" if written else "all unchanged"

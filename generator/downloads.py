@@ -41,6 +41,8 @@ def table_csvs(result: StudyResults) -> dict[str, bytes]:
     files = {f"{name}.csv": to_csv(frame[PROPORTION_COLUMNS]) for name, frame in result.proportions.items()}
     for name, frame in result.measures.items():
         files[f"{name}.csv"] = to_csv(frame.drop(columns=["line", "arm_label"]))
+    for name, frame in result.effects.items():
+        files[f"{name}.csv"] = to_csv(frame.drop(columns=["line", "arm_label", "reference_label"]))
     for name, frame in result.findings.items():
         files[f"{name}.csv"] = to_csv(frame.drop(columns=["line", "arm_label", "reference_label"]))
     if not result.comparisons.empty:

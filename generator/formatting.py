@@ -82,9 +82,15 @@ def with_unit(value: Decimal | float, unit: str) -> str:
     return f"{reported_number(value)}{'' if unit == '%' else ' '}{unit}"
 
 
-def pubmed_date(day: dt.date) -> str:
-    """'2013 Aug 1', as PubMed writes dates."""
-    return f"{day.year} {day.strftime('%b')} {day.day}"
+def pubmed_date(day: dt.date | str) -> str:
+    """'2013 Aug 1' (or '2013 Aug', '2013' for a partial date), as PubMed writes dates."""
+    parts = [int(part) for part in (day.isoformat() if isinstance(day, dt.date) else day).split("-")]
+    words = [str(parts[0])]
+    if len(parts) > 1:
+        words.append(dt.date(2000, parts[1], 1).strftime("%b"))
+    if len(parts) > 2:
+        words.append(str(parts[2]))
+    return " ".join(words)
 
 
 def vancouver_reference(citation: Citation) -> str:

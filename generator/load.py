@@ -74,7 +74,8 @@ class Study:
         return {name: t.frame for name, t in self.tables.items() if t.kind.name == kind}
 
     def arm_label(self, arm_id: str) -> str:
-        return next((a.label for a in self.meta.arms if a.id == arm_id), "All patients")
+        """The label of an arm or group; 'All patients' for `all`."""
+        return next((a.label for a in [*self.meta.arms, *self.meta.groups] if a.id == arm_id), "All patients")
 
 
 def source_text(meta: StudyFile) -> str:
@@ -392,6 +393,7 @@ def _meta_quotes(meta: StudyFile) -> list[tuple[tuple, str]]:
         (("design", "source"), meta.design.source),
         (("population", "description_source"), meta.population.description_source),
     ]
+    quotes += [(("groups", i, "source"), g.source) for i, g in enumerate(meta.groups) if g.source]
     quotes += [
         (("design", "registrations", i, "source"), r.source) for i, r in enumerate(meta.design.registrations)
     ]
@@ -419,13 +421,14 @@ def _missing_quote(path: Path, quote: str, line: int | None, field) -> Problem:
 
 
 def _check_references(study: Study, problems: list[Problem]) -> None:
-    arms = {arm.id for arm in study.meta.arms} | {ALL_PATIENTS}
+    arms = {arm.id for arm in study.meta.arms} | {g.id for g in study.meta.groups} | {ALL_PATIENTS}
     text = study.source_text
     for name, loaded in study.tables.items():
         path, table, schema = study.folder / f"{name}.csv", loaded.frame, loaded.kind.row
         outcomes = table.groupby("arm")["outcome"].agg(set).to_dict() if schema is ProportionRow else {}
         for record in table.to_dict("records"):
             _check_row(text, path, record, arms, problems)
+            _check_set(study, path, record, problems)
             if schema is ProportionRow:
                 _check_derivation(path, record, outcomes.get(record["arm"], set()), problems)
         check = _duplicate_findings if schema is FindingRow else _duplicate_outcomes
@@ -463,8 +466,9 @@ def _check_pages(study: Study, problems: list[Problem]) -> None:
 def _duplicate_outcomes(path: Path, table: pd.DataFrame) -> list[Problem]:
     """Two rows for the same outcome of the same arm (and subgroup)."""
     keys = table["outcome"] + "@" + table["arm"]
-    if "subgroup" in table:
-        keys += "/" + table["subgroup"].map(lambda text: slugify(text or ""))
+    for column, same in (("reference_arm", str), ("subgroup", slugify), ("grade", normalise_space)):
+        if column in table:
+            keys += "/" + table[column].map(lambda text, same=same: same(text or ""))
     return [
         Problem(
             path,
@@ -502,13 +506,32 @@ def _check_row(text: str, path: Path, record: dict, arms: set[str], problems: li
             problems.append(
                 Problem(
                     path,
-                    f"unknown arm {record[field]!r}; expected one of {', '.join(sorted(arms))}",
+                    f"unknown arm or group {record[field]!r}; expected one of {', '.join(sorted(arms))}",
                     line=line,
                     field=field,
                 )
             )
     if not _quote_found(record["source"], text):
         problems.append(_missing_quote(path, record["source"], line, "source"))
+
+
+def _check_set(study: Study, path: Path, record: dict, problems: list[Problem]) -> None:
+    """A row's analysis set is one its arm (or all patients) has; its counts fit within it."""
+    set_id = record.get("set")
+    if not set_id:
+        return
+    arm = next((a for a in study.meta.arms if a.id == record["arm"]), None)
+    sets = {s.id: s.n for s in (arm.sets if arm else study.meta.population.sets)}
+    where = {"line": record["line"], "field": "set"}
+    if set_id not in sets:
+        known = ", ".join(sorted(sets))
+        message = f"unknown analysis set {set_id!r} for {record['arm']}; expected one of {known}"
+        problems.append(Problem(path, message, **where))
+        return
+    for name in ("count", "denominator"):
+        if record.get(name) is not None and record[name] > sets[set_id]:
+            message = f"{name} {record[name]} is more than the {sets[set_id]} patients of the set {set_id!r}"
+            problems.append(Problem(path, message, **where))
 
 
 def _check_derivation(path: Path, record: dict, same_arm: set[str], problems: list[Problem]) -> None:

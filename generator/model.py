@@ -12,11 +12,12 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
 import pandas as pd
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     NonNegativeInt,
@@ -39,6 +40,24 @@ class Author(Strict):
     given: str
 
 
+PARTIAL_DATE = re.compile(r"^(?P<year>\d{4})(?:-(?P<month>\d{2})(?:-(?P<day>\d{2}))?)?$")
+
+
+def _partial_date(value: object) -> str:
+    """A date as precise as the source gives it: a YAML date, a year, or text YYYY, YYYY-MM, YYYY-MM-DD."""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    text = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+    if not isinstance(text, str) or not PARTIAL_DATE.match(text):
+        raise ValueError("expected a date as YYYY, YYYY-MM or YYYY-MM-DD")
+    parts = [int(p) for p in text.split("-")]
+    dt.date(parts[0], *(parts[1:] + [1, 1][len(parts) - 1 :]))  # a month or day that does not exist fails
+    return text
+
+
+PublicationDate = Annotated[str, BeforeValidator(_partial_date)]
+
+
 class Citation(Strict):
     title: str
     authors: list[Author] = Field(min_length=1)
@@ -46,7 +65,9 @@ class Citation(Strict):
         True, description="False when only the first authors are listed: the reference then says et al."
     )
     journal: str
-    date: dt.date = Field(description="Date of the issue.")
+    date: PublicationDate = Field(
+        description="Date of the issue, as precise as the source gives it: YYYY, YYYY-MM or YYYY-MM-DD."
+    )
     epub_date: dt.date | None = None
     volume: str
     issue: str
@@ -58,6 +79,23 @@ class Citation(Strict):
     keywords: list[str] = []
     mesh_terms: list[str] = []
     substances: list[str] = []
+
+    @property
+    def year(self) -> int:
+        return int(self.date[:4])
+
+    @property
+    def month(self) -> int | None:
+        return int(self.date[5:7]) if len(self.date) >= 7 else None
+
+    @property
+    def day(self) -> int | None:
+        return int(self.date[8:10]) if len(self.date) == 10 else None
+
+    @property
+    def date_parts(self) -> list[int]:
+        """[year, month, day] as far as known (CSL-JSON's date-parts)."""
+        return [int(part) for part in self.date.split("-")]
 
 
 class SourceSection(Strict):
@@ -236,6 +274,14 @@ class Arm(Strict):
         return next((s.n for s in self.sets if s.id == set_id), None)
 
 
+class Group(Strict):
+    """Patients the source compares who are not an arm, such as responders and non-responders."""
+
+    id: str = Field(pattern=SLUG.pattern, description="Lowercase letters, digits and hyphens.")
+    label: str
+    source: str | None = Field(None, description="A sentence of a source that names the group.")
+
+
 class KnownDiscrepancy(Strict):
     """An audit check the source itself fails, kept with the reason it is accepted."""
 
@@ -294,6 +340,7 @@ class StudyFile(Strict):
     design: Design
     population: Population
     arms: list[Arm] = Field(min_length=1)
+    groups: list[Group] = Field(default=[], description="Groups compared that are not arms.")
     headline: list[str] = Field(
         default=[], description="Results shown as cards on the overview, as table:outcome@arm."
     )
@@ -310,6 +357,13 @@ class StudyFile(Strict):
     @classmethod
     def _unique_arm_ids(cls, arms: list[Arm]) -> list[Arm]:
         return _unique_ids(arms, "arm")
+
+    @model_validator(mode="after")
+    def _groups_are_not_arms(self) -> StudyFile:
+        _unique_ids([*self.arms, *self.groups], "arm and group")
+        if any(group.id == ALL_PATIENTS for group in self.groups):
+            raise ValueError(f"'{ALL_PATIENTS}' is reserved for rows about every patient")
+        return self
 
     @field_validator("sources")
     @classmethod
@@ -330,6 +384,14 @@ class ProportionRow(Strict):
     derivation: str | None = Field(
         None, description="How a derived count is worked out: from_percent, sum(a, b), complement(a)."
     )
+    subgroup: str | None = Field(None, description="The subgroup of patients the row is about, in words.")
+    grade: str | None = Field(None, description="The grade band as printed: 1, 3, ≥3, any.")
+    set: str | None = Field(
+        None, pattern=KEY.pattern, description="The analysis set the denominator is, such as treated."
+    )
+    ci_low: Decimal | None = Field(None, description="A reported interval's lower bound, in percent.")
+    ci_high: Decimal | None = Field(None, description="A reported interval's upper bound, in percent.")
+    ci_level: Decimal | None = Field(None, gt=0, lt=100, description="Its level in percent, such as 95.")
     source: str
 
     @model_validator(mode="after")
@@ -343,11 +405,22 @@ class ProportionRow(Strict):
                 raise ValueError("a derived row leaves count empty: the generator works it out")
         if self.count is not None and self.denominator is not None and self.count > self.denominator:
             raise ValueError(f"count {self.count} is larger than its denominator {self.denominator}")
+        _check_interval(self.ci_low, self.ci_high, self.ci_level)
         return self
 
 
+def _check_interval(low: Decimal | None, high: Decimal | None, level: Decimal | None) -> None:
+    """A reported interval has both bounds, in order; a level goes with an interval."""
+    if (low is None) != (high is None):
+        raise ValueError("a reported interval needs both ci_low and ci_high")
+    if low is not None and high is not None and low > high:
+        raise ValueError(f"ci_low {low} is above ci_high {high}")
+    if level is not None and low is None:
+        raise ValueError("ci_level goes with a reported interval (ci_low and ci_high)")
+
+
 class MeasureRow(Strict):
-    """A row of a measures table (survival): a reported value with its unit."""
+    """A row of a measures table: a value as printed with its unit (a median, a landmark estimate)."""
 
     outcome: str = Field(pattern=KEY.pattern)
     label: str
@@ -355,8 +428,92 @@ class MeasureRow(Strict):
     subgroup: str | None = None
     value: Decimal = Field(ge=0, description="The value as printed (5.0 stays 5.0).")
     unit: str
+    method: str | None = Field(None, description="How it was estimated, as printed: Kaplan-Meier.")
+    ci_low: Decimal | None = Field(None, description="A reported interval's lower bound.")
+    ci_high: Decimal | None = Field(None, description="A reported interval's upper bound.")
+    ci_level: Decimal | None = Field(None, gt=0, lt=100, description="Its level in percent, such as 95.")
     status: Literal["reported"]
     source: str
+
+    @model_validator(mode="after")
+    def _interval(self) -> MeasureRow:
+        _check_interval(self.ci_low, self.ci_high, self.ci_level)
+        return self
+
+
+EFFECT_MEASURES = ("hazard_ratio", "odds_ratio", "risk_ratio", "rate_ratio", "difference", "none")
+RATIO_MEASURES = ("hazard_ratio", "odds_ratio", "risk_ratio", "rate_ratio")
+
+
+class EffectRow(Strict):
+    """A row of an effects table: one group against another, as printed: an estimate (a hazard
+    ratio, a difference) with its interval, and a P value; or a P value alone (measure none)."""
+
+    outcome: str = Field(pattern=KEY.pattern)
+    label: str
+    arm: str = Field(description="The arm or group compared.")
+    reference_arm: str = Field(description="The arm or group it is compared with.")
+    subgroup: str | None = None
+    measure: Literal["hazard_ratio", "odds_ratio", "risk_ratio", "rate_ratio", "difference", "none"]
+    estimate: Decimal | None = None
+    ci_low: Decimal | None = None
+    ci_high: Decimal | None = None
+    ci_level: Decimal | None = Field(None, gt=0, lt=100, description="In percent, such as 95.")
+    p_value: str | None = Field(None, description="As printed: P = 0.01, P<0.001, P = .002.")
+    sided: Literal["one", "two"] | None = Field(None, description="two unless the source says one-sided.")
+    status: Literal["reported"]
+    source: str
+
+    @model_validator(mode="after")
+    def _consistent(self) -> EffectRow:
+        if self.arm == self.reference_arm:
+            raise ValueError(f"arm and reference_arm are both {self.arm!r}; expected two different groups")
+        _check_interval(self.ci_low, self.ci_high, self.ci_level)
+        if self.measure == "none" and (self.estimate is not None or self.ci_low is not None):
+            raise ValueError("measure none takes only a P value; name the measure of the estimate")
+        if self.measure != "none" and self.estimate is None:
+            raise ValueError(f"a {self.measure.replace('_', ' ')} needs its estimate")
+        if self.measure == "none" and self.p_value is None:
+            raise ValueError("a row with measure none needs its p_value")
+        if self.measure in RATIO_MEASURES and any(v is not None and v <= 0 for v in self._numbers):
+            raise ValueError("a ratio, and its interval, are above 0")
+        if self.p_value is not None:
+            parse_p_value(self.p_value)
+        return self
+
+    @property
+    def _numbers(self) -> list[Decimal | None]:
+        return [self.estimate, self.ci_low, self.ci_high]
+
+
+P_VALUE = re.compile(r"^\s*[Pp]\s*(?P<relation><|>|=|≤|≥|<=|>=)\s*(?P<value>\d*\.?\d+(?:[eE]-?\d+)?)\s*$")
+
+
+@dataclass(frozen=True)
+class PValue:
+    """A P value as printed ('P<0.001'): its relation, its value, and the printed text itself."""
+
+    printed: str
+    relation: str
+    value: Decimal
+
+    @property
+    def interval(self) -> tuple[Decimal, Decimal]:
+        """The P values the printed one stands for: '= 0.01' is 0.005 to 0.015 (its rounding)."""
+        if self.relation in ("<", "≤", "<="):
+            return Decimal(0), self.value
+        if self.relation in (">", "≥", ">="):
+            return self.value, Decimal(1)
+        half = Decimal(1).scaleb(self.value.as_tuple().exponent) / 2
+        return max(Decimal(0), self.value - half), min(Decimal(1), self.value + half)
+
+
+def parse_p_value(text: str) -> PValue:
+    """'P = .002' -> PValue('P = .002', '=', 0.002); ValueError saying what is expected otherwise."""
+    match = P_VALUE.match(text)
+    if not match or not 0 <= Decimal(match["value"]) <= 1:
+        raise ValueError(f"cannot read P value {text!r}; expected it as printed, such as P = 0.01, P<0.001")
+    return PValue(text.strip(), match["relation"], Decimal(match["value"]))
 
 
 class FindingRow(Strict):
@@ -411,6 +568,13 @@ TABLE_KINDS: dict[str, TableKind] = {
             ("outcome", "label", "arm", "value", "unit", "status", "source"),
             "Measures",
             "A value as printed with its unit, such as a median time.",
+        ),
+        TableKind(
+            "effects",
+            EffectRow,
+            ("outcome", "label", "arm", "reference_arm", "measure", "status", "source"),
+            "Effects",
+            "One group against another as printed: a ratio or difference with its interval, a P value.",
         ),
         TableKind(
             "statements",

@@ -28,7 +28,7 @@ from generator.formatting import (
     with_unit,
 )
 from generator.load import normalise_space
-from generator.model import slugify
+from generator.model import parse_p_value, slugify
 
 Kind = Literal["reported", "derived", "computed"]
 
@@ -113,10 +113,22 @@ def check_provenance(book: ValueBook) -> None:
 
 
 def row_key(table: str, record: dict) -> str:
-    """'responses/overall_response@all', with '/salvage-1' for a subgroup."""
+    """'responses/overall_response@all', with '/salvage-1' for a subgroup, '/grade-ge3' for a grade band
+    and '-vs-placebo' for a comparison."""
     key = f"{table}/{record['outcome']}@{record['arm']}"
-    subgroup = record.get("subgroup")
-    return f"{key}/{slugify(subgroup)}" if subgroup else key
+    if record.get("reference_arm"):
+        key += f"-vs-{record['reference_arm']}"
+    if record.get("subgroup"):
+        key += f"/{slugify(record['subgroup'])}"
+    if record.get("grade"):
+        key += f"/grade-{grade_slug(record['grade'])}"
+    return key
+
+
+def grade_slug(grade: str) -> str:
+    """'≥3' -> 'ge3', 'any' -> 'any'."""
+    words = str(grade).lower().replace("≥", "ge").replace("≤", "le").replace(">", "gt").replace("<", "lt")
+    return slugify(words)
 
 
 def collect_values(results: StudyResults, fmt: NumberFormat) -> ValueBook:
@@ -133,6 +145,9 @@ def collect_values(results: StudyResults, fmt: NumberFormat) -> ValueBook:
     for table, frame in results.measures.items():
         for record in frame.to_dict("records"):
             _measure_values(book, table, record, f"{folder}/{table}.csv")
+    for table, frame in results.effects.items():
+        for record in frame.to_dict("records"):
+            _effect_values(book, table, record, fmt, f"{folder}/{table}.csv")
     for record in results.comparisons.to_dict("records") if not results.comparisons.empty else []:
         _comparison_values(book, record, fmt)
     check_provenance(book)
@@ -248,9 +263,68 @@ def _denominator_source(results: StudyResults, record: dict) -> str:
     return sets["source"].iloc[0] if len(sets) else record["source"]
 
 
+def _effect_values(book: ValueBook, table: str, r: dict, fmt: NumberFormat, file: str) -> None:
+    """An effect as printed (estimate, interval with its level, P value) and the P value its interval
+    implies, computed."""
+    base = f"{book.slug}/{row_key(table, r)}"
+    label = f"{r['label']}: {r['arm_label']} vs {r['reference_label']}"
+    where = {"file": file, "line": r["line"]}
+    measure = r["measure"].replace("_", " ")
+    if r["estimate"] is not None:
+        text = reported_number(r["estimate"])
+        book.add(
+            Value(
+                f"{base}/estimate",
+                f"{label}: {measure}",
+                text,
+                float(r["estimate"]),
+                "reported",
+                r["source"],
+                **where,
+            )
+        )
+    if r["ci_low"] is not None:
+        level = f"{reported_number(r['ci_level'])}% " if r["ci_level"] else ""
+        text = f"{reported_number(r['ci_low'])} to {reported_number(r['ci_high'])}"
+        numbers = [float(r["ci_low"]), float(r["ci_high"])]
+        book.add(Value(f"{base}/ci", f"{label}: {level}CI", text, numbers, "reported", r["source"], **where))
+    if r["p_value"]:
+        printed = parse_p_value(r["p_value"])
+        book.add(
+            Value(
+                f"{base}/p",
+                f"{label}: P value",
+                printed.printed,
+                float(printed.value),
+                "reported",
+                r["source"],
+                **where,
+            )
+        )
+    if r["implied_p"] is not None and not pd.isna(r["implied_p"]):
+        how = (
+            f"two-sided P implied by the {measure} {reported_number(r['estimate'])} and its interval "
+            f"{reported_number(r['ci_low'])} to {reported_number(r['ci_high'])} (Altman and Bland): "
+            f"{r['implied_p']:.4f}"
+        )
+        text = p_value(r["implied_p"])
+        book.add(
+            Value(
+                f"{base}/implied_p",
+                f"{label}: P implied by the interval",
+                text,
+                r["implied_p"],
+                "computed",
+                None,
+                how,
+                **where,
+            )
+        )
+
+
 def _proportion_values(book: ValueBook, table: str, r: dict, fmt: NumberFormat, file: str) -> None:
     base = f"{book.slug}/{row_key(table, r)}"
-    label = f"{r['label']}, {r['arm_label']}"
+    label = f"{r['label']}, {r['arm_label']}" + (f" (grade {r['grade']})" if r.get("grade") else "")
     line = r["line"]
     if r["count"] is not None and not pd.isna(r["count"]):
         kind: Kind = "derived" if r["status"] == "derived" else "reported"
@@ -338,6 +412,21 @@ def _measure_values(book: ValueBook, table: str, r: dict, file: str) -> None:
             line=r["line"],
         )
     )
+    if r.get("ci_low") is not None and not pd.isna(r["ci_low"]):
+        level = f"{reported_number(r['ci_level'])}% " if r["ci_level"] else ""
+        text = f"{reported_number(r['ci_low'])} to {with_unit(r['ci_high'], r['unit'])}"
+        book.add(
+            Value(
+                f"{book.slug}/{row_key(table, r)}/ci",
+                f"{label}: {level}CI",
+                text,
+                [float(r["ci_low"]), float(r["ci_high"])],
+                "reported",
+                r["source"],
+                file=file,
+                line=r["line"],
+            )
+        )
 
 
 def _comparison_values(book: ValueBook, c: dict, fmt: NumberFormat) -> None:

@@ -38,6 +38,7 @@ ABSTRACT_METHODS = (
 ABSTRACT_RESULTS = (
     "Of the 30 patients assigned to drug A, 12 (40%) had a response, as compared with 6 of the 30 "
     "patients (20%) assigned to placebo. The median overall survival was 9.5 months with drug A. "
+    "The hazard ratio for death with drug A was 0.80 (95% CI, 0.50 to 1.28; P = 0.35). "
     "Nausea was more frequent with drug A than with placebo."
 )
 
@@ -204,6 +205,25 @@ EXAMPLE_TABLES: dict[str, tuple[str, list[dict[str, Any]]]] = {
                 "unit": "months",
                 "status": "reported",
                 "source": "The median overall survival was 9.5 months with drug A",
+            }
+        ],
+    ),
+    "effects": (
+        "survival_effects",
+        [
+            {
+                "outcome": "death",
+                "label": "Death (REPLACE)",
+                "arm": "drug-a",
+                "reference_arm": "placebo",
+                "measure": "hazard_ratio",
+                "estimate": "0.80",
+                "ci_low": "0.50",
+                "ci_high": "1.28",
+                "ci_level": "95",
+                "p_value": "P = 0.35",
+                "status": "reported",
+                "source": "The hazard ratio for death with drug A was 0.80 (95% CI, 0.50 to 1.28; P = 0.35).",
             }
         ],
     ),

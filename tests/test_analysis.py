@@ -1,5 +1,6 @@
 """Computations against known values."""
 
+from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 
@@ -9,12 +10,15 @@ import pytest
 from generator.analysis import (
     compare_proportions,
     counts_matching_percent,
+    implied_p_range,
+    implied_p_value,
     proportion_ci,
     resolve_counts,
     round_half_up,
 )
 from generator.config import StatisticsSettings
 from generator.errors import DataError
+from generator.model import parse_p_value
 
 
 def test_round_half_up_rounds_halves_up_like_printed_percentages():
@@ -104,3 +108,44 @@ def test_resolve_counts_refuses_an_ambiguous_percentage_with_its_line():
         resolve_counts(table, Path("responses.csv"))
     message = str(caught.value)
     assert "responses.csv, line 9" in message and "3 counts ([98, 99, 100])" in message
+
+
+def test_the_p_value_an_interval_implies_follows_altman_and_bland():
+    # Altman & Bland (BMJ 2011;343:d2090): a hazard ratio of 0.71, 95% CI 0.55 to 0.93, gives P about 0.01
+    assert implied_p_value("hazard_ratio", 0.71, 0.55, 0.93, 0.95) == pytest.approx(0.0106, abs=5e-4)
+    # a difference: 10, 95% CI 0.2 to 19.8 -> SE 5, z 2, P 0.0455
+    assert implied_p_value("difference", 10, 0.2, 19.8, 0.95) == pytest.approx(0.0455, abs=5e-4)
+
+
+def test_the_implied_p_value_spans_the_rounding_of_the_printed_figures():
+    row = {"measure": "hazard_ratio", "estimate": Decimal("0.71"), "ci_low": Decimal("0.55")}
+    central, low, high = implied_p_range({**row, "ci_high": Decimal("0.93"), "ci_level": None})
+    assert (
+        low < central < high
+        and low == pytest.approx(0.0073, abs=5e-4)
+        and high == pytest.approx(0.0148, abs=5e-4)
+    )
+    assert implied_p_range({**row, "measure": "none", "ci_high": None, "ci_level": None}) is None
+
+
+@pytest.mark.parametrize(
+    ("printed", "relation", "low", "high"),
+    [
+        ("P = 0.01", "=", "0.005", "0.015"),
+        ("P<0.001", "<", "0", "0.001"),
+        ("P = .002", "=", "0.0015", "0.0025"),
+    ],
+)
+def test_p_values_are_read_as_printed(printed, relation, low, high):
+    value = parse_p_value(printed)
+    assert (value.printed, value.relation, value.interval) == (
+        printed,
+        relation,
+        (Decimal(low), Decimal(high)),
+    )
+
+
+@pytest.mark.parametrize("text", ["p value 0.01", "P = 1.5", "P =", "0.01"])
+def test_a_p_value_that_cannot_be_read_is_refused(text):
+    with pytest.raises(ValueError, match="cannot read P value"):
+        parse_p_value(text)

@@ -50,7 +50,8 @@ def test_csv_header_problems_name_the_columns(project_copy, study_dir):
     (problem,) = problems_of(project_copy)
     assert (
         "survival.csv, line 1: unknown column(s) note; expected the columns of a table of measures, "
-        "outcome,label,arm,value,unit,status,source (optional: subgroup), or of another kind (proportions: "
+        "outcome,label,arm,value,unit,status,source (optional: subgroup, method, ci_low, ci_high, ci_level), "
+        "or of another kind (proportions: "
     ) in problem
 
 
@@ -80,7 +81,7 @@ def test_pages_must_place_every_table_once(project_copy, study_dir):
         (",17,90,19,", ",-17,90,19,", "line 2, field 'count': Input should be greater than or equal to 0"),
         (",17,90,19,", ",97,90,19,", "line 2: count 97 is larger than its denominator 90"),
         (",17,90,19,", ",17,90,119,", "line 2, field 'percent': Input should be less than or equal to 100"),
-        ("all,17,90", "everyone,17,90", "line 2, field 'arm': unknown arm 'everyone'"),
+        ("all,17,90", "everyone,17,90", "line 2, field 'arm': unknown arm or group 'everyone'"),
         (
             '"sum(cr, crp, marrow_cr)"',
             '"sum(cr, crp, bone_cr)"',

@@ -1,0 +1,54 @@
+"""Small fixture studies of different shapes: each loads, computes, audits and renders to the golden
+Markdown kept in tests/fixtures/golden/ (run with UPDATE_GOLDEN=1 to accept a deliberate change),
+and all of them build together into a site with the real mkdocs (strict)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from generator.build import build_site, generate, open_project
+from tests.conftest import copy_project
+
+FIXTURES = Path(__file__).parent / "fixtures"
+SHAPES = sorted(p.name for p in (FIXTURES / "studies").iterdir() if p.is_dir())
+
+
+def project_with(tmp_path: Path, shapes: list[str]) -> Path:
+    root = copy_project(tmp_path)
+    shutil.rmtree(root / "content" / "studies")
+    for shape in shapes:
+        shutil.copytree(FIXTURES / "studies" / shape, root / "content" / "studies" / shape)
+    return root
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_a_study_of_each_shape_renders_its_golden_pages(tmp_path, monkeypatch, shape):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    files = generate(open_project(project_with(tmp_path, [shape])))
+    pages = {
+        name: data
+        for name, data in files.items()
+        if name.startswith(f"studies/{shape}/") and name.endswith(".md")
+    }
+    golden = FIXTURES / "golden" / shape
+    if os.environ.get("UPDATE_GOLDEN"):
+        shutil.rmtree(golden, ignore_errors=True)
+        for name, data in pages.items():
+            (golden / Path(name).name).parent.mkdir(parents=True, exist_ok=True)
+            (golden / Path(name).name).write_bytes(data)
+    expected = {f"studies/{shape}/{p.name}": p.read_bytes() for p in sorted(golden.glob("*.md"))}
+    assert sorted(pages) == sorted(expected)
+    for name in pages:
+        assert pages[name].decode() == expected[name].decode(), name
+
+
+def test_every_shape_builds_together_with_mkdocs_strict(tmp_path):
+    root = project_with(tmp_path, SHAPES)
+    build_site(open_project(root))
+    for shape in SHAPES:
+        assert (root / "site" / "studies" / shape / "index.html").is_file()
+        assert (root / "site" / "studies" / shape / "source" / "index.html").is_file()
