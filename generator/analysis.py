@@ -167,6 +167,8 @@ def summarise_proportions(
     """Counts resolved, with the computed percentage and its interval where n/N is known."""
     frame = resolve_counts(table, source)
     frame["arm_label"] = frame["arm"].map(study.arm_label)
+    # the interval a source prints is kept apart from the one the site computes
+    frame = frame.rename(columns={"ci_low": "reported_ci_low", "ci_high": "reported_ci_high"})
     known = frame["count"].notna() & frame["denominator"].notna()
     frame["estimate"] = None
     frame["ci_low"] = None

@@ -15,7 +15,8 @@ from fractions import Fraction
 
 import pandas as pd
 
-from generator.analysis import StudyResults, counts_matching_percent, round_half_up
+from generator.analysis import StudyResults, counts_matching_percent, proportion_ci, round_half_up
+from generator.config import CI_METHOD_NAMES, CI_METHODS
 from generator.errors import DataError, Problem
 from generator.model import ALL_PATIENTS, parse_derivation, parse_p_value
 from generator.numberwords import numbers_in_words
@@ -96,6 +97,7 @@ def audit_study(results: StudyResults) -> AuditReport:
         checks += _percent_rounding(table, frame, file)
         checks += _parts_sum_to_total(table, frame, file)
         checks += _arm_rows_sum_to_all(table, frame, results, file)
+        checks += _reported_interval_methods(table, frame, file)
         implied += [
             _implied_counts(table, row, frame, results, file)
             for row in frame.to_dict("records")
@@ -389,6 +391,45 @@ def _largest_set(results: StudyResults, arm_id: str) -> int:
     meta = results.study.meta
     sets = next((a.sets for a in meta.arms if a.id == arm_id), meta.population.sets)
     return max(s.n for s in sets)
+
+
+def _reported_interval_methods(table: str, frame: pd.DataFrame, file: str) -> list[Check]:
+    """Each reported interval of a proportion recomputed by every method the site knows, at the
+    interval's printed precision: the check names the methods that reproduce it, or says none does."""
+    checks = []
+    for row in frame.to_dict("records"):
+        if not _has(row["reported_ci_low"]) or not _has(row["count"]) or not _has(row["denominator"]):
+            continue
+        level = float(row["ci_level"] or 95) / 100
+        printed = (Decimal(row["reported_ci_low"]), Decimal(row["reported_ci_high"]))
+        matching = [
+            CI_METHOD_NAMES[method]
+            for method in CI_METHODS
+            if _rounds_to(proportion_ci(int(row["count"]), int(row["denominator"]), level, method), printed)
+        ]
+        checks.append(
+            Check(
+                f"{_row_id(table, row)}/reported-interval-method",
+                "reported-interval-method",
+                _subject(row),
+                f"{int(row['count'])}/{int(row['denominator'])}, printed {printed[0]}% to {printed[1]}% "
+                f"({float(row['ci_level'] or 95):g}%)",
+                "reproduced by " + (", ".join(matching) if matching else "no method this site knows"),
+                bool(matching),
+                file,
+                row["line"],
+            )
+        )
+    return checks
+
+
+def _rounds_to(interval: tuple[float, float], printed: tuple[Decimal, Decimal]) -> bool:
+    """Whether a computed interval (fractions) rounds, half up, to the printed one (percent)."""
+    return all(
+        round_half_up(Fraction(bound * 100).limit_denominator(10**9), max(0, -p.as_tuple().exponent))
+        == Fraction(p)
+        for bound, p in zip(interval, printed, strict=True)
+    )
 
 
 def _p_agrees_with_interval(table: str, frame: pd.DataFrame, file: str) -> list[Check]:

@@ -395,6 +395,20 @@ def _proportion_values(book: ValueBook, table: str, r: dict, fmt: NumberFormat, 
                 line,
             )
         )
+    if r.get("reported_ci_low") is not None and not pd.isna(r["reported_ci_low"]):
+        level = f"{reported_number(r['ci_level'])}% " if r["ci_level"] else ""
+        book.add(
+            Value(
+                f"{base}/reported_ci",
+                f"{label}: {level}CI as reported",
+                f"{reported_number(r['reported_ci_low'])}% to {reported_number(r['reported_ci_high'])}%",
+                [float(r["reported_ci_low"]), float(r["reported_ci_high"])],
+                "reported",
+                r["source"],
+                file=file,
+                line=line,
+            )
+        )
 
 
 def _measure_values(book: ValueBook, table: str, r: dict, file: str) -> None:

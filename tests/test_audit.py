@@ -125,3 +125,28 @@ def test_a_known_discrepancy_must_name_a_real_check(project_copy, study_dir):
     report, results = audit_of(project_copy)
     with pytest.raises(DataError, match=r"known_discrepancies\[0\]\.check'.*names no audit check"):
         raise_for_failures(report, results)
+
+
+def test_a_reported_interval_names_the_methods_that_reproduce_it(tmp_path):
+    from tests.test_fixtures import project_with
+
+    root = project_with(tmp_path, ["two-arm-randomized"])
+    (study,) = load_studies(root / "content")
+    report = audit_study(analyse_study(study, StatisticsSettings()))
+    check = by_id(report)["responses/response@drug-a/reported-interval-method"]
+    assert check.passed and check.expected == "reproduced by exact Clopper-Pearson"
+    assert check.inputs == "60/200, printed 23.7% to 36.9% (95%)"
+    effect = by_id(report)["effects/death@drug-a-vs-placebo/p-agrees-with-interval"]
+    assert effect.passed and effect.expected == "P = 0.01 as printed, that is 0.005 to 0.015"
+
+
+def test_a_p_value_its_interval_cannot_give_fails(tmp_path):
+    from tests.test_fixtures import project_with
+
+    root = project_with(tmp_path, ["two-arm-randomized"])
+    for name in ("study.yml", "effects.csv"):
+        path = root / "content/studies/two-arm-randomized" / name
+        path.write_text(path.read_text().replace("P = 0.01", "P = 0.50"))
+    (study,) = load_studies(root / "content")
+    report = audit_study(analyse_study(study, StatisticsSettings()))
+    assert "effects/death@drug-a-vs-placebo/p-agrees-with-interval" in {c.id for c in report.failures}
