@@ -180,7 +180,9 @@ def _has(value) -> bool:
 
 def printed_in(figure: str, sentence: str) -> bool:
     """Whether `figure` ('17', '5.0', '1.3') stands as a number of its own in `sentence`, in digits
-    or, for a whole number, in words ('Ninety patients')."""
+    or, for a whole number, in words ('Ninety patients'); 'not reached' as words or NR."""
+    if figure == "not reached":
+        return re.search(r"not reached|\bNR\b", sentence, re.IGNORECASE) is not None
     if re.search(rf"(?<![\d.]){re.escape(figure)}(?![\d]|\.\d)", sentence):
         return True
     return figure.isdigit() and int(figure) in numbers_in_words(sentence)

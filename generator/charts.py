@@ -124,7 +124,7 @@ def _hover(row: pd.Series, fmt: NumberFormat) -> str:
 
 def measure_chart(key: str, title: str, caption: str, frame: pd.DataFrame, unit: str) -> Chart:
     """Horizontal bars of reported values sharing one unit (for example median survival in months)."""
-    rows = frame[frame["unit"] == unit].iloc[::-1]
+    rows = frame[(frame["unit"] == unit) & frame["value"].map(lambda v: not isinstance(v, str))].iloc[::-1]
     names = [chart_text(_measure_name(r)) for _, r in rows.iterrows()]
     fig = go.Figure(
         go.Bar(

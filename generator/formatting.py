@@ -77,8 +77,10 @@ def count_of(count: int | None, total: int | None) -> str:
     return f"{int(count)}/{int(total)}"
 
 
-def with_unit(value: Decimal | float, unit: str) -> str:
-    """'6.2 months', '37%'."""
+def with_unit(value: Decimal | float | str, unit: str) -> str:
+    """'6.2 months', '37%'; 'not reached' as printed."""
+    if isinstance(value, str):
+        return value
     return f"{reported_number(value)}{'' if unit == '%' else ' '}{unit}"
 
 

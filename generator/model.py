@@ -413,7 +413,7 @@ def _check_interval(low: Decimal | None, high: Decimal | None, level: Decimal | 
     """A reported interval has both bounds, in order; a level goes with an interval."""
     if (low is None) != (high is None):
         raise ValueError("a reported interval needs both ci_low and ci_high")
-    if low is not None and high is not None and low > high:
+    if isinstance(low, Decimal) and isinstance(high, Decimal) and low > high:
         raise ValueError(f"ci_low {low} is above ci_high {high}")
     if level is not None and low is None:
         raise ValueError("ci_level goes with a reported interval (ci_low and ci_high)")
@@ -426,11 +426,17 @@ class MeasureRow(Strict):
     label: str
     arm: str
     subgroup: str | None = None
-    value: Decimal = Field(ge=0, description="The value as printed (5.0 stays 5.0).")
+    value: Annotated[Decimal, Field(ge=0)] | Literal["not reached"] = Field(
+        description="The value as printed (5.0 stays 5.0), or not reached (a median not reached)."
+    )
     unit: str
     method: str | None = Field(None, description="How it was estimated, as printed: Kaplan-Meier.")
-    ci_low: Decimal | None = Field(None, description="A reported interval's lower bound.")
-    ci_high: Decimal | None = Field(None, description="A reported interval's upper bound.")
+    ci_low: Annotated[Decimal, Field(ge=0)] | Literal["not reached"] | None = Field(
+        None, description="A reported interval's lower bound (or not reached)."
+    )
+    ci_high: Annotated[Decimal, Field(ge=0)] | Literal["not reached"] | None = Field(
+        None, description="A reported interval's upper bound (or not reached)."
+    )
     ci_level: Decimal | None = Field(None, gt=0, lt=100, description="Its level in percent, such as 95.")
     status: Literal["reported"]
     source: str

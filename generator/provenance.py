@@ -419,7 +419,7 @@ def _measure_values(book: ValueBook, table: str, r: dict, file: str) -> None:
             f"{book.slug}/{row_key(table, r)}/value",
             label,
             with_unit(value, r["unit"]),
-            float(value) if isinstance(value, Decimal) else value,
+            float(value) if isinstance(value, Decimal) else None,
             "reported",
             r["source"],
             file=file,
@@ -428,13 +428,14 @@ def _measure_values(book: ValueBook, table: str, r: dict, file: str) -> None:
     )
     if r.get("ci_low") is not None and not pd.isna(r["ci_low"]):
         level = f"{reported_number(r['ci_level'])}% " if r["ci_level"] else ""
-        text = f"{reported_number(r['ci_low'])} to {with_unit(r['ci_high'], r['unit'])}"
+        low = r["ci_low"] if isinstance(r["ci_low"], str) else reported_number(r["ci_low"])
+        text = f"{low} to {with_unit(r['ci_high'], r['unit'])}"
         book.add(
             Value(
                 f"{book.slug}/{row_key(table, r)}/ci",
                 f"{label}: {level}CI",
                 text,
-                [float(r["ci_low"]), float(r["ci_high"])],
+                [None if isinstance(b, str) else float(b) for b in (r["ci_low"], r["ci_high"])],
                 "reported",
                 r["source"],
                 file=file,
