@@ -9,7 +9,7 @@ through it, the audit page lists it, and the site publishes it as JSON.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Literal
@@ -17,6 +17,7 @@ from typing import Literal
 import pandas as pd
 
 from generator.analysis import StudyResults
+from generator.audit import printed_in
 from generator.errors import DataError, Problem
 from generator.formatting import (
     NumberFormat,
@@ -28,7 +29,7 @@ from generator.formatting import (
     with_unit,
 )
 from generator.load import normalise_space
-from generator.model import parse_p_value, slugify
+from generator.model import TABLE_CELL_SEPARATOR, SourceDocument, parse_p_value, slugify
 
 Kind = Literal["reported", "derived", "computed"]
 
@@ -46,6 +47,8 @@ class Value:
     how: str | None = None
     file: str | None = None
     line: int | None = None
+    where: str | None = None
+    """For a reported figure: the document it is quoted from, and a table's row and column."""
 
     @property
     def anchor(self) -> str:
@@ -56,7 +59,7 @@ class Value:
     def explanation(self) -> str:
         """One line for a tooltip: where the figure comes from."""
         if self.kind == "reported":
-            return f"Reported: “{self.quote}”"
+            return f"Reported ({self.where}): “{self.quote}”" if self.where else f"Reported: “{self.quote}”"
         return f"{self.kind.capitalize()}: {self.how}"
 
     def as_json(self) -> dict:
@@ -151,7 +154,39 @@ def collect_values(results: StudyResults, fmt: NumberFormat) -> ValueBook:
     for record in results.comparisons.to_dict("records") if not results.comparisons.empty else []:
         _comparison_values(book, record, fmt)
     check_provenance(book)
+    locate_quotes(book, study.meta.sources)
     return book
+
+
+def locate_quotes(book: ValueBook, documents: list[SourceDocument]) -> None:
+    """Name the document each reported figure is quoted from; for a table, its row and the column
+    whose cell prints the figure."""
+    for value_id, value in list(book.values.items()):
+        if value.kind == "reported" and value.quote:
+            where = quote_location(value, documents)
+            if where:
+                book.values[value_id] = replace(value, where=where)
+
+
+def quote_location(value: Value, documents: list[SourceDocument]) -> str | None:
+    quote = normalise_space(value.quote or "")
+    for document in documents:
+        if not document.is_table:
+            if any(quote in normalise_space(text) for _, text in document.blocks()):
+                return document.title
+            continue
+        for row in [document.header, *document.rows]:
+            if quote in normalise_space(TABLE_CELL_SEPARATOR.join(row)):
+                name = "header" if row is document.header else f"row “{row[0]}”"
+                return f"{document.title}, {name}{_column(value, document, row)}"
+    return None
+
+
+def _column(value: Value, document: SourceDocument, row: list[str]) -> str:
+    """', column “…”' when exactly one cell of the row (after its label) prints the figure."""
+    figure = value.text.removesuffix("%").strip()
+    columns = [i for i, cell in enumerate(row) if i > 0 and printed_in(figure, cell)]
+    return f", column “{document.header[columns[0]]}”" if len(columns) == 1 else ""
 
 
 def _set_values(book: ValueBook, results: StudyResults, folder: str) -> None:

@@ -95,3 +95,15 @@ def test_an_empty_source_cell_is_located(project_copy, study_dir):
     assert str(problem).endswith(
         "survival.csv, line 4, field 'source': is empty; input should be a valid string"
     )
+
+
+def test_a_figure_from_a_table_names_the_document_row_and_column(tmp_path):
+    from tests.test_fixtures import project_with
+
+    root = project_with(tmp_path, ["adverse-events-only"])
+    (study,) = load_studies(root / "content")
+    book = collect_values(analyse_study(study, SiteConfig().statistics), NumberFormat(SiteConfig()))
+    count = book["adverse_events/nausea@drug-c/grade-ge3/count"]
+    assert count.where == "Table 2. Adverse events., row “Nausea, grade ≥3”, column “Drug C (N = 50)”"
+    assert count.explanation.startswith("Reported (Table 2. Adverse events., row “Nausea, grade ≥3”")
+    assert book["sets/drug-c/treated"].where == "Table 2. Adverse events., header, column “Drug C (N = 50)”"
