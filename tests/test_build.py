@@ -105,7 +105,8 @@ def test_reported_and_derived_counts_are_marked_apart(site):
     )
     assert re.search(
         r'<a class="ev-value ev-reported" href="../source/#q-\d+" id="u-responses-cr-all-count" '
-        r'title="Reported \(Abstract\): “Overall, 17 patients \(19%\) achieved a complete response \(CR\)”">17</a>',
+        r'title="Reported \(Abstract\): '
+        r'“Overall, 17 patients \(19%\) achieved a complete response \(CR\)”">17</a>',
         raw,
     )
 
