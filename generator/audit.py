@@ -18,7 +18,7 @@ import pandas as pd
 from generator.analysis import StudyResults, counts_matching_percent, proportion_ci, round_half_up
 from generator.config import CI_METHOD_NAMES, CI_METHODS
 from generator.errors import DataError, Problem
-from generator.model import ALL_PATIENTS, parse_derivation, parse_p_value
+from generator.model import ALL_PATIENTS, grade_slug, parse_derivation, parse_p_value
 from generator.numberwords import numbers_in_words
 from generator.yamlfile import line_of
 
@@ -166,12 +166,7 @@ def _subject(row: dict) -> str:
 def _row_id(table: str, row: dict) -> str:
     """'responses/cr@all', with the grade band where a table has one (its rows differ by it)."""
     grade = row.get("grade")
-    return f"{table}/{row['outcome']}@{row['arm']}" + (f"/grade-{_slug(grade)}" if grade else "")
-
-
-def _slug(text: str) -> str:
-    words = str(text).lower().replace("≥", "ge").replace("≤", "le").replace(">", "gt").replace("<", "lt")
-    return re.sub(r"[^a-z0-9]+", "-", words).strip("-")
+    return f"{table}/{row['outcome']}@{row['arm']}" + (f"/grade-{grade_slug(grade)}" if grade else "")
 
 
 def _has(value) -> bool:

@@ -634,6 +634,12 @@ def parse_derivation(text: str) -> Derivation:
     return Derivation(rule=rule, refs=refs)
 
 
+def grade_slug(grade: str) -> str:
+    """A grade band in an id: '≥3' -> 'ge3', 'any' -> 'any' (the audit and the figures share it)."""
+    words = str(grade).lower().replace("≥", "ge").replace("≤", "le").replace(">", "gt").replace("<", "lt")
+    return slugify(words)
+
+
 def slugify(text: str) -> str:
     """'Salvage 3 or later' -> 'salvage-3-or-later'."""
     return re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-")

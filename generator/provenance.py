@@ -29,7 +29,7 @@ from generator.formatting import (
     with_unit,
 )
 from generator.load import normalise_space
-from generator.model import TABLE_CELL_SEPARATOR, SourceDocument, parse_p_value, slugify
+from generator.model import TABLE_CELL_SEPARATOR, SourceDocument, grade_slug, parse_p_value, slugify
 
 Kind = Literal["reported", "derived", "computed"]
 
@@ -126,12 +126,6 @@ def row_key(table: str, record: dict) -> str:
     if record.get("grade"):
         key += f"/grade-{grade_slug(record['grade'])}"
     return key
-
-
-def grade_slug(grade: str) -> str:
-    """'≥3' -> 'ge3', 'any' -> 'any'."""
-    words = str(grade).lower().replace("≥", "ge").replace("≤", "le").replace(">", "gt").replace("<", "lt")
-    return slugify(words)
 
 
 def collect_values(results: StudyResults, fmt: NumberFormat) -> ValueBook:
