@@ -13,8 +13,6 @@ from fractions import Fraction
 from pathlib import Path
 
 import pandas as pd
-from scipy.stats import fisher_exact, norm
-from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
 
 from generator.config import CI_METHODS, StatisticsSettings
 from generator.errors import DataError, Problem
@@ -38,14 +36,18 @@ def counts_matching_percent(percent: Decimal | float, denominator: int) -> list[
     """
     printed = Decimal(str(percent))
     decimals = max(0, -printed.as_tuple().exponent)
-    target = Fraction(printed)
-    return [
-        k for k in range(denominator + 1) if round_half_up(Fraction(100 * k, denominator), decimals) == target
-    ]
+    scaled = Fraction(printed) * 10**decimals  # a whole number: the printed digits
+    # round_half_up(100 k / N) == printed  <=>  scaled - 1/2 <= 100 k / N * 10**decimals < scaled + 1/2
+    unit = Fraction(denominator, 100 * 10**decimals)
+    low = math.ceil((scaled - Fraction(1, 2)) * unit)
+    high = math.ceil((scaled + Fraction(1, 2)) * unit) - 1
+    return list(range(max(low, 0), min(high, denominator) + 1))
 
 
 def proportion_ci(count: int, total: int, level: float, method: str) -> tuple[float, float]:
     """Confidence interval of count/total as fractions, by a method named in site_config.yml."""
+    from statsmodels.stats.proportion import proportion_confint  # slow to import: only when computing
+
     low, high = proportion_confint(count, total, alpha=1 - level, method=CI_METHODS[method])
     return float(low), float(high)
 
@@ -64,6 +66,8 @@ def compare_proportions(
     count: int, total: int, ref_count: int, ref_total: int, settings: StatisticsSettings
 ) -> Comparison:
     """Difference count/total - ref_count/ref_total with its interval, and Fisher's exact test."""
+    from statsmodels.stats.proportion import confint_proportions_2indep
+
     low, high = confint_proportions_2indep(
         count,
         total,
@@ -74,6 +78,8 @@ def compare_proportions(
         alpha=1 - settings.ci_level,
     )
     table = [[count, total - count], [ref_count, ref_total - ref_count]]
+    from scipy.stats import fisher_exact
+
     _, p_value = fisher_exact(table, alternative="two-sided")
     return Comparison(count / total - ref_count / ref_total, float(low), float(high), float(p_value))
 
@@ -304,6 +310,8 @@ def implied_p_value(measure: str, estimate: float, low: float, high: float, leve
     """The two-sided P value an estimate and its interval imply, as Altman and Bland (BMJ 2011) show:
     the standard error from the interval's width (on the log scale for a ratio), z = estimate / SE,
     and P from the normal distribution (scipy)."""
+    from scipy.stats import norm
+
     z_level = norm.ppf(1 - (1 - level) / 2)
     if measure in RATIO_MEASURES:
         estimate, low, high = math.log(estimate), math.log(low), math.log(high)

@@ -73,9 +73,11 @@ class ValueBook:
 
     slug: str
     values: dict[str, Value] = field(default_factory=dict)
+    _by_anchor: dict[str, Value] = field(default_factory=dict, repr=False, compare=False)
+    _by_row: dict[str, dict[str, Value]] = field(default_factory=dict, repr=False, compare=False)
 
     def add(self, value: Value) -> Value:
-        clash = next((v for v in self.values.values() if v.id == value.id or v.anchor == value.anchor), None)
+        clash = self.values.get(value.id) or self._by_anchor.get(value.anchor)
         if clash is not None:
             raise DataError(
                 [
@@ -88,6 +90,9 @@ class ValueBook:
                 ]
             )
         self.values[value.id] = value
+        self._by_anchor[value.anchor] = value
+        row, name = value.id.rsplit("/", 1)
+        self._by_row.setdefault(row + "/", {})[name] = value
         return value
 
     def __getitem__(self, key: str) -> Value:
@@ -95,8 +100,7 @@ class ValueBook:
 
     def row(self, table: str, record: dict) -> dict[str, Value]:
         """The Values of one table row, by field name."""
-        prefix = f"{self.slug}/{row_key(table, record)}/"
-        return {k.removeprefix(prefix): v for k, v in self.values.items() if k.startswith(prefix)}
+        return dict(self._by_row.get(f"{self.slug}/{row_key(table, record)}/", {}))
 
 
 def check_provenance(book: ValueBook) -> None:
