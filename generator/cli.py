@@ -1,4 +1,9 @@
-"""The command line: the only place that turns errors into messages and exit codes."""
+"""The command line: the only place that turns errors into messages and exit codes.
+
+Each command imports what it needs when it runs: `--help`, `--version`, `settings`, `schema` and `new`
+never import the statistics (scipy, statsmodels), the charts (plotly) or mkdocs, which take more
+than a second to import. `check` does: it renders every page and audits every figure, as `build` does.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +14,12 @@ import time
 from pathlib import Path
 
 from generator import __version__
-from generator.build import SITE_CONFIG, build_site, generate, open_project
-from generator.config import SiteConfig, load_site_config
 from generator.errors import BuildError, InputError
-from generator.schema import SCHEMA_DIR, STUDY_SCHEMA
+
+SITE_CONFIG = "site_config.yml"  # generator.build.SITE_CONFIG, not imported for `--help`
+SCHEMA_HELP_DIR, STUDY_SCHEMA_HELP = "schema", "study.schema.json"
+"""generator.schema's SCHEMA_DIR and STUDY_SCHEMA as the help shows them (tests/test_cli.py checks them):
+generator.schema imports the content model, which is not needed to print the help."""
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_USAGE, EXIT_BUILD_FAILED, EXIT_INTERNAL = 0, 1, 2, 3, 4
 EXIT_INTERRUPTED = 130
@@ -121,15 +128,16 @@ def make_parser() -> argparse.ArgumentParser:
         parents=[common],
         help="write the JSON Schemas of study.yml and of each table kind, for editors",
         description="Write JSON Schemas (draft 2020-12), generated from the content model: "
-        f"{STUDY_SCHEMA} for study.yml and <kind>.schema.json for one row of each kind of CSV "
+        f"{STUDY_SCHEMA_HELP} for study.yml and <kind>.schema.json for one row of each kind of CSV "
         "table. An editor with the YAML language server validates study.yml as it is typed when "
-        f"its first line is `# yaml-language-server: $schema=../../../{SCHEMA_DIR}/{STUDY_SCHEMA}`.",
+        "its first line is `# yaml-language-server: "
+        f"$schema=../../../{SCHEMA_HELP_DIR}/{STUDY_SCHEMA_HELP}`.",
     )
     schema.add_argument(
         "--out",
         type=Path,
         metavar="DIR",
-        help=f"write the schemas here (default: {SCHEMA_DIR}/ in the project folder)",
+        help=f"write the schemas here (default: {SCHEMA_HELP_DIR}/ in the project folder)",
     )
     return parser
 
@@ -174,6 +182,8 @@ def _setup_logging(quiet: bool) -> None:
 
 
 def run_build(args: argparse.Namespace) -> int:
+    from generator.build import build_site, open_project
+
     start = time.perf_counter()
     project = open_project(args.project, site_dir=args.site_dir, docs_dir=args.docs_dir)
     build_site(project, previous=args.previous)
@@ -182,12 +192,18 @@ def run_build(args: argparse.Namespace) -> int:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    generate(open_project(args.project))
+    """Everything `build` checks before mkdocs runs: the settings, mkdocs.yml, every study loaded,
+    validated, computed and audited, and every page rendered from the templates; nothing written
+    (studies unchanged since the last build are read from its cache)."""
+    from generator.build import generate, open_project
+
+    generate(open_project(args.project), write_cache=False)
     print("The settings and every study are valid.")
     return EXIT_OK
 
 
 def run_preview(args: argparse.Namespace) -> int:
+    from generator.build import open_project
     from generator.preview import serve
 
     mkdocs_logger = logging.getLogger("mkdocs")  # its server says where it serves and when it reloads
@@ -200,6 +216,8 @@ def run_preview(args: argparse.Namespace) -> int:
 
 
 def run_settings(args: argparse.Namespace) -> int:
+    from generator.config import SiteConfig
+
     for line in describe_settings(SiteConfig):
         print(line)
     return EXIT_OK
@@ -219,6 +237,8 @@ def describe_settings(model: type, prefix: str = "") -> list[str]:
 
 
 def run_new(args: argparse.Namespace) -> int:
+    from generator.config import load_site_config
+    from generator.schema import SCHEMA_DIR, STUDY_SCHEMA
     from generator.skeleton import new_study
 
     project = args.project
@@ -237,8 +257,9 @@ def run_new(args: argparse.Namespace) -> int:
 
 
 def run_schema(args: argparse.Namespace) -> int:
+    from generator.config import load_site_config
     from generator.outputs import protected_folders
-    from generator.schema import schemas, write_schemas
+    from generator.schema import SCHEMA_DIR, schemas, write_schemas
 
     project = args.project
     config = load_site_config(project / SITE_CONFIG)

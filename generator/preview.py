@@ -1,35 +1,56 @@
-"""Live preview: mkdocs' own server with live reload, plus a watcher that regenerates the pages.
+"""Live preview: mkdocs' live-reload server in front of the generator, one rebuild for each burst of edits.
 
-mkdocs watches the docs folder and rebuilds; this module watches the inputs of the generator and
-rewrites the generated Markdown (changed files only). On a bad edit it logs the located error and
-leaves the last good pages in place, so the server keeps serving them.
+The server watches the generator's inputs (content/, templates/, site_config.yml and mkdocs.yml), not
+the generated pages. Its build loop waits for a burst of changes to settle (no change for 0.1 s after
+a poll of the files), then runs one rebuild: the generator rewrites the Markdown that changed (changed
+files only), then mkdocs builds once. That build is dirty, re-rendering only the pages whose Markdown
+changed, unless what every page shows may have changed (the navigation, the set of files, mkdocs.yml):
+then every page is built. The generator's writes are not watched, so they cannot start a second build.
+On a bad edit the located error is logged, nothing is built, and the last good pages stay served.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import shutil
+import signal
+import tempfile
 import threading
-
-from mkdocs.commands.serve import serve as mkdocs_serve
-from watchdog.events import FileSystemEvent, FileSystemEventHandler
-from watchdog.observers import Observer
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from generator.build import SITE_CONFIG, Project, generate, open_project, read_manifest
-from generator.errors import GeneratorError
+from generator.errors import BuildError, GeneratorError
+from generator.mkdocs_hooks import NAV_FILE
 from generator.write import write_tree
+
+if TYPE_CHECKING:
+    from mkdocs.config.defaults import MkDocsConfig
 
 log = logging.getLogger("generator")
 
+SEARCH_INDEX = Path("search", "search_index.json")
+DIRTY_WARNING = (
+    "A 'dirty' build is being performed"  # mkdocs' warning; the preview builds in full when needed
+)
 
 _one_at_a_time = threading.Lock()
 
 
 def regenerate(project: Project) -> list[str] | None:
     """Regenerate the pages into the docs folder; None (and a logged error) when that failed."""
+    done = _regenerate(project)
+    return None if done is None else done[0]
+
+
+def _regenerate(project: Project) -> tuple[list[str], frozenset[str]] | None:
+    """The files written and the names of every generated file; None (and a logged error) on failure."""
     with _one_at_a_time:
         try:
             fresh = open_project(project.root, docs_dir=project.docs_dir)
-            written = write_tree(generate(fresh, read_manifest(None, fresh.site_dir)), fresh.docs_dir)
+            files = generate(fresh, read_manifest(None, fresh.site_dir))
+            written = write_tree(files, fresh.docs_dir)
         except GeneratorError as exc:
             log.error("error: %s\nThe last good pages are still served.", exc)
             return None
@@ -37,41 +58,173 @@ def regenerate(project: Project) -> list[str] | None:
             log.exception("internal error while regenerating. The last good pages are still served.")
             return None
     log.info("Regenerated %d file(s)", len(written))
-    return written
+    return written, frozenset(files)
 
 
-class _Regenerate(FileSystemEventHandler):
-    def __init__(self, project: Project):
+class _Preview:
+    """The site served from a temporary folder, and what its last build was built from."""
+
+    def __init__(self, project: Project, dev_addr: str, site_dir: str):
         self.project = project
-        self.timer: threading.Timer | None = None
+        self.dev_addr = dev_addr
+        self.site_dir = site_dir
+        self.url = ""  # the server's, once it exists
+        self.names: frozenset[str] | None = None  # the generated files at the last build
+        self.mkdocs_yml: bytes | None = None  # mkdocs.yml at the last build
+        self.built = False  # whether the last build succeeded: only then can the next one be dirty
 
-    def on_any_event(self, event: FileSystemEvent) -> None:
-        if event.event_type in ("opened", "closed_no_write"):
+    def config(self) -> MkDocsConfig:
+        from mkdocs.config import load_config
+
+        config = load_config(
+            str(self.project.mkdocs_config),
+            docs_dir=str(self.project.docs_dir),
+            site_dir=self.site_dir,
+            dev_addr=self.dev_addr,
+        )
+        if self.url:
+            config.site_url = self.url  # instant navigation works only within site_url
+        return config
+
+    def rebuild(self) -> None:
+        """The server's builder: regenerate, then build once if anything changed."""
+        done = _regenerate(self.project)
+        if done is None:
+            return  # the error is logged; the site is left as it was
+        written, names = done
+        if not written and names == self.names and self._mkdocs_yml() == self.mkdocs_yml:
+            log.info("No page changed")
             return
-        if self.timer is not None:
-            self.timer.cancel()
-        self.timer = threading.Timer(0.3, regenerate, [self.project])  # settle a burst of saves
-        self.timer.start()
+        self.build(names, written)
 
+    def build(self, names: frozenset[str], written: list[str], config: MkDocsConfig | None = None) -> None:
+        from mkdocs.commands.build import build
 
-def watch(project: Project) -> Observer:
-    """Start watching the generator's inputs; the caller stops the returned observer."""
-    observer = Observer()
-    handler = _Regenerate(project)
-    for folder in (project.content_dir, project.templates_dir):
-        observer.schedule(handler, str(folder), recursive=True)
-    observer.schedule(handler, str(project.root), recursive=False)  # site_config.yml, mkdocs.yml
-    observer.start()
-    return observer
+        mkdocs_yml = self._mkdocs_yml()
+        dirty = (
+            self.built and names == self.names and NAV_FILE not in written and mkdocs_yml == self.mkdocs_yml
+        )
+        log.info("Building documentation (%s)...", "the changed pages only" if dirty else "every page")
+        before = _read_json(Path(self.site_dir, SEARCH_INDEX)) if dirty else None
+        self.built = False
+        try:
+            build(config or self.config(), serve_url=self.url, dirty=dirty)
+        except Exception:  # a plugin or theme failed: the next build starts afresh
+            log.exception("mkdocs could not build the pages")
+            return
+        if before is not None:
+            _merge_search_index(Path(self.site_dir, SEARCH_INDEX), before)
+        self.names, self.mkdocs_yml, self.built = names, mkdocs_yml, True
+
+    def _mkdocs_yml(self) -> bytes | None:
+        try:
+            return self.project.mkdocs_config.read_bytes()
+        except OSError:
+            return None
 
 
 def serve(project: Project, dev_addr: str) -> None:
+    """Generate the pages, serve them with live reload at `dev_addr`, and rebuild on every edit."""
+    from mkdocs.livereload import LiveReloadServer
+
     # a bad input here stops with its located error
-    write_tree(generate(project, read_manifest(None, project.site_dir)), project.docs_dir)
-    observer = watch(project)
-    log.info("Watching %s, %s and %s", project.content_dir, project.templates_dir, SITE_CONFIG)
+    files = generate(project, read_manifest(None, project.site_dir))
+    write_tree(files, project.docs_dir)
+    site_dir = tempfile.mkdtemp(prefix="evidence-preview-")
+    quiet = _DropMessage(DIRTY_WARNING)
+    logging.getLogger("mkdocs.commands.build").addFilter(quiet)
     try:
-        mkdocs_serve(str(project.mkdocs_config), dev_addr=dev_addr, livereload=True)
+        preview = _Preview(project, dev_addr, site_dir)
+        config = preview.config()
+        # The search plugin keeps its own index across builds only for one page a build; the preview
+        # merges the index itself (`_merge_search_index`), so the plugins are told the builds are clean.
+        config.plugins.on_startup(command="serve", dirty=False)
+        host, port = config.dev_addr
+        server = LiveReloadServer(
+            builder=preview.rebuild,
+            host=host,
+            port=port,
+            root=site_dir,
+            mount_path=_mount_path(config.site_url),
+        )
+        server.error_handler = lambda code: _error_page(site_dir, code)
+        preview.url = config.site_url = server.url
+        try:
+            preview.build(frozenset(files), [], config)
+            if not preview.built:
+                raise BuildError("mkdocs could not build the pages (the error is above)")
+            for path in (project.content_dir, project.templates_dir):
+                server.watch(str(path))
+            for path in (project.root / SITE_CONFIG, project.mkdocs_config):
+                server.watch(str(path), recursive=False)
+            server = config.plugins.on_serve(server, config=config, builder=preview.rebuild)
+            for item in config.watch:
+                server.watch(item)
+            log.info("Serving the site built in %s", site_dir)
+            try:
+                _stop_on_sigterm()
+                server.serve()
+            except KeyboardInterrupt:
+                log.info("Shutting down...")
+            finally:
+                server.shutdown()
+        finally:
+            config.plugins.on_shutdown()
     finally:
-        observer.stop()
-        observer.join()
+        logging.getLogger("mkdocs.commands.build").removeFilter(quiet)
+        shutil.rmtree(site_dir, ignore_errors=True)
+
+
+def _stop_on_sigterm() -> None:
+    """SIGTERM stops the server as Ctrl-C does, so that its temporary site folder is removed."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
+
+
+def _mount_path(site_url: str | None) -> str:
+    from urllib.parse import urlsplit
+
+    return urlsplit(site_url or "/").path
+
+
+def _error_page(site_dir: str, code: int) -> bytes | None:
+    page = Path(site_dir, f"{code}.html")
+    return page.read_bytes() if code in (404, 500) and page.is_file() else None
+
+
+def _read_json(path: Path) -> dict | None:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _merge_search_index(path: Path, before: dict) -> None:
+    """After a dirty build the index holds the rebuilt pages only: add back every other page's entries.
+
+    An entry's `location` is its page's URL, then `#section` for a section of it."""
+    after = _read_json(path)
+    if after is None or not isinstance(before.get("docs"), list):
+        return
+    fresh: dict[str, list] = {}
+    for entry in after["docs"]:
+        fresh.setdefault(entry["location"].split("#")[0], []).append(entry)
+    docs = []
+    for entry in before["docs"]:
+        page = entry["location"].split("#")[0]
+        if page not in fresh:
+            docs.append(entry)
+        elif fresh[page]:  # a rebuilt page: its new entries, where its old ones were
+            docs += fresh[page]
+            fresh[page] = []
+    docs += [entry for entries in fresh.values() for entry in entries]
+    path.write_text(json.dumps({**after, "docs": docs}, separators=(",", ":")), encoding="utf-8")
+
+
+class _DropMessage(logging.Filter):
+    def __init__(self, start: str):
+        super().__init__()
+        self.start = start
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith(self.start)

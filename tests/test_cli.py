@@ -68,3 +68,10 @@ def test_every_setting_is_listed_and_documented_in_the_readme():
         key = line.split()[0]
         assert key in listed
         assert f"`{key}`" in readme, f"README does not document the setting {key}"
+
+
+def test_the_names_the_help_shows_are_the_generators_own():
+    from generator import build, cli, schema
+
+    assert cli.SITE_CONFIG == build.SITE_CONFIG
+    assert (cli.SCHEMA_HELP_DIR, cli.STUDY_SCHEMA_HELP) == (schema.SCHEMA_DIR, schema.STUDY_SCHEMA)

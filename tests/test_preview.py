@@ -1,14 +1,28 @@
-"""Live preview: a real file change regenerates the pages; a bad edit keeps the last good ones."""
+"""Live preview: a real server; an edit shows after one dirty rebuild; a bad edit keeps the good pages."""
 
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
+import pytest
+
 from generator.build import generate, open_project
-from generator.preview import watch
+from generator.preview import _merge_search_index
 from generator.write import write_tree
+from tests.conftest import ROOT, edit
 
 
-def wait_until(check, seconds: float = 15.0) -> bool:
+def wait_until(check, seconds: float = 60.0) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if check():
@@ -17,27 +31,118 @@ def wait_until(check, seconds: float = 15.0) -> bool:
     return False
 
 
-def test_watcher_regenerates_on_a_real_change_and_keeps_pages_on_a_bad_one(
-    project_copy, study_dir, tmp_path, caplog
-):
-    project = open_project(project_copy, docs_dir=tmp_path / "docs")
-    write_tree(generate(project), project.docs_dir)
-    efficacy: Path = project.docs_dir / "studies" / study_dir.name / "efficacy.md"
-    responses = study_dir / "responses.csv"
-    observer = watch(project)
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def fetch(url: str) -> str:
     try:
-        responses.write_text(
-            responses.read_text().replace("Complete response (CR),", "Complete remission (CR),")
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.read().decode()
+    except (urllib.error.URLError, OSError):
+        return ""
+
+
+class Preview:
+    """`python -m generator preview` on a project, its log read from a given point on."""
+
+    def __init__(self, project: Path, log: Path):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/"
+        self.log = log
+        self.mark = 0
+        with open(log, "wb") as out:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "generator", "preview", "--dev-addr", f"127.0.0.1:{self.port}"],
+                cwd=project,
+                env={**os.environ, "PYTHONPATH": str(ROOT)},
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+
+    def since_mark(self) -> str:
+        return self.log.read_text(errors="replace")[self.mark :]
+
+    def set_mark(self) -> None:
+        self.mark = len(self.log.read_text(errors="replace"))
+
+    def settled(self, quiet: float = 2.0) -> str:
+        """The log since the mark once no build runs and nothing was logged for `quiet` seconds."""
+        size, since = -1, time.monotonic()
+        while True:
+            text = self.since_mark()
+            if len(text) != size:
+                size, since = len(text), time.monotonic()
+            elif time.monotonic() - since > quiet and (
+                text.count("Building documentation") == text.count("Documentation built")
+            ):
+                return text
+            assert self.process.poll() is None, self.log.read_text()
+            time.sleep(0.1)
+
+    def stop(self) -> int:
+        self.process.send_signal(signal.SIGINT)
+        try:
+            return self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            raise
+
+
+def test_preview_rebuilds_once_per_burst_only_the_changed_pages_and_keeps_them_on_a_bad_edit(
+    project_copy, study_dir, tmp_path
+):
+    preview = Preview(project_copy, tmp_path / "preview.log")
+    efficacy = f"{preview.url}studies/{study_dir.name}/efficacy/"
+    try:
+        assert wait_until(lambda: "Complete response (CR)" in fetch(efficacy), 120), preview.log.read_text()
+        site = Path(re.search(r"Serving the site built in (\S+)", preview.log.read_text())[1])
+        design = site / "studies" / study_dir.name / "design" / "index.html"
+        other = next(
+            p for p in (site / "studies").glob("*/design/index.html") if study_dir.name not in str(p)
         )
-        assert wait_until(lambda: "Complete remission (CR)" in efficacy.read_text())
-        good = efficacy.read_bytes()
-        responses.write_text(responses.read_text().replace(",17,90,19,", ",17,90,-19,"))
-        assert wait_until(lambda: "responses.csv, line 2, field 'percent'" in caplog.text)
-        assert "The last good pages are still served." in caplog.text
-        assert efficacy.read_bytes() == good
+        design_built, other_built = design.stat().st_mtime_ns, other.stat().st_mtime_ns
+        pages = len(json.loads(fetch(preview.url + "search/search_index.json"))["docs"])
+
+        # a burst of saves: one regeneration's worth of pages, one mkdocs build, of the changed pages
+        time.sleep(1)
+        preview.set_mark()
+        responses = study_dir / "responses.csv"
+        edit(responses, "Complete response (CR),", "Complete remission (CR),")
+        for name in ("study.yml", "survival.csv", "responses.csv"):
+            (study_dir / name).write_bytes((study_dir / name).read_bytes())
+        assert wait_until(lambda: "Complete remission (CR)" in fetch(efficacy)), preview.since_mark()
+        log = preview.settled()
+        assert log.count("Building documentation") == 1, log
+        assert "Building documentation (the changed pages only)" in log
+        assert "Regenerated" in log and "dirty" not in log
+        assert (design.stat().st_mtime_ns, other.stat().st_mtime_ns) == (design_built, other_built)
+        index = json.loads(fetch(preview.url + "search/search_index.json"))["docs"]
+        assert len(index) == pages  # the other pages are still found by the search
+        assert "Complete remission (CR)" in json.dumps(index)
+
+        # a bad edit: the located error, no build, and the last good pages still served
+        preview.set_mark()
+        edit(responses, ",17,90,19,", ",17,90,-19,")
+        assert wait_until(lambda: "responses.csv, line 2, field 'percent'" in preview.since_mark())
+        log = preview.settled()
+        assert "The last good pages are still served." in log and "Building documentation" not in log
+        assert "Complete remission (CR)" in fetch(efficacy)
+
+        # fixed, with a new title in the navigation, which every page shows: every page is built
+        preview.set_mark()
+        edit(responses, ",17,90,-19,", ",17,90,19,")
+        edit(study_dir / "study.yml", "short_title: ", "short_title: Retitled ")
+        assert wait_until(lambda: "Retitled" in fetch(efficacy)), preview.since_mark()
+        log = preview.settled()
+        assert log.count("Building documentation") == 1 and "Building documentation (every page)" in log
+        assert other.stat().st_mtime_ns > other_built  # another study's page, its Markdown unchanged
     finally:
-        observer.stop()
-        observer.join()
+        code = preview.stop()
+    assert code == 0, preview.log.read_text()
+    assert not site.exists()  # the temporary site is removed
 
 
 def test_unchanged_files_are_not_rewritten(project_copy, tmp_path):
@@ -45,3 +150,21 @@ def test_unchanged_files_are_not_rewritten(project_copy, tmp_path):
     files = generate(project)
     assert len(write_tree(files, project.docs_dir)) == len(files)
     assert write_tree(files, project.docs_dir) == []
+
+
+@pytest.mark.parametrize("rebuilt", [["b/"], ["b/", "c/"], []])
+def test_a_dirty_build_keeps_the_search_entries_of_the_pages_it_did_not_build(tmp_path, rebuilt):
+    def entries(page: str, text: str) -> list[dict]:
+        return [{"location": page, "text": text}, {"location": f"{page}#part", "text": text}]
+
+    before = {"config": {}, "docs": entries("", "old") + entries("b/", "old") + entries("c/", "old")}
+    index = tmp_path / "search_index.json"
+    index.write_text(
+        json.dumps({"config": {"x": 1}, "docs": [e for p in rebuilt for e in entries(p, "new")]})
+    )
+    _merge_search_index(index, before)
+    merged = json.loads(index.read_text())
+    assert merged["config"] == {"x": 1}
+    assert merged["docs"] == [
+        e for p in ("", "b/", "c/") for e in entries(p, "new" if p in rebuilt else "old")
+    ]

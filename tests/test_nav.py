@@ -1,0 +1,170 @@
+"""Navigation that scales: each page's sidebar holds the site's sections and the current study only.
+
+mkdocs keeps the whole navigation (strict builds, previous and next links); the hook gives each page
+a sidebar in which groups of sibling sections of pages (the studies) keep only the current one.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from mkdocs.config import load_config
+from mkdocs.structure.files import get_files
+from mkdocs.structure.nav import Navigation, get_navigation
+
+from generator.build import build_site, open_project
+from generator.mkdocs_hooks import sidebar
+from tests.conftest import STUDY, copy_project
+
+# --- the rule, on both shapes of navigation ---------------------------------------------------------
+
+STUDY_PAGES = ["index", "design", "audit"]
+
+
+def study_section(slug: str) -> dict:
+    return {f"Study {slug}": [{name.title(): f"studies/{slug}/{name}.md"} for name in STUDY_PAGES]}
+
+
+NESTED = [  # Home, Studies (the index, then one section per study), Comparisons, What changed
+    {"Home": "index.md"},
+    {"Studies": [{"Study index": "studies/index.md"}, *(study_section(s) for s in ("a", "b", "c"))]},
+    {"Comparisons": [{"All": "comparisons/index.md"}, {"Remission": "comparisons/remission.md"}]},
+    {"What changed": "changes.md"},
+]
+FLAT = [{"Home": "index.md"}, *(study_section(s) for s in ("a", "b", "c")), {"What changed": "changes.md"}]
+
+
+def navigation(tmp_path: Path, nav: list) -> Navigation:
+    docs = tmp_path / "docs"
+    for path in re.findall(r"'([\w/]+\.md)'", repr(nav)):
+        (docs / path).parent.mkdir(parents=True, exist_ok=True)
+        (docs / path).write_text("# Page\n")
+    (tmp_path / "mkdocs.yml").write_text("site_name: Test\n")
+    config = load_config(str(tmp_path / "mkdocs.yml"), docs_dir=str(docs), site_dir=str(tmp_path / "site"))
+    config["nav"] = nav
+    return get_navigation(get_files(config), config)
+
+
+def outline(items: list) -> list:
+    """Titles, a section as (title, [its children]), as the sidebar would show them."""
+    return [(item.title, outline(item.children)) if item.is_section else item.title for item in items]
+
+
+def shown(nav: Navigation, src: str | None) -> list:
+    page = None if src is None else next(p for p in nav.pages if p.file.src_uri == src)
+    if page is not None:
+        page.active = True  # as mkdocs sets it while it builds the page
+    try:
+        view = sidebar(nav, page)
+        assert view.homepage is nav.homepage and view.pages is nav.pages
+        return outline(view.items)
+    finally:
+        if page is not None:
+            page.active = False
+
+
+STUDY_B = ("Study b", ["Index", "Design", "Audit"])
+COMPARISONS = ("Comparisons", ["All", "Remission"])
+
+
+def test_nested_navigation_keeps_the_sections_and_the_current_study_only(tmp_path):
+    nav = navigation(tmp_path, NESTED)
+    assert shown(nav, "studies/b/design.md") == [
+        "Home",
+        ("Studies", ["Study index", STUDY_B]),
+        COMPARISONS,
+        "What changed",
+    ]
+    for outside in ("index.md", "studies/index.md", "comparisons/remission.md", "changes.md", None):
+        assert shown(nav, outside) == ["Home", ("Studies", ["Study index"]), COMPARISONS, "What changed"]
+    assert len(nav.pages) == 14 and outline(nav.items)[1][1][3][0] == "Study c"  # the whole nav is kept
+
+
+def test_flat_navigation_keeps_the_current_study_only(tmp_path):
+    nav = navigation(tmp_path, FLAT)
+    assert shown(nav, "studies/b/audit.md") == ["Home", STUDY_B, "What changed"]
+    assert shown(nav, "index.md") == shown(nav, None) == ["Home", "What changed"]
+
+
+def test_a_lone_section_of_pages_is_no_group(tmp_path):
+    nav = navigation(tmp_path, [{"Home": "index.md"}, study_section("a")])
+    assert shown(nav, "index.md") == ["Home", ("Study a", ["Index", "Design", "Audit"])]
+
+
+# --- a real build: page size does not grow with the number of studies --------------------------------
+
+
+def clone_study(content: Path, slug: str, index: int) -> None:
+    """A copy of the real study under another slug, title, DOI and PMID (the build refuses duplicates)."""
+    folder = content / "studies" / slug
+    shutil.copytree(content / "studies" / STUDY, folder)
+    meta = folder / "study.yml"
+    text = meta.read_text()
+    for pattern, replacement in (
+        (r"^short_title: .*$", f"short_title: Copy {index:02d} of the study"),
+        (r"^(\s+doi: )(\S+)$", rf"\g<1>\g<2>.copy{index}"),
+        (r"^(\s+pmid: )\S+$", rf'\g<1>"{900_000 + index}"'),
+    ):
+        text = re.sub(pattern, replacement, text, count=1, flags=re.M)
+    assert text.count(f"copy{index}") == 1 and f'"{900_000 + index}"' in text
+    meta.write_text(text)
+
+
+def build_with(tmp_path: Path, copies: int) -> Path:
+    root = copy_project(tmp_path / f"project-{copies}")
+    for index in range(copies):
+        clone_study(root / "content", f"copy-{index:02d}", index)
+    out = tmp_path / f"out-{copies}"
+    build_site(open_project(root, site_dir=out / "site", docs_dir=out / "docs"))
+    return out / "site"
+
+
+def primary_nav(html: str) -> str:
+    start = html.index('<nav class="md-nav md-nav--primary"')
+    end = html.index('<div class="md-content"', start)
+    return html[start:end]
+
+
+@pytest.fixture(scope="module")
+def sites(tmp_path_factory) -> dict[int, Path]:
+    tmp_path = tmp_path_factory.mktemp("nav")
+    return {copies: build_with(tmp_path, copies) for copies in (0, 9)}  # 3 and 12 studies
+
+
+def test_page_html_does_not_grow_with_the_number_of_studies(sites):
+    for page in (
+        f"studies/{STUDY}/design/index.html",
+        f"studies/{STUDY}/audit/index.html",
+        "changes/index.html",
+    ):
+        small, large = ((sites[n] / page).stat().st_size for n in (0, 9))
+        assert abs(large - small) <= 8, f"{page}: {small} bytes at 3 studies, {large} at 12"
+    small, large = (len(primary_nav((sites[n] / "index.html").read_text())) for n in (0, 9))
+    assert small == large
+
+
+def test_a_study_page_lists_its_own_pages_and_no_other_study(sites):
+    site = sites[9]
+    study = site / "studies" / STUDY
+    html = (study / "design" / "index.html").read_text()
+    nav = primary_nav(html)
+    for page in sorted(p.parent.name for p in study.glob("*/index.html")):
+        assert f'href="../{page}/"' in nav or page == "design", page
+    assert 'href="../"' in nav  # the study's overview
+    others = {p.name for p in (site / "studies").iterdir() if p.is_dir() and p.name != STUDY}
+    assert len(others) == 11
+    for other in others:
+        assert other not in nav
+    assert "Copy 03 of the study" not in nav
+
+
+def test_pages_outside_the_studies_list_no_study_page(sites):
+    site = sites[9]
+    studies = {p.name for p in (site / "studies").iterdir() if p.is_dir()}
+    for page in ("index.html", "studies/index.html", "changes/index.html", "404.html"):
+        nav = primary_nav((site / page).read_text())
+        assert not [slug for slug in studies if f"{slug}/" in nav], page
+        assert "changes/" in nav or page == "changes/index.html"
