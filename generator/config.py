@@ -63,6 +63,32 @@ class PathSettings(Strict):
         description="The mkdocs configuration; its docs_dir receives the generated Markdown "
         "and its site_dir the built site.",
     )
+    cache_dir: str = Field(
+        "build/cache",
+        description="Where each study's built pages are kept between builds, so that only the studies "
+        "that changed are built again; a folder of its own, which the generator owns.",
+    )
+
+
+TAU2_METHODS = {"dersimonian-laird": "chi2", "paule-mandel": "iterated"}
+"""The estimators of the between-study variance, by their names in settings, as statsmodels' method_re."""
+TAU2_METHOD_NAMES = {"dersimonian-laird": "DerSimonian-Laird", "paule-mandel": "Paule-Mandel"}
+
+
+class ComparisonSettings(Strict):
+    pooling: bool = Field(
+        False,
+        description="Pool the studies' estimates of the same effect measure on each comparison page "
+        "(a meta-analysis); off by default, as studies of different designs are rarely poolable.",
+    )
+    model: Literal["random-effects", "fixed-effect"] = Field(
+        "random-effects", description="The pooling model: random-effects or fixed-effect (inverse variance)."
+    )
+    tau2_method: Literal["dersimonian-laird", "paule-mandel"] = Field(
+        "dersimonian-laird",
+        description="Estimator of the between-study variance tau² (random-effects weights, and "
+        "the heterogeneity reported with either model).",
+    )
 
 
 class SiteConfig(Strict):
@@ -71,6 +97,9 @@ class SiteConfig(Strict):
     )
     format: FormatSettings = Field(default_factory=FormatSettings, description="How numbers are shown.")
     paths: PathSettings = Field(default_factory=PathSettings, description="Where things are.")
+    comparison: ComparisonSettings = Field(
+        default_factory=ComparisonSettings, description="How studies are compared on an outcome they share."
+    )
 
 
 def load_site_config(path: Path) -> SiteConfig:

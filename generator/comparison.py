@@ -1,0 +1,613 @@
+"""Studies side by side: for each outcome they share, every study's figure, the caveats a reader
+needs, and (where the settings turn it on and the figures allow it) a pooled estimate.
+
+Pure computation: entries in, dataclasses out. Pooling is statsmodels' `combine_effects`; the forest
+plot is drawn by `forest.py`; the pages are templates/comparison.md.j2 (one outcome) and
+templates/comparisons.md.j2 (the list), rendered from `ComparisonPage` and `ComparisonsIndexPage`.
+"""
+
+from __future__ import annotations
+
+import math
+import posixpath
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from html import unescape
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+from markupsafe import Markup
+
+from generator.config import TAU2_METHOD_NAMES, TAU2_METHODS, ComparisonSettings
+from generator.formatting import NumberFormat, p_value, reported_number
+from generator.model import RATIO_MEASURES, OutcomeVocabulary, SharedOutcome
+from generator.summary import ComparisonEntry
+
+if TYPE_CHECKING:
+    from generator.charts import Chart
+    from generator.render import SiteInfo
+
+FOLDER = "comparisons"
+"""The comparison pages' folder, relative to the docs folder: one page per outcome and the list."""
+INDEX_PAGE = f"{FOLDER}/index.md"
+
+DIFFERENCE = "difference"
+MEASURE_NAMES = {
+    "proportion": "proportion",
+    "hazard_ratio": "hazard ratio",
+    "odds_ratio": "odds ratio",
+    "risk_ratio": "risk ratio",
+    "rate_ratio": "rate ratio",
+    DIFFERENCE: "difference",
+}
+KIND_WORDS = {
+    "proportions": "proportion of patients, per arm",
+    "measures": "measure as reported (such as a median)",
+    "effects": "effect between arms",
+}
+INTERVAL_WORDS = {
+    "reported": "reported",
+    "computed": "computed by this site from n/N",
+    "none": "no interval",
+}
+ORIGIN_WORDS = {
+    "reported": "reported by the study",
+    "computed": "computed by this site from n/N",
+    "none": "absent",
+}
+LISTED = 4
+"""How many different designs, populations or units a caveat names before it says how many more."""
+
+DERIVATION = (
+    "Each study's variance is derived from its interval and that interval's level, as the study gives "
+    "them: the standard error is SE = (ln upper − ln lower) / (2z) for a ratio, pooled on the log scale, "
+    "or SE = (upper − lower) / (2z) for a difference, where z is the standard normal quantile of the "
+    "level (z = 1.96 for a 95% interval); the variance is SE². The pooled estimate and its interval "
+    "(normal distribution, at the site's confidence level) come from statsmodels' combine_effects; a "
+    "ratio is shown back on its own scale."
+)
+
+
+@dataclass(frozen=True)
+class Pooled:
+    """A pooled estimate of one effect measure over the studies that report it."""
+
+    measure: str
+    estimate: float
+    ci_low: float
+    ci_high: float
+    ci_level: float
+    tau2: float
+    """Between-study variance (on the log scale for a ratio), truncated at 0."""
+    i2: float
+    """Share of the variation due to heterogeneity rather than chance (0 to 1), truncated at 0."""
+    q: float
+    q_df: int
+    q_p_value: float
+    """P value of Cochran's Q test of heterogeneity (chi-squared on q_df degrees of freedom)."""
+    studies: int
+    method: str
+    """The method in words, such as "random effects, DerSimonian-Laird estimate of tau²"."""
+
+    @property
+    def log_scale(self) -> bool:
+        return self.measure in RATIO_MEASURES
+
+    @property
+    def measure_name(self) -> str:
+        return measure_name(self.measure)
+
+    @property
+    def estimate_text(self) -> str:
+        return effect_number(self.estimate, self.measure)
+
+    @property
+    def interval_text(self) -> str:
+        return f"{effect_number(self.ci_low, self.measure)} to {effect_number(self.ci_high, self.measure)}"
+
+    @property
+    def level_text(self) -> str:
+        return f"{reported_number(round(self.ci_level * 100, 6))}%"
+
+    @property
+    def tau2_text(self) -> str:
+        return f"{self.tau2:.4f}"
+
+    @property
+    def i2_text(self) -> str:
+        return f"{self.i2 * 100:.1f}%"
+
+    @property
+    def q_text(self) -> str:
+        return f"{self.q:.2f}"
+
+    @property
+    def p_text(self) -> str:
+        return p_value(self.q_p_value)
+
+
+@dataclass(frozen=True)
+class ComparisonRow:
+    """One entry as the comparison table shows it: each cell worked out here, not in the template."""
+
+    entry: ComparisonEntry
+    interval: str
+    provenance: str
+
+    @property
+    def study_title(self) -> str:
+        return self.entry.study_title
+
+    @property
+    def year(self) -> int:
+        return self.entry.year
+
+    @property
+    def design(self) -> str:
+        return self.entry.design
+
+    @property
+    def population(self) -> str:
+        return self.entry.population
+
+    @property
+    def arm(self) -> str:
+        return self.entry.arm
+
+    @property
+    def subgroup(self) -> str | None:
+        return self.entry.subgroup
+
+    @property
+    def link(self) -> str:
+        """The study page showing the figure, relative to the comparison page."""
+        return posixpath.relpath(self.entry.page, FOLDER)
+
+    @property
+    def shown(self) -> Markup:
+        """The figure with its provenance link, as the study's page shows it (Markdown made by the site)."""
+        return Markup(self.entry.shown)
+
+    @property
+    def shown_interval(self) -> Markup | None:
+        """The interval with its provenance link, as the study's page shows it; None without one."""
+        return Markup(self.entry.shown_interval) if self.entry.shown_interval else None
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One shared outcome: each study's figures, what to keep in mind, and any pooled estimates."""
+
+    outcome: SharedOutcome
+    entries: list[ComparisonEntry]
+    """Sorted by study year, then title, then arm (and subgroup)."""
+    pooled: list[Pooled]
+    caveats: list[str]
+    pooling_on: bool
+    """Whether site_config.yml turns pooling on (comparison.pooling)."""
+    pooling_notes: list[str]
+    """With pooling on, why each measure was not pooled (empty when all were)."""
+    chart_measure: str | None
+    """The one measure or unit the forest plot shows (the most frequent); None when nothing can be drawn."""
+
+    @property
+    def key(self) -> str:
+        return self.outcome.key
+
+    @property
+    def title(self) -> str:
+        return self.outcome.title
+
+    @property
+    def path(self) -> str:
+        """The comparison page, relative to the docs folder."""
+        return f"{FOLDER}/{self.key}.md"
+
+    @property
+    def page_name(self) -> str:
+        """The comparison page, relative to the list of comparisons."""
+        return f"{self.key}.md"
+
+    @property
+    def studies(self) -> int:
+        return len({e.study for e in self.entries})
+
+    @property
+    def kind_words(self) -> str:
+        return KIND_WORDS[self.outcome.kind]
+
+    @property
+    def pooled_words(self) -> str:
+        if not self.pooling_on:
+            return "off"
+        if not self.pooled:
+            return "not possible"
+        return ", ".join(p.measure_name for p in self.pooled)
+
+    @property
+    def charted(self) -> list[ComparisonEntry]:
+        """The entries the forest plot draws: a number in the chart's measure or unit."""
+        return [e for e in self.entries if e.measure == self.chart_measure and e.estimate is not None]
+
+    @property
+    def derivation(self) -> str:
+        return DERIVATION
+
+
+@dataclass(frozen=True)
+class ComparisonPage:
+    """What templates/comparison.md.j2 receives, as `page`."""
+
+    site: SiteInfo
+    comparison: Comparison
+    chart: Chart | None
+    fmt: NumberFormat
+
+    @property
+    def rows(self) -> list[ComparisonRow]:
+        return [
+            ComparisonRow(e, interval_text(e, self.fmt), provenance_text(e)) for e in self.comparison.entries
+        ]
+
+    @property
+    def path(self) -> str:
+        return self.comparison.path
+
+
+@dataclass(frozen=True)
+class ComparisonsIndexPage:
+    """What templates/comparisons.md.j2 receives, as `page`: every comparison, in vocabulary order."""
+
+    site: SiteInfo
+    comparisons: list[Comparison]
+    fmt: NumberFormat
+
+    @property
+    def path(self) -> str:
+        return INDEX_PAGE
+
+
+def build_comparisons(
+    vocabulary: OutcomeVocabulary,
+    entries: list[ComparisonEntry],
+    settings: ComparisonSettings,
+    ci_level: float,
+) -> list[Comparison]:
+    """One comparison per outcome of the vocabulary that has entries, in the vocabulary's order."""
+    by_outcome: dict[str, list[ComparisonEntry]] = defaultdict(list)
+    for entry in entries:
+        by_outcome[entry.outcome].append(entry)
+    return [
+        compare(outcome, by_outcome[outcome.key], settings, ci_level)
+        for outcome in vocabulary.outcomes
+        if by_outcome.get(outcome.key)
+    ]
+
+
+def compare(
+    outcome: SharedOutcome, entries: list[ComparisonEntry], settings: ComparisonSettings, ci_level: float
+) -> Comparison:
+    """The comparison of one outcome's entries."""
+    ordered = sorted(entries, key=_entry_order)
+    measure = chart_measure(ordered)
+    pooled, notes = [], []
+    if settings.pooling:
+        pooled, notes = pool_effects(outcome, ordered, settings, ci_level)
+    return Comparison(
+        outcome, ordered, pooled, caveats(outcome, ordered, measure), settings.pooling, notes, measure
+    )
+
+
+def _entry_order(entry: ComparisonEntry) -> tuple:
+    return (entry.year, entry.study_title, entry.study, entry.arm, entry.subgroup or "", entry.measure)
+
+
+def chart_measure(entries: list[ComparisonEntry]) -> str | None:
+    """The measure or unit most entries give a number in (the first of them on a tie)."""
+    counts = Counter(e.measure for e in entries if e.estimate is not None and e.measure != "none")
+    if not counts:
+        return None
+    return max(counts, key=counts.__getitem__)  # max keeps the first of equal counts, in entry order
+
+
+# Pooling
+
+
+def pool_effects(
+    outcome: SharedOutcome, entries: list[ComparisonEntry], settings: ComparisonSettings, ci_level: float
+) -> tuple[list[Pooled], list[str]]:
+    """Pooled estimates, one per effect measure that can be pooled, and why the others cannot."""
+    if outcome.kind != "effects":
+        return [], [
+            f"Pooling is offered only for effects between arms (ratios or differences); this outcome's "
+            f"figures are of another kind ({KIND_WORDS[outcome.kind]})."
+        ]
+    groups: dict[str, list[ComparisonEntry]] = defaultdict(list)
+    for entry in entries:
+        groups[entry.measure].append(entry)
+    pooled, notes = [], []
+    for measure, group in groups.items():
+        reason = unpoolable(measure, group)
+        if reason:
+            notes.append(reason)
+        else:
+            pooled.append(pool(measure, group, settings, ci_level))
+    return pooled, notes
+
+
+def unpoolable(measure: str, group: list[ComparisonEntry]) -> str | None:
+    """Why these entries of one measure cannot be pooled, or None if they can."""
+    name = measure_name(measure).capitalize()
+    if measure not in RATIO_MEASURES and measure != DIFFERENCE:
+        return f"{name}: not pooled, as only ratios and differences are pooled."
+    if any(e.estimate is None for e in group):
+        return f"{name}: not pooled, as an estimate is not given as a number."
+    without = [e for e in group if not has_interval(e)]
+    if without:
+        return (
+            f"{name}: not pooled, as {len(without)} of the {len(group)} estimates have no interval "
+            "with its level (or one of zero width) to derive a variance from."
+        )
+    per_study = Counter(e.study for e in group)
+    repeated = [e.study_title for e in group if per_study[e.study] > 1]
+    if repeated:
+        return (
+            f"{name}: not pooled, as a study gives more than one estimate (for several arms or subgroups: "
+            f"{_listed(_distinct(repeated))}); pooling takes one estimate per study."
+        )
+    if len(per_study) < 2:
+        return f"{name}: not pooled, as only one study reports it."
+    return None
+
+
+def has_interval(entry: ComparisonEntry) -> bool:
+    """An interval a variance can be derived from: both bounds, their level, and a width."""
+    return (
+        entry.ci_low is not None
+        and entry.ci_high is not None
+        and entry.ci_level is not None
+        and 0 < entry.ci_level < 1
+        and entry.ci_high > entry.ci_low
+    )
+
+
+def standard_error(entry: ComparisonEntry) -> float:
+    """SE from the interval: (ln hi − ln lo) / (2z) for a ratio, (hi − lo) / (2z) otherwise."""
+    from scipy.stats import norm
+
+    z = float(norm.ppf(0.5 + entry.ci_level / 2))
+    scale = _log_scale(entry.measure)
+    return (scale(entry.ci_high) - scale(entry.ci_low)) / (2 * z)
+
+
+def _log_scale(measure: str):
+    return math.log if measure in RATIO_MEASURES else float
+
+
+def pool(measure: str, group: list[ComparisonEntry], settings: ComparisonSettings, ci_level: float) -> Pooled:
+    """statsmodels' combine_effects over one estimate per study; a ratio on the log scale."""
+    from statsmodels.stats.meta_analysis import combine_effects  # only when pooling: it is slow to import
+
+    scale = _log_scale(measure)
+    effects = np.array([scale(e.estimate) for e in group])
+    variances = np.array([standard_error(e) ** 2 for e in group])
+    alpha = 1 - ci_level
+    # statsmodels divides by Q (0 for identical estimates) and takes roots of a negative variance
+    # (its Hartung-Knapp interval, unused here) when its tau² is below 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        result = combine_effects(
+            effects, variances, method_re=TAU2_METHODS[settings.tau2_method], alpha=alpha, use_t=False
+        )
+        fixed_ci, random_ci, *_ = result.conf_int(alpha=alpha, use_t=False)
+    tau2_name = TAU2_METHOD_NAMES[settings.tau2_method]
+    if settings.model == "fixed-effect":
+        mean, ci, method = result.mean_effect_fe, fixed_ci, "fixed effect, inverse variance"
+    elif result.tau2 <= 0:
+        # DerSimonian-Laird's estimate below 0 is read as 0 (statsmodels leaves it negative): the
+        # random-effects weights are then the fixed-effect ones
+        mean, ci = result.mean_effect_fe, fixed_ci
+        method = f"random effects, {tau2_name} estimate of tau² (0, so equal to the fixed-effect estimate)"
+    else:
+        mean, ci, method = result.mean_effect_re, random_ci, f"random effects, {tau2_name} estimate of tau²"
+    back = math.exp if measure in RATIO_MEASURES else float
+    heterogeneity = result.test_homogeneity()
+    return Pooled(
+        measure=measure,
+        estimate=back(float(mean)),
+        ci_low=back(float(ci[0])),
+        ci_high=back(float(ci[1])),
+        ci_level=ci_level,
+        tau2=max(float(result.tau2), 0.0),
+        i2=max(float(np.nan_to_num(result.i2, neginf=0.0)), 0.0),
+        q=float(result.q),
+        q_df=int(heterogeneity.df),
+        q_p_value=float(heterogeneity.pvalue),
+        studies=len(group),
+        method=method,
+    )
+
+
+# Caveats
+
+
+def caveats(outcome: SharedOutcome, entries: list[ComparisonEntry], measure: str | None) -> list[str]:
+    """What a reader needs before comparing: the outcome's notes, then what the entries show."""
+    found = [*outcome.notes]
+    designs = _distinct(e.design for e in entries)
+    if len(designs) > 1:
+        found.append(
+            f"The studies differ in design ({_listed(designs)}): a difference between their estimates "
+            "may come from how they were run, not only from the treatments."
+        )
+    populations = _distinct(e.population for e in entries)
+    if len(populations) > 1:
+        found.append(
+            f"The estimates are about different populations and analysis sets ({_listed(populations)})."
+        )
+    found += _status_caveats(entries)
+    found += _interval_caveats(entries)
+    found += _chart_caveats(entries, measure)
+    return found
+
+
+def _status_caveats(entries: list[ComparisonEntry]) -> list[str]:
+    derived = [e for e in entries if e.status == "derived"]
+    if not derived:
+        return []
+    if len(derived) == len(entries):
+        return [
+            "Every estimate here is derived by this site from reported figures, not printed by the source."
+        ]
+    return [
+        f"{len(derived)} of the {len(entries)} estimates are derived by this site from reported figures; "
+        "the others are printed by their source (see the provenance column)."
+    ]
+
+
+def _interval_caveats(entries: list[ComparisonEntry]) -> list[str]:
+    found = []
+    kinds = Counter(e.interval for e in entries)
+    if len(kinds) > 1:
+        parts = [f"{kinds[k]} {ORIGIN_WORDS[k]}" for k in ("reported", "computed", "none") if kinds[k]]
+        found.append(f"The intervals are not all of one origin: {'; '.join(parts)}.")
+    levels = _distinct(
+        f"{reported_number(round(e.ci_level * 100, 6))}%"
+        for e in entries
+        if e.interval != "none" and e.ci_level is not None
+    )
+    if len(levels) > 1:
+        found.append(f"The intervals are at different confidence levels ({_listed(levels)}).")
+    if kinds["none"]:
+        found.append("An estimate without an interval is drawn as a point only (a hollow marker).")
+    return found
+
+
+def _chart_caveats(entries: list[ComparisonEntry], measure: str | None) -> list[str]:
+    found = []
+    others = _distinct(e.measure for e in entries if e.measure != measure and e.estimate is not None)
+    if others and measure is not None:
+        units = entries[0].kind == "measures"
+        shown = f"those in {measure}" if units else f"the {measure_name(measure)} estimates"
+        names = _listed([measure_name(m) for m in others])
+        found.append(
+            f"Figures in other {'units' if units else 'measures'} ({names}) are in the table only: "
+            f"the chart shows {shown}."
+        )
+    unnumbered = [e for e in entries if e.estimate is None]
+    if unnumbered:
+        found.append(
+            f"{len(unnumbered)} of the estimates are not given as a number (such as not reached) and are "
+            "in the table only."
+        )
+    return found
+
+
+def _distinct(values) -> list[str]:
+    """The values in their first order, each once."""
+    return list(dict.fromkeys(values))
+
+
+def _listed(values: list[str]) -> str:
+    if len(values) <= LISTED:
+        return "; ".join(values)
+    return f"{'; '.join(values[:LISTED])}; and {len(values) - LISTED} more"
+
+
+# Words and numbers
+
+
+def measure_name(measure: str) -> str:
+    """'hazard ratio'; a unit ('months') as it is."""
+    return MEASURE_NAMES.get(measure, measure)
+
+
+def effect_number(value: float, measure: str) -> str:
+    """A ratio with two decimals, any other figure with three significant digits; a true minus sign."""
+    text = f"{value:.2f}" if measure in RATIO_MEASURES else f"{value:.3g}"
+    return text.replace("-", "−")
+
+
+def figure_text(entry: ComparisonEntry, fmt: NumberFormat | None = None) -> str:
+    """The figure's estimate in words (a proportion as a percentage)."""
+    if entry.estimate is None:
+        return "–"
+    if entry.kind == "proportions":
+        return fmt.percent(entry.estimate) if fmt else f"{entry.estimate * 100:.1f}%"
+    if entry.kind == "measures":
+        return f"{reported_number(entry.estimate)} {entry.measure}"
+    return reported_number(entry.estimate)
+
+
+_LINK_TEXT = re.compile(r"\[(?P<text>[^\]]*)\]\(")
+
+
+def shown_text(entry: ComparisonEntry, fmt: NumberFormat | None = None) -> str:
+    """The figure as the study's page shows it, as plain text (the text of its provenance link)."""
+    found = _LINK_TEXT.match(entry.shown)
+    return unescape(found["text"]) if found else figure_text(entry, fmt)
+
+
+def interval_text(entry: ComparisonEntry, fmt: NumberFormat | None = None) -> str:
+    """'95% CI 46.9% to 68.1%', '95% CI 0.55 to 0.93', or '–' without an interval."""
+    if entry.ci_low is None or entry.ci_high is None:
+        return "–"
+    level = f"{reported_number(round(entry.ci_level * 100, 6))}% CI " if entry.ci_level else "CI "
+    if entry.kind == "proportions":
+        low, high = (
+            (fmt.percent(entry.ci_low), fmt.percent(entry.ci_high))
+            if fmt
+            else (f"{entry.ci_low * 100:.1f}%", f"{entry.ci_high * 100:.1f}%")
+        )
+    else:
+        low, high = reported_number(entry.ci_low), reported_number(entry.ci_high)
+    return f"{level}{low} to {high}"
+
+
+def provenance_text(entry: ComparisonEntry) -> str:
+    """'Estimate reported; interval computed by this site from n/N'."""
+    estimate = "Estimate reported" if entry.status == "reported" else "Estimate derived by this site"
+    interval = "no interval" if entry.interval == "none" else f"interval {INTERVAL_WORDS[entry.interval]}"
+    return f"{estimate}; {interval}"
+
+
+# Downloads
+
+
+CSV_COLUMNS = [
+    "study",
+    "study_title",
+    "year",
+    "design",
+    "population",
+    "arm",
+    "subgroup",
+    "measure",
+    "estimate",
+    "ci_low",
+    "ci_high",
+    "ci_level",
+    "interval",
+    "status",
+    "count",
+    "denominator",
+    "page",
+]
+
+
+def entries_frame(entries: list[ComparisonEntry]) -> pd.DataFrame:
+    """The entries as a table, one row each, in the CSV's columns."""
+    return pd.DataFrame(
+        [{column: getattr(e, column) for column in CSV_COLUMNS} for e in entries], columns=CSV_COLUMNS
+    )
+
+
+def comparison_downloads(comparison: Comparison, chart: Chart | None) -> dict[str, bytes]:
+    """The comparison's table and the data behind its chart, by path relative to the docs folder."""
+    from generator.downloads import to_csv
+
+    files = {f"{FOLDER}/data/{comparison.key}.csv": to_csv(entries_frame(comparison.entries))}
+    if chart is not None:
+        files[f"{FOLDER}/data/chart-{chart.key}.csv"] = to_csv(chart.data)
+    return files

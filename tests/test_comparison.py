@@ -1,0 +1,500 @@
+"""Comparisons across studies: pooling against a published meta-analysis, when pooling is refused,
+the caveats, the forest plot, the downloads, and both pages rendered with hostile data text."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy.stats import norm
+from statsmodels.stats.meta_analysis import combine_effects
+
+from generator.comparison import (
+    ComparisonPage,
+    ComparisonsIndexPage,
+    build_comparisons,
+    compare,
+    comparison_downloads,
+    standard_error,
+)
+from generator.config import ComparisonSettings, SiteConfig
+from generator.forest import forest_chart
+from generator.formatting import NumberFormat
+from generator.model import OutcomeVocabulary, SharedOutcome
+from generator.render import SiteInfo, make_environment, render_page
+from generator.summary import ComparisonEntry
+from tests.conftest import ROOT
+
+POOLING = ComparisonSettings(pooling=True)
+Z95 = float(norm.ppf(0.975))
+
+# BCG vaccine trials (Colditz et al., JAMA 1994), as in metafor's dat.bcg: vaccinated with and
+# without tuberculosis, then controls with and without; each trial's log risk ratio and variance.
+BCG = [
+    (4, 119, 11, 128),
+    (6, 300, 29, 274),
+    (3, 228, 11, 209),
+    (62, 13536, 248, 12619),
+    (33, 5036, 47, 5761),
+    (180, 1361, 372, 1079),
+    (8, 2537, 10, 619),
+    (505, 87886, 499, 87892),
+    (29, 7470, 45, 7232),
+    (17, 1699, 65, 1600),
+    (186, 50448, 141, 27197),
+    (5, 2493, 3, 2338),
+    (27, 16886, 29, 17825),
+]
+
+
+def bcg_log_risk_ratios() -> tuple[np.ndarray, np.ndarray]:
+    tpos, tneg, cpos, cneg = np.array(BCG, dtype=float).T
+    effects = np.log(tpos / (tpos + tneg)) - np.log(cpos / (cpos + cneg))
+    variances = 1 / tpos - 1 / (tpos + tneg) + 1 / cpos - 1 / (cpos + cneg)
+    return effects, variances
+
+
+def entry(study: str = "a", **fields) -> ComparisonEntry:
+    values = {
+        "outcome": "response",
+        "study": study,
+        "study_title": f"Study {study}",
+        "year": 2000,
+        "design": "Randomized, phase 3",
+        "population": "Randomized, 100 patients",
+        "arm": "Drug vs placebo",
+        "subgroup": None,
+        "kind": "effects",
+        "measure": "hazard_ratio",
+        "estimate": 0.7,
+        "ci_low": 0.5,
+        "ci_high": 0.98,
+        "ci_level": 0.95,
+        "interval": "reported",
+        "status": "reported",
+        "page": f"studies/{study}/results.md",
+    }
+    values.update(fields)
+    shown = (
+        f'[{values["estimate"]}](../studies/{study}/results.md "Reported"){{ #u1 .ev-value .ev-reported }}'
+    )
+    return ComparisonEntry(**{"shown": shown, **values})
+
+
+def outcome(kind: str = "effects", **fields) -> SharedOutcome:
+    values = {"key": "response", "title": "Response", "kind": kind, "definition": "As each study defines it."}
+    return SharedOutcome(**{**values, **fields})
+
+
+def bcg_entries() -> list[ComparisonEntry]:
+    effects, variances = bcg_log_risk_ratios()
+    half = Z95 * np.sqrt(variances)
+    return [
+        entry(
+            f"trial-{i}",
+            year=1940 + i,
+            measure="risk_ratio",
+            estimate=math.exp(y),
+            ci_low=math.exp(y - h),
+            ci_high=math.exp(y + h),
+        )
+        for i, (y, h) in enumerate(zip(effects, half, strict=True))
+    ]
+
+
+# Pooling
+
+
+def test_the_variance_is_derived_from_the_interval_and_its_level():
+    _, variances = bcg_log_risk_ratios()
+    for e, v in zip(bcg_entries(), variances, strict=True):
+        assert standard_error(e) ** 2 == pytest.approx(v, rel=1e-12)
+    ninety = entry(measure="difference", estimate=1.0, ci_low=0.0, ci_high=2.0, ci_level=0.90)
+    assert standard_error(ninety) == pytest.approx(1 / norm.ppf(0.95))
+
+
+def test_random_effects_reproduce_the_published_bcg_meta_analysis():
+    """metafor's rma(yi, vi, data = dat.bcg, method = "DL") (Viechtbauer, J Stat Softw 2010): estimate
+    −0.7141 (95% CI −1.0644 to −0.3638), tau² 0.3088, I² 92.12%, Q(df = 12) 152.2330, p < .0001."""
+    (pooled,) = compare(outcome(), bcg_entries(), POOLING, 0.95).pooled
+    assert math.log(pooled.estimate) == pytest.approx(-0.7141, abs=5e-5)
+    assert math.log(pooled.ci_low) == pytest.approx(-1.0644, abs=5e-5)
+    assert math.log(pooled.ci_high) == pytest.approx(-0.3638, abs=5e-5)
+    assert pooled.tau2 == pytest.approx(0.3088, abs=5e-5)
+    assert pooled.i2 == pytest.approx(0.9212, abs=5e-5)
+    assert pooled.q == pytest.approx(152.2330, abs=5e-4)
+    assert (pooled.q_df, pooled.studies) == (12, 13)
+    assert pooled.q_p_value < 1e-4
+    assert pooled.method == "random effects, DerSimonian-Laird estimate of tau²"
+    assert (pooled.estimate_text, pooled.interval_text, pooled.i2_text) == ("0.49", "0.34 to 0.70", "92.1%")
+    assert (pooled.tau2_text, pooled.p_text, pooled.level_text) == ("0.3088", "p < 0.001", "95%")
+
+
+def test_fixed_effect_reproduces_the_published_bcg_meta_analysis():
+    """metafor's rma(..., method = "FE"): estimate −0.4303 (95% CI −0.5097 to −0.3509)."""
+    settings = ComparisonSettings(pooling=True, model="fixed-effect")
+    (pooled,) = compare(outcome(), bcg_entries(), settings, 0.95).pooled
+    assert math.log(pooled.estimate) == pytest.approx(-0.4303, abs=5e-5)
+    assert math.log(pooled.ci_low) == pytest.approx(-0.5097, abs=5e-5)
+    assert math.log(pooled.ci_high) == pytest.approx(-0.3509, abs=5e-5)
+    assert pooled.method == "fixed effect, inverse variance"
+    assert pooled.tau2 == pytest.approx(0.3088, abs=5e-5)  # heterogeneity is reported with either model
+
+
+def test_paule_mandel_and_the_level_go_to_statsmodels():
+    settings = ComparisonSettings(pooling=True, tau2_method="paule-mandel")
+    (pooled,) = compare(outcome(), bcg_entries(), settings, 0.90).pooled
+    effects, variances = bcg_log_risk_ratios()
+    direct = combine_effects(effects, variances, method_re="iterated", alpha=0.10)
+    low, high = direct.conf_int(alpha=0.10, use_t=False)[1]
+    assert pooled.tau2 == pytest.approx(direct.tau2, rel=1e-9)
+    assert math.log(pooled.estimate) == pytest.approx(direct.mean_effect_re, rel=1e-9)
+    assert (math.log(pooled.ci_low), math.log(pooled.ci_high)) == pytest.approx((low, high), rel=1e-9)
+    assert pooled.ci_level == 0.90 and "Paule-Mandel" in pooled.method
+
+
+def test_differences_are_pooled_on_their_own_scale():
+    entries = [
+        entry("a", measure="difference", estimate=0.10, ci_low=0.02, ci_high=0.18),
+        entry("b", measure="difference", estimate=0.20, ci_low=0.05, ci_high=0.35),
+        entry("c", measure="difference", estimate=-0.05, ci_low=-0.20, ci_high=0.10),
+    ]
+    (pooled,) = compare(outcome(), entries, POOLING, 0.95).pooled
+    se = np.array([0.16, 0.30, 0.30]) / (2 * Z95)
+    direct = combine_effects(np.array([0.10, 0.20, -0.05]), se**2, method_re="chi2")
+    assert pooled.estimate == pytest.approx(direct.mean_effect_re, rel=1e-9)
+    assert not pooled.log_scale
+
+
+def test_a_negative_dersimonian_laird_tau2_is_read_as_zero():
+    """Studies closer together than chance allows: statsmodels' DL tau² is below 0, the site's is 0."""
+    entries = [
+        entry("a", estimate=0.70, ci_low=0.5, ci_high=0.98),
+        entry("b", estimate=0.71, ci_low=0.5, ci_high=1.0),
+    ]
+    (pooled,) = compare(outcome(), entries, POOLING, 0.95).pooled
+    fixed_effect = ComparisonSettings(pooling=True, model="fixed-effect")
+    (fixed,) = compare(outcome(), entries, fixed_effect, 0.95).pooled
+    assert pooled.tau2 == 0 and pooled.i2 == 0
+    assert pooled.estimate == pytest.approx(fixed.estimate)
+    assert "equal to the fixed-effect estimate" in pooled.method
+
+
+def test_pooling_is_off_unless_the_settings_turn_it_on():
+    assert SiteConfig().comparison.pooling is False
+    comparison = compare(outcome(), bcg_entries(), ComparisonSettings(), 0.95)
+    assert comparison.pooled == [] and not comparison.pooling_on and comparison.pooled_words == "off"
+
+
+@pytest.mark.parametrize(
+    ("entries", "why"),
+    [
+        ([entry("a")], "Hazard ratio: not pooled, as only one study reports it."),
+        (
+            [entry("a"), entry("b", ci_low=None, ci_high=None, interval="none")],
+            "Hazard ratio: not pooled, as 1 of the 2 estimates have no interval",
+        ),
+        (
+            [entry("a"), entry("b", ci_level=None)],
+            "Hazard ratio: not pooled, as 1 of the 2 estimates have no interval",
+        ),
+        (
+            [entry("a"), entry("a", arm="Drug B vs placebo"), entry("b")],
+            "Hazard ratio: not pooled, as a study gives more than one estimate (for several arms or "
+            "subgroups: Study a); pooling takes one estimate per study.",
+        ),
+    ],
+)
+def test_pooling_is_refused_and_the_page_says_why(entries, why):
+    comparison = compare(outcome(), entries, POOLING, 0.95)
+    assert comparison.pooled == [] and comparison.pooled_words == "not possible"
+    (note,) = comparison.pooling_notes
+    assert note.startswith(why)
+
+
+def test_different_measures_are_never_pooled_together():
+    entries = [entry("a"), entry("b", measure="odds_ratio"), entry("c"), entry("d", measure="odds_ratio")]
+    comparison = compare(outcome(), entries, POOLING, 0.95)
+    assert [(p.measure, p.studies) for p in comparison.pooled] == [("hazard_ratio", 2), ("odds_ratio", 2)]
+    mixed = compare(outcome(), entries[:2], POOLING, 0.95)
+    assert mixed.pooled == []
+    assert mixed.pooling_notes == [
+        "Hazard ratio: not pooled, as only one study reports it.",
+        "Odds ratio: not pooled, as only one study reports it.",
+    ]
+
+
+def test_proportions_are_not_pooled():
+    entries = [proportion("a"), proportion("b")]
+    comparison = compare(outcome("proportions"), entries, POOLING, 0.95)
+    assert comparison.pooled == []
+    assert comparison.pooling_notes[0].startswith("Pooling is offered only for effects between arms")
+
+
+# Comparisons and caveats
+
+
+def proportion(study: str, **fields) -> ComparisonEntry:
+    values = {
+        "kind": "proportions",
+        "measure": "proportion",
+        "arm": "Drug",
+        "estimate": 0.5,
+        "ci_low": 0.4,
+        "ci_high": 0.6,
+        "interval": "computed",
+        "count": 50,
+        "denominator": 100,
+    }
+    return entry(study, **{**values, **fields})
+
+
+def test_one_comparison_per_shared_outcome_with_entries_in_vocabulary_order():
+    vocabulary = OutcomeVocabulary(
+        outcomes=[
+            outcome("proportions", key="remission", title="Remission"),
+            outcome(key="unused", title="Nobody reports this"),
+            outcome(key="survival", title="Overall survival"),
+        ]
+    )
+    entries = [
+        entry("z", outcome="survival", year=2017),
+        proportion("b", outcome="remission", year=2018, arm="Drug"),
+        proportion("a", outcome="remission", year=2013, arm="Cohort 2"),
+        proportion("a", outcome="remission", year=2013, arm="Cohort 1"),
+        entry("y", outcome="survival", year=2017, study_title="Another study"),
+    ]
+    comparisons = build_comparisons(vocabulary, entries, ComparisonSettings(), 0.95)
+    assert [c.key for c in comparisons] == ["remission", "survival"]
+    remission, survival = comparisons
+    assert [(e.study, e.arm) for e in remission.entries] == [
+        ("a", "Cohort 1"),
+        ("a", "Cohort 2"),
+        ("b", "Drug"),
+    ]
+    assert remission.studies == 2 and remission.path == "comparisons/remission.md"
+    assert [e.study for e in survival.entries] == ["y", "z"]
+
+
+def test_caveats_come_from_the_entries_and_the_outcome():
+    entries = [
+        proportion("a", design="Single-arm, phase 2", population="Treated, 90 patients"),
+        proportion("b", status="derived", interval="reported", ci_level=0.90),
+        proportion("c", ci_low=None, ci_high=None, interval="none"),
+    ]
+    notes = ["Response criteria differ between the studies."]
+    comparison = compare(outcome("proportions", notes=notes), entries, ComparisonSettings(), 0.95)
+    assert comparison.caveats == [
+        "Response criteria differ between the studies.",
+        "The studies differ in design (Single-arm, phase 2; Randomized, phase 3): a difference between "
+        "their estimates may come from how they were run, not only from the treatments.",
+        "The estimates are about different populations and analysis sets (Treated, 90 patients; "
+        "Randomized, 100 patients).",
+        "1 of the 3 estimates are derived by this site from reported figures; the others are printed by "
+        "their source (see the provenance column).",
+        "The intervals are not all of one origin: 1 reported by the study; 1 computed by this site from n/N; "
+        "1 absent.",
+        "The intervals are at different confidence levels (95%; 90%).",
+        "An estimate without an interval is drawn as a point only (a hollow marker).",
+    ]
+
+
+def test_alike_studies_need_no_generated_caveat():
+    comparison = compare(outcome(), [entry("a"), entry("b")], ComparisonSettings(), 0.95)
+    assert comparison.caveats == []
+
+
+def test_only_figures_in_the_most_frequent_unit_are_charted_and_the_rest_is_said():
+    measures = [
+        entry(s, kind="measures", measure=unit, estimate=value, ci_low=None, ci_high=None, interval="none")
+        for s, unit, value in [
+            ("a", "months", 6.2),
+            ("b", "months", 4.0),
+            ("c", "weeks", 20.0),
+            ("d", "months", None),
+        ]
+    ]
+    comparison = compare(outcome("measures"), measures, ComparisonSettings(), 0.95)
+    assert comparison.chart_measure == "months"
+    assert [e.study for e in comparison.charted] == ["a", "b"]
+    assert "Figures in other units (weeks) are in the table only: the chart shows those in months." in (
+        comparison.caveats
+    )
+    unnumbered = (
+        "1 of the estimates are not given as a number (such as not reached) and are in the table only."
+    )
+    assert unnumbered in comparison.caveats
+    chart = forest_chart(comparison)
+    assert list(chart.data["study"]) == ["a", "b"]
+    assert chart.figure.layout.xaxis.title.text == "Months"
+
+
+# The forest plot
+
+
+def test_ratios_on_a_log_axis_with_the_line_of_no_effect_at_one():
+    entries = [entry("a"), entry("b", estimate=1.2, ci_low=None, ci_high=None, interval="none")]
+    chart = forest_chart(compare(outcome(), entries, ComparisonSettings(), 0.95))
+    layout = chart.figure.layout
+    assert chart.key == "compare-response" and chart.title == "Response"
+    assert layout.xaxis.type == "log"
+    (line,) = layout.shapes
+    assert (line.x0, line.x1, line.type) == (1, 1, "line")
+    filled, hollow = chart.figure.data
+    assert filled.marker.color != "rgba(0,0,0,0)" and list(filled.error_x.array) == pytest.approx([0.28])
+    assert list(filled.error_x.arrayminus) == pytest.approx([0.2])
+    assert hollow.marker.color == "rgba(0,0,0,0)" and hollow.error_x.array is None
+    assert list(hollow.x) == [1.2]
+    assert list(layout.yaxis.ticktext) == [
+        "Study a (2000)<br>Drug vs placebo",
+        "Study b (2000)<br>Drug vs placebo",
+    ]
+    assert hollow.hovertext[0].startswith("Study b (2000) · Drug vs placebo<br>1.2 (reported)<br>no interval")
+    assert "0.7 (reported)" in filled.hovertext[0] and "95% CI 0.5 to 0.98 (reported)" in filled.hovertext[0]
+    assert list(chart.data.columns) == [
+        *("study", "study_title", "year", "arm", "subgroup", "measure", "estimate", "ci_low", "ci_high"),
+        *("ci_level", "interval", "status", "page"),
+    ]
+
+
+def test_the_pooled_estimate_is_a_diamond_row_at_the_bottom():
+    comparison = compare(outcome(), bcg_entries(), POOLING, 0.95)
+    chart = forest_chart(comparison)
+    *_, outline, centre = chart.figure.data
+    assert outline.fill == "toself" and centre.marker.symbol == "diamond"
+    pooled = comparison.pooled[0]
+    assert list(outline.x) == pytest.approx(
+        [pooled.ci_low, pooled.estimate, pooled.ci_high, pooled.estimate, pooled.ci_low]
+    )
+    rows = chart.figure.layout.yaxis.tickvals
+    assert centre.y[0] == min(rows) and len(rows) == len(bcg_entries()) + 1
+    assert chart.figure.layout.yaxis.ticktext[-1] == "Pooled (13 studies)"
+    assert list(chart.data["study"])[-1] == "pooled" and chart.data["status"].iloc[-1] == "computed"
+    assert chart.figure.layout.height > 90 + 40 * 13
+
+
+def test_proportions_in_percent_and_differences_with_a_line_at_zero():
+    props = compare(outcome("proportions"), [proportion("a"), proportion("b", estimate=0.25)], POOLING, 0.95)
+    chart = forest_chart(props)
+    assert tuple(chart.figure.layout.xaxis.range) == (0, 100) and list(chart.figure.data[0].x) == [50, 25]
+    assert not chart.figure.layout.shapes
+    diffs = [entry(s, measure="difference", estimate=0.1, ci_low=-0.1, ci_high=0.3) for s in "ab"]
+    chart = forest_chart(compare(outcome(), diffs, ComparisonSettings(), 0.95))
+    assert chart.figure.layout.xaxis.type is None and chart.figure.layout.shapes[0].x0 == 0
+
+
+def test_nothing_to_draw_gives_no_chart():
+    entries = [entry("a", kind="measures", measure="months", estimate=None, ci_low=None, ci_high=None)]
+    assert forest_chart(compare(outcome("measures"), entries, ComparisonSettings(), 0.95)) is None
+
+
+# Downloads and pages
+
+
+def test_downloads_are_the_table_and_the_chart_data_and_safe_in_a_spreadsheet():
+    comparison = compare(outcome(), [entry("a", arm="=HYPERLINK(1)"), entry("b")], ComparisonSettings(), 0.95)
+    files = comparison_downloads(comparison, forest_chart(comparison))
+    assert sorted(files) == ["comparisons/data/chart-compare-response.csv", "comparisons/data/response.csv"]
+    table = files["comparisons/data/response.csv"].decode()
+    assert table.startswith("study,study_title,year,design,population,arm,") and "'=HYPERLINK(1)" in table
+    assert comparison_downloads(comparison, None).keys() == {"comparisons/data/response.csv"}
+
+
+HOSTILE = "<script>alert(1)</script> | *bold* _x_ [a](javascript:b)"
+SITE = SiteInfo("Evidence site", "abc123", dt.date(2024, 1, 2))
+
+
+def rendered(comparison, chart) -> tuple[str, str]:
+    env = make_environment(ROOT / "templates")
+    fmt = NumberFormat(SiteConfig())
+    page = render_page(env, "comparison.md.j2", {"page": ComparisonPage(SITE, comparison, chart, fmt)})
+    index = render_page(env, "comparisons.md.j2", {"page": ComparisonsIndexPage(SITE, [comparison], fmt)})
+    return page.decode(), index.decode()
+
+
+def table_rows(markdown: str) -> list[str]:
+    return [line for line in markdown.splitlines() if line.startswith("|")]
+
+
+def test_both_pages_render_with_hostile_text_escaped_and_tables_whole():
+    entries = [
+        replace(entry("a"), study_title=HOSTILE, arm=HOSTILE, population=HOSTILE, design=HOSTILE),
+        entry("b", subgroup="| <b>", estimate=0.9, ci_low=None, ci_high=None, interval="none"),
+    ]
+    hostile = outcome(title=HOSTILE, definition=HOSTILE, notes=[HOSTILE, "- a list?"])
+    comparison = compare(hostile, entries, POOLING, 0.95)
+    page, index = rendered(comparison, forest_chart(comparison))
+    figure = re.search(r' data-figure="([^"]*)"', page)[1]  # an HTML attribute, which Markdown leaves alone
+    assert "<" not in figure and "&amp;lt;script&amp;gt;" in figure
+    for text in (page.replace(figure, ""), index):
+        assert "<script>" not in text and "*bold*" not in text and "](javascript" not in text
+    for markdown, columns in ((page, 7), (index, 5)):
+        rows = table_rows(markdown)
+        assert rows and all(row.count("|") == columns + 1 for row in rows), rows
+    assert "&#60;script&#62;alert(1)&#60;/script&#62; &#124; &#42;bold&#42;" in page
+    assert '[Study b](../studies/b/results.md) <span class="ev-source">2000</span>' in page
+    assert (
+        '| <span class="ev-label">95% CI 0.5 to 0.98</span> | Estimate reported; interval reported |' in page
+    )
+    assert '| <span class="ev-label">–</span> | Estimate reported; no interval |' in page
+    assert '<div class="ev-chart" id="chart-compare-response" data-chart="compare-response"' in page
+    assert "(data/chart-compare-response.csv)" in page and "(data/response.csv)" in page
+    assert '    - <span class="ev-label">&#45; a list?' in page
+    assert "Hazard ratio: not pooled, as 1 of the 2 estimates have no interval" in page
+    count = r'<span class="ev-check">2</span>'
+    cells = rf'{count} \| {count} \| <span class="ev-label">not possible'
+    assert re.search(r"\| \[.+\]\(response\.md\) \| effect between arms \| " + cells, index)
+
+
+def test_the_page_gives_the_pooled_estimate_with_its_method_and_heterogeneity():
+    comparison = compare(outcome(), bcg_entries(), POOLING, 0.95)
+    page, index = rendered(comparison, forest_chart(comparison))
+    assert (
+        'pooled over <span class="ev-check">13</span> studies' in page
+        and "random effects, DerSimonian-Laird estimate of tau²" in page
+    )
+    assert 'I² <span class="ev-value ev-computed">92.1%</span>' in page
+    assert (
+        'Cochran\'s Q <span class="ev-value ev-computed">152.23</span> '
+        'on <span class="ev-check">12</span> degrees of freedom' in page
+    )
+    assert "SE = (ln upper − ln lower) / (2z)" in page
+    assert '<span class="ev-label">risk ratio</span> |' in index
+
+
+def test_the_page_says_when_pooling_is_off():
+    comparison = compare(outcome(), [entry("a"), entry("b")], ComparisonSettings(), 0.95)
+    page, index = rendered(comparison, None)
+    assert "Pooling is off" in page and "ev-chart" not in page
+    assert '<span class="ev-label">off</span> |' in index
+
+
+def test_every_comparison_template_holds_words_only():
+    for name in ("comparison.md.j2", "comparisons.md.j2"):
+        words = re.sub(r"{{.*?}}|{%.*?%}|{#.*?#}", "", (ROOT / "templates" / name).read_text(), flags=re.S)
+        assert not re.findall(r"\d", words), name
+
+
+def test_the_settings_file_documents_the_comparison_settings():
+    text = (ROOT / "site_config.yml").read_text()
+    for key in ComparisonSettings.model_fields:
+        assert re.search(rf"^  {key}: ", text, flags=re.M), key
+    assert Path(ROOT / "site_config.yml").exists()
+
+
+def test_long_labels_wrap_and_stay_text():
+    title = "A study with a rather long title <b>that</b> goes on & on"
+    entries = [entry("a", study_title=title, subgroup="Age 65 or older")]
+    label = forest_chart(
+        compare(outcome(), entries, ComparisonSettings(), 0.95)
+    ).figure.layout.yaxis.ticktext[0]
+    assert label.split("<br>") == [
+        "A study with a rather long title",
+        "&lt;b&gt;that&lt;/b&gt; goes on &amp; on (2000)",
+        "Drug vs placebo · Age 65 or older",
+    ]
