@@ -15,9 +15,9 @@ import stat
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from mkdocs.commands.build import build as mkdocs_build
@@ -25,15 +25,25 @@ from mkdocs.config import load_config
 from mkdocs.exceptions import MkDocsException
 from mkdocs.utils.yaml import yaml_load
 
-from generator.analysis import analyse_study
-from generator.audit import audit_study, raise_for_failures
+from generator.changes import compare_manifests
+from generator.comparison import build_comparisons
 from generator.config import SiteConfig, load_site_config
-from generator.downloads import VALUES_INDEX
+from generator.downloads import VALUES_INDEX, values_index
 from generator.errors import BuildError, ConfigError, DataError, InputError, Problem
-from generator.load import content_version, load_studies
+from generator.load import (
+    cap_per_file,
+    content_version,
+    duplicate_studies,
+    list_study_folders,
+    load_vocabulary,
+    vocabulary_path,
+)
+from generator.mkdocs_hooks import NAV_FILE
+from generator.model import OutcomeVocabulary
 from generator.outputs import OutputFolder, check_output_folders, mark, replace_folder, staging_folder
-from generator.render import SiteInfo, render_site
+from generator.render import SiteInfo, environment, render_site_pages, site_assets, site_nav
 from generator.reproducible import source_date
+from generator.studies import StudyCache, StudyOutput, StudyTask, build_studies, site_key, study_key
 from generator.write import planned_targets, write_tree
 from generator.yamlfile import line_index, line_of
 
@@ -51,6 +61,7 @@ class Project:
     site_name: str
     docs_dir: Path
     site_dir: Path
+    cache_dir: Path
 
     @property
     def content_dir(self) -> Path:
@@ -86,7 +97,13 @@ def open_project(root: Path, *, site_dir: Path | None = None, docs_dir: Path | N
         root / config.paths.content_dir: "the content folder (paths.content_dir)",
         root / config.paths.templates_dir: "the templates folder (paths.templates_dir)",
     }
-    check_output_folders(root, outputs, inputs, [root / SITE_CONFIG, mkdocs_path])
+    cache = OutputFolder(
+        "paths.cache_dir",
+        root / config.paths.cache_dir,
+        root / SITE_CONFIG,
+        line_of(line_index(root / SITE_CONFIG), ("paths", "cache_dir")),
+    )
+    check_output_folders(root, [*outputs, cache], inputs, [root / SITE_CONFIG, mkdocs_path])
     return Project(
         root=root,
         config=config,
@@ -94,6 +111,7 @@ def open_project(root: Path, *, site_dir: Path | None = None, docs_dir: Path | N
         site_name=str(raw.get("site_name", "Evidence site")),
         docs_dir=outputs[1].path,
         site_dir=outputs[0].path,
+        cache_dir=cache.path,
     )
 
 
@@ -151,41 +169,72 @@ def check_mkdocs_config(path: Path) -> tuple[dict, dict]:
 
 
 @contextmanager
-def stage(label: str) -> Iterator[None]:
-    """Log a pipeline stage with how long it took."""
-    start = time.perf_counter()
-    yield
-    log.info("%s (%.2f s)", label, time.perf_counter() - start)
+def stage(label: str) -> Iterator[Callable[[str], None]]:
+    """Log a pipeline stage with how long it took; the stage may add a note to its line."""
+    start, notes = time.perf_counter(), []
+    yield notes.append
+    note = "".join(f", {n}" for n in notes if n)
+    log.info("%s%s (%.2f s)", label, note, time.perf_counter() - start)
 
 
-def generate(project: Project, previous_manifest: dict | None = None) -> dict[str, bytes]:
+def generate(
+    project: Project, previous_manifest: dict | None = None, *, write_cache: bool = True
+) -> dict[str, bytes]:
     """Load, validate, compute, audit and render: every generated file, in memory.
 
-    `previous_manifest` is the figures a previous build published, for the "What changed" page.
+    Each study goes through load, compute, audit, values, charts, pages and downloads on its own
+    (`generator.studies`: in parallel, and from the cache when nothing it depends on changed); then
+    the pages about all studies are rendered from their summaries. `previous_manifest` is the
+    figures a previous build published, for the "What changed" page. Without `write_cache`, the
+    cache is only read (`check` writes nothing).
     """
-    with stage("Loaded and validated the content"):
-        studies = load_studies(project.content_dir, project.root)
-    with stage(f"Computed the results of {len(studies)} stud{'y' if len(studies) == 1 else 'ies'}"):
-        results = _for_each(studies, lambda study: analyse_study(study, project.config.statistics))
-    with stage("Audited the reported figures"):
-        audits = [audit_study(result) for result in results]
-        _for_each(list(zip(audits, results, strict=True)), lambda pair: raise_for_failures(*pair))
-    site = SiteInfo(project.site_name, content_version(project.content_dir), build_date())
-    with stage("Rendered the pages, charts and downloads"):
-        return render_site(results, audits, project.config, project.templates_dir, site, previous_manifest)
-
-
-def _for_each(items: list, work) -> list:
-    """`work` on every item, reporting the input problems of all of them together."""
-    done, problems = [], []
-    for item in items:
-        try:
-            done.append(work(item))
-        except InputError as exc:
-            problems += exc.problems
+    with stage("Listed the studies and read the shared-outcome vocabulary"):
+        vocabulary = load_vocabulary(project.content_dir)
+        key = site_key(project.config, project.templates_dir, vocabulary_path(project.content_dir))
+        tasks = [
+            StudyTask(folder, project.root, project.config, project.templates_dir, vocabulary, "")
+            for folder in list_study_folders(project.content_dir)
+        ]
+        tasks = [replace(task, key=study_key(task.folder, project.root, key)) for task in tasks]
+    cache = StudyCache(project.cache_dir, writable=write_cache)
+    cache.prepare()
+    count = f"{len(tasks)} stud{'y' if len(tasks) == 1 else 'ies'}"
+    with stage(f"Loaded, computed, audited and rendered {count}") as note:
+        outputs, errors, from_cache = build_studies(tasks, cache)
+        note(f"{from_cache} from the cache" if from_cache else "")
+    problems = [problem for error in errors for problem in error.problems]
+    summaries = [output.summary for output in outputs]
+    problems += duplicate_studies([(project.root / s.folder, s.doi, s.pmid) for s in summaries])
     if problems:
-        raise DataError(problems)
-    return done
+        kind = type(errors[0]) if errors else DataError
+        raise kind(cap_per_file(list(dict.fromkeys(problems))))
+    cache.keep_only({output.slug for output in outputs})
+    return assemble_site(project, vocabulary, outputs, previous_manifest)
+
+
+def assemble_site(
+    project: Project, vocabulary: OutcomeVocabulary, outputs: list[StudyOutput], previous: dict | None
+) -> dict[str, bytes]:
+    """The studies' files, and the pages about all of them: home, study index, comparisons, what changed."""
+    with stage("Rendered the study index, the comparisons and what changed"):
+        site = SiteInfo(project.site_name, content_version(project.content_dir), build_date())
+        summaries = [output.summary for output in outputs]
+        entries = [entry for summary in summaries for entry in summary.entries]
+        comparisons = build_comparisons(
+            vocabulary, entries, project.config.comparison, project.config.statistics.ci_level
+        )
+        values = [value for output in outputs for value in output.values]
+        env = environment(project.templates_dir)
+        changes = compare_manifests(previous, values)
+        files = render_site_pages(env, summaries, comparisons, project.config, site, changes)
+        for output in outputs:
+            files.update(output.files)
+        manifest = {"site": site.title, "data_version": site.data_version, "built": site.built.isoformat()}
+        files[VALUES_INDEX] = values_index(values, manifest)
+        nav = site_nav(summaries, {output.slug: output.nav for output in outputs}, comparisons)
+        files[NAV_FILE] = (json.dumps(nav, indent=1, ensure_ascii=False) + "\n").encode()
+        files.update(site_assets(project.templates_dir))
+    return files
 
 
 def build_date() -> dt.date:

@@ -105,24 +105,21 @@ def study_downloads(
     return files
 
 
-def published_values(links: list[FigureLinks]) -> list[dict]:
-    """Every figure of every study with its provenance and (once pages are rendered) where it is shown."""
+def published_values(link: FigureLinks) -> list[dict]:
+    """Every figure of one study with its provenance and (once pages are rendered) where it is shown."""
     return [
         {
             **value.as_json(),
-            "study": study.book.slug,
-            "shown_on": sorted({use.page for use in study.uses.get(value.id, [])}),
+            "study": link.book.slug,
+            "shown_on": sorted({use.page for use in link.uses.get(value.id, [])}),
         }
-        for study in links
-        for value in study.book.values.values()
+        for value in link.book.values.values()
     ]
 
 
-def values_index(links: list[FigureLinks], site: dict) -> bytes:
+def values_index(values: list[dict], site: dict) -> bytes:
     """The manifest of the build: its identity and every figure it published, as JSON."""
-    return (
-        json.dumps({**site, "values": published_values(links)}, indent=1, ensure_ascii=False) + "\n"
-    ).encode()
+    return (json.dumps({**site, "values": values}, indent=1, ensure_ascii=False) + "\n").encode()
 
 
 def zip_files(files: dict[str, bytes]) -> bytes:

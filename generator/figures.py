@@ -41,15 +41,19 @@ class FigureLinks:
     uses: dict[str, list[Use]] = field(default_factory=lambda: defaultdict(list))
     order: Iterator[int] = field(default_factory=itertools.count)
 
-    def for_page(self, page: str, page_title: str) -> ShowFigure:
-        """The `show(value)` function of one page (`page` relative to the docs folder)."""
+    def for_page(self, page: str, page_title: str, *, shared: bool = False) -> ShowFigure:
+        """The `show(value)` function of one page (`page` relative to the docs folder).
+
+        On a page `shared` with other studies, the ids of the figures name the study, so that two
+        studies' figures of the same outcome keep ids of their own."""
         seen: dict[str, int] = defaultdict(int)
+        prefix = f"u-{self.book.slug}" if shared else "u"
 
         def show(value: Value | None, text: str | None = None) -> Markup:
             if value is None:
                 return Markup("–")
             seen[value.id] += 1
-            element_id = "u" + value.anchor[1:] + (f"-{seen[value.id]}" if seen[value.id] > 1 else "")
+            element_id = prefix + value.anchor[1:] + (f"-{seen[value.id]}" if seen[value.id] > 1 else "")
             if not page.endswith(AUDIT_PAGE):
                 self.uses[value.id].append(Use(page, element_id, page_title, next(self.order)))
             return figure_link(text or value.text, self.target(value, page), element_id, value)

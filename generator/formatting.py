@@ -132,10 +132,14 @@ ALLOCATION_WORDS = {
 }
 
 
+def allocation_words(design: Design) -> str:
+    """'Randomized 2:1', 'Single-arm': how patients came to their arm, as the data gives it."""
+    return ALLOCATION_WORDS[design.allocation] + (f" {design.ratio}" if design.ratio else "")
+
+
 def design_words(design: Design) -> str:
     """'Randomized 2:1, phase 3, open-label, NCT02013167': the design as the data gives it."""
-    words = ALLOCATION_WORDS[design.allocation] + (f" {design.ratio}" if design.ratio else "")
-    parts = [words]
+    parts = [allocation_words(design)]
     if design.phase:
         parts.append(f"phase {design.phase}")
     if design.masking:

@@ -43,6 +43,11 @@ class StudyLayout:
     result_pages: list[ResultPage]
     design_sections: list[Section]
 
+    def page_of(self, table: str, folder: str) -> str:
+        """The page that shows a table, as `folder/name.md`."""
+        name = next((p.name for p in self.result_pages for s in p.sections if s.table == table), DESIGN)
+        return f"{folder}/{name}"
+
     @property
     def nav(self) -> list[tuple[str, str]]:
         """(title, file name) of every page, in reading order."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import dataclasses
 import hashlib
@@ -21,10 +22,12 @@ from generator.model import (
     GENERATED_TABLES,
     HEADLINE_KINDS,
     KEY,
+    SHARED_OUTCOMES_FILE,
     SLUG,
     TABLE_KINDS,
     FindingRow,
     Headline,
+    OutcomeVocabulary,
     ProportionRow,
     Strict,
     StudyFile,
@@ -32,6 +35,7 @@ from generator.model import (
     kind_of_columns,
     parse_derivation,
     parse_headline,
+    parse_shared_ref,
     slugify,
 )
 from generator.validation import validate
@@ -84,26 +88,68 @@ def source_text(meta: StudyFile) -> str:
     return "\n".join(normalise_space(text) for doc in meta.sources for _, text in doc.blocks())
 
 
-def load_studies(content_dir: Path, project_root: Path | None = None) -> list[Study]:
+def load_studies(
+    content_dir: Path, project_root: Path | None = None, vocabulary: OutcomeVocabulary | None = None
+) -> list[Study]:
     """Every study folder under `content_dir/studies`, sorted by slug; DataError lists all problems.
 
     Messages name files as found; what the site publishes names them relative to `project_root`.
     """
+    if vocabulary is None:
+        vocabulary = load_vocabulary(content_dir)
+    problems: list[Problem] = []
+    studies = []
+    for folder in list_study_folders(content_dir):
+        study = _load_study(folder, problems, vocabulary)
+        if study is not None:
+            studies.append(study)
+    problems += duplicate_studies([(s.folder, s.meta.citation.doi, s.meta.citation.pmid) for s in studies])
+    if problems:
+        raise DataError(cap_per_file(problems))
+    return [dataclasses.replace(s, published_folder=_published(s.folder, project_root)) for s in studies]
+
+
+def list_study_folders(content_dir: Path) -> list[Path]:
+    """The study folders under `content_dir/studies`, sorted; DataError when there are none."""
     root = content_dir / "studies"
     if not root.is_dir():
         raise DataError([Problem(root, "no studies folder: expected content/studies/<slug>/")])
     problems: list[Problem] = []
-    studies = []
-    for folder in study_folders(root, problems):
-        study = _load_study(folder, problems)
-        if study is not None:
-            studies.append(study)
-    if not studies and not problems:
+    folders = study_folders(root, problems)
+    if not folders and not problems:
         problems.append(Problem(root, "no study folders found"))
-    problems += _duplicate_studies(studies)
     if problems:
         raise DataError(cap_per_file(problems))
-    return [dataclasses.replace(s, published_folder=_published(s.folder, project_root)) for s in studies]
+    return folders
+
+
+def load_study(folder: Path, project_root: Path | None, vocabulary: OutcomeVocabulary) -> Study:
+    """One study folder, validated; DataError lists all its problems."""
+    problems: list[Problem] = []
+    study = _load_study(folder, problems, vocabulary)
+    if problems or study is None:
+        raise DataError(cap_per_file(problems))
+    return dataclasses.replace(study, published_folder=_published(study.folder, project_root))
+
+
+def vocabulary_path(content_dir: Path) -> Path:
+    return content_dir / SHARED_OUTCOMES_FILE
+
+
+def load_vocabulary(content_dir: Path) -> OutcomeVocabulary:
+    """`content/outcomes.yml`, the outcomes studies share; empty when the file is absent."""
+    path = vocabulary_path(content_dir)
+    if not os.path.lexists(path):
+        return OutcomeVocabulary()
+    try:
+        data, lines = read_yaml(path)
+    except InputError as exc:
+        raise DataError(exc.problems) from None
+    problems: list[Problem] = []
+    vocabulary = validate(OutcomeVocabulary, data or {}, path, problems, lines=lines)
+    if vocabulary is None:
+        raise DataError(problems)
+    return vocabulary
 
 
 def _published(folder: Path, project_root: Path | None) -> str:
@@ -161,29 +207,28 @@ def cap_per_file(problems: list[Problem], limit: int = MAX_PROBLEMS_PER_FILE) ->
     return kept
 
 
-def _duplicate_studies(studies: list[Study]) -> list[Problem]:
-    """The same publication in two folders (same DOI or PMID) would publish two copies of it."""
+def duplicate_studies(identities: list[tuple[Path, str, str | None]]) -> list[Problem]:
+    """The same publication in two folders (same DOI or PMID) would publish two copies of it.
+
+    `identities` holds each study's (folder, DOI, PMID)."""
     problems, seen = [], {}
-    for study in studies:
-        for field, key in (
-            ("citation.doi", study.meta.citation.doi.lower()),
-            ("citation.pmid", study.meta.citation.pmid),
-        ):
+    for folder, doi, pmid in identities:
+        for field, key in (("citation.doi", doi.lower()), ("citation.pmid", pmid)):
             if key is None:
                 continue
-            first = seen.setdefault((field, key), study)
-            if first is not study:
+            first = seen.setdefault((field, key), folder)
+            if first != folder:
                 problems.append(
                     Problem(
-                        study.folder / STUDY_FILE,
-                        f"the same {field.split('.')[1].upper()} as {first.folder}: each study is one folder",
+                        folder / STUDY_FILE,
+                        f"the same {field.split('.')[1].upper()} as {first}: each study is one folder",
                         field=field,
                     )
                 )
     return problems
 
 
-def _load_study(folder: Path, problems: list[Problem]) -> Study | None:
+def _load_study(folder: Path, problems: list[Problem], vocabulary: OutcomeVocabulary) -> Study | None:
     before = len(problems)
     if not SLUG.match(folder.name):
         problems.append(
@@ -199,6 +244,7 @@ def _load_study(folder: Path, problems: list[Problem]) -> Study | None:
         return None
     study = Study(folder.name, folder, meta, tables, lines)
     _check_references(study, problems)  # on every table that loaded, so all problems come at once
+    _check_shared_outcomes(study, vocabulary, problems)
     return study if len(problems) == before else None
 
 
@@ -437,6 +483,42 @@ def _check_references(study: Study, problems: list[Problem]) -> None:
     _check_pages(study, problems)
 
 
+def _check_shared_outcomes(study: Study, vocabulary: OutcomeVocabulary, problems: list[Problem]) -> None:
+    """Each shared outcome is a key of content/outcomes.yml and names rows of a table of its kind."""
+    path = study.folder / STUDY_FILE
+    kinds = {outcome.key: outcome.kind for outcome in vocabulary.outcomes}
+    for key, ref in study.meta.shared_outcomes.items():
+        where = {
+            "line": line_of(study.meta_lines, ("shared_outcomes", key)),
+            "field": f"shared_outcomes.{key}",
+        }
+        if key not in kinds:
+            known = ", ".join(sorted(kinds)) or f"none (no {SHARED_OUTCOMES_FILE} in the content folder)"
+            problems.append(
+                Problem(
+                    path, f"{key!r} is not an outcome of {SHARED_OUTCOMES_FILE}; its keys: {known}", **where
+                )
+            )
+            continue
+        try:
+            shared = parse_shared_ref(ref)
+        except ValueError as exc:
+            problems.append(Problem(path, str(exc), **where))
+            continue
+        table = study.tables.get(shared.table)
+        if table is None:
+            if not os.path.lexists(study.folder / f"{shared.table}.csv"):
+                known = ", ".join(sorted(study.tables)) or "none"
+                problems.append(
+                    Problem(path, f"no table {shared.table}.csv in this study; its tables: {known}", **where)
+                )
+        elif table.kind.name != kinds[key]:
+            message = f"{ref!r} names a table of {table.kind.name}; {key!r} is an outcome of {kinds[key]}"
+            problems.append(Problem(path, message, **where))
+        elif shared.rows(table.frame).empty:
+            problems.append(Problem(path, f"{ref!r} names no row of {shared.table}.csv", **where))
+
+
 def _check_pages(study: Study, problems: list[Problem]) -> None:
     """Each declared table exists and is on one page; with pages declared, every table is on one."""
     path, placed = study.folder / STUDY_FILE, {}
@@ -607,6 +689,10 @@ def content_version(content_dir: Path) -> str:
     """
     digest = hashlib.sha256()
     ignored: list[Problem] = []
+    vocabulary = vocabulary_path(content_dir)
+    if vocabulary.is_file() and not vocabulary.is_symlink():
+        with contextlib.suppress(InputError):  # the loader reports it
+            digest.update(f"{SHARED_OUTCOMES_FILE}\0".encode() + read_input_bytes(vocabulary) + b"\0")
     root = content_dir / "studies"
     for folder in study_folders(root, ignored) if root.is_dir() else []:
         for path in study_files(folder, ignored):

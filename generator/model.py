@@ -12,9 +12,8 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
-import pandas as pd
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -25,6 +24,9 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 KEY = re.compile(r"^[a-z0-9_]+$")
@@ -318,6 +320,52 @@ class PageDeclaration(Strict):
         return self
 
 
+SHARED_OUTCOMES_FILE = "outcomes.yml"
+"""The vocabulary of outcomes studies share, in the content folder beside `studies/`."""
+COMPARABLE_KINDS = ("proportions", "measures", "effects")
+
+
+class SharedOutcome(Strict):
+    """An outcome that studies share: each study maps its own row to this key in `shared_outcomes`.
+
+    Outcomes are compared only where the data say they are the same outcome, never by their labels.
+    """
+
+    key: str = Field(
+        pattern=SLUG.pattern, description="The outcome's key: lowercase letters, digits, hyphens; not index."
+    )
+    title: str = Field(description="The outcome's name on its comparison page.")
+    kind: Literal["proportions", "measures", "effects"] = Field(
+        description="The kind of table each study's figure comes from."
+    )
+    definition: str = Field(
+        description="What counts as this outcome, and how the studies' definitions may differ."
+    )
+    notes: list[str] = Field(default=[], description="Caveats a reader needs when comparing the studies.")
+
+    @field_validator("key")
+    @classmethod
+    def _not_the_index(cls, key: str) -> str:
+        if key == "index":
+            raise ValueError("'index' names the list of comparisons; choose another key")
+        return key
+
+
+class OutcomeVocabulary(Strict):
+    """`content/outcomes.yml`: the outcomes studies share, each compared on its own page."""
+
+    outcomes: list[SharedOutcome] = Field(default=[])
+
+    @field_validator("outcomes")
+    @classmethod
+    def _unique_keys(cls, outcomes: list[SharedOutcome]) -> list[SharedOutcome]:
+        seen = Counter(outcome.key for outcome in outcomes)
+        twice = sorted(key for key, n in seen.items() if n > 1)
+        if twice:
+            raise ValueError(f"outcome key given twice: {', '.join(twice)}")
+        return outcomes
+
+
 RESERVED_PAGES = ("index", "source", "audit", "changes")
 """Names of a study's own pages; `design` is allowed and adds tables to the design page."""
 
@@ -343,6 +391,11 @@ class StudyFile(Strict):
     groups: list[Group] = Field(default=[], description="Groups compared that are not arms.")
     headline: list[str] = Field(
         default=[], description="Results shown as cards on the overview, as table:outcome@arm."
+    )
+    shared_outcomes: dict[str, str] = Field(
+        default={},
+        description="Outcomes compared across studies: a key of content/outcomes.yml, mapped to this "
+        "study's rows as table:outcome (every arm), table:outcome@arm or table:outcome@arm/subgroup.",
     )
     known_discrepancies: list[KnownDiscrepancy] = Field(
         default=[], description="Audit checks that fail in the source itself, each with its reason."
@@ -678,3 +731,41 @@ def parse_headline(text: str) -> Headline:
             f"the table a CSV file name without .csv"
         )
     return Headline(match["table"], match["outcome"], match["arm"], match["subgroup"])
+
+
+SHARED_REF = re.compile(
+    r"^(?P<table>[a-z0-9_]+):(?P<outcome>[a-z0-9_]+)(?:@(?P<arm>[a-z0-9-]+)(?:/(?P<subgroup>.+))?)?$"
+)
+
+
+@dataclass(frozen=True)
+class SharedRef:
+    """A study's rows for a shared outcome: `table:outcome` (every arm), `table:outcome@arm` or
+    `table:outcome@arm/subgroup`. A subgroup's rows are taken only when named; of a table with grade
+    bands, only the rows of any grade."""
+
+    table: str
+    outcome: str
+    arm: str | None
+    subgroup: str | None
+
+    def rows(self, frame: pd.DataFrame) -> pd.DataFrame:
+        match = frame["outcome"] == self.outcome
+        if self.arm is not None:
+            match &= frame["arm"] == self.arm
+        if "subgroup" in frame:
+            wanted = slugify(self.subgroup) if self.subgroup else ""
+            match &= frame["subgroup"].map(lambda text: slugify(text or "")) == wanted
+        if "grade" in frame:
+            match &= frame["grade"].map(lambda grade: str(grade or "any").strip().lower() in ("any", "nan"))
+        return frame[match]
+
+
+def parse_shared_ref(text: str) -> SharedRef:
+    match = SHARED_REF.match(str(text).strip())
+    if not match:
+        raise ValueError(
+            f"cannot read {text!r}; expected table:outcome, table:outcome@arm or "
+            "table:outcome@arm/subgroup, the table a CSV file name without .csv"
+        )
+    return SharedRef(match["table"], match["outcome"], match["arm"], match["subgroup"])

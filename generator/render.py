@@ -31,17 +31,22 @@ from markupsafe import EscapeFormatter, Markup
 from generator import formatting
 from generator.analysis import StudyResults
 from generator.audit import RULES, AuditReport
-from generator.changes import Changes, compare_manifests
+from generator.changes import Changes
 from generator.charts import Chart, dosing_chart, measure_chart, proportion_chart
+from generator.comparison import FOLDER as COMPARISONS_FOLDER
+from generator.comparison import INDEX_PAGE as COMPARISONS_INDEX
+from generator.comparison import Comparison, ComparisonPage, ComparisonsIndexPage, comparison_downloads
 from generator.config import SiteConfig
-from generator.downloads import VALUES_INDEX, published_values, study_downloads, values_index
+from generator.downloads import VALUES_INDEX
 from generator.errors import Problem, TemplateError
 from generator.figures import FigureLinks, ShowDocumentList, ShowFigure, highlighted_documents
+from generator.forest import forest_chart
 from generator.formatting import NumberFormat
-from generator.layout import AUDIT, DESIGN, OVERVIEW, SOURCE, ResultPage, StudyLayout, study_layout
+from generator.layout import AUDIT, DESIGN, OVERVIEW, SOURCE, ResultPage, StudyLayout
 from generator.load import Study
-from generator.model import ALL_PATIENTS, parse_headline
-from generator.provenance import QuoteIndex, Value, ValueBook, collect_values
+from generator.model import ALL_PATIENTS, OutcomeVocabulary, SharedRef, parse_headline, parse_shared_ref
+from generator.provenance import Value, ValueBook
+from generator.summary import ComparisonEntry, IndexRow, StudySummary
 from generator.text import code_block, escape_markdown, html_text, link_target
 
 PAGE_TEMPLATES = {
@@ -51,7 +56,11 @@ PAGE_TEMPLATES = {
     SOURCE: "study/source.md.j2",
 }
 RESULTS_TEMPLATE = "study/results.md.j2"
+INDEX_ROW_TEMPLATE = "study/index_row.md.j2"
 CHANGES_PAGE = "changes.md"
+STUDIES_FOLDER = "studies"
+STUDIES_INDEX = f"{STUDIES_FOLDER}/index.md"
+STUDIES_TITLE = "Study index"
 REQUIRED_ASSETS = ("javascripts/charts.js", "stylesheets/extra.css")
 """The site's own script and styles under templates/assets/, which mkdocs.yml lists under
 extra_javascript and extra_css (plotly.js comes from the installed package)."""
@@ -131,21 +140,24 @@ class StudyPageContext:
 
 
 @dataclass(frozen=True)
-class HomeStudy:
-    results: StudyResults
-    book: ValueBook
-    show: ShowFigure
-
-
-@dataclass(frozen=True)
 class HomeContext:
     """What the home page template receives."""
 
     site: SiteInfo
-    studies: list[HomeStudy]
+    studies: int
+    comparisons: list[Comparison]
     fmt: NumberFormat
     values_index: str
     changes: Changes
+
+
+@dataclass(frozen=True)
+class StudiesContext:
+    """What the study index template receives: each study's row, already rendered, sorted by year."""
+
+    site: SiteInfo
+    rows: list[Markup]
+    fmt: NumberFormat
 
 
 @dataclass(frozen=True)
@@ -614,6 +626,12 @@ def _guarded_loop(env: PageEnvironment, iterable):
         yield item
 
 
+@functools.lru_cache(maxsize=4)
+def environment(templates_dir: Path) -> PageEnvironment:
+    """The page environment of a templates folder, made once per process (it caches compiled templates)."""
+    return make_environment(templates_dir)
+
+
 def make_environment(templates_dir: Path) -> PageEnvironment:
     env = PageEnvironment(
         loader=jinja2.FileSystemLoader(templates_dir),
@@ -635,6 +653,7 @@ def make_environment(templates_dir: Path) -> PageEnvironment:
         reference=formatting.vancouver_reference,
         short_authors=formatting.short_authors,
         design_words=formatting.design_words,
+        allocation_words=formatting.allocation_words,
         figure_json=figure_json,
         code_block=code_block,
         url=link_target,
@@ -723,76 +742,25 @@ def headline_cards(results: StudyResults, book: ValueBook) -> list[Card]:
     return cards
 
 
-def render_site(
-    results: list[StudyResults],
-    audits: list[AuditReport],
-    config: SiteConfig,
-    templates_dir: Path,
-    site: SiteInfo,
-    previous_manifest: dict | None = None,
-) -> dict[str, bytes]:
-    """Every generated file of the docs folder, as {relative path: content}.
-
-    The home page is rendered first and each study's source page last, so that the figures'
-    uses are all recorded when the abstract links back to them and the manifest lists them.
-    """
-    fmt = NumberFormat(config)
-    assets = site_assets(templates_dir)
-    env = make_environment(templates_dir)
-    books = [collect_values(result, fmt) for result in results]
-    links = [
-        FigureLinks(f"studies/{r.study.slug}", book, QuoteIndex.build(_sections(r.study), book))
-        for r, book in zip(results, books, strict=True)
-    ]
-    changes = compare_manifests(previous_manifest, published_values(links))
-    home = HomeContext(
-        site,
-        [
-            HomeStudy(r, link.book, link.for_page("index.md", "Home"))
-            for r, link in zip(results, links, strict=True)
-        ],
-        fmt,
-        VALUES_INDEX,
-        changes,
-    )
-    files = {"index.md": render_page(env, "home.md.j2", {"page": home})}
-    titles = {r.study.slug: r.study.meta.short_title for r in results}
-    files[CHANGES_PAGE] = render_page(env, "changes.md.j2", {"page": ChangesContext(site, changes, titles)})
-    nav: list[dict] = [{"Home": "index.md"}, {"What changed": CHANGES_PAGE}]
-    for result, audit, link in zip(results, audits, links, strict=True):
-        files.update(_render_study(env, result, audit, link, fmt))
-        # mkdocs' theme writes navigation titles as HTML: a title from the data is escaped here
-        section = html_text(result.study.meta.short_title)
-        pages = study_layout(result.study).nav
-        nav.append({section: [{title: f"{link.folder}/{name}"} for title, name in pages]})
-    manifest = {"site": site.title, "data_version": site.data_version, "built": site.built.isoformat()}
-    files[VALUES_INDEX] = values_index(links, manifest)
-    files[".nav.json"] = (json.dumps(nav, indent=1, ensure_ascii=False) + "\n").encode()
-    files.update(assets)
-    return files
-
-
-def _render_study(
-    env: jinja2.Environment,
+def render_study(
+    env: PageEnvironment,
     result: StudyResults,
     audit: AuditReport,
     link: FigureLinks,
+    charts: dict[str, Chart],
+    layout: StudyLayout,
     fmt: NumberFormat,
-) -> dict[str, bytes]:
-    """One study's pages and downloads; the source page last, so that it knows every figure's uses."""
-    layout = study_layout(result.study)
-    charts = study_charts(result, layout, fmt)
+    vocabulary: OutcomeVocabulary,
+) -> tuple[dict[str, bytes], StudySummary]:
+    """One study's pages, and what the site-wide pages show of it.
+
+    The study index row and the comparison entries are rendered first and the source page last, so
+    that every use of a figure is recorded when the source page links back to it.
+    """
     context = StudyPageContext(
-        result.study,
-        result,
-        link.book,
-        audit,
-        charts,
-        headline_cards(result, link.book),
-        fmt,
-        layout,
-        link,
+        result.study, result, link.book, audit, charts, headline_cards(result, link.book), fmt, layout, link
     )
+    summary = study_summary(env, context, vocabulary)
     titles = dict((name, title) for title, name in layout.nav)
     pages = [(name, PAGE_TEMPLATES[name], None) for name in (OVERVIEW, DESIGN)]
     pages += [(p.name, RESULTS_TEMPLATE, p) for p in layout.result_pages]
@@ -802,13 +770,202 @@ def _render_study(
         show = link.for_page(f"{link.folder}/{name}", titles[name])
         page = replace(context, name=name, show=show, result_page=result_page)
         files[f"{link.folder}/{name}"] = render_page(env, template, {"page": page})
-    files.update(study_downloads(link.folder, result, audit, charts))
+    return files, summary
+
+
+def study_summary(
+    env: PageEnvironment, context: StudyPageContext, vocabulary: OutcomeVocabulary
+) -> StudySummary:
+    """The study's row of the study index and its figures for the outcomes it shares with other studies."""
+    study, link = context.study, context.links
+    show = link.for_page(STUDIES_INDEX, STUDIES_TITLE, shared=True)
+    row = render_page(env, INDEX_ROW_TEMPLATE, {"page": replace(context, name="index.md", show=show)})
+    markdown = " ".join(row.decode("utf-8").split("\n")).strip()
+    titles = {outcome.key: outcome.title for outcome in vocabulary.outcomes}
+    entries = [
+        entry
+        for key, ref in study.meta.shared_outcomes.items()
+        for entry in comparison_entries(
+            context, key, parse_shared_ref(ref), link.for_page(comparison_page(key), titles[key], shared=True)
+        )
+    ]
+    citation = study.meta.citation
+    return StudySummary(
+        study=study.slug,
+        title=study.meta.short_title,
+        folder=study.published_folder or study.folder.as_posix(),
+        doi=citation.doi,
+        pmid=citation.pmid,
+        index_row=IndexRow(study.slug, study.meta.short_title, citation.year, markdown),
+        entries=entries,
+    )
+
+
+def comparison_page(key: str) -> str:
+    return f"{COMPARISONS_FOLDER}/{key}.md"
+
+
+def comparison_entries(
+    context: StudyPageContext, key: str, ref: SharedRef, show: ShowFigure
+) -> list[ComparisonEntry]:
+    """The study's figures for one shared outcome, each shown (with its provenance) on the comparison page."""
+    study, results = context.study, context.results
+    kind = study.tables[ref.table].kind.name
+    frame = {"proportions": results.proportions, "measures": results.measures, "effects": results.effects}[
+        kind
+    ]
+    entries = []
+    for record in ref.rows(frame[ref.table]).to_dict("records"):
+        values = context.book.row(ref.table, record)
+        numbers = _entry_numbers(kind, record, context.fmt)
+        main = values.get("estimate") or values.get("value") or values.get("percent") or values.get("p_value")
+        interval = values.get("ci") or values.get("reported_ci")
+        shown_interval = show(interval) if interval is not None else ""
+        arm = record["arm_label"]
+        if kind == "effects":
+            arm = f"{record['arm_label']} vs {record['reference_label']}"
+        entries.append(
+            ComparisonEntry(
+                outcome=key,
+                study=study.slug,
+                study_title=study.meta.short_title,
+                year=study.meta.citation.year,
+                design=formatting.design_words(study.meta.design),
+                population=_population(study, record),
+                arm=arm,
+                subgroup=_text_or_none(record.get("subgroup")),
+                kind=kind,
+                page=context.layout.page_of(ref.table, context.links.folder),
+                shown=str(show(main)),
+                shown_interval=str(shown_interval),
+                **numbers,
+            )
+        )
+    return entries
+
+
+def _entry_numbers(kind: str, record: dict, fmt: NumberFormat) -> dict:
+    """estimate, interval (and its level and origin), status, count and denominator of one row."""
+    status = str(record.get("status") or "reported")
+    if kind == "proportions":
+        count, denominator = _int_or_none(record.get("count")), _int_or_none(record.get("denominator"))
+        if _float_or_none(record.get("reported_ci_low")) is not None:
+            low, high = record["reported_ci_low"] / 100, record["reported_ci_high"] / 100
+            level, interval = _level(record.get("ci_level")) or fmt.level, "reported"
+        elif _float_or_none(record.get("ci_low")) is not None:
+            low, high, level, interval = record["ci_low"], record["ci_high"], fmt.level, "computed"
+        else:
+            low = high = level = None
+            interval = "none"
+        estimate = _float_or_none(record.get("estimate"))
+        if estimate is None and _float_or_none(record.get("percent")) is not None:
+            estimate = float(record["percent"]) / 100
+        return dict(
+            measure="proportion",
+            estimate=estimate,
+            ci_low=_float_or_none(low),
+            ci_high=_float_or_none(high),
+            ci_level=level,
+            interval=interval,
+            status=status,
+            count=count,
+            denominator=denominator,
+        )
+    value = record.get("value") if kind == "measures" else record.get("estimate")
+    low, high = _float_or_none(record.get("ci_low")), _float_or_none(record.get("ci_high"))
+    has_interval = low is not None and high is not None
+    return dict(
+        measure=str(record.get("unit") if kind == "measures" else record.get("measure")),
+        estimate=_float_or_none(value),
+        ci_low=low if has_interval else None,
+        ci_high=high if has_interval else None,
+        ci_level=(_level(record.get("ci_level")) or fmt.level) if has_interval else None,
+        interval="reported" if has_interval else "none",
+        status=status,
+    )
+
+
+def _float_or_none(value) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if number != number else number
+
+
+def _int_or_none(value) -> int | None:
+    number = _float_or_none(value)
+    return None if number is None else int(number)
+
+
+def _level(value) -> float | None:
+    number = _float_or_none(value)
+    return None if number is None else (number / 100 if number > 1 else number)
+
+
+def _text_or_none(value) -> str | None:
+    return (
+        None if value is None or (isinstance(value, float) and value != value) or value == "" else str(value)
+    )
+
+
+def _population(study: Study, record: dict) -> str:
+    """'Treated, n = 116' for the figure's analysis set (the arm's own count when it has one)."""
+    sets = {s.id: s for s in study.meta.population.sets}
+    set_id = _text_or_none(record.get("set")) or study.meta.population.sets[0].id
+    analysis_set = sets.get(set_id, study.meta.population.sets[0])
+    arm = next((a for a in study.meta.arms if a.id == record.get("arm")), None)
+    n = next((s.n for s in arm.sets if s.id == analysis_set.id), None) if arm else analysis_set.n
+    return f"{analysis_set.name}, n = {n}" if n is not None else analysis_set.name
+
+
+def render_site_pages(
+    env: PageEnvironment,
+    summaries: list[StudySummary],
+    comparisons: list[Comparison],
+    config: SiteConfig,
+    site: SiteInfo,
+    changes: Changes,
+) -> dict[str, bytes]:
+    """The pages about the whole site: home, the study index, the comparisons and what changed."""
+    fmt = NumberFormat(config)
+    rows = [
+        Markup(s.index_row.markdown) for s in sorted(summaries, key=lambda s: (s.index_row.year, s.study))
+    ]
+    home = HomeContext(site, len(summaries), comparisons, fmt, VALUES_INDEX, changes)
+    files = {
+        "index.md": render_page(env, "home.md.j2", {"page": home}),
+        STUDIES_INDEX: render_page(env, "studies.md.j2", {"page": StudiesContext(site, rows, fmt)}),
+    }
+    titles = {s.study: s.title for s in summaries}
+    files[CHANGES_PAGE] = render_page(env, "changes.md.j2", {"page": ChangesContext(site, changes, titles)})
+    if comparisons:
+        index = ComparisonsIndexPage(site, comparisons, fmt)
+        files[COMPARISONS_INDEX] = render_page(env, "comparisons.md.j2", {"page": index})
+    for comparison in comparisons:
+        chart = forest_chart(comparison, fmt)
+        page = ComparisonPage(site, comparison, chart, fmt)
+        files[comparison_page(comparison.outcome.key)] = render_page(env, "comparison.md.j2", {"page": page})
+        files.update(comparison_downloads(comparison, chart))
     return files
 
 
-def _sections(study: Study) -> list[tuple[str, str]]:
-    """Every quotable block of the study's source documents, in order."""
-    return [block for document in study.meta.sources for block in document.blocks()]
+def site_nav(
+    summaries: list[StudySummary], navs: dict[str, list[tuple[str, str]]], comparisons
+) -> list[dict]:
+    """The navigation: the site's sections, each study a section of Studies, each comparison a page."""
+    studies: list = [{STUDIES_TITLE: STUDIES_INDEX}]
+    for summary in sorted(summaries, key=lambda s: s.study):
+        # mkdocs' theme writes navigation titles as HTML: a title from the data is escaped here
+        pages = [{title: f"{STUDIES_FOLDER}/{summary.study}/{name}"} for title, name in navs[summary.study]]
+        studies.append({html_text(summary.title): pages})
+    nav: list[dict] = [{"Home": "index.md"}, {"Studies": studies}]
+    if comparisons:
+        compared: list = [{"All comparisons": COMPARISONS_INDEX}]
+        compared += [{html_text(c.outcome.title): comparison_page(c.outcome.key)} for c in comparisons]
+        nav.append({"Comparisons": compared})
+    nav.append({"What changed": CHANGES_PAGE})
+    return nav
 
 
 def render_page(env: PageEnvironment, template: str, context: dict) -> bytes:

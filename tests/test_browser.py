@@ -117,6 +117,10 @@ def test_charts_draw_after_instant_navigation_through_the_sidebar(visit, built_s
     page, _ = visit
     page.goto(site_url)
     page.evaluate("window.__sameWindow = 'kept'")
+    page.locator('nav.md-nav--primary a.md-nav__link[href$="studies/"]').first.click()
+    page.wait_for_url(f"{site_url}studies/")
+    page.locator(f'article .ev-index a[href$="studies/{slug}/"]').first.click()
+    page.wait_for_url(study_url(site_url, "", slug))
     for name, charts in study_pages(built_site / "site", slug):
         if name == "audit":
             continue  # the sidebar lists it last; the others are enough to cross every kind of page
@@ -125,6 +129,59 @@ def test_charts_draw_after_instant_navigation_through_the_sidebar(visit, built_s
         page.wait_for_url(study_url(site_url, name, slug))
         wait_for_charts(page, charts)
         assert page.evaluate("window.__sameWindow") == "kept", f"{href}: the click loaded a new page"
+
+
+def comparison_pages(site_dir: Path) -> list[str]:
+    """The name of every comparison page of the built site."""
+    folder = site_dir / "comparisons"
+    return sorted(p.parent.name for p in folder.glob("*/index.html"))
+
+
+def test_the_study_index_lists_every_study_and_sorts_and_filters(visit, built_site, site_url):
+    page, _ = visit
+    page.goto(f"{site_url}studies/")
+    rows = page.locator("article .ev-index tbody tr")
+    assert rows.count() == len(STUDIES)
+    for slug in STUDIES:
+        assert page.locator(f'article .ev-index a[href$="studies/{slug}/"]').count() == 1
+    years = "[...document.querySelectorAll('.ev-index tbody tr')].map(r => r.cells[6].textContent.trim())"
+    page.get_by_role("button", name="Year").click()
+    ascending = page.evaluate(years)
+    assert ascending == sorted(ascending)
+    page.get_by_role("button", name="Year").click()
+    assert page.evaluate(years) == sorted(ascending, reverse=True)
+    assert page.locator("th[aria-sort=descending]").count() == 1
+    registry = page.locator("article .ev-index tbody td:nth-child(8)").all_inner_texts()
+    number = next((text for text in registry if text.strip() not in ("", "–")), None)
+    if number:
+        page.get_by_label("Filter studies").fill(number.split(";")[0].strip())
+        visible = page.locator("article .ev-index tbody tr:not([hidden])")
+        assert 1 <= visible.count() < len(STUDIES)
+        assert page.get_by_role("status").inner_text().startswith(f"{visible.count()} of {len(STUDIES)}")
+    page.get_by_label("Filter studies").fill("")
+    assert page.locator("article .ev-index tbody tr:not([hidden])").count() == len(STUDIES)
+
+
+def test_every_comparison_draws_its_forest_plot_directly_and_after_instant_navigation(
+    visit, built_site, site_url
+):
+    page, _ = visit
+    names = comparison_pages(built_site / "site")
+    assert names, "the real content shares at least one outcome across studies"
+    for name in names:
+        page.goto(f"{site_url}comparisons/{name}/")
+        wait_for_charts(page, 1)
+        assert page.locator("div.ev-chart .plot-container svg.main-svg").first.is_visible()
+        rows = page.locator("article .ev-table tbody tr")
+        assert rows.count() >= 2
+        assert page.locator("article .ev-table tbody a.ev-value").count() >= rows.count()
+    page.goto(site_url)
+    page.evaluate("window.__sameWindow = 'kept'")
+    for name in names:
+        page.locator(f'nav.md-nav--primary a.md-nav__link[href$="comparisons/{name}/"]').first.click()
+        page.wait_for_url(f"{site_url}comparisons/{name}/")
+        wait_for_charts(page, 1)
+        assert page.evaluate("window.__sameWindow") == "kept", f"{name}: the click loaded a new page"
 
 
 def test_search_finds_veno_occlusive_disease_on_the_safety_page(visit, site_url):
@@ -321,7 +378,9 @@ def hostile_site(tmp_path_factory) -> Path:
 
 STUDY_PATH = f"studies/{STUDY}/"
 HOSTILE_PAGES = {
-    "": ["short title", "author family", "journal"],
+    "": [],
+    "studies/": ["short title", "arm label", "other arm label"],
+    "comparisons/median-overall-survival/": ["short title", "arm label", "other arm label"],
     "changes/": [],
     STUDY_PATH: [
         "short title",
@@ -448,7 +507,9 @@ def test_text_from_the_data_shows_as_written_and_never_runs(browser, hostile_sit
         text = " ".join(page.locator("article").inner_text().split())
         for field in HOSTILE_PAGES[path]:
             assert shown(field) in text, field
-        assert shown("short title") in " ".join(page.locator("nav.md-nav--primary").inner_text().split())
+        if path.startswith(STUDY_PATH):  # the sidebar holds the current study's pages only
+            sidebar = " ".join(page.locator("nav.md-nav--primary").inner_text().split())
+            assert shown("short title") in sidebar
         for title, tip in tooltips:
             assert tip is not None, f"no tooltip for {title!r}"
             assert (tip["text"], tip["elements"]) == (html.unescape(title), 0)

@@ -43,7 +43,7 @@ def test_template_syntax_error_names_template_and_line(project_copy):
 
 def test_undefined_variable_names_template_and_line(project_copy):
     edit(project_copy / "templates/study/results.md.j2", "{{ m.legend() }}\n", "{{ page.nonsense }}\n")
-    assert_located(check(project_copy), "results.md.j2, line 8: undefined in template:", "nonsense")
+    assert_located(check(project_copy), "results.md.j2, line 10: undefined in template:", "nonsense")
 
 
 def test_undefined_variable_in_a_macro_names_the_macro_file(project_copy):
@@ -121,4 +121,4 @@ def test_a_template_runtime_error_is_located(project_copy):
         "{{ m.legend() }}\n",
         "{{ page.study.slug + 1 }}\n",
     )
-    assert_located(check(project_copy), "results.md.j2, line 8: error in template: TypeError")
+    assert_located(check(project_copy), "results.md.j2, line 10: error in template: TypeError")

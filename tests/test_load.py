@@ -57,7 +57,7 @@ def test_csv_header_problems_name_the_columns(project_copy, study_dir):
 
 def test_a_table_is_told_by_its_columns_whatever_its_name(project_copy, study_dir):
     (study_dir / "survival.csv").rename(study_dir / "time_to_event.csv")
-    for old in ("tables: [survival]", "{survival: ", "survival:median_os@all"):
+    for old in ("tables: [survival]", "{survival: ", "survival:median_os@all", "survival:median_os\n"):
         edit(study_dir / "study.yml", old, old.replace("survival", "time_to_event"))
     study = next(s for s in load_studies(project_copy / "content") if s.slug == STUDY)
     assert study.tables["time_to_event"].kind.name == "measures"
@@ -164,3 +164,58 @@ def test_a_quote_may_be_a_row_of_a_table_document(project_copy, study_dir):
     assert "Allogeneic transplant | 36 of 90 (40%)" in loaded.source_text
     edit(study_dir / "transplant.csv", "Allogeneic transplant | 36 of 90", "Allogeneic transplant | 37 of 90")
     assert any("not in any of the study's source documents" in p for p in problems_of(project_copy))
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        (
+            "median-overall-survival: survival:median_os",
+            "overall-survival: survival:median_os",
+            "field 'shared_outcomes.overall-survival': 'overall-survival' is not an outcome of outcomes.yml; "
+            "its keys: complete-remission, median-overall-survival",
+        ),
+        (
+            "median-overall-survival: survival:median_os",
+            "median-overall-survival: responses:cr",
+            "field 'shared_outcomes.median-overall-survival': 'responses:cr' names a table of proportions; "
+            "'median-overall-survival' is an outcome of measures",
+        ),
+        (
+            "complete-remission: responses:cr",
+            "complete-remission: responses:cr@nobody",
+            "field 'shared_outcomes.complete-remission': 'responses:cr@nobody' names no row of responses.csv",
+        ),
+        (
+            "complete-remission: responses:cr",
+            "complete-remission: answers:cr",
+            "field 'shared_outcomes.complete-remission': no table answers.csv in this study",
+        ),
+        (
+            "complete-remission: responses:cr",
+            "complete-remission: responses",
+            "field 'shared_outcomes.complete-remission': cannot read 'responses'; expected table:outcome",
+        ),
+    ],
+    ids=["unknown-key", "wrong-kind", "no-row", "no-table", "unreadable"],
+)
+def test_a_shared_outcome_is_a_vocabulary_key_naming_rows_of_its_kind(
+    project_copy, study_dir, old, new, expected
+):
+    edit(study_dir / "study.yml", old, new)
+    problems = problems_of(project_copy)
+    assert any("study.yml, line" in p and expected in p for p in problems), problems
+
+
+def test_the_vocabulary_is_validated_with_its_lines(project_copy):
+    edit(project_copy / "content" / "outcomes.yml", "kind: measures", "kind: medians")
+    problems = problems_of(project_copy)
+    assert any("outcomes.yml, line 7, field 'outcomes[0].kind'" in p and "medians" in p for p in problems), (
+        problems
+    )
+
+
+def test_without_a_vocabulary_a_shared_outcome_says_so(project_copy):
+    (project_copy / "content" / "outcomes.yml").unlink()
+    problems = problems_of(project_copy)
+    assert any("its keys: none (no outcomes.yml in the content folder)" in p for p in problems), problems

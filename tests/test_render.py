@@ -225,7 +225,9 @@ def test_ordinary_formatting_is_untouched(tmp_path):
 
 def test_a_recursive_template_in_the_project_is_a_located_error(project_copy):
     edit(
-        project_copy / "templates/home.md.j2", "## Studies", "{% macro m() %}{{ m() }}{% endmacro %}{{ m() }}"
+        project_copy / "templates/home.md.j2",
+        "## Cite this site",
+        "{% macro m() %}{{ m() }}{% endmacro %}{{ m() }}",
     )
     with pytest.raises(TemplateError, match=r"home\.md\.j2, line \d+: a macro or include calls itself"):
         generate(open_project(project_copy))

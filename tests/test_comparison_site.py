@@ -1,0 +1,72 @@
+"""Comparison pages in a built site: studies mapped to a shared outcome, side by side, pooled on request."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from generator.build import generate, open_project
+from tests.conftest import edit
+from tests.test_fixtures import project_with
+
+VOCABULARY = """outcomes:
+  - key: death-hazard-ratio
+    title: Hazard ratio for death
+    kind: effects
+    definition: Death from any cause, treatment against control.
+"""
+
+
+def two_trials(tmp_path: Path, pooling: bool) -> Path:
+    """The randomized fixture and a copy of it reporting another hazard ratio, both mapped to one outcome."""
+    root = project_with(tmp_path, ["two-arm-randomized"])
+    studies = root / "content" / "studies"
+    shutil.copytree(studies / "two-arm-randomized", studies / "second-trial")
+    second = studies / "second-trial"
+    edit(second / "study.yml", "short_title: Drug A versus placebo (fixture)", "short_title: Second trial")
+    edit(second / "study.yml", "doi: 10.1000/fixture.randomized", "doi: 10.1000/fixture.second")
+    for name in ("effects.csv", "study.yml"):
+        if "0.75 (95% CI, 0.60 to 0.94; P = 0.01" in (second / name).read_text():
+            edit(
+                second / name, "0.75 (95% CI, 0.60 to 0.94; P = 0.01", "0.85 (95% CI, 0.70 to 1.03; P = 0.10"
+            )
+    edit(
+        second / "effects.csv",
+        "hazard_ratio,0.75,0.60,0.94,95,P = 0.01",
+        "hazard_ratio,0.85,0.70,1.03,95,P = 0.10",
+    )
+    (root / "content" / "outcomes.yml").write_text(VOCABULARY)
+    for folder in (studies / "two-arm-randomized", second):
+        with (folder / "study.yml").open("a") as meta:
+            meta.write("\nshared_outcomes:\n  death-hazard-ratio: effects:death\n")
+    if pooling:
+        edit(root / "site_config.yml", "pooling: false", "pooling: true")
+    return root
+
+
+@pytest.mark.parametrize("pooling", [False, True], ids=["side-by-side", "pooled"])
+def test_two_trials_sharing_an_outcome_get_a_forest_plot_and_a_pooled_estimate_only_on_request(
+    tmp_path, pooling
+):
+    files = generate(open_project(two_trials(tmp_path, pooling)))
+    page = files["comparisons/death-hazard-ratio.md"].decode()
+    assert "# Hazard ratio for death" in page
+    assert page.count("../studies/") >= 2, "each study's row links to its page"
+    assert "ev-reported" in page, "each figure links to its provenance"
+    assert '"type":"log"' in page.replace("&quot;", '"'), "ratios are drawn on a log axis"
+    assert "comparisons/data/chart-compare-death-hazard-ratio.csv" in files
+    assert "comparisons/index.md" in files
+    if pooling:
+        assert "pooled over" in page and "I²" in page and "DerSimonian" in page
+    else:
+        assert "Pooling is off" in page and "pooled over" not in page
+
+
+def test_a_study_index_lists_every_study_with_a_link(tmp_path):
+    files = generate(open_project(two_trials(tmp_path, False)))
+    index = files["studies/index.md"].decode()
+    for slug in ("two-arm-randomized", "second-trial"):
+        assert f"]({slug}/index.md)" in index
+    assert index.count("\n| [") == 2

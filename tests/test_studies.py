@@ -1,0 +1,167 @@
+"""The per-study pipeline: each study built on its own, in parallel, and cached by what it depends on."""
+
+import logging
+import shutil
+from pathlib import Path
+
+import pytest
+
+from generator.build import generate, open_project
+from generator.errors import ConfigError, DataError
+from generator.outputs import OWNER_MARK
+from generator.studies import StudyCache, build_studies
+from tests.conftest import STUDY, edit
+
+
+def clone_studies(project: Path, copies: int) -> list[str]:
+    """Copies of the first study under new slugs, each with its own title, DOI and PMID."""
+    studies = project / "content" / "studies"
+    slugs = []
+    for number in range(copies):
+        slug = f"copy-{number:03d}"
+        shutil.copytree(studies / STUDY, studies / slug)
+        meta = studies / slug / "study.yml"
+        text = meta.read_text()
+        text = text.replace("short_title: ", f"short_title: Copy {number} of ", 1)
+        text = text.replace("doi: 10.", f"doi: 10.9{number:03d}", 1).replace('pmid: "', 'pmid: "9', 1)
+        meta.write_text(text)
+        slugs.append(slug)
+    return slugs
+
+
+def built(caplog) -> str:
+    """The last build's line about its studies."""
+    return [r.getMessage() for r in caplog.records if r.getMessage().startswith("Loaded, computed")][-1]
+
+
+def test_a_second_build_takes_every_study_from_the_cache_and_gives_the_same_files(project_copy, caplog):
+    caplog.set_level(logging.INFO, logger="generator")
+    project = open_project(project_copy)
+    first = generate(project)
+    second = generate(project)
+    assert second == first
+    studies = len(list((project_copy / "content" / "studies").iterdir()))
+    assert f"{studies} from the cache" in built(caplog)
+
+
+def test_an_edit_to_one_study_builds_only_that_study_again(project_copy, study_dir, caplog):
+    caplog.set_level(logging.INFO, logger="generator")
+    project = open_project(project_copy)
+    before = generate(project)
+    edit(study_dir / "study.yml", "short_title: ", "short_title: Edited ")
+    caplog.clear()
+    after = generate(project)
+    studies = len(list((project_copy / "content" / "studies").iterdir()))
+    assert f"{studies - 1} from the cache" in built(caplog)
+    changed = {name for name in after if after[name] != before.get(name)}
+    assert changed, "the edit shows"
+    assert all(
+        name.startswith(f"studies/{STUDY}/")
+        or "/" not in name
+        or name.startswith(("studies/index", "data/", "comparisons/"))
+        for name in changed
+    ), sorted(changed)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        ("site_config.yml", "percent_decimals: 1", "percent_decimals: 2"),
+        ("templates/study/design.md.j2", "# Design and dosing", "# Design and dosing (edited)"),
+        ("content/outcomes.yml", "title: Median overall survival", "title: Median survival"),
+    ],
+    ids=["settings", "templates", "vocabulary"],
+)
+def test_what_every_study_depends_on_invalidates_every_cached_study(project_copy, caplog, change):
+    caplog.set_level(logging.INFO, logger="generator")
+    generate(open_project(project_copy))
+    file, old, new = change
+    edit(project_copy / file, old, new)
+    caplog.clear()
+    generate(open_project(project_copy))
+    assert "from the cache" not in built(caplog)
+
+
+def test_a_parallel_build_gives_the_same_files_as_a_serial_one(project_copy, tmp_path):
+    clone_studies(project_copy, 6)
+    project = open_project(project_copy)
+    serial, _, _ = build_studies(_tasks(project), None, workers=1)
+    parallel, errors, _ = build_studies(_tasks(project), None, workers=2)
+    assert not errors
+    assert [o.files for o in parallel] == [o.files for o in serial]
+    assert [o.summary for o in parallel] == [o.summary for o in serial]
+
+
+def _tasks(project):
+    """The tasks generate() makes, without building them."""
+    from generator.build import site_key, study_key
+    from generator.load import list_study_folders, load_vocabulary, vocabulary_path
+    from generator.studies import StudyTask
+
+    key = site_key(project.config, project.templates_dir, vocabulary_path(project.content_dir))
+    vocabulary = load_vocabulary(project.content_dir)
+    return [
+        StudyTask(
+            folder,
+            project.root,
+            project.config,
+            project.templates_dir,
+            vocabulary,
+            study_key(folder, project.root, key),
+        )
+        for folder in list_study_folders(project.content_dir)
+    ]
+
+
+def test_problems_of_several_studies_built_in_parallel_are_reported_together(project_copy):
+    slugs = clone_studies(project_copy, 6)
+    studies = project_copy / "content" / "studies"
+    for slug in slugs[:2]:
+        edit(
+            studies / slug / "responses.csv",
+            "cr,Complete response (CR),all,17,90",
+            "cr,Complete response (CR),all,18,90",
+        )
+    with pytest.raises(DataError) as error:
+        generate(open_project(project_copy))
+    message = str(error.value)
+    assert all(f"{slug}/responses.csv" in message for slug in slugs[:2]), message
+
+
+def test_a_damaged_cache_entry_is_built_again(project_copy):
+    project = open_project(project_copy)
+    first = generate(project)
+    entry = StudyCache(project.cache_dir).path(STUDY)
+    entry.write_bytes(b"not a zip")
+    assert generate(project) == first
+
+
+def test_the_cache_of_a_removed_study_is_removed(project_copy):
+    (slug,) = clone_studies(project_copy, 1)
+    project = open_project(project_copy)
+    generate(project)
+    assert StudyCache(project.cache_dir).path(slug).is_file()
+    shutil.rmtree(project_copy / "content" / "studies" / slug)
+    generate(project)
+    assert not StudyCache(project.cache_dir).path(slug).exists()
+    assert (project.cache_dir / OWNER_MARK).is_file()
+
+
+def test_a_cache_folder_holding_other_files_is_refused(project_copy):
+    theirs = project_copy / "build" / "cache"
+    theirs.mkdir(parents=True)
+    (theirs / "notes.txt").write_text("mine")
+    with pytest.raises(ConfigError, match="cache_dir"):
+        open_project(project_copy)
+    assert (theirs / "notes.txt").read_text() == "mine"
+
+
+def test_check_reads_the_cache_but_writes_nothing(project_copy):
+    project = open_project(project_copy)
+    generate(project, write_cache=False)
+    assert not project.cache_dir.exists()
+    generate(project)
+    entries = {p.name: p.stat().st_mtime_ns for p in project.cache_dir.iterdir()}
+    edit(project_copy / "content" / "studies" / STUDY / "study.yml", "short_title: ", "short_title: New ")
+    generate(project, write_cache=False)
+    assert {p.name: p.stat().st_mtime_ns for p in project.cache_dir.iterdir()} == entries
