@@ -27,8 +27,9 @@ lint: $(STAMP)  ## ruff
 	$(PY) -m ruff check generator tests bench
 	$(PY) -m ruff format --check generator tests bench
 
-bench: $(STAMP)  ## Print build time and site size
-	$(PY) bench/build_bench.py
+STUDIES ?= 100
+bench: $(STAMP)  ## Benchmark a build of STUDIES=N synthetic studies (default 100); BENCH_ARGS=--skip-preview ...
+	$(PY) bench/build_bench.py --studies $(STUDIES) $(BENCH_ARGS)
 
 $(STAMP): requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
