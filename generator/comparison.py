@@ -33,6 +33,12 @@ FOLDER = "comparisons"
 """The comparison pages' folder, relative to the docs folder: one page per outcome and the list."""
 INDEX_PAGE = f"{FOLDER}/index.md"
 
+
+def comparison_path(key: str) -> str:
+    """The page of a shared outcome, relative to the docs folder."""
+    return f"{FOLDER}/{key}.md"
+
+
 DIFFERENCE = "difference"
 MEASURE_NAMES = {
     "proportion": "proportion",
@@ -203,7 +209,7 @@ class Comparison:
     @property
     def path(self) -> str:
         """The comparison page, relative to the docs folder."""
-        return f"{FOLDER}/{self.key}.md"
+        return comparison_path(self.key)
 
     @property
     def page_name(self) -> str:

@@ -8,9 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from generator.errors import ConfigError, InputError, Problem
-from generator.validation import validate
-from generator.yamlfile import read_yaml
+from generator.errors import ConfigError, Problem
+from generator.validation import read_validated
 
 CI_METHODS = {
     "clopper-pearson": "beta",
@@ -106,12 +105,4 @@ def load_site_config(path: Path) -> SiteConfig:
     """Read and validate `site_config.yml`, reporting every problem with its line."""
     if not os.path.lexists(path):
         raise ConfigError([Problem(path, "settings file not found")])
-    try:
-        data, lines = read_yaml(path)
-    except InputError as exc:  # not a regular file, YAML syntax, an alias, a key given twice, ...
-        raise ConfigError(exc.problems) from None
-    problems: list[Problem] = []
-    config = validate(SiteConfig, data or {}, path, problems, lines=lines)
-    if config is None:
-        raise ConfigError(problems)
-    return config
+    return read_validated(path, SiteConfig, ConfigError)

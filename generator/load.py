@@ -38,7 +38,7 @@ from generator.model import (
     parse_shared_ref,
     slugify,
 )
-from generator.validation import validate
+from generator.validation import read_validated, validate
 from generator.yamlfile import dotted, line_of, read_input_bytes, read_input_text, read_yaml
 
 STUDY_FILE = "study.yml"
@@ -141,15 +141,7 @@ def load_vocabulary(content_dir: Path) -> OutcomeVocabulary:
     path = vocabulary_path(content_dir)
     if not os.path.lexists(path):
         return OutcomeVocabulary()
-    try:
-        data, lines = read_yaml(path)
-    except InputError as exc:
-        raise DataError(exc.problems) from None
-    problems: list[Problem] = []
-    vocabulary = validate(OutcomeVocabulary, data or {}, path, problems, lines=lines)
-    if vocabulary is None:
-        raise DataError(problems)
-    return vocabulary
+    return read_validated(path, OutcomeVocabulary, DataError)
 
 
 def _published(folder: Path, project_root: Path | None) -> str:

@@ -33,9 +33,14 @@ from generator.analysis import StudyResults
 from generator.audit import RULES, AuditReport
 from generator.changes import Changes
 from generator.charts import Chart, dosing_chart, measure_chart, proportion_chart
-from generator.comparison import FOLDER as COMPARISONS_FOLDER
 from generator.comparison import INDEX_PAGE as COMPARISONS_INDEX
-from generator.comparison import Comparison, ComparisonPage, ComparisonsIndexPage, comparison_downloads
+from generator.comparison import (
+    Comparison,
+    ComparisonPage,
+    ComparisonsIndexPage,
+    comparison_downloads,
+    comparison_path,
+)
 from generator.config import SiteConfig
 from generator.downloads import VALUES_INDEX
 from generator.errors import Problem, TemplateError
@@ -786,7 +791,7 @@ def study_summary(
         entry
         for key, ref in study.meta.shared_outcomes.items()
         for entry in comparison_entries(
-            context, key, parse_shared_ref(ref), link.for_page(comparison_page(key), titles[key], shared=True)
+            context, key, parse_shared_ref(ref), link.for_page(comparison_path(key), titles[key], shared=True)
         )
     ]
     citation = study.meta.citation
@@ -799,10 +804,6 @@ def study_summary(
         index_row=IndexRow(study.slug, study.meta.short_title, citation.year, markdown),
         entries=entries,
     )
-
-
-def comparison_page(key: str) -> str:
-    return f"{COMPARISONS_FOLDER}/{key}.md"
 
 
 def comparison_entries(
@@ -945,7 +946,7 @@ def render_site_pages(
     for comparison in comparisons:
         chart = forest_chart(comparison, fmt)
         page = ComparisonPage(site, comparison, chart, fmt)
-        files[comparison_page(comparison.outcome.key)] = render_page(env, "comparison.md.j2", {"page": page})
+        files[comparison_path(comparison.outcome.key)] = render_page(env, "comparison.md.j2", {"page": page})
         files.update(comparison_downloads(comparison, chart))
     return files
 
@@ -962,7 +963,7 @@ def site_nav(
     nav: list[dict] = [{"Home": "index.md"}, {"Studies": studies}]
     if comparisons:
         compared: list = [{"All comparisons": COMPARISONS_INDEX}]
-        compared += [{html_text(c.outcome.title): comparison_page(c.outcome.key)} for c in comparisons]
+        compared += [{html_text(c.outcome.title): comparison_path(c.outcome.key)} for c in comparisons]
         nav.append({"Comparisons": compared})
     nav.append({"What changed": CHANGES_PAGE})
     return nav

@@ -75,7 +75,7 @@ def build_study(task: StudyTask) -> StudyOutput:
     from generator.layout import study_layout
     from generator.load import load_study
     from generator.provenance import QuoteIndex, collect_values
-    from generator.render import environment, render_study, study_charts
+    from generator.render import STUDIES_FOLDER, environment, render_study, study_charts
 
     fmt = NumberFormat(task.config)
     study = load_study(task.folder, task.project_root, task.vocabulary)
@@ -84,7 +84,7 @@ def build_study(task: StudyTask) -> StudyOutput:
     raise_for_failures(audit, results)
     book = collect_values(results, fmt)
     blocks = [block for document in study.meta.sources for block in document.blocks()]
-    link = FigureLinks(f"studies/{study.slug}", book, QuoteIndex.build(blocks, book))
+    link = FigureLinks(f"{STUDIES_FOLDER}/{study.slug}", book, QuoteIndex.build(blocks, book))
     layout = study_layout(study)
     charts = study_charts(results, layout, fmt)
     env = environment(task.templates_dir)

@@ -7,10 +7,23 @@ from typing import Any, TypeVar, get_args
 
 from pydantic import BaseModel, ValidationError
 
-from generator.errors import Problem
-from generator.yamlfile import KeyPath, dotted, line_of
+from generator.errors import InputError, Problem
+from generator.yamlfile import KeyPath, dotted, line_of, read_yaml
 
 M = TypeVar("M", bound=BaseModel)
+
+
+def read_validated(path: Path, model: type[M], error: type[InputError]) -> M:
+    """A YAML file validated against `model`; `error` lists every problem, each with its line."""
+    try:
+        data, lines = read_yaml(path)
+    except InputError as exc:  # not a regular file, YAML syntax, an alias, a key given twice, ...
+        raise error(exc.problems) from None
+    problems: list[Problem] = []
+    result = validate(model, data or {}, path, problems, lines=lines)
+    if result is None:
+        raise error(problems)
+    return result
 
 
 def validate(
