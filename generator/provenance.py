@@ -74,7 +74,8 @@ class ValueBook:
     slug: str
     values: dict[str, Value] = field(default_factory=dict)
     _by_anchor: dict[str, Value] = field(default_factory=dict, repr=False, compare=False)
-    _by_row: dict[str, dict[str, Value]] = field(default_factory=dict, repr=False, compare=False)
+    _by_row: dict[str, dict[str, str]] = field(default_factory=dict, repr=False, compare=False)
+    """The ids of each row's Values by field name (the Values themselves may be replaced in `values`)."""
 
     def add(self, value: Value) -> Value:
         clash = self.values.get(value.id) or self._by_anchor.get(value.anchor)
@@ -92,7 +93,7 @@ class ValueBook:
         self.values[value.id] = value
         self._by_anchor[value.anchor] = value
         row, name = value.id.rsplit("/", 1)
-        self._by_row.setdefault(row + "/", {})[name] = value
+        self._by_row.setdefault(row + "/", {})[name] = value.id
         return value
 
     def __getitem__(self, key: str) -> Value:
@@ -100,7 +101,8 @@ class ValueBook:
 
     def row(self, table: str, record: dict) -> dict[str, Value]:
         """The Values of one table row, by field name."""
-        return dict(self._by_row.get(f"{self.slug}/{row_key(table, record)}/", {}))
+        fields = self._by_row.get(f"{self.slug}/{row_key(table, record)}/", {})
+        return {name: self.values[value_id] for name, value_id in fields.items()}
 
 
 def check_provenance(book: ValueBook) -> None:
