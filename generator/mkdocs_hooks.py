@@ -42,6 +42,11 @@ def on_config(config):
 
 def on_page_context(context, page, config, nav):
     context["nav"] = sidebar(nav, page)
+    if page.title and not (page.meta or {}).get("title"):
+        # The navigation's titles are HTML, escaped by the generator. Material writes the window title
+        # as `page.title | striptags`, which would turn the escapes back into markup; a meta title is
+        # written as it is, so the escaped title is shown as text there too.
+        page.meta["title"] = page.title
     return context
 
 

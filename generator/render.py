@@ -958,7 +958,10 @@ def site_nav(
     studies: list = [{STUDIES_TITLE: STUDIES_INDEX}]
     for summary in sorted(summaries, key=lambda s: s.study):
         # mkdocs' theme writes navigation titles as HTML: a title from the data is escaped here
-        pages = [{title: f"{STUDIES_FOLDER}/{summary.study}/{name}"} for title, name in navs[summary.study]]
+        pages = [
+            {html_text(title): f"{STUDIES_FOLDER}/{summary.study}/{name}"}
+            for title, name in navs[summary.study]
+        ]
         studies.append({html_text(summary.title): pages})
     nav: list[dict] = [{"Home": "index.md"}, {"Studies": studies}]
     if comparisons:

@@ -226,7 +226,8 @@ def payload(n: int) -> str:
     return (
         f'<img src=x onerror="window.__pwned={n}"> "><svg onload=window.__pwned={n}> '
         f"[x](javascript:window.__pwned={n}) `tick` *em* _u_ <https://evil.example/{n}> &amp; "
-        f"<!-- c --> {{: onclick=window.__pwned={n} }} {{{{ {n}*{n} }}}} | #{n}"
+        f"<!-- c --> {{: onclick=window.__pwned={n} }} {{{{ {n}*{n} }}}} | #{n} "
+        f"</title><script>window.__pwned={n}</script>"
     )
 
 
@@ -262,6 +263,10 @@ HOSTILE_FIELDS = [
     "regimen",
     "registry",
     "citation note",
+    "page title",
+    "outcome title",
+    "outcome definition",
+    "outcome note",
 ]
 LINE_BREAKS = '\r| injected | row |\r\n=HYPERLINK("x")\u2028---\n'
 LONG_WORD = "<img/src=x/onerror=window.__pwned=99>" + "W" * 60  # wider than the navigation
@@ -341,6 +346,7 @@ def make_hostile(study: Path) -> None:
     meta["population"]["sets"][0]["label"] = hostile("set label")
     meta["population"]["sets"][0]["source"] = hostile("table cell") + " | 90"
     arms[0]["label"], arms[1]["label"] = hostile("arm label"), hostile("other arm label")
+    meta["pages"][0].update(id="efficacy", title=hostile("page title"))
     arms[0]["regimen"] = hostile("regimen")
     arms[0]["dosing"]["route"] = hostile("route")
     for dose in (dose for arm in arms for dose in arm["dosing"]["doses"]):
@@ -372,6 +378,11 @@ def hostile_site(tmp_path_factory) -> Path:
 
     root = copy_project(tmp_path_factory.mktemp("hostile"))
     make_hostile(root / "content" / "studies" / STUDY)
+    vocabulary = yaml.safe_load((root / "content" / "outcomes.yml").read_text())
+    shared = next(o for o in vocabulary["outcomes"] if o["key"] == "median-overall-survival")
+    shared.update(title=hostile("outcome title"), definition=hostile("outcome definition"))
+    shared["notes"] = [hostile("outcome note")]
+    (root / "content" / "outcomes.yml").write_text(yaml.safe_dump(vocabulary, allow_unicode=True))
     build_site(open_project(root))
     return root / "site"
 
@@ -380,7 +391,14 @@ STUDY_PATH = f"studies/{STUDY}/"
 HOSTILE_PAGES = {
     "": [],
     "studies/": ["short title", "arm label", "other arm label"],
-    "comparisons/median-overall-survival/": ["short title", "arm label", "other arm label"],
+    "comparisons/median-overall-survival/": [
+        "short title",
+        "arm label",
+        "other arm label",
+        "outcome title",
+        "outcome definition",
+        "outcome note",
+    ],
     "changes/": [],
     STUDY_PATH: [
         "short title",
@@ -408,7 +426,13 @@ HOSTILE_PAGES = {
         "dose unit",
         "population label",
     ],
-    STUDY_PATH + "efficacy/": ["design summary", "arm label", "other arm label", "response label"],
+    STUDY_PATH + "efficacy/": [
+        "design summary",
+        "arm label",
+        "other arm label",
+        "response label",
+        "page title",
+    ],
     STUDY_PATH + "survival/": [
         "arm label",
         "other arm label",
@@ -507,6 +531,8 @@ def test_text_from_the_data_shows_as_written_and_never_runs(browser, hostile_sit
         text = " ".join(page.locator("article").inner_text().split())
         for field in HOSTILE_PAGES[path]:
             assert shown(field) in text, field
+        for field in {"page title", "outcome title"} & set(HOSTILE_PAGES[path]):
+            assert shown(field) in " ".join(page.title().split()), "the window title shows it as written"
         if path.startswith(STUDY_PATH):  # the sidebar holds the current study's pages only
             sidebar = " ".join(page.locator("nav.md-nav--primary").inner_text().split())
             assert shown("short title") in sidebar
