@@ -17,7 +17,7 @@ import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from mkdocs.commands.build import build as mkdocs_build
@@ -43,7 +43,7 @@ from generator.model import OutcomeVocabulary
 from generator.outputs import OutputFolder, check_output_folders, mark, replace_folder, staging_folder
 from generator.render import SiteInfo, environment, render_site_pages, site_assets, site_nav
 from generator.reproducible import source_date
-from generator.studies import StudyCache, StudyOutput, StudyTask, build_studies, site_key, study_key
+from generator.studies import StudyCache, StudyOutput, build_studies, study_tasks
 from generator.write import planned_targets, write_tree
 from generator.yamlfile import line_index, line_of
 
@@ -190,12 +190,14 @@ def generate(
     """
     with stage("Listed the studies and read the shared-outcome vocabulary"):
         vocabulary = load_vocabulary(project.content_dir)
-        key = site_key(project.config, project.templates_dir, vocabulary_path(project.content_dir))
-        tasks = [
-            StudyTask(folder, project.root, project.config, project.templates_dir, vocabulary, "")
-            for folder in list_study_folders(project.content_dir)
-        ]
-        tasks = [replace(task, key=study_key(task.folder, project.root, key)) for task in tasks]
+        tasks = study_tasks(
+            list_study_folders(project.content_dir),
+            project.root,
+            project.config,
+            project.templates_dir,
+            vocabulary_path(project.content_dir),
+            vocabulary,
+        )
     cache = StudyCache(project.cache_dir, writable=write_cache)
     cache.prepare()
     count = f"{len(tasks)} stud{'y' if len(tasks) == 1 else 'ies'}"
@@ -228,6 +230,9 @@ def assemble_site(
         changes = compare_manifests(previous, values)
         files = render_site_pages(env, summaries, comparisons, project.config, site, changes)
         for output in outputs:
+            twice = files.keys() & output.files.keys()
+            if twice:
+                raise BuildError(f"{output.slug} would write {', '.join(sorted(twice))}, written already")
             files.update(output.files)
         manifest = {"site": site.title, "data_version": site.data_version, "built": site.built.isoformat()}
         files[VALUES_INDEX] = values_index(values, manifest)

@@ -350,6 +350,13 @@ def unpoolable(measure: str, group: list[ComparisonEntry]) -> str | None:
         return f"{name}: not pooled, as only ratios and differences are pooled."
     if any(e.estimate is None for e in group):
         return f"{name}: not pooled, as an estimate is not given as a number."
+    turned = [e for e in group if not e.experimental_vs_control]
+    if turned:
+        arms = _listed(_distinct(e.arm for e in turned))
+        return (
+            f"{name}: not pooled, as an effect is pooled only when each study gives it for an "
+            f"experimental arm against a control arm, in that order; {arms} is not."
+        )
     without = [e for e in group if not has_interval(e)]
     if without:
         return (

@@ -141,6 +141,8 @@ def load_vocabulary(content_dir: Path) -> OutcomeVocabulary:
     path = vocabulary_path(content_dir)
     if not os.path.lexists(path):
         return OutcomeVocabulary()
+    if path.is_symlink():
+        raise DataError([Problem(path, f"is a symbolic link; expected a real file: {LINKS_NOT_FOLLOWED}")])
     return read_validated(path, OutcomeVocabulary, DataError)
 
 
@@ -148,6 +150,12 @@ def _published(folder: Path, project_root: Path | None) -> str:
     if project_root is not None and folder.resolve().is_relative_to(project_root.resolve()):
         return folder.resolve().relative_to(project_root.resolve()).as_posix()
     return folder.as_posix()
+
+
+LINKS_NOT_FOLLOWED = (
+    "links are not followed, so that the data version and the published site cover exactly the files "
+    "in content/"
+)
 
 
 def study_folders(root: Path, problems: list[Problem]) -> list[Path]:
@@ -175,8 +183,7 @@ def _entries(folder: Path, problems: list[Problem]) -> list[Path]:
             problems.append(
                 Problem(
                     path,
-                    "is a symbolic link; expected a real file or folder: links are not followed, "
-                    "so that the data version and the published site cover exactly the files in content/",
+                    f"is a symbolic link; expected a real file or folder: {LINKS_NOT_FOLLOWED}",
                 )
             )
             continue
@@ -485,7 +492,10 @@ def _check_shared_outcomes(study: Study, vocabulary: OutcomeVocabulary, problems
             "field": f"shared_outcomes.{key}",
         }
         if key not in kinds:
-            known = ", ".join(sorted(kinds)) or f"none (no {SHARED_OUTCOMES_FILE} in the content folder)"
+            known = (
+                ", ".join(sorted(kinds))
+                or f"none ({SHARED_OUTCOMES_FILE} in the content folder is missing or empty)"
+            )
             problems.append(
                 Problem(
                     path, f"{key!r} is not an outcome of {SHARED_OUTCOMES_FILE}; its keys: {known}", **where

@@ -345,10 +345,19 @@ class SharedOutcome(Strict):
 
     @field_validator("key")
     @classmethod
-    def _not_the_index(cls, key: str) -> str:
+    def _not_a_page_of_the_site(cls, key: str) -> str:
         if key == "index":
             raise ValueError("'index' names the list of comparisons; choose another key")
+        if key.startswith("chart-"):
+            raise ValueError("keys starting with 'chart-' name the charts' downloads; choose another key")
         return key
+
+    @field_validator("title", "definition")
+    @classmethod
+    def _words(cls, text: str) -> str:
+        if not text.strip():
+            raise ValueError("is blank; expected words")
+        return text
 
 
 class OutcomeVocabulary(Strict):

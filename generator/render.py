@@ -823,8 +823,14 @@ def comparison_entries(
         interval = values.get("ci") or values.get("reported_ci")
         shown_interval = show(interval) if interval is not None else ""
         arm = record["arm_label"]
+        roles = {a.id: a.role for a in study.meta.arms}
+        oriented = False
         if kind == "effects":
             arm = f"{record['arm_label']} vs {record['reference_label']}"
+            oriented = (roles.get(record["arm"]), roles.get(record["reference_arm"])) == (
+                "experimental",
+                "control",
+            )
         entries.append(
             ComparisonEntry(
                 outcome=key,
@@ -832,13 +838,14 @@ def comparison_entries(
                 study_title=study.meta.short_title,
                 year=study.meta.citation.year,
                 design=formatting.design_words(study.meta.design),
-                population=_population(study, record),
+                population=_population(study, record, kind),
                 arm=arm,
                 subgroup=_text_or_none(record.get("subgroup")),
                 kind=kind,
                 page=context.layout.page_of(ref.table, context.links.folder),
                 shown=str(show(main)),
                 shown_interval=str(shown_interval),
+                experimental_vs_control=oriented,
                 **numbers,
             )
         )
@@ -852,7 +859,7 @@ def _entry_numbers(kind: str, record: dict, fmt: NumberFormat) -> dict:
         count, denominator = _int_or_none(record.get("count")), _int_or_none(record.get("denominator"))
         if _float_or_none(record.get("reported_ci_low")) is not None:
             low, high = record["reported_ci_low"] / 100, record["reported_ci_high"] / 100
-            level, interval = _level(record.get("ci_level")) or fmt.level, "reported"
+            level, interval = _level(record.get("ci_level")), "reported"  # None when not printed
         elif _float_or_none(record.get("ci_low")) is not None:
             low, high, level, interval = record["ci_low"], record["ci_high"], fmt.level, "computed"
         else:
@@ -880,7 +887,7 @@ def _entry_numbers(kind: str, record: dict, fmt: NumberFormat) -> dict:
         estimate=_float_or_none(value),
         ci_low=low if has_interval else None,
         ci_high=high if has_interval else None,
-        ci_level=(_level(record.get("ci_level")) or fmt.level) if has_interval else None,
+        ci_level=_level(record.get("ci_level")) if has_interval else None,  # as printed, or unknown
         interval="reported" if has_interval else "none",
         status=status,
     )
@@ -910,13 +917,27 @@ def _text_or_none(value) -> str | None:
     )
 
 
-def _population(study: Study, record: dict) -> str:
-    """'Treated, n = 116' for the figure's analysis set (the arm's own count when it has one)."""
+def _population(study: Study, record: dict, kind: str) -> str:
+    """Who a figure is about: 'Treated, n = 116' (the arm's own count for an arm), 'Randomized, n = 271
+    vs 134' for an effect, or 'n = 36' for a proportion of a subset the analysis sets do not name."""
     sets = {s.id: s for s in study.meta.population.sets}
-    set_id = _text_or_none(record.get("set")) or study.meta.population.sets[0].id
-    analysis_set = sets.get(set_id, study.meta.population.sets[0])
-    arm = next((a for a in study.meta.arms if a.id == record.get("arm")), None)
-    n = next((s.n for s in arm.sets if s.id == analysis_set.id), None) if arm else analysis_set.n
+    named = _text_or_none(record.get("set"))
+    analysis_set = sets.get(named or "", study.meta.population.sets[0])
+
+    def patients(arm: str | None) -> int | None:
+        if arm == ALL_PATIENTS:
+            return analysis_set.n
+        arm_sets = next((a.sets for a in study.meta.arms if a.id == arm), [])
+        return next((s.n for s in arm_sets if s.id == analysis_set.id), None)
+
+    if kind == "effects":
+        ours, theirs = patients(record["arm"]), patients(record.get("reference_arm"))
+        both = ours is not None and theirs is not None
+        return f"{analysis_set.name}, n = {ours} vs {theirs}" if both else analysis_set.name
+    n = patients(record["arm"])
+    denominator = _int_or_none(record.get("denominator")) if kind == "proportions" else None
+    if denominator is not None and denominator != n and not named:
+        return f"n = {denominator}"
     return f"{analysis_set.name}, n = {n}" if n is not None else analysis_set.name
 
 

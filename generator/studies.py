@@ -22,11 +22,12 @@ import time
 import zipfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
 from generator.config import SiteConfig
-from generator.errors import InputError, Problem
+from generator.errors import BuildError, InputError, Problem
 from generator.load import study_files
 from generator.model import OutcomeVocabulary
 from generator.outputs import mark, require_owned
@@ -50,7 +51,10 @@ class StudyTask:
     config: SiteConfig
     templates_dir: Path
     vocabulary: OutcomeVocabulary
+    site_key: str
+    """The hash of what every study depends on (see `site_key`)."""
     key: str
+    """This study's cache key, from its files as they were when the build began."""
 
 
 @dataclass(frozen=True)
@@ -93,13 +97,46 @@ def build_study(task: StudyTask) -> StudyOutput:
     return StudyOutput(study.slug, files, layout.nav, published_values(link), summary)
 
 
+class StudyFailed(Exception):
+    """An unexpected error while building one study, naming the study (workers' errors cross processes)."""
+
+
+def study_tasks(
+    folders: list[Path],
+    project_root: Path,
+    config: SiteConfig,
+    templates_dir: Path,
+    vocabulary_file: Path,
+    vocabulary: OutcomeVocabulary,
+) -> list[StudyTask]:
+    """One task for each study folder, keyed on its files and on what every study depends on."""
+    site = site_key(config, templates_dir, vocabulary_file)
+    return [
+        StudyTask(
+            folder,
+            project_root,
+            config,
+            templates_dir,
+            vocabulary,
+            site,
+            study_key(folder, project_root, site),
+        )
+        for folder in folders
+    ]
+
+
 def _build_or_problems(task: StudyTask, cache_dir: Path | None) -> StudyOutput | tuple[str, list[Problem]]:
-    """A worker's job: the study's output (stored in the cache), or the kind and list of its problems."""
+    """A worker's job: the study's output (stored in the cache), or the kind and list of its problems.
+
+    The output is cached only if the study's files are still those its key was made from: a file
+    saved during the build would otherwise be cached under a key that does not describe it."""
     try:
         output = build_study(task)
     except InputError as exc:
         return type(exc).__name__, exc.problems
-    if cache_dir is not None:
+    except Exception as exc:
+        raise StudyFailed(f"while building {task.folder}: {type(exc).__name__}: {exc}") from exc
+    if cache_dir is not None and study_key(task.folder, task.project_root, task.site_key) == task.key:
         StudyCache(cache_dir).put(output, task.key)
     return output
 
@@ -127,7 +164,12 @@ def site_key(config: SiteConfig, templates_dir: Path, vocabulary_file: Path) -> 
     import generator
 
     package = Path(generator.__file__).parent
-    templates = [p for p in templates_dir.rglob("*") if p.is_file()] if templates_dir.is_dir() else []
+    templates = [  # Jinja follows linked folders, and so does the key
+        Path(folder) / name
+        for folder, _, names in os.walk(templates_dir, followlinks=True)
+        for name in names
+        if (Path(folder) / name).is_file()
+    ]
     try:
         vocabulary = read_input_bytes(vocabulary_file) if os.path.lexists(vocabulary_file) else b""
     except InputError:
@@ -135,12 +177,26 @@ def site_key(config: SiteConfig, templates_dir: Path, vocabulary_file: Path) -> 
     parts = [
         CACHE_FORMAT,
         generator.__version__,
+        *(f"{name} {_version(name)}" for name in LIBRARIES),
         digest_files(sorted(package.glob("*.py")), package),
         digest_files(templates, templates_dir) if templates else "",
         config.model_dump_json(),
         hashlib.sha256(vocabulary).hexdigest(),
     ]
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+
+LIBRARIES = ("pandas", "numpy", "scipy", "statsmodels", "plotly", "jinja2", "markdown", "pydantic")
+"""The libraries whose versions can change a study's pages: part of every key."""
+
+
+def _version(name: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return "absent"
 
 
 def study_key(folder: Path, project_root: Path, site: str) -> str:
@@ -170,20 +226,21 @@ class StudyCache:
                 if archive.read("key").decode() != key:
                     return None
                 meta = json.loads(archive.read("meta.json"))
-                files = {
-                    name.removeprefix("files/"): archive.read(name)
-                    for name in archive.namelist()
-                    if name.startswith("files/")
-                }
-        except (OSError, KeyError, ValueError, zipfile.BadZipFile):
+                names = [name for name in archive.namelist() if name.startswith("files/")]
+                files = {name.removeprefix("files/"): archive.read(name) for name in names}
+            output = StudyOutput(
+                slug,
+                files,
+                [(str(title), str(name)) for title, name in meta["nav"]],
+                [dict(value) for value in meta["values"]],
+                StudySummary.from_json(meta["summary"]),
+            )
+        except Exception:  # unreadable, damaged or changed by hand: built again
             return None
-        return StudyOutput(
-            slug,
-            files,
-            [tuple(pair) for pair in meta["nav"]],
-            meta["values"],
-            StudySummary.from_json(meta["summary"]),
-        )
+        own = f"studies/{slug}/"
+        if output.summary.study != slug or not all(name.startswith(own) for name in files):
+            return None  # a study's entry holds only the study's own files
+        return output
 
     def put(self, output: StudyOutput, key: str) -> None:
         """Store a study's output; a cache that cannot be written only costs time, never the build."""
@@ -270,9 +327,27 @@ def _run(
             progress.step()
         return
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["generator.render", "generator.analysis", "generator.audit"])
-    with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=context) as pool:
-        pending: dict[Future, int] = {}
+    # imported once in the server the workers are forked from, not once in each worker
+    context.set_forkserver_preload(["generator.render", "generator.audit", "statsmodels.stats.proportion"])
+    pending: dict[Future, int] = {}
+    try:
+        yield from _run_in_pool(tasks, todo, cache_dir, min(workers, len(todo)), context, pending, progress)
+    except BrokenProcessPool as exc:
+        running = ", ".join(str(tasks[index].folder) for index in pending.values())
+        raise BuildError(f"a worker process stopped abruptly while building {running}") from exc
+
+
+def _run_in_pool(
+    tasks: list[StudyTask],
+    todo: list[int],
+    cache_dir: Path | None,
+    workers: int,
+    context: multiprocessing.context.BaseContext,
+    pending: dict[Future, int],
+    progress: _Progress,
+) -> Iterator[tuple[int, StudyOutput | tuple[str, list[Problem]]]]:
+    """The pool's side of `_run`; `pending` holds the studies in flight, to name them if a worker dies."""
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         queue = iter(todo)
         for index in queue:  # keep a few jobs a worker in flight, not every study's output at once
             pending[pool.submit(_build_or_problems, tasks[index], cache_dir)] = index
@@ -281,7 +356,8 @@ def _run(
         while pending:
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
-                yield pending.pop(future), future.result()
+                result = future.result()  # a dead worker raises here, its study still in `pending`
+                yield pending.pop(future), result
                 progress.step()
                 following = next(queue, None)
                 if following is not None:

@@ -49,6 +49,8 @@ class ComparisonEntry:
     denominator: int | None = None
     shown_interval: str = ""
     """The interval as the study's pages show it (Markdown with its provenance), when it has one."""
+    experimental_vs_control: bool = False
+    """For an effect: whether it compares an experimental arm with a control arm, in that order."""
 
 
 @dataclass(frozen=True)

@@ -151,6 +151,12 @@ def test_the_study_index_lists_every_study_and_sorts_and_filters(visit, built_si
     page.get_by_role("button", name="Year").click()
     assert page.evaluate(years) == sorted(ascending, reverse=True)
     assert page.locator("th[aria-sort=descending]").count() == 1
+    titles = "[...document.querySelectorAll('.ev-index tbody tr')].map(r => r.cells[0].textContent.trim())"
+    page.get_by_role("button", name="Study").click()
+    by_title = page.evaluate(titles)
+    assert by_title == sorted(by_title, key=str.casefold), (
+        "text columns sort as text, not by a number in them"
+    )
     registry = page.locator("article .ev-index tbody td:nth-child(8)").all_inner_texts()
     number = next((text for text in registry if text.strip() not in ("", "–")), None)
     if number:

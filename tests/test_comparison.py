@@ -78,6 +78,7 @@ def entry(study: str = "a", **fields) -> ComparisonEntry:
         "interval": "reported",
         "status": "reported",
         "page": f"studies/{study}/results.md",
+        "experimental_vs_control": True,
     }
     values.update(fields)
     shown = (
@@ -498,3 +499,17 @@ def test_long_labels_wrap_and_stay_text():
         "&lt;b&gt;that&lt;/b&gt; goes on &amp; on (2000)",
         "Drug vs placebo · Age 65 or older",
     ]
+
+
+def test_an_effect_given_for_the_control_arm_against_the_experimental_one_is_not_pooled():
+    turned = entry(
+        "b", arm="Placebo vs drug", estimate=1.22, ci_low=1.04, ci_high=1.43, experimental_vs_control=False
+    )
+    comparison = build_comparisons(
+        OutcomeVocabulary(outcomes=[outcome()]), [entry("a"), turned], ComparisonSettings(pooling=True), 0.95
+    )[0]
+    assert comparison.pooled == []
+    assert any(
+        "experimental arm against a control arm" in note and "Placebo vs drug" in note
+        for note in comparison.pooling_notes
+    )

@@ -218,4 +218,30 @@ def test_the_vocabulary_is_validated_with_its_lines(project_copy):
 def test_without_a_vocabulary_a_shared_outcome_says_so(project_copy):
     (project_copy / "content" / "outcomes.yml").unlink()
     problems = problems_of(project_copy)
-    assert any("its keys: none (no outcomes.yml in the content folder)" in p for p in problems), problems
+    assert any(
+        "its keys: none (outcomes.yml in the content folder is missing or empty)" in p for p in problems
+    ), problems
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ("key: complete-remission", "key: chart-compare-x", "keys starting with 'chart-' name the charts"),
+        ("key: complete-remission", "key: index", "'index' names the list of comparisons"),
+        ("title: Complete remission", "title: '  '", "field 'outcomes[1].title': is blank; expected words"),
+    ],
+    ids=["chart-prefix", "index", "blank-title"],
+)
+def test_a_vocabulary_key_or_title_that_would_break_a_page_is_refused(project_copy, old, new, expected):
+    edit(project_copy / "content" / "outcomes.yml", old, new)
+    problems = problems_of(project_copy)
+    assert any(expected in p for p in problems), problems
+
+
+def test_a_linked_vocabulary_is_refused(project_copy, tmp_path):
+    vocabulary = project_copy / "content" / "outcomes.yml"
+    elsewhere = tmp_path / "elsewhere.yml"
+    vocabulary.rename(elsewhere)
+    vocabulary.symlink_to(elsewhere)
+    problems = problems_of(project_copy)
+    assert any("outcomes.yml: is a symbolic link" in p for p in problems), problems

@@ -2,14 +2,17 @@
 
 import logging
 import shutil
+import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from generator.build import generate, open_project
 from generator.errors import ConfigError, DataError
+from generator.load import list_study_folders, load_vocabulary, vocabulary_path
 from generator.outputs import OWNER_MARK
-from generator.studies import StudyCache, build_studies
+from generator.studies import StudyCache, build_studies, study_tasks
 from tests.conftest import STUDY, edit
 
 
@@ -94,23 +97,15 @@ def test_a_parallel_build_gives_the_same_files_as_a_serial_one(project_copy, tmp
 
 def _tasks(project):
     """The tasks generate() makes, without building them."""
-    from generator.build import site_key, study_key
-    from generator.load import list_study_folders, load_vocabulary, vocabulary_path
-    from generator.studies import StudyTask
-
-    key = site_key(project.config, project.templates_dir, vocabulary_path(project.content_dir))
-    vocabulary = load_vocabulary(project.content_dir)
-    return [
-        StudyTask(
-            folder,
-            project.root,
-            project.config,
-            project.templates_dir,
-            vocabulary,
-            study_key(folder, project.root, key),
-        )
-        for folder in list_study_folders(project.content_dir)
-    ]
+    content = project.content_dir
+    return study_tasks(
+        list_study_folders(content),
+        project.root,
+        project.config,
+        project.templates_dir,
+        vocabulary_path(content),
+        load_vocabulary(content),
+    )
 
 
 def test_problems_of_several_studies_built_in_parallel_are_reported_together(project_copy):
@@ -165,3 +160,34 @@ def test_check_reads_the_cache_but_writes_nothing(project_copy):
     edit(project_copy / "content" / "studies" / STUDY / "study.yml", "short_title: ", "short_title: New ")
     generate(project, write_cache=False)
     assert {p.name: p.stat().st_mtime_ns for p in project.cache_dir.iterdir()} == entries
+
+
+def test_a_study_edited_while_it_is_built_is_not_cached(project_copy):
+    project = open_project(project_copy)
+    tasks = [replace(task, key="the files as they were before an edit") for task in _tasks(project)]
+    outputs, errors, _ = build_studies(tasks, StudyCache(project.cache_dir), workers=1)
+    assert outputs and not errors
+    assert not any(StudyCache(project.cache_dir).path(task.folder.name).exists() for task in tasks)
+
+
+def test_a_cache_entry_holding_files_of_another_place_is_built_again(project_copy):
+    project = open_project(project_copy)
+    first = generate(project)
+    entry = StudyCache(project.cache_dir).path(STUDY)
+    with zipfile.ZipFile(entry, "a") as archive:
+        archive.writestr("files/index.md", "# Not the home page")
+    assert generate(project) == first
+
+
+def test_an_unexpected_error_names_the_study(project_copy, monkeypatch):
+    import generator.studies
+
+    def boom(task):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(generator.studies, "build_study", boom)
+    with pytest.raises(
+        generator.studies.StudyFailed,
+        match=r"while building .*content/studies/[a-z0-9-]+: RuntimeError: boom",
+    ):
+        generate(open_project(project_copy))

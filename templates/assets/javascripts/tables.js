@@ -4,18 +4,21 @@
 (function () {
   "use strict";
 
-  function cellKey(row, column) {
-    var text = (row.cells[column] ? row.cells[column].textContent : "").trim();
-    var number = parseFloat(text.replace(/[^0-9.\-]+/g, " ").trim().split(" ")[0]);
-    return { text: text.toLowerCase(), number: /^[–-]?$/.test(text) ? NaN : number };
+  var collator = new Intl.Collator(undefined, { numeric: true, sensitivity: "base" });
+  var BLANK = /^[–—-]?$/;
+  var NUMBER = /^[−-]?\d[\d,]*(\.\d+)?/;
+
+  function cellText(row, column) {
+    return (row.cells[column] ? row.cells[column].textContent : "").trim();
   }
 
-  function compare(a, b) {
-    if (!isNaN(a.number) && !isNaN(b.number) && a.number !== b.number) return a.number - b.number;
-    if (isNaN(a.number) !== isNaN(b.number)) return isNaN(a.number) ? 1 : -1;
-    return a.text < b.text ? -1 : a.text > b.text ? 1 : 0;
+  function numberOf(text) {
+    var found = NUMBER.exec(text);
+    return found ? parseFloat(found[0].replace(/,/g, "").replace("−", "-")) : NaN;
   }
 
+  /* A column sorts by number when every cell that is not blank starts with one (patients, year),
+     else as text, digits within words read as numbers; blank cells go last either way. */
   function sortBy(table, column, button) {
     var header = button.parentElement;
     var ascending = header.getAttribute("aria-sort") !== "ascending";
@@ -23,8 +26,12 @@
     header.setAttribute("aria-sort", ascending ? "ascending" : "descending");
     var body = table.tBodies[0];
     var rows = Array.prototype.slice.call(body.rows);
+    var filled = rows.map(function (row) { return cellText(row, column); }).filter(function (t) { return !BLANK.test(t); });
+    var numeric = filled.length > 0 && filled.every(function (t) { return !isNaN(numberOf(t)); });
     rows.sort(function (r1, r2) {
-      var order = compare(cellKey(r1, column), cellKey(r2, column));
+      var a = cellText(r1, column), b = cellText(r2, column);
+      if (BLANK.test(a) || BLANK.test(b)) return BLANK.test(a) - BLANK.test(b);
+      var order = numeric ? numberOf(a) - numberOf(b) : collator.compare(a, b);
       return ascending ? order : -order;
     });
     rows.forEach(function (row) { body.appendChild(row); });
