@@ -471,14 +471,20 @@ class ProportionRow(Strict):
         return self
 
 
-def _check_interval(low: Decimal | None, high: Decimal | None, level: Decimal | None) -> None:
-    """A reported interval has both bounds, in order; a level goes with an interval."""
+def _check_interval(
+    low: Decimal | None, high: Decimal | None, level: Decimal | None, estimate: object = None
+) -> None:
+    """A reported interval has both bounds, in order, around its estimate; a level goes with an interval."""
     if (low is None) != (high is None):
         raise ValueError("a reported interval needs both ci_low and ci_high")
     if isinstance(low, Decimal) and isinstance(high, Decimal) and low > high:
         raise ValueError(f"ci_low {low} is above ci_high {high}")
     if level is not None and low is None:
         raise ValueError("ci_level goes with a reported interval (ci_low and ci_high)")
+    below = isinstance(low, Decimal) and isinstance(estimate, Decimal) and estimate < low
+    above = isinstance(high, Decimal) and isinstance(estimate, Decimal) and estimate > high
+    if below or above:
+        raise ValueError(f"the estimate {estimate} lies outside its interval {low} to {high}")
 
 
 class MeasureRow(Strict):
@@ -505,7 +511,7 @@ class MeasureRow(Strict):
 
     @model_validator(mode="after")
     def _interval(self) -> MeasureRow:
-        _check_interval(self.ci_low, self.ci_high, self.ci_level)
+        _check_interval(self.ci_low, self.ci_high, self.ci_level, self.value)
         return self
 
 
@@ -536,7 +542,7 @@ class EffectRow(Strict):
     def _consistent(self) -> EffectRow:
         if self.arm == self.reference_arm:
             raise ValueError(f"arm and reference_arm are both {self.arm!r}; expected two different groups")
-        _check_interval(self.ci_low, self.ci_high, self.ci_level)
+        _check_interval(self.ci_low, self.ci_high, self.ci_level, self.estimate)
         if self.measure == "none" and (self.estimate is not None or self.ci_low is not None):
             raise ValueError("measure none takes only a P value; name the measure of the estimate")
         if self.measure != "none" and self.estimate is None:

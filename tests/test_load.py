@@ -245,3 +245,14 @@ def test_a_linked_vocabulary_is_refused(project_copy, tmp_path):
     vocabulary.symlink_to(elsewhere)
     problems = problems_of(project_copy)
     assert any("outcomes.yml: is a symbolic link" in p for p in problems), problems
+
+
+def test_an_estimate_outside_its_own_interval_is_refused(project_copy):
+    study = project_copy / "content" / "studies" / "kantarjian-2017"
+    edit(study / "survival_effects.csv", "hazard_ratio,0.71,0.55,0.93", "hazard_ratio,0.51,0.55,0.93")
+    problems = problems_of(project_copy)
+    assert any(
+        "survival_effects.csv, line 2" in p
+        and "the estimate 0.51 lies outside its interval 0.55 to 0.93" in p
+        for p in problems
+    ), problems
