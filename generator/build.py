@@ -41,6 +41,7 @@ from generator.load import (
 from generator.mkdocs_hooks import NAV_FILE
 from generator.model import OutcomeVocabulary
 from generator.outputs import OutputFolder, check_output_folders, mark, replace_folder, staging_folder
+from generator.publish import SiteUrl, check_url, resolve_site_url
 from generator.render import SiteInfo, environment, render_site_pages, site_assets, site_nav
 from generator.reproducible import source_date
 from generator.studies import StudyCache, StudyOutput, build_studies, study_tasks
@@ -62,6 +63,7 @@ class Project:
     docs_dir: Path
     site_dir: Path
     cache_dir: Path
+    site_url: SiteUrl
 
     @property
     def content_dir(self) -> Path:
@@ -112,7 +114,15 @@ def open_project(root: Path, *, site_dir: Path | None = None, docs_dir: Path | N
         docs_dir=outputs[1].path,
         site_dir=outputs[0].path,
         cache_dir=cache.path,
+        site_url=_site_url(root, config, raw, mkdocs_path),
     )
+
+
+def _site_url(root: Path, config: SiteConfig, raw: dict, mkdocs_path: Path) -> SiteUrl:
+    url = resolve_site_url(config.publish.site_url, raw.get("site_url"), root / SITE_CONFIG, mkdocs_path)
+    if url.value:
+        check_url(url.value, url.origin)
+    return url
 
 
 def _output_folder(name: str, explicit: Path | None, mkdocs_path: Path, raw: dict, lines) -> OutputFolder:
@@ -341,13 +351,15 @@ def build_site(project: Project, previous: str | None = None) -> list[str]:
     `previous` is a path or URL of an earlier build's data/values.json; by default, the last build's.
     Disk and permission failures are a BuildError: the previous site stays as it was.
     """
+    if project.site_url.problem:
+        log.warning("Warning: %s", project.site_url.advice())
     files = generate(project, read_manifest(previous, project.site_dir))
     planned_targets(files, project.docs_dir)  # before the site is replaced: the pages can be written
     try:
         with staging_folder(project.site_dir) as staging:
             write_tree(files, staging / "docs")
             with stage("Built the site with mkdocs (strict)"):
-                run_mkdocs(project.mkdocs_config, staging / "docs", staging / "site")
+                run_mkdocs(project.mkdocs_config, staging / "docs", staging / "site", project.site_url.value)
             mark(staging / "site")
             with stage(f"Replaced {project.site_dir} with the new site"):
                 replace_folder(staging / "site", project.site_dir, staging)
@@ -359,13 +371,17 @@ def build_site(project: Project, previous: str | None = None) -> list[str]:
         raise BuildError(f"the site was built, but its pages could not be written: {exc}") from exc
 
 
-def run_mkdocs(config_file: Path, docs_dir: Path, site_dir: Path) -> None:
-    """A real `mkdocs build --strict` of `docs_dir` into `site_dir`; warnings become a BuildError."""
+def run_mkdocs(config_file: Path, docs_dir: Path, site_dir: Path, site_url: str | None = None) -> None:
+    """A real `mkdocs build --strict` of `docs_dir` into `site_dir` (served at `site_url` when given);
+    warnings become a BuildError."""
     warnings = _WarningCollector()
     mkdocs_logger = logging.getLogger("mkdocs")
     mkdocs_logger.addHandler(warnings)
+    overrides = {"site_url": site_url} if site_url else {}
     try:
-        config = load_config(str(config_file), strict=True, docs_dir=str(docs_dir), site_dir=str(site_dir))
+        config = load_config(
+            str(config_file), strict=True, docs_dir=str(docs_dir), site_dir=str(site_dir), **overrides
+        )
         mkdocs_build(config)
     except (MkDocsException, SystemExit) as exc:
         details = "\n".join(f"  - {message}" for message in warnings.messages) or f"  - {exc}"

@@ -8,6 +8,7 @@ than a second to import. `check` does: it renders every page and audits every fi
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 import time
@@ -44,6 +45,7 @@ examples:
   python -m generator build --site-dir /tmp/preview-site
   python -m generator build --previous https://example.org/site/data/values.json
   python -m generator preview --dev-addr 127.0.0.1:8001
+  EVIDENCE_SITE_URL=https://me.github.io/evidence/ python -m generator deploy --remote origin
   python -m generator new smith-2020
   python -m generator schema --out schema
 """
@@ -86,6 +88,23 @@ def make_parser() -> argparse.ArgumentParser:
     )
     build.add_argument(
         "--docs-dir", type=Path, help="write the generated Markdown here instead of mkdocs.yml's docs_dir"
+    )
+
+    deploy = commands.add_parser(
+        "deploy",
+        parents=[common],
+        help="build the site in full, then push it to the gh-pages branch of a git remote (GitHub Pages)",
+        description="Build the site as `build` does (mkdocs --strict), then commit site/ with .nojekyll "
+        "to a branch (default gh-pages) and push it to a git remote (default origin) with ghp-import, "
+        "as `mkdocs gh-deploy` does. Refused when publish.site_url (or EVIDENCE_SITE_URL) is missing "
+        "or a placeholder; nothing is pushed when the build fails.",
+    )
+    deploy.add_argument("--remote", help="the git remote to push to (default: publish.remote, origin)")
+    deploy.add_argument("--branch", help="the branch to publish on (default: publish.branch, gh-pages)")
+    deploy.add_argument(
+        "--previous",
+        metavar="PATH_OR_URL",
+        help="the data/values.json of the published site, to list what changed since",
     )
 
     preview = commands.add_parser(
@@ -187,7 +206,40 @@ def run_build(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     project = open_project(args.project, site_dir=args.site_dir, docs_dir=args.docs_dir)
     build_site(project, previous=args.previous)
-    logging.getLogger("generator").info("Done in %.1f s: %s", time.perf_counter() - start, project.site_dir)
+    logging.getLogger("generator").info(
+        "Built the site into %s in %.1f s. To look at it: python -m generator preview (or serve %s with "
+        "any web server); to publish it: python -m generator deploy",
+        project.site_dir,
+        time.perf_counter() - start,
+        project.site_dir,
+    )
+    return EXIT_OK
+
+
+def run_deploy(args: argparse.Namespace) -> int:
+    """Build the site in full (strict), then push it to the gh-pages branch of a git remote."""
+    from generator.build import build_site, open_project
+    from generator.errors import ConfigError, Problem
+    from generator.publish import deploy
+
+    start = time.perf_counter()
+    project = open_project(args.project)
+    if project.site_url.problem:
+        where = project.root / SITE_CONFIG
+        raise ConfigError([Problem(where, project.site_url.advice(), field="publish.site_url")])
+    remote = args.remote or project.config.publish.remote
+    branch = args.branch or project.config.publish.branch
+    build_site(project, previous=args.previous)
+    version = json.loads((project.site_dir / "data" / "values.json").read_text(encoding="utf-8"))
+    message = f"Site of data version {version['data_version']}, built {version['built']}"
+    deploy(project.site_dir, project.root, remote, branch, message)
+    logging.getLogger("generator").info(
+        "Published the site to branch %s of remote %s in %.1f s; it will be served at %s",
+        branch,
+        remote,
+        time.perf_counter() - start,
+        project.site_url.value,
+    )
     return EXIT_OK
 
 
@@ -281,6 +333,7 @@ def run_schema(args: argparse.Namespace) -> int:
 COMMANDS = {
     "build": run_build,
     "check": run_check,
+    "deploy": run_deploy,
     "new": run_new,
     "preview": run_preview,
     "schema": run_schema,

@@ -90,12 +90,25 @@ class ComparisonSettings(Strict):
     )
 
 
+class PublishSettings(Strict):
+    site_url: str = Field(
+        "",
+        description="The address the site is published at, such as https://<user>.github.io/<repository>/; "
+        "empty means mkdocs.yml's site_url. The environment variable EVIDENCE_SITE_URL overrides it.",
+    )
+    remote: str = Field("origin", min_length=1, description="The git remote `deploy` pushes to.")
+    branch: str = Field("gh-pages", min_length=1, description="The branch `deploy` publishes the site on.")
+
+
 class SiteConfig(Strict):
     statistics: StatisticsSettings = Field(
         default_factory=StatisticsSettings, description="How the statistics are computed."
     )
     format: FormatSettings = Field(default_factory=FormatSettings, description="How numbers are shown.")
     paths: PathSettings = Field(default_factory=PathSettings, description="Where things are.")
+    publish: PublishSettings = Field(
+        default_factory=PublishSettings, description="Where the site is published; where `deploy` pushes it."
+    )
     comparison: ComparisonSettings = Field(
         default_factory=ComparisonSettings, description="How studies are compared on an outcome they share."
     )

@@ -55,7 +55,7 @@ def test_bad_input_exits_1_with_located_errors_and_no_traceback(project_copy, st
 def test_build_prints_progress_with_timings(project_copy, tmp_path):
     result = run("build", "--site-dir", str(tmp_path / "out"), cwd=project_copy)
     assert result.returncode == 0, result.stderr
-    assert "Built the site with mkdocs (strict) (" in result.stderr and "Done in" in result.stderr
+    assert "Built the site with mkdocs (strict) (" in result.stderr and "Built the site into" in result.stderr
     assert (tmp_path / "out" / "index.html").is_file()
 
 

@@ -1,0 +1,98 @@
+"""Publishing: the address the site is served at, and the deploy of a built site to a gh-pages branch.
+
+The address (`site_url`) feeds mkdocs: Material's instant navigation works only within it, and the
+sitemap and canonical links point to it. It comes from the environment variable EVIDENCE_SITE_URL
+(for CI), else `publish.site_url` in site_config.yml, else mkdocs.yml's `site_url`. A missing or
+placeholder address is a warning when building and an error when deploying.
+
+The deploy is ghp-import, the library `mkdocs gh-deploy` uses: one commit of the site folder (with
+.nojekyll, so GitHub Pages serves it as it is) on the branch, pushed to the remote.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from generator.errors import BuildError, ConfigError, Problem
+
+SITE_URL_ENV = "EVIDENCE_SITE_URL"
+PLACEHOLDER_HOSTS = ("example.org", "example.com", "example.net", "localhost", "127.0.0.1")
+
+
+@dataclass(frozen=True)
+class SiteUrl:
+    """The address the site is served at, and where it was set."""
+
+    value: str | None
+    origin: str
+    """The environment variable, or the file and setting, the address comes from."""
+
+    @property
+    def problem(self) -> str | None:
+        """Why the address cannot be where the site is published; None when it can."""
+        if not self.value:
+            return "no site_url is set"
+        host = (urlsplit(self.value).hostname or "").lower()
+        if any(host == name or host.endswith("." + name) for name in PLACEHOLDER_HOSTS):
+            return f"site_url {self.value} (from {self.origin}) is a placeholder"
+        return None
+
+    def advice(self) -> str:
+        return (
+            f"{self.problem}: instant navigation, the sitemap and canonical links need the address the "
+            f"site is published at. Set publish.site_url in site_config.yml, or {SITE_URL_ENV} in the "
+            "environment (for GitHub Pages: https://<user>.github.io/<repository>/)"
+        )
+
+
+def resolve_site_url(configured: str, mkdocs_value: object, config_file: Path, mkdocs_file: Path) -> SiteUrl:
+    """The site's address: EVIDENCE_SITE_URL, else publish.site_url, else mkdocs.yml's site_url."""
+    from_env = os.environ.get(SITE_URL_ENV, "").strip()
+    if from_env:
+        return SiteUrl(_with_slash(from_env), SITE_URL_ENV)
+    if configured:
+        return SiteUrl(_with_slash(configured), f"{config_file.name} publish.site_url")
+    if isinstance(mkdocs_value, str) and mkdocs_value.strip():
+        return SiteUrl(_with_slash(mkdocs_value.strip()), f"{mkdocs_file.name} site_url")
+    return SiteUrl(None, f"{config_file.name} publish.site_url")
+
+
+def check_url(value: str, origin: Path | str) -> None:
+    """An http(s) address with a host; a located ConfigError otherwise."""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError([Problem(Path(str(origin)), f"site_url {value!r} is not an http(s) address")])
+
+
+def _with_slash(value: str) -> str:
+    return value if value.endswith("/") else value + "/"
+
+
+def deploy(site_dir: Path, repository: Path, remote: str, branch: str, message: str) -> None:
+    """Commit `site_dir` (with .nojekyll) to `branch` of the git repository and push it to `remote`."""
+    from ghp_import import GhpError, ghp_import
+
+    if shutil.which("git") is None:
+        raise BuildError("git is not installed: the deploy pushes the site with git")
+    try:
+        with contextlib.chdir(repository):
+            ghp_import(
+                str(site_dir.resolve()),
+                remote=remote,
+                branch=branch,
+                mesg=message,
+                push=True,
+                force=True,
+                nojekyll=True,
+            )
+    except GhpError as exc:
+        detail = " ".join(str(exc).split())
+        raise BuildError(
+            f"the site was built, but could not be pushed to branch {branch} of remote {remote!r} "
+            f"of the repository {repository}: {detail}"
+        ) from None
