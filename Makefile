@@ -4,13 +4,16 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: site test preview check lint lock bench clean help
+.PHONY: site deploy test preview check lint lock bench clean help
 
 help:  ## List the commands
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
 site: $(STAMP)  ## Build the static site into site/ (creates .venv with pinned dependencies first)
-	$(PY) -m generator build
+	$(PY) -m generator build $(BUILD_ARGS)
+
+deploy: $(STAMP)  ## Build the site, then push it to the gh-pages branch of origin (needs publish.site_url)
+	$(PY) -m generator deploy $(BUILD_ARGS)
 
 test: $(STAMP) browser  ## Lint (ruff check and format), then run every test, the real-browser ones included
 	$(PY) -m ruff check generator tests bench

@@ -1,0 +1,71 @@
+"""The GitHub Actions workflow: valid against SchemaStore's schema of workflow files, and doing what the
+README says (build with the generator on push, continue the changelog, publish with GitHub Pages)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+
+from tests.conftest import ROOT
+
+SCHEMA = Path(__file__).parent / "fixtures" / "schemastore" / "github-workflow.json"
+WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
+
+
+def load(path: Path) -> dict:
+    """The workflow as GitHub reads it: the key `on` is text (PyYAML, reading YAML 1.1, makes it true)."""
+    workflow = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if True in workflow:
+        workflow["on"] = workflow.pop(True)
+    return workflow
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_the_workflow_is_valid_against_the_schema_of_workflow_files(path):
+    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    workflow = load(path)
+    validator = jsonschema.Draft7Validator(schema)
+    errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(workflow)]
+    assert errors == []
+
+
+def test_the_site_workflow_builds_on_push_and_publishes_with_pages():
+    workflow = load(ROOT / ".github" / "workflows" / "site.yml")
+    assert "main" in workflow["on"]["push"]["branches"]
+    assert workflow["permissions"] == {"contents": "read", "pages": "write", "id-token": "write"}
+    build, deploy = workflow["jobs"]["build"], workflow["jobs"]["deploy"]
+    uses = [step.get("uses", "") for step in build["steps"]]
+    assert all(re.fullmatch(r"actions/[a-z-]+@v\d+", u) for u in uses if u), (
+        "actions pinned to a major version"
+    )
+    assert {"actions/checkout@v4", "actions/configure-pages@v5", "actions/upload-pages-artifact@v3"} <= set(
+        uses
+    )
+    runs = "\n".join(step.get("run", "") for step in build["steps"])
+    assert "data/values.json" in runs and "--previous" in runs, (
+        "the changelog continues from the published site"
+    )
+    assert "make site" in runs, "the build is the README's command"
+    build_step = next(step for step in build["steps"] if "make site" in step.get("run", ""))
+    assert "EVIDENCE_SITE_URL" in build_step["env"]
+    upload = next(step for step in build["steps"] if step.get("uses", "").startswith("actions/upload-pages"))
+    assert upload["with"]["path"] == "site"
+    assert deploy["needs"] == "build" and deploy["steps"][0]["uses"] == "actions/deploy-pages@v4"
+    assert re.search(
+        r"^\s+- uses: actions/setup-python@v5\n\s+with:\n\s+python-version: \"3\.11\"",
+        (ROOT / ".github/workflows/site.yml").read_text(),
+        re.M,
+    )
+
+
+def test_the_schema_check_catches_a_broken_workflow(tmp_path):
+    broken = tmp_path / "broken.yml"
+    text = (ROOT / ".github" / "workflows" / "site.yml").read_text(encoding="utf-8")
+    broken.write_text(text.replace("runs-on: ubuntu-latest", "runs_on: ubuntu-latest", 1), encoding="utf-8")
+    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    assert list(jsonschema.Draft7Validator(schema).iter_errors(load(broken)))
