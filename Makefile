@@ -1,8 +1,12 @@
 # The project's commands. `make site` builds the site, `make test` runs every test.
-PYTHON ?= python3.11
+# Any Python 3.11 or newer: the first of these found, or PYTHON=/path/to/python.
+PYTHON ?= $(shell for p in python3.14 python3.13 python3.12 python3.11 python3; do \
+  command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \
+  && { echo $$p; break; }; done)
 VENV   := .venv
 PY     := $(VENV)/bin/python
-STAMP  := $(VENV)/.installed
+STAMP  := $(VENV)/.installed-site
+DEV    := $(VENV)/.installed-dev
 
 .PHONY: site deploy test preview check lint lock bench clean help
 
@@ -15,7 +19,7 @@ site: $(STAMP)  ## Build the static site into site/ (creates .venv with pinned d
 deploy: $(STAMP)  ## Build the site, then push it to the gh-pages branch of origin (needs publish.site_url)
 	$(PY) -m generator deploy $(BUILD_ARGS)
 
-test: $(STAMP) browser  ## Lint (ruff check and format), then run every test, the real-browser ones included
+test: $(DEV) browser  ## Lint (ruff check and format), then run every test, the real-browser ones included
 	$(PY) -m ruff check generator tests bench
 	$(PY) -m ruff format --check generator tests bench
 	$(PY) -m pytest
@@ -26,7 +30,7 @@ preview: $(STAMP)  ## Regenerate on every change and serve with live reload at h
 check: $(STAMP)  ## Validate the content without building
 	$(PY) -m generator check
 
-lint: $(STAMP)  ## ruff
+lint: $(DEV)  ## ruff
 	$(PY) -m ruff check generator tests bench
 	$(PY) -m ruff format --check generator tests bench
 
@@ -34,11 +38,21 @@ STUDIES ?= 100
 bench: $(STAMP)  ## Benchmark a build of STUDIES=N synthetic studies (default 100); BENCH_ARGS=--skip-preview ...
 	$(PY) bench/build_bench.py --studies $(STUDIES) $(BENCH_ARGS)
 
-$(STAMP): requirements.lock
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.lock
-	touch $(STAMP)
+$(PY):
+	@test -n "$(PYTHON)" || { echo "No Python 3.11 or newer found: install one, or run make PYTHON=/path/to/python"; exit 1; }
+	@echo "Creating $(VENV) with $(PYTHON) ($$($(PYTHON) --version))"
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): requirements-site.lock | $(PY)
+	@echo "Installing what building the site needs (requirements-site.lock) into $(VENV)"
+	$(PY) -m pip install --upgrade --progress-bar on pip
+	$(PY) -m pip install --progress-bar on -r requirements-site.lock
+	touch $@
+
+$(DEV): requirements-dev.lock $(STAMP)
+	@echo "Installing what the tests and lint need (requirements-dev.lock) into $(VENV)"
+	$(PY) -m pip install --progress-bar on -r requirements-dev.lock
+	touch $@
 
 .PHONY: browser
 browser:  ## Install Debian's chromium for the browser tests when it is missing
@@ -46,12 +60,17 @@ browser:  ## Install Debian's chromium for the browser tests when it is missing
 	  echo "Installing Debian's chromium for the browser tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-lock:  ## Re-pin requirements.lock from requirements.in in a fresh environment
+lock:  ## Re-pin requirements-site.lock and requirements-dev.lock from pyproject.toml in fresh environments
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
-	.lock-venv/bin/pip install --quiet -r requirements.in
-	{ echo "# Pinned: every package the generator, its tests and lint need. Regenerate with \`make lock\`."; \
-	  .lock-venv/bin/pip freeze --exclude pip --exclude setuptools; } > requirements.lock
-	rm -rf .lock-venv
+	.lock-venv/bin/pip install --quiet .
+	{ echo "# Pinned: what building the site needs (pyproject.toml's dependencies). Regenerate with \`make lock\`."; \
+	  .lock-venv/bin/pip freeze --exclude pip --exclude setuptools --exclude evidence-site-generator; } > requirements-site.lock
+	.lock-venv/bin/pip install --quiet ".[dev]"
+	{ echo "# Pinned: what the tests and lint need besides building (pyproject.toml's dev extra). Regenerate with \`make lock\`."; \
+	  echo "-r requirements-site.lock"; \
+	  .lock-venv/bin/pip freeze --exclude pip --exclude setuptools --exclude evidence-site-generator \
+	  | grep -vxF -f requirements-site.lock; } > requirements-dev.lock
+	rm -rf .lock-venv build/lib *.egg-info
 
 clean:  ## Remove generated output (not the virtual environment)
 	rm -rf site build

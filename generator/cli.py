@@ -63,7 +63,7 @@ def make_parser() -> argparse.ArgumentParser:
     common.add_argument("-q", "--quiet", action="store_true", help="print errors only")
 
     parser = argparse.ArgumentParser(
-        prog="python -m generator",
+        prog=Path(sys.argv[0]).name if Path(sys.argv[0]).name == "evidence-site" else "python -m generator",
         description=DESCRIPTION,
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
