@@ -25,7 +25,7 @@ from mkdocs.config import load_config
 from mkdocs.exceptions import MkDocsException
 from mkdocs.utils.yaml import yaml_load
 
-from generator.changes import compare_manifests
+from generator.changes import is_history, record_version
 from generator.comparison import build_comparisons
 from generator.config import SiteConfig, load_site_config
 from generator.downloads import VALUES_INDEX, values_index
@@ -229,22 +229,29 @@ def assemble_site(
 ) -> dict[str, bytes]:
     """The studies' files, and the pages about all of them: home, study index, comparisons, what changed."""
     with stage("Rendered the study index, the comparisons and what changed"):
-        site = SiteInfo(project.site_name, content_version(project.content_dir), build_date())
+        values = [value for output in outputs for value in output.values]
+        version = content_version(project.content_dir)
+        history = record_version(previous, values, version, build_date().isoformat())
+        # the date this data version was first built: rebuilding the same data changes nothing
+        site = SiteInfo(project.site_name, version, dt.date.fromisoformat(history[0].built))
         summaries = [output.summary for output in outputs]
         entries = [entry for summary in summaries for entry in summary.entries]
         comparisons = build_comparisons(
             vocabulary, entries, project.config.comparison, project.config.statistics.ci_level
         )
-        values = [value for output in outputs for value in output.values]
         env = environment(project.templates_dir)
-        changes = compare_manifests(previous, values)
-        files = render_site_pages(env, summaries, comparisons, project.config, site, changes)
+        files = render_site_pages(env, summaries, comparisons, project.config, site, history)
         for output in outputs:
             twice = files.keys() & output.files.keys()
             if twice:
                 raise BuildError(f"{output.slug} would write {', '.join(sorted(twice))}, written already")
             files.update(output.files)
-        manifest = {"site": site.title, "data_version": site.data_version, "built": site.built.isoformat()}
+        manifest = {
+            "site": site.title,
+            "data_version": site.data_version,
+            "built": site.built.isoformat(),
+            "history": [record.to_json() for record in history],
+        }
         files[VALUES_INDEX] = values_index(values, manifest)
         nav = site_nav(summaries, {output.slug: output.nav for output in outputs}, comparisons)
         files[NAV_FILE] = (json.dumps(nav, indent=1, ensure_ascii=False) + "\n").encode()
@@ -296,7 +303,8 @@ def read_manifest(source: str | None, site_dir: Path) -> dict | None:
                 Problem(
                     Path(source),
                     "is not a site's data/values.json: expected an object with data_version, built "
-                    "and values (each with a text id, text, and optionally study, label and number)",
+                    "(a date) and values (each with a text id, text, and optionally study, label and "
+                    "number), and optionally its history of data versions",
                 )
             ]
         )
@@ -328,9 +336,21 @@ def is_manifest(data: object) -> bool:
     return (
         isinstance(data, dict)
         and {"data_version", "built", "values"} <= set(data)
+        and isinstance(data["data_version"], str)
+        and isinstance(data["built"], str)
+        and _is_date(data["built"])
         and isinstance(data["values"], list)
         and all(_is_value(v) for v in data["values"])
+        and ("history" not in data or is_history(data["history"]))
     )
+
+
+def _is_date(text: str) -> bool:
+    try:
+        dt.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _is_value(value: object) -> bool:

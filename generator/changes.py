@@ -1,12 +1,16 @@
-"""What changed since the previous build: every published figure compared by id with its manifest.
+"""What changed: the lasting record of every data version the site has shown, newest first.
 
-The manifest is the previous build's `data/values.json` (the figures it published). Comparing is
-pure; reading the previous manifest (a file or a URL) is done by the build.
+The manifest is a build's `data/values.json`: the figures it published and this record. A build reads
+the previous manifest (the last build's, or a published site's with --previous), compares its figures
+by id with its own, and adds one record when the data version is new; the same data adds nothing, so
+rebuilding it changes nothing. Comparing is pure; reading the manifest is done by the build.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
+
+CHANGE_LISTS = ("changed", "appeared", "disappeared")
 
 
 @dataclass(frozen=True)
@@ -20,13 +24,24 @@ class Change:
 
 @dataclass(frozen=True)
 class Changes:
-    """The difference between the previous manifest (if any) and this build's figures."""
+    """One data version: when it was first built, and its figures that differ from the version before."""
 
     previous_version: str | None = None
     previous_built: str | None = None
     changed: list[Change] = field(default_factory=list)
     appeared: list[Change] = field(default_factory=list)
     disappeared: list[Change] = field(default_factory=list)
+    data_version: str | None = None
+    built: str | None = None
+    """The date this data version was first built (ISO)."""
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict) -> Changes:
+        lists = {name: [Change(**item) for item in data[name]] for name in CHANGE_LISTS}
+        return cls(**{**data, **lists})
 
     @property
     def has_previous(self) -> bool:
@@ -58,3 +73,44 @@ def compare_manifests(previous: dict | None, current: list[dict]) -> Changes:
 
 def _change(value: dict, old: str | None, new: str | None) -> Change:
     return Change(value["id"], value.get("study", ""), value.get("label", value["id"]), old, new)
+
+
+def record_version(
+    previous: dict | None, current: list[dict], data_version: str, today: str
+) -> list[Changes]:
+    """The changelog with this build's data version: a new record first when the version is new.
+
+    `previous` is the previous manifest; its record is kept as it is. A manifest from before the
+    record began gives its version and date, without the figures that changed to reach it.
+    """
+    if previous is None:
+        return [Changes(data_version=data_version, built=today)]
+    kept = [Changes.from_json(item) for item in previous.get("history", [])] or [
+        Changes(data_version=str(previous["data_version"]), built=str(previous["built"]))
+    ]
+    if str(previous["data_version"]) == data_version:
+        return kept
+    return [replace(compare_manifests(previous, current), data_version=data_version, built=today), *kept]
+
+
+def is_history(data: object) -> bool:
+    """Whether `data` has the shape of a manifest's record of data versions."""
+    text = (str, type(None))
+    return isinstance(data, list) and all(
+        isinstance(item, dict)
+        and set(item) == set(Changes.__dataclass_fields__)
+        and all(isinstance(item[k], text) for k in ("previous_version", "previous_built", "data_version"))
+        and isinstance(item["built"], str)
+        and all(
+            isinstance(item[name], list)
+            and all(
+                isinstance(c, dict)
+                and set(c) == set(Change.__dataclass_fields__)
+                and all(isinstance(c[k], str) for k in ("id", "study", "label"))
+                and all(isinstance(c[k], text) for k in ("old", "new"))
+                for c in item[name]
+            )
+            for name in CHANGE_LISTS
+        )
+        for item in data
+    )

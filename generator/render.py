@@ -167,10 +167,10 @@ class StudiesContext:
 
 @dataclass(frozen=True)
 class ChangesContext:
-    """What the "What changed" page template receives."""
+    """What the "What changed" page template receives: every data version, newest first."""
 
     site: SiteInfo
-    changes: Changes
+    history: list[Changes]
     study_titles: dict[str, str]
 
 
@@ -947,10 +947,12 @@ def render_site_pages(
     comparisons: list[Comparison],
     config: SiteConfig,
     site: SiteInfo,
-    changes: Changes,
+    history: list[Changes],
 ) -> dict[str, bytes]:
-    """The pages about the whole site: home, the study index, the comparisons and what changed."""
+    """The pages about the whole site: home, the study index, the comparisons and what changed
+    (`history`: the record of every data version, newest first)."""
     fmt = NumberFormat(config)
+    changes = history[0]
     rows = [
         Markup(s.index_row.markdown) for s in sorted(summaries, key=lambda s: (s.index_row.year, s.study))
     ]
@@ -960,7 +962,7 @@ def render_site_pages(
         STUDIES_INDEX: render_page(env, "studies.md.j2", {"page": StudiesContext(site, rows, fmt)}),
     }
     titles = {s.study: s.title for s in summaries}
-    files[CHANGES_PAGE] = render_page(env, "changes.md.j2", {"page": ChangesContext(site, changes, titles)})
+    files[CHANGES_PAGE] = render_page(env, "changes.md.j2", {"page": ChangesContext(site, history, titles)})
     if comparisons:
         index = ComparisonsIndexPage(site, comparisons, fmt)
         files[COMPARISONS_INDEX] = render_page(env, "comparisons.md.j2", {"page": index})

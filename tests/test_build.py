@@ -194,7 +194,7 @@ def test_the_audit_page_lists_every_check_as_passed(site):
 
 def test_values_index_lists_every_figure_with_its_provenance(site):
     index = json.loads((site / "data/values.json").read_text())
-    assert set(index) == {"site", "data_version", "built", "values"}
+    assert set(index) == {"site", "data_version", "built", "values", "history"}
     by_id = {v["id"]: v for v in index["values"]}
     overall = by_id[f"{STUDY}/responses/overall_response@all/count"]
     assert (overall["kind"], overall["number"]) == ("derived", 52) and overall["how"].startswith(

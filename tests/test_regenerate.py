@@ -1,12 +1,15 @@
 """Regenerating: reproducible output, and the "What changed" page after a real change to the data."""
 
 import http.server
+import json
+import shutil
 import threading
 from pathlib import Path
 
 import pytest
 
 from generator.build import build_site, open_project
+from generator.errors import InputError
 from tests.conftest import STUDY
 from tests.pages import page_text
 
@@ -49,14 +52,52 @@ def test_what_changed_lists_a_changed_row_with_old_and_new_values(project_copy, 
     project = open_project(project_copy)
     build_site(project)
     first = page_text(project.site_dir, "changes")
-    assert "There is no previous build to compare with" in first
+    assert "The first version this record holds" in first
     change_the_overall_median(study_dir)
     build_site(open_project(project_copy))
     text = page_text(project.site_dir, "changes")
     assert "1 figures changed, 0 appeared and 0 disappeared" in text
     assert "Median overall survival · All patients 6.2 months 6.4 months" in text
     home = page_text(project.site_dir, "")
-    assert "What changed since the previous build" in home and ": 1 figures." in home
+    assert "What changed in this data version" in home and ": 1 figures;" in home
+
+
+def test_the_record_of_changes_survives_rebuilds_which_change_nothing(project_copy, study_dir):
+    project = open_project(project_copy)
+    build_site(project)
+    change_the_overall_median(study_dir)
+    build_site(open_project(project_copy))
+    after_change = files_of(project.site_dir), files_of(project.docs_dir)
+    for _ in range(2):
+        build_site(open_project(project_copy))
+        text = page_text(project.site_dir, "changes")
+        assert "Median overall survival · All patients 6.2 months 6.4 months" in text
+    site, docs = files_of(project.site_dir), files_of(project.docs_dir)
+    assert [k for k in site if site[k] != after_change[0].get(k)] == [], (
+        "a rebuild of the same data is identical"
+    )
+    assert [k for k in docs if docs[k] != after_change[1].get(k)] == []
+    manifest = json.loads((project.site_dir / "data/values.json").read_text())
+    assert [record["previous_version"] is None for record in manifest["history"]] == [False, True]
+
+
+def test_a_fresh_clone_continues_the_record_from_the_published_manifest(project_copy, study_dir, tmp_path):
+    published = open_project(project_copy, site_dir=tmp_path / "published", docs_dir=tmp_path / "old-docs")
+    build_site(published)
+    change_the_overall_median(study_dir)
+    build_site(published)
+    clone = tmp_path / "clone"
+    shutil.copytree(project_copy, clone, ignore=shutil.ignore_patterns("site", "build"))
+    (clone / "content/studies/kantarjian-2013/study.yml").write_text(
+        (study_dir / "study.yml").read_text().replace("short_title: ", "short_title: Renamed ", 1)
+    )
+    fresh = open_project(clone)
+    build_site(fresh, previous=str(published.site_dir / "data/values.json"))
+    manifest = json.loads((fresh.site_dir / "data/values.json").read_text())
+    assert len(manifest["history"]) == 3, "the published record, and this version on top"
+    text = page_text(fresh.site_dir, "changes")
+    assert "Median overall survival · All patients 6.2 months 6.4 months" in text
+    assert text.index(manifest["data_version"]) < text.index("6.2 months 6.4 months")
 
 
 @pytest.fixture
@@ -93,3 +134,14 @@ def test_what_changed_compares_with_a_published_manifest_given_by_url(
         fresh.site_dir, "changes"
     )
     assert f"{STUDY}" in (fresh.site_dir / "data/values.json").read_text()
+
+
+def test_a_previous_manifest_with_a_damaged_history_is_refused(project_copy, tmp_path):
+    project = open_project(project_copy, site_dir=tmp_path / "site", docs_dir=tmp_path / "docs")
+    build_site(project)
+    manifest = json.loads((project.site_dir / "data/values.json").read_text())
+    manifest["history"][0]["changed"] = [{"id": 1}]
+    damaged = tmp_path / "values.json"
+    damaged.write_text(json.dumps(manifest))
+    with pytest.raises(InputError, match=r"is not a site's data/values\.json"):
+        build_site(project, previous=str(damaged))
