@@ -391,13 +391,16 @@ def build_site(project: Project, previous: str | None = None) -> list[str]:
         raise BuildError(f"the site was built, but its pages could not be written: {exc}") from exc
 
 
-def run_mkdocs(config_file: Path, docs_dir: Path, site_dir: Path, site_url: str | None = None) -> None:
-    """A real `mkdocs build --strict` of `docs_dir` into `site_dir` (served at `site_url` when given);
-    warnings become a BuildError."""
+def run_mkdocs(
+    config_file: Path, docs_dir: Path, site_dir: Path, site_url: str | None = None, **overrides: object
+) -> None:
+    """A real `mkdocs build --strict` of `docs_dir` into `site_dir` (served at `site_url` when given,
+    with other settings of mkdocs.yml replaced by `overrides`); warnings become a BuildError."""
     warnings = _WarningCollector()
     mkdocs_logger = logging.getLogger("mkdocs")
     mkdocs_logger.addHandler(warnings)
-    overrides = {"site_url": site_url} if site_url else {}
+    if site_url:
+        overrides["site_url"] = site_url
     try:
         config = load_config(
             str(config_file), strict=True, docs_dir=str(docs_dir), site_dir=str(site_dir), **overrides

@@ -107,6 +107,19 @@ def make_parser() -> argparse.ArgumentParser:
         help="the data/values.json of the published site, to list what changed since",
     )
 
+    share = commands.add_parser(
+        "share",
+        parents=[common],
+        help="write an offline copy of the site: one zip that opens by double-click, no server needed",
+        description="Build the site for reading from files (links to files, search without a server, "
+        "no instant navigation) and write it as one zip, to send to collaborators. Only a new file, or "
+        "an offline copy this command wrote, is written.",
+    )
+    share.add_argument(
+        "--out", type=Path, help="the zip to write (default: evidence-site-offline.zip in the project)"
+    )
+    share.add_argument("--previous", metavar="PATH_OR_URL", help="as for build: the manifest to compare with")
+
     preview = commands.add_parser(
         "preview",
         parents=[common],
@@ -212,6 +225,25 @@ def run_build(args: argparse.Namespace) -> int:
         project.site_dir,
         time.perf_counter() - start,
         project.site_dir,
+    )
+    return EXIT_OK
+
+
+def run_share(args: argparse.Namespace) -> int:
+    """Write the offline copy: one zip that opens by double-click."""
+    from generator.build import open_project
+    from generator.share import share
+
+    start = time.perf_counter()
+    project = open_project(args.project)
+    out = args.out or project.root / "evidence-site-offline.zip"
+    size = share(project, out, previous=args.previous)
+    logging.getLogger("generator").info(
+        "Wrote the offline copy %s (%.1f MB) in %.1f s: unzip it anywhere and open index.html in its "
+        "folder by double-click; pages, charts and search work with no server and no network",
+        out,
+        size / 1e6,
+        time.perf_counter() - start,
     )
     return EXIT_OK
 
@@ -338,4 +370,5 @@ COMMANDS = {
     "preview": run_preview,
     "schema": run_schema,
     "settings": run_settings,
+    "share": run_share,
 }

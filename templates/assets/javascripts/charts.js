@@ -23,7 +23,8 @@
   }
 
   function drawChart(element) {
-    if (element.getAttribute("data-drawn") === "true") return;
+    if (element.getAttribute("data-drawn") === "true" || element.getAttribute("data-drawing")) return;
+    element.setAttribute("data-drawing", "true");
     element.tabIndex = 0; // reachable by keyboard; its caption and table describe it
     var figure = JSON.parse(element.getAttribute("data-figure"));
     window.Plotly.newPlot(element, figure.data, figure.layout, {
@@ -48,10 +49,15 @@
     }).observe(document.body, { attributes: true, attributeFilter: ["data-md-color-scheme"] });
   }
 
+  // After each instant navigation (Material's document$), and on a page opened directly: opened as a
+  // file (the offline copy), document$ may have completed before this script ran.
   if (window.document$) {
     window.document$.subscribe(drawAll);
-  } else {
+  }
+  if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", drawAll);
+  } else {
+    drawAll();
   }
   followPalette();
 })();

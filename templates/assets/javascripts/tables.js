@@ -84,7 +84,10 @@
 
   if (window.document$) {
     window.document$.subscribe(enhanceAll);
-  } else {
+  }
+  if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", enhanceAll);
+  } else {
+    enhanceAll();
   }
 })();

@@ -1,0 +1,89 @@
+"""The offline copy: one zip that opens by double-click, with no server and no network.
+
+The pages are the ones `build` makes; mkdocs builds them again with what a site opened from files
+needs: links to files (`use_directory_urls: false`), Material's offline plugin (the search index as a
+script, and the iframe-worker shim that runs search without a server, shipped in the copy instead of
+fetched from unpkg.com), and no instant navigation (it needs a server). The charts draw from the
+page's own script, plotly.js included.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+
+from generator.build import Project, check_mkdocs_config, generate, read_manifest, run_mkdocs, stage
+from generator.downloads import zip_files
+from generator.errors import ConfigError, Problem
+from generator.write import write_tree
+
+log = logging.getLogger("generator")
+
+POLYFILL = "assets/javascripts/iframe-worker/shim.js"
+"""Material's offline plugin adds this script unless one named iframe-worker is listed already."""
+ZIP_COMMENT = b"evidence-site offline copy"
+"""Marks a zip this command wrote: only such a file is replaced."""
+
+
+def offline_overrides(raw: dict) -> dict:
+    """mkdocs.yml's settings as an offline copy needs them."""
+    plugins = list(raw.get("plugins") or ["search"])
+    names = [plugin if isinstance(plugin, str) else next(iter(plugin), "") for plugin in plugins]
+    if "offline" not in names and "material/offline" not in names:
+        plugins.append("offline")
+    theme = dict(raw.get("theme") or {})
+    theme["features"] = [f for f in theme.get("features", []) if not f.startswith("navigation.instant")]
+    extra = dict(raw.get("extra") or {})
+    extra["polyfills"] = [POLYFILL]
+    return {"use_directory_urls": False, "plugins": plugins, "theme": theme, "extra": extra}
+
+
+def share(project: Project, out: Path, previous: str | None = None) -> int:
+    """Write the offline copy of the site to `out`; returns its size in bytes."""
+    _check_target(out)
+    raw, _ = check_mkdocs_config(project.mkdocs_config)
+    files = generate(project, read_manifest(previous, project.site_dir))
+    folder = project.site_name.strip().lower().replace(" ", "-") or "evidence-site"
+    with tempfile.TemporaryDirectory(prefix="evidence-share-") as scratch:
+        docs, site = Path(scratch) / "docs", Path(scratch) / "site"
+        write_tree(files, docs)
+        with stage("Built the offline copy with mkdocs (strict)"):
+            run_mkdocs(project.mkdocs_config, docs, site, **offline_overrides(raw))
+        contents = {
+            f"{folder}/{path.relative_to(site).as_posix()}": path.read_bytes()
+            for path in sorted(site.rglob("*"))
+            if path.is_file()
+        }
+    marked = _marked(zip_files(contents))
+    partial = out.with_name(f".{out.name}.partial")
+    partial.write_bytes(marked)
+    os.replace(partial, out)
+    return len(marked)
+
+
+def _marked(data: bytes) -> bytes:
+    """The zip with ZIP_COMMENT as its comment."""
+    buffer = io.BytesIO(data)
+    with zipfile.ZipFile(buffer, "a") as archive:
+        archive.comment = ZIP_COMMENT
+    return buffer.getvalue()
+
+
+def _check_target(out: Path) -> None:
+    """Only a new file, or an offline copy this command wrote, is (re)written."""
+    if not os.path.lexists(out):
+        if not out.parent.is_dir():
+            raise ConfigError([Problem(out, "its folder does not exist")])
+        return
+    try:
+        ours = out.is_file() and not out.is_symlink() and zipfile.ZipFile(out).comment == ZIP_COMMENT
+    except (OSError, zipfile.BadZipFile):
+        ours = False
+    if not ours:
+        raise ConfigError(
+            [Problem(out, "exists and is not an offline copy this command wrote; name a new file with --out")]
+        )
