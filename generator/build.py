@@ -43,7 +43,7 @@ from generator.model import OutcomeVocabulary
 from generator.outputs import OutputFolder, check_output_folders, mark, replace_folder, staging_folder
 from generator.publish import SiteUrl, check_url, resolve_site_url
 from generator.render import SiteInfo, environment, render_site_pages, site_assets, site_nav
-from generator.reproducible import source_date
+from generator.reproducible import dated, source_date
 from generator.studies import StudyCache, StudyOutput, build_studies, study_tasks
 from generator.write import planned_targets, write_tree
 from generator.yamlfile import line_index, line_of
@@ -231,6 +231,12 @@ def assemble_site(
     with stage("Rendered the study index, the comparisons and what changed"):
         values = [value for output in outputs for value in output.values]
         version = content_version(project.content_dir)
+        if previous is not None and previous.get("site") not in (None, project.site_name):
+            log.warning(
+                "Warning: the previous manifest is of the site %r, not %r; its record is taken on",
+                previous.get("site"),
+                project.site_name,
+            )
         history = record_version(previous, values, version, build_date().isoformat())
         # the date this data version was first built: rebuilding the same data changes nothing
         site = SiteInfo(project.site_name, version, dt.date.fromisoformat(history[0].built))
@@ -378,7 +384,7 @@ def build_site(project: Project, previous: str | None = None) -> list[str]:
     try:
         with staging_folder(project.site_dir) as staging:
             write_tree(files, staging / "docs")
-            with stage("Built the site with mkdocs (strict)"):
+            with stage("Built the site with mkdocs (strict)"), dated(built_date(files)):
                 run_mkdocs(project.mkdocs_config, staging / "docs", staging / "site", project.site_url.value)
             mark(staging / "site")
             with stage(f"Replaced {project.site_dir} with the new site"):
@@ -389,6 +395,11 @@ def build_site(project: Project, previous: str | None = None) -> list[str]:
         return write_tree(files, project.docs_dir)
     except OSError as exc:
         raise BuildError(f"the site was built, but its pages could not be written: {exc}") from exc
+
+
+def built_date(files: dict[str, bytes]) -> str:
+    """The date the generated files give as the build's: the day their data version was first built."""
+    return json.loads(files[VALUES_INDEX])["built"]
 
 
 def run_mkdocs(

@@ -11,6 +11,7 @@ import argparse
 import json
 import logging
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -252,7 +253,7 @@ def run_deploy(args: argparse.Namespace) -> int:
     """Build the site in full (strict), then push it to the gh-pages branch of a git remote."""
     from generator.build import build_site, open_project
     from generator.errors import ConfigError, Problem
-    from generator.publish import deploy
+    from generator.publish import check_target, deploy
 
     start = time.perf_counter()
     project = open_project(args.project)
@@ -261,7 +262,13 @@ def run_deploy(args: argparse.Namespace) -> int:
         raise ConfigError([Problem(where, project.site_url.advice(), field="publish.site_url")])
     remote = args.remote or project.config.publish.remote
     branch = args.branch or project.config.publish.branch
-    build_site(project, previous=args.previous)
+    published = check_target(project.root, remote, branch)
+    with tempfile.TemporaryDirectory(prefix="evidence-deploy-") as scratch:
+        previous = args.previous
+        if previous is None and published is not None:  # the record continues from what readers saw
+            previous = str(Path(scratch) / "published-values.json")
+            Path(previous).write_text(published, encoding="utf-8")
+        build_site(project, previous=previous)
     version = json.loads((project.site_dir / "data" / "values.json").read_text(encoding="utf-8"))
     message = f"Site of data version {version['data_version']}, built {version['built']}"
     deploy(project.site_dir, project.root, remote, branch, message)

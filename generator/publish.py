@@ -14,11 +14,14 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from generator.downloads import VALUES_INDEX
 from generator.errors import BuildError, ConfigError, Problem
+from generator.outputs import OWNER_MARK
 
 SITE_URL_ENV = "EVIDENCE_SITE_URL"
 PLACEHOLDER_HOSTS = ("example.org", "example.com", "example.net", "localhost", "127.0.0.1")
@@ -63,22 +66,89 @@ def resolve_site_url(configured: str, mkdocs_value: object, config_file: Path, m
 
 
 def check_url(value: str, origin: Path | str) -> None:
-    """An http(s) address with a host; a located ConfigError otherwise."""
+    """An http(s) address with a host and nothing else (no user, password, query, fragment or space);
+    a located ConfigError otherwise."""
     parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError([Problem(Path(str(origin)), f"site_url {value!r} is not an http(s) address")])
+    plain = not (
+        parts.username or parts.password or parts.query or parts.fragment or any(c.isspace() for c in value)
+    )
+    if parts.scheme not in ("http", "https") or not parts.hostname or not plain:
+        raise ConfigError(
+            [
+                Problem(
+                    Path(str(origin)),
+                    f"site_url {value!r} is not a plain http(s) address (scheme, host and path only)",
+                )
+            ]
+        )
 
 
 def _with_slash(value: str) -> str:
     return value if value.endswith("/") else value + "/"
 
 
-def deploy(site_dir: Path, repository: Path, remote: str, branch: str, message: str) -> None:
-    """Commit `site_dir` (with .nojekyll) to `branch` of the git repository and push it to `remote`."""
-    from ghp_import import GhpError, ghp_import
+def _git(repository: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["git", *args], cwd=repository, capture_output=True, text=True, timeout=300)
 
+
+def check_target(repository: Path, remote: str, branch: str) -> str | None:
+    """Before building: that the deploy can go where it is asked to, and what is published there.
+
+    The project must be a git repository with the remote; the branch a valid name that is not the
+    branch checked out; and a branch already on the remote must be a site this generator wrote (it
+    holds the output mark). Returns the published data/values.json, or None before the first deploy.
+    """
     if shutil.which("git") is None:
         raise BuildError("git is not installed: the deploy pushes the site with git")
+    where = Path(repository)
+    if _git(repository, "rev-parse", "--git-dir").returncode:
+        raise ConfigError([Problem(where, "is not a git repository: deploy pushes the site with git")])
+    if branch.startswith("-") or _git(repository, "check-ref-format", "--branch", branch).returncode:
+        raise ConfigError([Problem(where, f"{branch!r} is not a valid branch name", field="publish.branch")])
+    if remote.startswith("-") or _git(repository, "remote", "get-url", remote).returncode:
+        names = ", ".join(_git(repository, "remote").stdout.split()) or "none"
+        raise ConfigError(
+            [Problem(where, f"has no git remote {remote!r}; its remotes: {names}", field="publish.remote")]
+        )
+    if _git(repository, "rev-parse", "--abbrev-ref", "HEAD").stdout.strip() == branch:
+        raise ConfigError(
+            [
+                Problem(
+                    where,
+                    f"{branch!r} is the branch checked out: the site goes on a branch of its own",
+                    field="publish.branch",
+                )
+            ]
+        )
+    heads = _git(repository, "ls-remote", "--heads", remote, f"refs/heads/{branch}")
+    if heads.returncode:
+        raise BuildError(f"the remote {remote!r} cannot be reached: {' '.join(heads.stderr.split())}")
+    if not heads.stdout.strip():
+        return None
+    if _git(repository, "fetch", "--quiet", remote, f"refs/heads/{branch}").returncode:
+        raise BuildError(f"branch {branch} of remote {remote!r} cannot be fetched")
+    if _git(repository, "cat-file", "-e", f"FETCH_HEAD:{OWNER_MARK}").returncode:
+        raise ConfigError(
+            [
+                Problem(
+                    where,
+                    f"branch {branch} of remote {remote!r} holds files this generator did not write, "
+                    "which a deploy would replace; name another branch (--branch) or remove that one",
+                    field="publish.branch",
+                )
+            ]
+        )
+    published = _git(repository, "show", f"FETCH_HEAD:{VALUES_INDEX}")
+    return published.stdout if published.returncode == 0 else None
+
+
+def deploy(site_dir: Path, repository: Path, remote: str, branch: str, message: str) -> None:
+    """Commit `site_dir` (with .nojekyll) as the one commit of `branch` and push it to `remote`.
+
+    The branch is the site, not a history: each deploy replaces it (as `mkdocs gh-deploy --force`
+    does), so a failed push leaves nothing behind to publish later."""
+    from ghp_import import GhpError, ghp_import
+
     try:
         with contextlib.chdir(repository):
             ghp_import(
@@ -88,9 +158,10 @@ def deploy(site_dir: Path, repository: Path, remote: str, branch: str, message: 
                 mesg=message,
                 push=True,
                 force=True,
+                no_history=True,
                 nojekyll=True,
             )
-    except GhpError as exc:
+    except (GhpError, subprocess.CalledProcessError) as exc:
         detail = " ".join(str(exc).split())
         raise BuildError(
             f"the site was built, but could not be pushed to branch {branch} of remote {remote!r} "

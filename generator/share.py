@@ -16,9 +16,19 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from generator.build import Project, check_mkdocs_config, generate, read_manifest, run_mkdocs, stage
+from generator.build import (
+    Project,
+    built_date,
+    check_mkdocs_config,
+    generate,
+    read_manifest,
+    run_mkdocs,
+    stage,
+)
 from generator.downloads import zip_files
 from generator.errors import ConfigError, Problem
+from generator.outputs import protected_folders
+from generator.reproducible import dated
 from generator.write import write_tree
 
 log = logging.getLogger("generator")
@@ -45,23 +55,34 @@ def offline_overrides(raw: dict) -> dict:
 def share(project: Project, out: Path, previous: str | None = None) -> int:
     """Write the offline copy of the site to `out`; returns its size in bytes."""
     _check_target(out)
+    inputs = {project.content_dir: "the content folder", project.templates_dir: "the templates folder"}
+    for folder, what in protected_folders(project.root, inputs).items():
+        if out.resolve().is_relative_to(folder):
+            raise ConfigError([Problem(out, f"lies inside {what} ({folder}); write the copy elsewhere")])
     raw, _ = check_mkdocs_config(project.mkdocs_config)
     files = generate(project, read_manifest(previous, project.site_dir))
     folder = project.site_name.strip().lower().replace(" ", "-") or "evidence-site"
     with tempfile.TemporaryDirectory(prefix="evidence-share-") as scratch:
         docs, site = Path(scratch) / "docs", Path(scratch) / "site"
         write_tree(files, docs)
-        with stage("Built the offline copy with mkdocs (strict)"):
-            run_mkdocs(project.mkdocs_config, docs, site, **offline_overrides(raw))
+        with stage("Built the offline copy with mkdocs (strict)"), dated(built_date(files)):
+            url = None if project.site_url.problem else project.site_url.value
+            run_mkdocs(project.mkdocs_config, docs, site, url, **offline_overrides(raw))
         contents = {
             f"{folder}/{path.relative_to(site).as_posix()}": path.read_bytes()
             for path in sorted(site.rglob("*"))
             if path.is_file()
         }
     marked = _marked(zip_files(contents))
-    partial = out.with_name(f".{out.name}.partial")
-    partial.write_bytes(marked)
-    os.replace(partial, out)
+    handle, partial = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(marked)
+        os.chmod(partial, 0o644)
+        os.replace(partial, out)
+    except BaseException:
+        Path(partial).unlink(missing_ok=True)
+        raise
     return len(marked)
 
 

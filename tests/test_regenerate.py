@@ -145,3 +145,15 @@ def test_a_previous_manifest_with_a_damaged_history_is_refused(project_copy, tmp
     damaged.write_text(json.dumps(manifest))
     with pytest.raises(InputError, match=r"is not a site's data/values\.json"):
         build_site(project, previous=str(damaged))
+
+
+def test_a_rebuild_of_the_same_data_on_another_day_is_identical(project_copy, monkeypatch):
+    project = open_project(project_copy)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")  # 2023-11-14
+    build_site(project)
+    first = files_of(project.site_dir)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700200000")  # two days later
+    build_site(open_project(project_copy))
+    again = files_of(project.site_dir)
+    assert [name for name in again if again[name] != first.get(name)] == []
+    assert "<lastmod>2023-11-14</lastmod>" in again["sitemap.xml"].decode()
