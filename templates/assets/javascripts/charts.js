@@ -34,6 +34,8 @@
     }).then(function () {
       element.setAttribute("data-drawn", "true");
       return window.Plotly.relayout(element, themeUpdate(element.layout));
+    }, function () {
+      element.removeAttribute("data-drawing"); // drawn again on the next page event
     });
   }
 
