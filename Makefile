@@ -20,8 +20,8 @@ deploy: $(STAMP)  ## Build the site, then push it to the gh-pages branch of orig
 	$(PY) -m generator deploy $(BUILD_ARGS)
 
 test: $(DEV) browser  ## Lint (ruff check and format), then run every test, the real-browser ones included
-	$(PY) -m ruff check generator tests bench
-	$(PY) -m ruff format --check generator tests bench
+	$(PY) -m ruff check generator tests bench scripts
+	$(PY) -m ruff format --check generator tests bench scripts
 	$(PY) -m pytest
 
 preview: $(STAMP)  ## Regenerate on every change and serve with live reload at http://127.0.0.1:8000
@@ -31,8 +31,8 @@ check: $(STAMP)  ## Validate the content without building
 	$(PY) -m generator check
 
 lint: $(DEV)  ## ruff
-	$(PY) -m ruff check generator tests bench
-	$(PY) -m ruff format --check generator tests bench
+	$(PY) -m ruff check generator tests bench scripts
+	$(PY) -m ruff format --check generator tests bench scripts
 
 STUDIES ?= 100
 bench: $(STAMP)  ## Benchmark a build of STUDIES=N synthetic studies (default 100); BENCH_ARGS=--skip-preview ...

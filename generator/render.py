@@ -1060,9 +1060,7 @@ def _template_frame(exc: BaseException, default: Path) -> tuple[Path, int | None
 
 
 def site_assets(templates_dir: Path) -> dict[str, bytes]:
-    """The site's scripts and styles from templates/assets, and plotly.js from the installed package."""
-    from plotly.offline import get_plotlyjs
-
+    """The site's scripts and styles from templates/assets: plotly.js is its pinned basic bundle there."""
     folder = templates_dir / "assets"
     files = {
         f"assets/{path.relative_to(folder).as_posix()}": path.read_bytes()
@@ -1082,5 +1080,4 @@ def site_assets(templates_dir: Path) -> dict[str, bytes]:
                 )
             ]
         )
-    files["assets/javascripts/plotly.min.js"] = get_plotlyjs().encode("utf-8")
     return files

@@ -594,3 +594,24 @@ def test_a_figure_leads_by_keyboard_to_its_highlighted_sentence(visit, site_url)
     assert target.inner_text() == "Overall, 17 patients (19%) achieved a complete response (CR)"
     assert page.evaluate("window.__sameWindow") == "kept"
     assert page.locator("div.ev-chart").count() == 0
+
+
+def test_a_chart_offers_only_a_titled_image_and_a_reset_and_plotly_loads_only_with_charts(visit, site_url):
+    page, _ = visit
+    page.goto(site_url)
+    page.wait_for_load_state("load")
+    assert page.evaluate("typeof window.Plotly") == "undefined", "no chart on the home page, no plotly.js"
+    page.goto(study_url(site_url, "efficacy"))
+    wait_for_charts(page, 1)
+    chart = page.locator("div.ev-chart").first
+    chart.hover()
+    buttons = chart.locator(".modebar-btn").evaluate_all("bs => bs.map(b => b.getAttribute('data-title'))")
+    assert buttons == ["Download the chart as an image (PNG)", "Reset axes"], buttons
+    with page.expect_download() as download:
+        chart.locator(".modebar-btn").first.click()
+    assert download.value.suggested_filename == "responses.png"
+    title = page.evaluate("document.querySelector('div.ev-chart').getAttribute('data-export-title')")
+    assert title.startswith("Response\n") and "Intervals: 95% CI, exact Clopper-Pearson" in title
+    assert page.evaluate("document.querySelector('div.ev-chart').layout.title.text") == "", (
+        "the page is as it was"
+    )

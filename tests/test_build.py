@@ -11,7 +11,7 @@ import pytest
 
 from generator.build import build_site, open_project
 from generator.errors import DataError
-from tests.conftest import STUDY
+from tests.conftest import ROOT, STUDY
 from tests.pages import element_ids, page_text, unmarked_numbers
 
 PAGES = [
@@ -117,13 +117,24 @@ def test_search_index_finds_veno_occlusive_disease_on_the_safety_page(site):
     assert f"studies/{STUDY}/safety/" in hits
 
 
-def test_plotly_is_one_local_asset_and_nothing_loads_from_a_cdn(site):
+def test_plotly_is_the_pinned_basic_bundle_loaded_only_by_the_chart_script(site):
     copies = [p for p in site.rglob("*.js") if "plotly" in p.name]
-    assert [p.relative_to(site).as_posix() for p in copies] == ["assets/javascripts/plotly.min.js"]
+    assert [p.relative_to(site).as_posix() for p in copies] == [
+        "assets/javascripts/plotly/plotly-basic.min.js"
+    ]
+    pin = json.loads((ROOT / "templates/assets/javascripts/plotly/plotly.pin.json").read_text())
+    bundle = copies[0].read_bytes()
+    assert hashlib.sha256(bundle).hexdigest() == pin["file_sha256"], "the bundle is the pinned one"
+    assert f"plotly.js (basic - minified) v{pin['version']}" in bundle[:200].decode()
+    from plotly.offline import get_plotlyjs_version
+
+    assert pin["version"] == get_plotlyjs_version(), "the version plotly.py makes its figures for"
     for page in site.rglob("*.html"):
         raw = page.read_text()
         assert "cdn.plot.ly" not in raw and "fonts.googleapis" not in raw, page
-        assert "plotly.min.js" in raw, page
+        assert "plotly" not in raw.split("</article>")[-1], (
+            f"{page}: charts.js loads plotly.js, on chart pages"
+        )
 
 
 def test_each_chart_has_its_data_and_caption(site):

@@ -3,6 +3,45 @@
 (function () {
   "use strict";
 
+  // plotly.js is loaded only on a page with a chart, once (then cached by the browser)
+  var PLOTLY = document.currentScript.src.replace(/charts\.js(\?.*)?$/, "plotly/plotly-basic.min.js");
+  var loading = null;
+
+  function withPlotly(callback) {
+    if (window.Plotly) return callback();
+    if (!loading) {
+      loading = new Promise(function (resolve, reject) {
+        var script = document.createElement("script");
+        script.src = PLOTLY;
+        script.onload = resolve;
+        script.onerror = function () { loading = null; reject(new Error("plotly.js did not load")); };
+        document.head.appendChild(script);
+      });
+    }
+    loading.then(callback);
+  }
+
+  function plotlyText(text) {
+    return String(text).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  }
+
+  // The image a reader downloads carries what the page says around the chart: its title, the study
+  // or comparison, and how the intervals were computed.
+  function downloadImage(element) {
+    var top = element.layout.margin.t;
+    var title = (element.getAttribute("data-export-title") || "").split("\n").map(plotlyText).join("<br>");
+    var lines = title.split("<br>").length;
+    return window.Plotly.relayout(element, { "title.text": title, "title.x": 0, "margin.t": top + 24 * lines })
+      .then(function () {
+        return window.Plotly.downloadImage(element, {
+          format: "png", scale: 2, filename: element.getAttribute("data-chart") || "chart"
+        });
+      })
+      .finally(function () {
+        return window.Plotly.relayout(element, { "title.text": "", "margin.t": top });
+      });
+  }
+
   function themeUpdate(layout) {
     var style = getComputedStyle(document.body);
     var fg = style.getPropertyValue("--md-default-fg-color").trim() || "#000000";
@@ -30,7 +69,11 @@
     window.Plotly.newPlot(element, figure.data, figure.layout, {
       responsive: true,
       displaylogo: false,
-      modeBarButtonsToRemove: ["sendDataToCloud"]
+      // only what helps a reader: an image to download and a reset; nothing sends data anywhere
+      modeBarButtons: [[
+        { name: "Download the chart as an image (PNG)", icon: window.Plotly.Icons.camera, click: downloadImage },
+        "resetScale2d"
+      ]]
     }).then(function () {
       element.setAttribute("data-drawn", "true");
       return window.Plotly.relayout(element, themeUpdate(element.layout));
@@ -40,11 +83,13 @@
   }
 
   function drawAll() {
-    document.querySelectorAll("div.ev-chart[data-chart]").forEach(drawChart);
+    var charts = document.querySelectorAll("div.ev-chart[data-chart]");
+    if (charts.length) withPlotly(function () { charts.forEach(drawChart); });
   }
 
   function followPalette() {
     new MutationObserver(function () {
+      if (!window.Plotly) return;
       document.querySelectorAll("div.ev-chart[data-drawn='true']").forEach(function (element) {
         window.Plotly.relayout(element, themeUpdate(element.layout));
       });
