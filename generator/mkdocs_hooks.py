@@ -45,8 +45,13 @@ def on_page_context(context, page, config, nav):
     if page.title and not (page.meta or {}).get("title"):
         # The navigation's titles are HTML, escaped by the generator. Material writes the window title
         # as `page.title | striptags`, which would turn the escapes back into markup; a meta title is
-        # written as it is, so the escaped title is shown as text there too.
-        page.meta["title"] = page.title
+        # written as it is, so the escaped title is shown as text there too. A page of a section
+        # within a section (a study's page) names that section (the study) in its title and
+        # description, so that a tab, a bookmark or a search result says which study it is.
+        owner = page.parent.title if page.parent is not None and page.parent.parent is not None else None
+        page.meta["title"] = f"{page.title} · {owner}" if owner else page.title
+        if owner and not page.meta.get("description"):
+            page.meta["description"] = f"{page.title} of {owner}, each figure with its source."
     return context
 
 

@@ -265,3 +265,9 @@ def test_published_files_name_no_path_of_the_machine_that_built_them(site):
         text = path.read_text(encoding="utf-8")
         assert root not in text, path
         assert "content/studies/" in text, path
+
+
+def test_a_study_page_names_its_study_in_its_title_and_description(site):
+    raw = (site / f"studies/{STUDY}/survival/index.html").read_text()
+    assert "<title>Survival · Inotuzumab ozogamicin in relapsed or refractory ALL - " in raw
+    assert '<meta name="description" content="Survival of Inotuzumab ozogamicin' in raw
