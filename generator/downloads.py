@@ -142,4 +142,5 @@ def to_csv(frame: pd.DataFrame) -> bytes:
     frame = frame.infer_objects()  # floats held in object columns get the float format below
     text = frame.select_dtypes(include=["object", "string"]).columns
     frame = frame.assign(**{name: frame[name].map(csv_cell) for name in text})
-    return frame.to_csv(index=False, lineterminator="\r\n", float_format="%.6g").encode("utf-8")
+    # with a byte-order mark, so that a spreadsheet reads it as UTF-8 (curly quotes, ≥, µ stay as printed)
+    return frame.to_csv(index=False, lineterminator="\r\n", float_format="%.6g").encode("utf-8-sig")

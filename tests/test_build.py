@@ -140,7 +140,7 @@ def test_plotly_is_the_pinned_basic_bundle_loaded_only_by_the_chart_script(site)
 def test_each_chart_has_its_data_and_caption(site):
     raw = (site / f"studies/{STUDY}/efficacy/index.html").read_text()
     assert 'aria-labelledby="chart-responses-caption"' in raw and 'id="chart-responses-caption"' in raw
-    csv = (site / f"studies/{STUDY}/data/chart-responses.csv").read_text().splitlines()
+    csv = (site / f"studies/{STUDY}/data/chart-responses.csv").read_text(encoding="utf-8-sig").splitlines()
     assert csv[0] == "outcome,label,arm,count,denominator,percent,estimate,ci_low,ci_high"
     assert (
         "overall_response,Overall response (CR + CRp + marrow CR),all,52,90,58,0.577778,0.469066,0.681224"
@@ -271,3 +271,10 @@ def test_a_study_page_names_its_study_in_its_title_and_description(site):
     raw = (site / f"studies/{STUDY}/survival/index.html").read_text()
     assert "<title>Survival · Inotuzumab ozogamicin in relapsed or refractory ALL - " in raw
     assert '<meta name="description" content="Survival of Inotuzumab ozogamicin' in raw
+
+
+def test_every_csv_download_starts_with_a_byte_order_mark_for_spreadsheets(site):
+    tables = sorted(site.rglob("*.csv"))
+    assert tables
+    for table in tables:
+        assert table.read_bytes().startswith(b"\xef\xbb\xbf"), table.relative_to(site)

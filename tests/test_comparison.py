@@ -401,7 +401,7 @@ def test_downloads_are_the_table_and_the_chart_data_and_safe_in_a_spreadsheet():
     comparison = compare(outcome(), [entry("a", arm="=HYPERLINK(1)"), entry("b")], ComparisonSettings(), 0.95)
     files = comparison_downloads(comparison, forest_chart(comparison))
     assert sorted(files) == ["comparisons/data/chart-compare-response.csv", "comparisons/data/response.csv"]
-    table = files["comparisons/data/response.csv"].decode()
+    table = files["comparisons/data/response.csv"].decode("utf-8-sig")
     assert table.startswith("study,study_title,year,design,population,arm,") and "'=HYPERLINK(1)" in table
     assert comparison_downloads(comparison, None).keys() == {"comparisons/data/response.csv"}
 

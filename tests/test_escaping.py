@@ -311,7 +311,7 @@ def test_csv_cells_that_a_spreadsheet_would_run_are_quoted(cell, expected):
 @given(texts, st.floats(allow_nan=False, allow_infinity=False, width=32))
 def test_no_csv_cell_starts_a_formula(text, number):
     data = to_csv(pd.DataFrame({"label": [text], "value": [number]}))
-    (row,) = list(csv.DictReader(io.StringIO(data.decode("utf-8"), newline="")))
+    (row,) = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"), newline="")))
     assert row["label"] == csv_cell(text)
     assert not row["label"].startswith(FORMULA_START) or re.fullmatch(r"[+-][\d.eE+-]*", row["label"])
     assert float(row["value"]) == pytest.approx(number, rel=1e-5, abs=1e-30)
