@@ -609,8 +609,15 @@ def test_a_chart_offers_only_a_titled_image_and_a_reset_and_plotly_loads_only_wi
     with page.expect_download() as download:
         chart.locator(".modebar-btn").first.click()
     assert download.value.suggested_filename == "responses.png"
-    title = page.evaluate("document.querySelector('div.ev-chart').getAttribute('data-export-title')")
-    assert title.startswith("Response\n") and "Intervals: 95% CI, exact Clopper-Pearson" in title
+    exported = page.evaluate(
+        "['title', 'source', 'method'].map(n => document.querySelector('div.ev-chart').dataset['export' + "
+        "n[0].toUpperCase() + n.slice(1)])"
+    )
+    assert exported == [
+        "Response",
+        "Inotuzumab ozogamicin in relapsed or refractory ALL",
+        "Intervals: 95% CI, exact Clopper-Pearson",
+    ]
     assert page.evaluate("document.querySelector('div.ev-chart').layout.title.text") == "", (
         "the page is as it was"
     )

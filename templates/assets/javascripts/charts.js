@@ -29,8 +29,12 @@
   // or comparison, and how the intervals were computed.
   function downloadImage(element) {
     var top = element.layout.margin.t;
-    var title = (element.getAttribute("data-export-title") || "").split("\n").map(plotlyText).join("<br>");
-    var lines = title.split("<br>").length;
+    var lines = ["data-export-title", "data-export-source", "data-export-method"]
+      .map(function (name) { return element.getAttribute(name); })
+      .filter(Boolean)
+      .map(plotlyText);
+    var title = lines.join("<br>");
+    lines = lines.length;
     return window.Plotly.relayout(element, { "title.text": title, "title.x": 0, "margin.t": top + 24 * lines })
       .then(function () {
         return window.Plotly.downloadImage(element, {
