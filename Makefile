@@ -8,7 +8,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-site
 DEV    := $(VENV)/.installed-dev
 
-.PHONY: site deploy test preview check lint lock bench clean help
+.PHONY: site deploy test preview check lint lock bench screenshots clean help
 
 help:  ## List the commands
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -37,6 +37,9 @@ lint: $(DEV)  ## ruff
 STUDIES ?= 100
 bench: $(STAMP)  ## Benchmark a build of STUDIES=N synthetic studies (default 100); BENCH_ARGS=--skip-preview ...
 	$(PY) bench/build_bench.py --studies $(STUDIES) $(BENCH_ARGS)
+
+screenshots: $(DEV) browser  ## Screenshots of every page of site/ at 1280 and 390 px, light and dark, into build/screenshots/
+	$(PY) scripts/screenshots.py
 
 $(PY):
 	@test -n "$(PYTHON)" || { echo "No Python 3.11 or newer found: install one, or run make PYTHON=/path/to/python"; exit 1; }

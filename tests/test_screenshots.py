@@ -1,0 +1,23 @@
+"""The screenshot command for reviewers: every page at both widths, light and dark, from the real browser."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.browser
+
+
+def test_the_screenshot_command_writes_each_page_at_both_widths_in_both_schemes(built_site, tmp_path):
+    pytest.importorskip("playwright.sync_api")
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("screenshots", ROOT / "scripts" / "screenshots.py")
+    screenshots = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(screenshots)
+    out = tmp_path / "shots"
+    assert screenshots.main(["--site", str(built_site / "site"), "--out", str(out), "--limit", "2"]) == 0
+    names = sorted(p.name for p in out.glob("*.png"))
+    assert len(names) == 8 and "home-phone-dark.png" in names and "home-desktop-light.png" in names
+    assert all(p.stat().st_size > 10_000 for p in out.glob("*.png"))
