@@ -12,6 +12,7 @@ import contextlib
 import fcntl
 import json
 import logging
+import os
 import tempfile
 import time
 from collections.abc import Iterator
@@ -250,4 +251,18 @@ def replace_folder(new: Path, target: Path, staging: Path) -> None:
     except OSError:
         if previous.exists():
             previous.rename(target)
+        raise
+
+
+def write_file_atomically(path: Path, data: bytes) -> None:
+    """Write `path` through a new temporary file beside it (created afresh, never through a link),
+    then rename it into place: a reader finds the old file or the new one, never half of one."""
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
         raise

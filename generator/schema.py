@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any, get_args
 
@@ -18,6 +17,7 @@ from pydantic import BaseModel
 
 from generator import model
 from generator.errors import InputError, Problem
+from generator.outputs import write_file_atomically
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 SCHEMA_DIR = "schema"
@@ -203,15 +203,7 @@ def write_schemas(out: Path, *, protected: dict[Path, str] | None = None) -> lis
         data = schema_text(schema).encode("utf-8")
         if path.is_file() and not path.is_symlink() and path.read_bytes() == data:
             continue
-        fd, temporary = tempfile.mkstemp(prefix=f".{name}.", dir=out)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-            os.chmod(temporary, 0o644)
-            os.replace(temporary, path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        write_file_atomically(path, data)
         written.append(path)
     return written
 

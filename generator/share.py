@@ -27,7 +27,7 @@ from generator.build import (
 )
 from generator.downloads import zip_files
 from generator.errors import ConfigError, Problem
-from generator.outputs import protected_folders
+from generator.outputs import protected_folders, write_file_atomically
 from generator.reproducible import dated
 from generator.write import write_tree
 
@@ -74,15 +74,7 @@ def share(project: Project, out: Path, previous: str | None = None) -> int:
             if path.is_file()
         }
     marked = _marked(zip_files(contents))
-    handle, partial = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(marked)
-        os.chmod(partial, 0o644)
-        os.replace(partial, out)
-    except BaseException:
-        Path(partial).unlink(missing_ok=True)
-        raise
+    write_file_atomically(out, marked)
     return len(marked)
 
 

@@ -30,7 +30,7 @@ from generator.config import SiteConfig
 from generator.errors import BuildError, InputError, Problem
 from generator.load import study_files
 from generator.model import OutcomeVocabulary
-from generator.outputs import mark, require_owned
+from generator.outputs import mark, require_owned, write_file_atomically
 from generator.summary import StudySummary
 from generator.yamlfile import read_input_bytes
 
@@ -254,16 +254,13 @@ class StudyCache:
             for name in sorted(output.files):
                 archive.writestr(f"files/{name}", output.files[name])
         target = self.path(output.slug)
-        partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            partial.write_bytes(buffer.getvalue())
-            os.replace(partial, target)
+            write_file_atomically(target, buffer.getvalue())
         except OSError as exc:
             log.warning(
                 "The build cache %s cannot be written (%s); the next build starts afresh", target, exc
             )
-            partial.unlink(missing_ok=True)
 
     def prepare(self) -> None:
         """Create (and mark) the cache folder; a folder the generator does not own is refused."""

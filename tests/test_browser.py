@@ -10,7 +10,6 @@ import csv
 import html
 import io
 import re
-import shutil
 import zipfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,7 +21,7 @@ import yaml
 
 from generator.text import FORMULA_START
 from tests.conftest import ROOT, STUDY, copy_project
-from tests.sitebrowser import CHROMIUM, CHROMIUM_ARGS, SiteRouter
+from tests.sitebrowser import SiteRouter
 
 pytestmark = pytest.mark.browser
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -47,16 +46,6 @@ def study_pages(site_dir: Path, slug: str) -> list[tuple[str, int]]:
 @pytest.fixture(scope="module")
 def site_url() -> str:
     return yaml.load((ROOT / "mkdocs.yml").read_text(), Loader=yaml.BaseLoader)["site_url"]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
-        pytest.fail("Debian's chromium is missing: `make test` installs it (apt-get install chromium)")
-    with playwright_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @contextmanager

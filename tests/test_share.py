@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 import zipfile
@@ -11,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, STUDY, copy_project
-from tests.sitebrowser import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.browser
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -36,16 +34,6 @@ def offline_copy(tmp_path_factory) -> Path:
         archive.extractall(unzipped)
     (folder,) = unzipped.iterdir()
     return folder
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
-        pytest.fail("Debian's chromium is missing: `make test` installs it (apt-get install chromium)")
-    with playwright_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def test_the_offline_copy_holds_files_linked_as_files_and_nothing_fetched(offline_copy):
