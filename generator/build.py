@@ -28,7 +28,7 @@ from mkdocs.utils.yaml import yaml_load
 from generator.changes import is_history, record_version
 from generator.comparison import build_comparisons
 from generator.config import SiteConfig, load_site_config
-from generator.downloads import VALUES_INDEX, values_index
+from generator.downloads import VALUES_INDEX, values_index, with_data_version
 from generator.errors import BuildError, ConfigError, DataError, InputError, Problem
 from generator.load import (
     cap_per_file,
@@ -252,13 +252,14 @@ def assemble_site(
             if twice:
                 raise BuildError(f"{output.slug} would write {', '.join(sorted(twice))}, written already")
             files.update(output.files)
+        files.update(with_data_version(files, site.data_version))
         manifest = {
             "site": site.title,
             "data_version": site.data_version,
             "built": site.built.isoformat(),
             "history": [record.to_json() for record in history],
         }
-        files[VALUES_INDEX] = values_index(values, manifest)
+        files[VALUES_INDEX] = values_index(values, manifest, project.config.data)
         nav = site_nav(summaries, {output.slug: output.nav for output in outputs}, comparisons)
         files[NAV_FILE] = (json.dumps(nav, indent=1, ensure_ascii=False) + "\n").encode()
         files.update(site_assets(project.templates_dir))

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from markupsafe import Markup
 
-from generator.config import TAU2_METHOD_NAMES, TAU2_METHODS, ComparisonSettings
+from generator.config import TAU2_METHOD_NAMES, TAU2_METHODS, ComparisonSettings, StatisticsSettings
 from generator.formatting import NumberFormat, p_value, reported_number
 from generator.model import RATIO_MEASURES, OutcomeVocabulary, SharedOutcome
 from generator.summary import ComparisonEntry
@@ -616,11 +616,18 @@ def entries_frame(entries: list[ComparisonEntry]) -> pd.DataFrame:
     )
 
 
-def comparison_downloads(comparison: Comparison, chart: Chart | None) -> dict[str, bytes]:
-    """The comparison's table and the data behind its chart, by path relative to the docs folder."""
-    from generator.downloads import to_csv
+def comparison_downloads(
+    comparison: Comparison, chart: Chart | None, stats: StatisticsSettings
+) -> dict[str, bytes]:
+    """The comparison's table and the data behind its chart, by path relative to the docs folder: in
+    the units and columns of every download (generator.downloads), each interval with its method."""
+    from generator.downloads import shared_frame, to_csv
 
-    files = {f"{FOLDER}/data/{comparison.key}.csv": to_csv(entries_frame(comparison.entries))}
+    pooling = [p.method for p in comparison.pooled]
+    table = shared_frame(entries_frame(comparison.entries), stats, pooling)
+    files = {f"{FOLDER}/data/{comparison.key}.csv": to_csv(table)}
     if chart is not None:
-        files[f"{FOLDER}/data/chart-{chart.key}.csv"] = to_csv(chart.data)
+        files[f"{FOLDER}/data/chart-{chart.key}.csv"] = to_csv(
+            shared_frame(chart.data, stats, pooling, whole=False)
+        )
     return files

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from generator.errors import ConfigError, Problem
 from generator.validation import read_validated
@@ -100,6 +100,76 @@ class PublishSettings(Strict):
     branch: str = Field("gh-pages", min_length=1, description="The branch `deploy` publishes the site on.")
 
 
+KNOWN_LICENCES = {
+    "CC-BY-4.0": (
+        "Creative Commons Attribution 4.0 International",
+        "https://creativecommons.org/licenses/by/4.0/",
+    ),
+    "CC-BY-SA-4.0": (
+        "Creative Commons Attribution-ShareAlike 4.0 International",
+        "https://creativecommons.org/licenses/by-sa/4.0/",
+    ),
+    "CC0-1.0": ("Creative Commons Zero v1.0 Universal", "https://creativecommons.org/publicdomain/zero/1.0/"),
+    "ODbL-1.0": (
+        "Open Data Commons Open Database License v1.0",
+        "https://opendatacommons.org/licenses/odbl/1-0/",
+    ),
+    "ODC-By-1.0": (
+        "Open Data Commons Attribution License v1.0",
+        "https://opendatacommons.org/licenses/by/1-0/",
+    ),
+    "PDDL-1.0": (
+        "Open Data Commons Public Domain Dedication and License v1.0",
+        "https://opendatacommons.org/licenses/pddl/1-0/",
+    ),
+}
+"""Licences whose name and page the generator knows, by SPDX identifier: any other needs its address."""
+SOURCE_COPYRIGHT = (
+    "The source articles keep their own copyright and licence: the quotations in the downloads are "
+    "short extracts, cited so that each figure can be checked against its source."
+)
+
+
+class DataSettings(Strict):
+    licence: str = Field(
+        "CC-BY-4.0",
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9.+-]{0,63}$",
+        description="The licence of the data this site publishes (its tables and chart data, the zip of each "
+        "study's tables, data/values.json), as an SPDX identifier such as CC-BY-4.0 or CC0-1.0. The source "
+        "articles keep their own copyright, as the site says beside the licence.",
+    )
+    licence_url: str = Field(
+        "",
+        max_length=2000,
+        pattern=r"^(https?://[^\s<>\"'`\\]+)?$",
+        description="The address of the licence's text (http or https); empty for the known page of "
+        f"{', '.join(KNOWN_LICENCES)}, and required for any other licence.",
+    )
+
+    @model_validator(mode="after")
+    def _address_known(self) -> DataSettings:
+        if not self.licence_url and self.licence not in KNOWN_LICENCES:
+            raise ValueError(
+                f"the address of licence {self.licence!r} is not known; set data.licence_url to the "
+                f"address of its text, or choose one of {', '.join(KNOWN_LICENCES)}"
+            )
+        return self
+
+    @property
+    def url(self) -> str:
+        """The licence's text on the web."""
+        return self.licence_url or KNOWN_LICENCES[self.licence][1]
+
+    @property
+    def name(self) -> str:
+        """The licence in words ("Creative Commons Attribution 4.0 International"), or its identifier."""
+        return KNOWN_LICENCES[self.licence][0] if self.licence in KNOWN_LICENCES else self.licence
+
+    def as_json(self) -> dict[str, str]:
+        """The licence as data/values.json states it."""
+        return {"id": self.licence, "name": self.name, "url": self.url, "sources": SOURCE_COPYRIGHT}
+
+
 class SiteConfig(Strict):
     statistics: StatisticsSettings = Field(
         default_factory=StatisticsSettings, description="How the statistics are computed."
@@ -111,6 +181,9 @@ class SiteConfig(Strict):
     )
     comparison: ComparisonSettings = Field(
         default_factory=ComparisonSettings, description="How studies are compared on an outcome they share."
+    )
+    data: DataSettings = Field(
+        default_factory=DataSettings, description="The downloads: the licence of the data the site publishes."
     )
 
 

@@ -41,7 +41,7 @@ from generator.comparison import (
     comparison_downloads,
     comparison_path,
 )
-from generator.config import SiteConfig
+from generator.config import DataSettings, SiteConfig
 from generator.downloads import VALUES_INDEX
 from generator.errors import Problem, TemplateError
 from generator.figures import FigureLinks, ShowDocumentList, ShowFigure, highlighted_documents
@@ -154,6 +154,8 @@ class HomeContext:
     fmt: NumberFormat
     values_index: str
     changes: Changes
+    licence: DataSettings
+    """The licence of the data the site publishes (site_config.yml's data section)."""
 
 
 @dataclass(frozen=True)
@@ -956,7 +958,7 @@ def render_site_pages(
     rows = [
         Markup(s.index_row.markdown) for s in sorted(summaries, key=lambda s: (s.index_row.year, s.study))
     ]
-    home = HomeContext(site, len(summaries), comparisons, fmt, VALUES_INDEX, changes)
+    home = HomeContext(site, len(summaries), comparisons, fmt, VALUES_INDEX, changes, config.data)
     files = {
         "index.md": render_page(env, "home.md.j2", {"page": home}),
         STUDIES_INDEX: render_page(env, "studies.md.j2", {"page": StudiesContext(site, rows, fmt)}),
@@ -970,7 +972,7 @@ def render_site_pages(
         chart = forest_chart(comparison, fmt)
         page = ComparisonPage(site, comparison, chart, fmt)
         files[comparison_path(comparison.outcome.key)] = render_page(env, "comparison.md.j2", {"page": page})
-        files.update(comparison_downloads(comparison, chart))
+        files.update(comparison_downloads(comparison, chart, config.statistics))
     return files
 
 

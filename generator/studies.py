@@ -93,7 +93,7 @@ def build_study(task: StudyTask) -> StudyOutput:
     charts = study_charts(results, layout, fmt)
     env = environment(task.templates_dir)
     pages, summary = render_study(env, results, audit, link, charts, layout, fmt, task.vocabulary)
-    files = {**pages, **study_downloads(link.folder, results, audit, charts)}
+    files = {**pages, **study_downloads(link.folder, results, audit, charts, task.config)}
     return StudyOutput(study.slug, files, layout.nav, published_values(link), summary)
 
 

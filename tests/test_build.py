@@ -141,10 +141,13 @@ def test_each_chart_has_its_data_and_caption(site):
     raw = (site / f"studies/{STUDY}/efficacy/index.html").read_text()
     assert 'aria-labelledby="chart-responses-caption"' in raw and 'id="chart-responses-caption"' in raw
     csv = (site / f"studies/{STUDY}/data/chart-responses.csv").read_text(encoding="utf-8-sig").splitlines()
-    assert csv[0] == "outcome,label,arm,count,denominator,percent,estimate,ci_low,ci_high"
+    assert csv[0] == (
+        "study,registry_id,doi,outcome,label,arm,subgroup,grade,set,count,denominator,percent_reported,"
+        "estimate_percent,ci_low_percent,ci_high_percent,ci_method,ci_level_percent"
+    )
     assert (
-        "overall_response,Overall response (CR + CRp + marrow CR),all,52,90,58,0.577778,0.469066,0.681224"
-        in csv
+        f"{STUDY},,10.1002/cncr.28136,overall_response,Overall response (CR + CRp + marrow CR),all,,,,"
+        "52,90,58,57.7778,46.9066,68.1224,exact Clopper-Pearson,95" in csv
     )
 
 

@@ -3,7 +3,9 @@ the caveats, the forest plot, the downloads, and both pages rendered with hostil
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import math
 import re
 from dataclasses import replace
@@ -22,7 +24,7 @@ from generator.comparison import (
     comparison_downloads,
     standard_error,
 )
-from generator.config import ComparisonSettings, SiteConfig
+from generator.config import ComparisonSettings, SiteConfig, StatisticsSettings
 from generator.forest import forest_chart
 from generator.formatting import NumberFormat
 from generator.model import OutcomeVocabulary, SharedOutcome
@@ -399,11 +401,58 @@ def test_nothing_to_draw_gives_no_chart():
 
 def test_downloads_are_the_table_and_the_chart_data_and_safe_in_a_spreadsheet():
     comparison = compare(outcome(), [entry("a", arm="=HYPERLINK(1)"), entry("b")], ComparisonSettings(), 0.95)
-    files = comparison_downloads(comparison, forest_chart(comparison))
+    files = comparison_downloads(comparison, forest_chart(comparison), StatisticsSettings())
     assert sorted(files) == ["comparisons/data/chart-compare-response.csv", "comparisons/data/response.csv"]
     table = files["comparisons/data/response.csv"].decode("utf-8-sig")
     assert table.startswith("study,study_title,year,design,population,arm,") and "'=HYPERLINK(1)" in table
-    assert comparison_downloads(comparison, None).keys() == {"comparisons/data/response.csv"}
+    assert comparison_downloads(comparison, None, StatisticsSettings()).keys() == {
+        "comparisons/data/response.csv"
+    }
+
+
+def csv_rows(data: bytes) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+
+
+def test_downloads_give_proportions_in_percent_and_each_interval_its_method():
+    """Known values: 0.5 (0.4 to 0.6) is written 50 (40 to 60), as the study's own tables write it; a
+    computed interval names the site's method, a printed one says so, its level in percent."""
+    entries = [
+        proportion("a"),
+        proportion("b", estimate=0.345, ci_low=None, ci_high=None, ci_level=None, interval="none"),
+        proportion("c", interval="reported", ci_level=0.9),
+    ]
+    comparison = compare(outcome("proportions"), entries, ComparisonSettings(), 0.95)
+    files = comparison_downloads(comparison, forest_chart(comparison), StatisticsSettings(ci_method="wilson"))
+    table = csv_rows(files["comparisons/data/response.csv"])
+    chart = csv_rows(files["comparisons/data/chart-compare-response.csv"])
+    by_study = {row["study"]: row for row in table}
+    figures = ("estimate", "ci_low", "ci_high", "unit")
+    assert [by_study["a"][k] for k in figures] == ["50", "40", "60", "percent"]
+    assert (by_study["a"]["ci_method"], by_study["a"]["ci_level_percent"]) == ("Wilson score", "95")
+    assert (by_study["b"]["estimate"], by_study["b"]["ci_method"], by_study["b"]["ci_level_percent"]) == (
+        "34.5",
+        "",
+        "",
+    )
+    assert (by_study["c"]["ci_method"], by_study["c"]["ci_level_percent"]) == ("as reported", "90")
+    for row in chart:  # the chart's data: the same figures, in the same units
+        for column in ("estimate", "ci_low", "ci_high", "ci_method", "ci_level_percent", "unit"):
+            assert row[column] == by_study[row["study"]][column], (row["study"], column)
+
+
+def test_downloads_name_the_pooling_method_of_a_pooled_row_and_keep_ratios_as_ratios():
+    entries = [entry("a"), entry("b", estimate=0.8, ci_low=0.6, ci_high=1.1)]
+    comparison = compare(outcome(), entries, POOLING, 0.95)
+    files = comparison_downloads(comparison, forest_chart(comparison), StatisticsSettings())
+    chart = csv_rows(files["comparisons/data/chart-compare-response.csv"])
+    assert [(r["study"], r["estimate"], r["unit"], r["ci_method"]) for r in chart[:2]] == [
+        ("a", "0.7", "ratio", "as reported"),
+        ("b", "0.8", "ratio", "as reported"),
+    ]
+    (pooled,) = comparison.pooled
+    row = chart[2]
+    assert (row["study"], row["ci_method"], row["ci_level_percent"]) == ("pooled", pooled.method, "95")
 
 
 HOSTILE = "<script>alert(1)</script> | *bold* _x_ [a](javascript:b)"
