@@ -1,12 +1,16 @@
 """Plotly figures built from the computed tables. Builders return figures; nothing is written here.
 
 Colours that depend on the light or dark palette (text, grid) are left to the page script, which
-sets them from the theme when a chart is drawn and when the reader switches palette.
+sets them from the theme when a chart is drawn and when the reader switches palette. Each chart also
+carries what the page script needs beside the figure: the layout to use on a narrow screen (wrapped
+labels, a smaller font, a taller plot) and the chart's points as a table, its text formatted here.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+import textwrap
+from dataclasses import dataclass, field
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -19,11 +23,38 @@ from generator.text import chart_text
 ACCENT = "#3f6ec6"
 SECOND = "#d9782d"
 FONT = "Roboto, -apple-system, BlinkMacSystemFont, Helvetica, Arial, sans-serif"
+WIDE, NARROW = "wide", "narrow"
+NARROW_WIDTH = 600
+"""Below this width (in px) of its element, a chart is drawn with its narrow layout (the page script)."""
+FONT_SIZE = {WIDE: 13, NARROW: 11}
+LABEL_CHARS = {WIDE: 44, NARROW: 18}
+"""Characters of a line of an axis label; a longer label wraps at word boundaries."""
+TITLE_CHARS = {WIDE: 90, NARROW: 40}
+"""Characters of a line of an axis title or a panel heading."""
+ROW_HEIGHT = {WIDE: 40, NARROW: 34}
+LINE_HEIGHT = {WIDE: 18, NARROW: 15}
+HEADING_LINE = {WIDE: 22, NARROW: 18}
+AXIS_SPACE = 46
+"""Below each panel: its tick labels and its axis title, in px."""
+MARGIN = {"t": 20, "b": 10, "r": 20, "l": 10}
+TABLE_COLUMNS = ("Row", "Value", "Interval", "The figure is")
+
+
+@dataclass(frozen=True)
+class TableView:
+    """The chart's points as the page script shows them in a table: one row a point, text only."""
+
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
 
 
 @dataclass(frozen=True)
 class Chart:
-    """A figure with what a reader needs beside it: a title, a caption and the data behind it."""
+    """A figure with what a reader needs beside it: a title, a caption and the data behind it.
+
+    `narrow` is the layout update (plotly relayout keys) for a narrow screen; `table` lists the
+    chart's points, one row each, in display text.
+    """
 
     key: str
     title: str
@@ -31,16 +62,44 @@ class Chart:
     figure: go.Figure
     data: pd.DataFrame
     shows_intervals: bool = False
+    table: TableView | None = None
+    narrow: dict = field(default_factory=dict)
+
+
+def wrap_text(text: object, width: int) -> str:
+    """Plain text wrapped at word boundaries into lines of at most `width` characters (a longer word
+    is broken), each escaped for plotly, joined by plotly's line break."""
+    lines = textwrap.wrap(str(text), width, break_long_words=True, break_on_hyphens=True) or [""]
+    return "<br>".join(chart_text(line) for line in lines)
+
+
+def line_count(text: str) -> int:
+    """Lines of a wrapped chart text."""
+    return text.count("<br>") + 1
+
+
+def layout_value(layout: dict, path: str) -> object:
+    """The value at a plotly relayout path ('yaxis2.domain', 'annotations[0].y') in a layout dict."""
+    value: object = layout
+    for part in path.split("."):
+        name, _, index = part.partition("[")
+        value = value.get(name) if isinstance(value, dict) else None
+        if index:
+            items = value if isinstance(value, list) else []
+            position = int(index.rstrip("]"))
+            value = items[position] if position < len(items) else None
+    return value
 
 
 def _base_layout(fig: go.Figure, height: int) -> go.Figure:
     fig.update_layout(
         template="none",
+        autosize=True,  # as wide as its element, on every resize
         height=height,
         margin={"l": 10, "r": 20, "t": 30, "b": 50},
         paper_bgcolor="rgba(0,0,0,0)",
         plot_bgcolor="rgba(0,0,0,0)",
-        font={"family": FONT, "size": 13},
+        font={"family": FONT, "size": FONT_SIZE[WIDE]},
         showlegend=False,
         hoverlabel={"font": {"family": FONT}},
     )
@@ -48,59 +107,190 @@ def _base_layout(fig: go.Figure, height: int) -> go.Figure:
     return fig
 
 
+@dataclass(frozen=True)
+class Panel:
+    """One panel of a chart of rows: an optional heading, row labels top to bottom (plain text), the
+    x axis title (plain text) and the x axis settings."""
+
+    heading: str | None
+    labels: list[str]
+    x_title: str
+    x_axis: dict
+
+
+@dataclass(frozen=True)
+class Stack:
+    """Where stacked panels go for one width: the figure's height and each panel's y domain, and the
+    labels, headings and axis titles wrapped for that width."""
+
+    height: int
+    domains: list[tuple[float, float]]
+    heading_y: list[float]
+    labels: list[list[str]]
+    headings: list[str | None]
+    titles: list[str]
+
+
+def stack_panels(panels: list[Panel], mode: str) -> Stack:
+    """Heights in px for a width: each panel's heading, its rows (tall enough for its wrapped labels)
+    and its axis below it; domains as fractions of the plot area, top panel first."""
+    labels = [[wrap_text(label, LABEL_CHARS[mode]) for label in p.labels] for p in panels]
+    headings = [wrap_text(p.heading, TITLE_CHARS[mode]) if p.heading else None for p in panels]
+    titles = [wrap_text(p.x_title, TITLE_CHARS[mode]) for p in panels]
+    parts = []
+    for texts, heading, title in zip(labels, headings, titles, strict=True):
+        lines = max(line_count(t) for t in texts)
+        row = max(ROW_HEIGHT[mode], LINE_HEIGHT[mode] * lines + 14)
+        top = HEADING_LINE[mode] * line_count(heading) + 6 if heading else 0
+        below = AXIS_SPACE + LINE_HEIGHT[mode] * (line_count(title) - 1)
+        parts.append((top, row * len(texts), below))
+    plot = sum(top + rows + below for top, rows, below in parts)
+    domains, heading_y, used = [], [], 0
+    for top, rows, below in parts:
+        start = used + top
+        domains.append((round(1 - (start + rows) / plot, 6), round(1 - start / plot, 6)))
+        heading_y.append(round(1 - start / plot, 6))
+        used = start + rows + below
+    return Stack(plot + MARGIN["t"] + MARGIN["b"], domains, heading_y, labels, headings, titles)
+
+
+def row_figure(panels: list[Panel], traces: list[list[go.Scatter]]) -> tuple[go.Figure, dict]:
+    """Panels stacked top to bottom, each with its own axes; rows at y = 0, -1, -2 ... labelled on
+    the left. The figure is laid out for a wide screen; the second value is the narrow update."""
+    wide, narrow = stack_panels(panels, WIDE), stack_panels(panels, NARROW)
+    fig = go.Figure()
+    update: dict = {"height": narrow.height, "font.size": FONT_SIZE[NARROW]}
+    annotations = []
+    for index, panel in enumerate(panels):
+        n = "" if index == 0 else str(index + 1)
+        rows = [-float(i) for i in range(len(panel.labels))]
+        for trace in traces[index]:
+            trace.update(xaxis=f"x{n}", yaxis=f"y{n}")
+            fig.add_trace(trace)
+        fig.layout[f"yaxis{n}"] = {
+            "domain": list(wide.domains[index]),
+            "anchor": f"x{n}",
+            "tickmode": "array",
+            "tickvals": rows,
+            "ticktext": wide.labels[index],
+            "range": [rows[-1] - 0.6, 0.6],
+            "showgrid": False,
+            "zeroline": False,
+            "automargin": True,
+            "fixedrange": True,
+        }
+        fig.layout[f"xaxis{n}"] = {
+            "anchor": f"y{n}",
+            "title": {"text": wide.titles[index], "standoff": 6},
+            "automargin": True,
+            **panel.x_axis,
+        }
+        update[f"yaxis{n}.domain"] = list(narrow.domains[index])
+        update[f"yaxis{n}.ticktext"] = narrow.labels[index]
+        update[f"xaxis{n}.title.text"] = narrow.titles[index]
+        if panel.heading:
+            update[f"annotations[{len(annotations)}].y"] = narrow.heading_y[index]
+            update[f"annotations[{len(annotations)}].text"] = f"<b>{narrow.headings[index]}</b>"
+            annotations.append(
+                {
+                    "text": f"<b>{wide.headings[index]}</b>",
+                    "xref": "paper",
+                    "yref": "paper",
+                    "x": 0,
+                    "y": wide.heading_y[index],
+                    "xanchor": "left",
+                    "yanchor": "bottom",
+                    "align": "left",
+                    "showarrow": False,
+                }
+            )
+    _base_layout(fig, wide.height)
+    fig.update_layout(margin=MARGIN, annotations=annotations)
+    return fig, update
+
+
 def proportion_chart(key: str, title: str, caption: str, frame: pd.DataFrame, fmt: NumberFormat) -> Chart:
     """Dots with interval whiskers for every proportion; a reported percentage alone is a hollow dot."""
-    rows = frame.iloc[::-1]
-    names = [chart_text(_row_name(r)) for _, r in rows.iterrows()]
-    known = rows["estimate"].notna()
-    fig = go.Figure()
-    fig.add_trace(
+    names = [_row_name(r) for _, r in frame.iterrows()]
+    rows = [-float(i) for i in range(len(frame))]
+    known = list(frame["estimate"].notna())
+    computed = frame[known]
+    traces = [
         go.Scatter(
-            x=[float(v) * 100 for v in rows.loc[known, "estimate"]],
-            y=[n for n, k in zip(names, known, strict=True) if k],
+            x=[float(v) * 100 for v in computed["estimate"]],
+            y=[y for y, k in zip(rows, known, strict=True) if k],
             mode="markers",
+            cliponaxis=False,
             marker={"size": 11, "color": ACCENT},
             error_x={
                 "type": "data",
                 "symmetric": False,
                 "array": [
                     (float(h) - float(e)) * 100
-                    for e, h in zip(rows.loc[known, "estimate"], rows.loc[known, "ci_high"], strict=True)
+                    for e, h in zip(computed["estimate"], computed["ci_high"], strict=True)
                 ],
                 "arrayminus": [
                     (float(e) - float(lo)) * 100
-                    for e, lo in zip(rows.loc[known, "estimate"], rows.loc[known, "ci_low"], strict=True)
+                    for e, lo in zip(computed["estimate"], computed["ci_low"], strict=True)
                 ],
                 "color": ACCENT,
                 "thickness": 2,
             },
-            hovertext=[_hover(r, fmt) for _, r in rows[known].iterrows()],
+            hovertext=[_hover(r, fmt) for _, r in computed.iterrows()],
             hoverinfo="text",
             name="Computed from n/N",
         )
-    )
-    only_percent = rows[~known & rows["percent"].notna()]
-    if not only_percent.empty:
-        fig.add_trace(
+    ]
+    only_percent = [
+        i for i, (k, p) in enumerate(zip(known, frame["percent"], strict=True)) if not k and _has(p)
+    ]
+    if only_percent:
+        traces.append(
             go.Scatter(
-                x=[float(v) for v in only_percent["percent"]],
-                y=[chart_text(_row_name(r)) for _, r in only_percent.iterrows()],
+                x=[float(frame["percent"].iloc[i]) for i in only_percent],
+                y=[rows[i] for i in only_percent],
                 mode="markers",
+                cliponaxis=False,
                 marker={"size": 11, "color": "rgba(0,0,0,0)", "line": {"color": SECOND, "width": 2}},
                 hovertext=[
-                    chart_text(_row_name(r))
-                    + f"<br>{reported_number(r['percent'])}% (reported; count not reported)"
-                    for _, r in only_percent.iterrows()
+                    chart_text(names[i])
+                    + f"<br>{reported_number(frame['percent'].iloc[i])}% (reported; count not reported)"
+                    for i in only_percent
                 ],
                 hoverinfo="text",
                 name="Reported percentage only",
             )
         )
-    _base_layout(fig, 90 + 46 * len(rows))
-    fig.update_xaxes(title_text=f"Percent of patients ({fmt.ci_name})", range=[0, 100], ticksuffix="%")
-    fig.update_yaxes(categoryorder="array", categoryarray=names)
+    axis = {"range": [0, 100], "ticksuffix": "%"}
+    panel = Panel(None, names, f"Percent of patients ({fmt.ci_name})", axis)
+    fig, narrow = row_figure([panel], [traces])
+    table_rows = []
+    for (_, r), name, k in zip(frame.iterrows(), names, known, strict=True):
+        if k:
+            value = f"{fmt.percent(r['estimate'])} ({count_of(r['count'], r['denominator'])})"
+            interval = f"{fmt.ci_name} {fmt.interval(r['ci_low'], r['ci_high'])}"
+            n_from = f"n derived: {r['how']}" if r["status"] == "derived" else "n reported"
+            table_rows.append((name, value, interval, f"computed from n/N ({n_from})"))
+        elif _has(r["percent"]):
+            table_rows.append((name, f"{reported_number(r['percent'])}%", "–", "reported (no count)"))
     columns = ["outcome", "label", "arm", "count", "denominator", "percent", "estimate", "ci_low", "ci_high"]
-    return Chart(key, title, caption, fig, frame[columns], shows_intervals=True)
+    return Chart(
+        key,
+        title,
+        caption,
+        fig,
+        frame[columns],
+        shows_intervals=True,
+        table=TableView(TABLE_COLUMNS, tuple(table_rows)),
+        narrow=narrow,
+    )
+
+
+def _has(value: object) -> bool:
+    """A number, not a missing value."""
+    if value is None or isinstance(value, str):
+        return False
+    return not (isinstance(value, float) and math.isnan(value))
 
 
 def _row_name(row: pd.Series) -> str:
@@ -122,45 +312,150 @@ def _hover(row: pd.Series, fmt: NumberFormat) -> str:
     )
 
 
-def measure_chart(key: str, title: str, caption: str, frame: pd.DataFrame, unit: str) -> Chart:
-    """Horizontal bars of reported values sharing one unit (for example median survival in months)."""
-    rows = frame[(frame["unit"] == unit) & frame["value"].map(lambda v: not isinstance(v, str))].iloc[::-1]
-    names = [chart_text(_measure_name(r)) for _, r in rows.iterrows()]
-    fig = go.Figure(
-        go.Bar(
-            x=[float(v) for v in rows["value"]],
-            y=names,
-            orientation="h",
-            marker={"color": ACCENT},
-            text=[chart_text(with_unit(v, unit)) for v in rows["value"]],
-            textposition="outside",
-            cliponaxis=False,
-            hovertext=[
-                f"{n}<br>{chart_text(with_unit(v, unit))} (reported)"
-                for n, v in zip(names, rows["value"], strict=True)
-            ],
-            hoverinfo="text",
-        )
-    )
-    _base_layout(fig, 90 + 40 * len(rows))
-    fig.update_xaxes(title_text=chart_text(unit.capitalize()), range=[0, float(rows["value"].max()) * 1.25])
-    fig.update_yaxes(categoryorder="array", categoryarray=names)
+def measure_groups(frame: pd.DataFrame) -> list[pd.DataFrame]:
+    """The rows that can be drawn (a number, not words such as 'not reached'), one group for each
+    measure and unit, in the order the data first gives them."""
+    rows = frame[frame["value"].map(_has)]
+    keys = list(dict.fromkeys(zip(rows["outcome"], rows["label"], rows["unit"], strict=True)))
+    return [
+        rows[(rows["outcome"] == o) & (rows["label"] == label) & (rows["unit"] == u)] for o, label, u in keys
+    ]
+
+
+def measure_chart(key: str, title: str, caption: str, frame: pd.DataFrame) -> Chart:
+    """Reported values as points, one panel for each measure (its label the panel's heading): a
+    whisker spans the reported interval, a hollow point has none. Panels in the same unit share
+    one x scale; a value in percent is on a scale of 0 to 100."""
+    groups = measure_groups(frame)
+    scales = {
+        u: [0, 100] if u == "%" else _measure_range([g for g in groups if g["unit"].iloc[0] == u])
+        for u in frame["unit"].unique()
+    }
+    panels, traces, table_rows = [], [], []
+    first_axis: dict[str, str] = {}
+    for index, group in enumerate(groups):
+        unit = str(group["unit"].iloc[0])
+        names = [_measure_row(r) for _, r in group.iterrows()]
+        axis = {"range": scales[unit], "rangemode": "tozero"}
+        if unit == "%":
+            axis["ticksuffix"] = "%"
+        if unit in first_axis:
+            axis["matches"] = first_axis[unit]
+        else:
+            first_axis[unit] = "x" if index == 0 else f"x{index + 1}"
+        panels.append(Panel(str(group["label"].iloc[0]), names, _unit_title(unit), axis))
+        traces.append(_measure_traces(group, names, unit))
+        for (_, r), name in zip(group.iterrows(), names, strict=True):
+            interval = _measure_interval(r)
+            table_rows.append(
+                (f"{r['label']} · {name}", with_unit(r["value"], unit), interval or "–", "reported")
+            )
+    fig, narrow = row_figure(panels, traces)
+    columns = ["outcome", "label", "arm", "subgroup", "value", "unit", "ci_low", "ci_high", "ci_level"]
+    drawn = pd.concat(groups) if groups else frame.iloc[:0]
     return Chart(
-        key, title, caption, fig, rows.iloc[::-1][["outcome", "label", "arm", "subgroup", "value", "unit"]]
+        key,
+        title,
+        caption,
+        fig,
+        drawn[columns],
+        table=TableView(TABLE_COLUMNS, tuple(table_rows)),
+        narrow=narrow,
     )
 
 
-def _measure_name(row: pd.Series) -> str:
-    parts = [row["label"]]
-    if row["arm"] != "all":
-        parts.append(row["arm_label"])
-    if row.get("subgroup"):
+def _unit_title(unit: str) -> str:
+    return "Percent" if unit == "%" else unit[:1].upper() + unit[1:]
+
+
+def _measure_range(groups: list[pd.DataFrame]) -> list[float]:
+    """From zero (or the lowest value) to the highest value or interval end, with room to spare."""
+    values = [
+        float(v) for g in groups for column in ("value", "ci_low", "ci_high") for v in g[column] if _has(v)
+    ]
+    low = min([0.0, *values])
+    high = max([*values, 0.0])
+    return [low, high * 1.15 if high > 0 else 1.0]
+
+
+def _measure_traces(group: pd.DataFrame, names: list[str], unit: str) -> list[go.Scatter]:
+    rows = [-float(i) for i in range(len(group))]
+    with_ci = [
+        i
+        for i, (lo, hi) in enumerate(zip(group["ci_low"], group["ci_high"], strict=True))
+        if _has(lo) and _has(hi)
+    ]
+    without = [i for i in range(len(group)) if i not in with_ci]
+    values = [float(v) for v in group["value"]]
+    hover = [
+        "<br>".join(
+            chart_text(line)
+            for line in (
+                f"{r['label']} · {name}",
+                f"{with_unit(r['value'], unit)} (reported)",
+                f"{_measure_interval(r)} (reported)" if _measure_interval(r) else "No interval reported",
+            )
+        )
+        for (_, r), name in zip(group.iterrows(), names, strict=True)
+    ]
+    traces = []
+    if with_ci:
+        traces.append(
+            go.Scatter(
+                x=[values[i] for i in with_ci],
+                y=[rows[i] for i in with_ci],
+                mode="markers",
+                cliponaxis=False,
+                marker={"size": 11, "color": ACCENT},
+                error_x={
+                    "type": "data",
+                    "symmetric": False,
+                    "array": [float(group["ci_high"].iloc[i]) - values[i] for i in with_ci],
+                    "arrayminus": [values[i] - float(group["ci_low"].iloc[i]) for i in with_ci],
+                    "color": ACCENT,
+                    "thickness": 2,
+                },
+                hovertext=[hover[i] for i in with_ci],
+                hoverinfo="text",
+                name="With its reported interval",
+            )
+        )
+    if without:
+        traces.append(
+            go.Scatter(
+                x=[values[i] for i in without],
+                y=[rows[i] for i in without],
+                mode="markers",
+                cliponaxis=False,
+                marker={"size": 11, "color": "rgba(0,0,0,0)", "line": {"color": SECOND, "width": 2}},
+                hovertext=[hover[i] for i in without],
+                hoverinfo="text",
+                name="No interval reported",
+            )
+        )
+    return traces
+
+
+def _measure_row(row: pd.Series) -> str:
+    """A row within its measure's panel: the arm (or all patients) and the subgroup."""
+    parts = [str(row["arm_label"])]
+    if isinstance(row.get("subgroup"), str) and row["subgroup"]:
         parts.append(row["subgroup"])
     return " · ".join(parts)
 
 
+def _measure_interval(row: pd.Series) -> str:
+    """'95% CI 5.1 to 7.7 months', or '' without a reported interval."""
+    if not (_has(row.get("ci_low")) and _has(row.get("ci_high"))):
+        return ""
+    level = f"{reported_number(row['ci_level'])}% CI" if _has(row.get("ci_level")) else "CI"
+    low = reported_number(row["ci_low"])
+    return f"{level} {low} to {with_unit(row['ci_high'], str(row['unit']))}"
+
+
 def dosing_chart(key: str, title: str, caption: str, results: StudyResults) -> Chart:
-    """Dose by day within a cycle, one panel per arm; a dose range shows as a bar with a whisker."""
+    """Dose by day within a cycle, one panel per arm on one dose scale (arms dosed in the same unit
+    share it, so a larger dose is a taller bar); a dose range shows as a bar with a whisker."""
     schedules, dosing = results.schedules, results.dosing
     fig = make_subplots(
         rows=len(schedules),
@@ -170,8 +465,12 @@ def dosing_chart(key: str, title: str, caption: str, results: StudyResults) -> C
         subplot_titles=[chart_text(str(label)) for label in schedules["arm_label"]],
     )
     last_day = int(schedules["cycle_days_max"].max())
+    highest = dosing.groupby("unit")["dose_max"].max()
+    first_axis: dict[str, str] = {}
+    table_rows = []
     for index, (_, arm) in enumerate(schedules.iterrows(), start=1):
         doses = dosing[dosing["arm"] == arm["arm"]]
+        unit = str(doses["unit"].iloc[0])
         fig.add_trace(
             go.Bar(
                 x=list(doses["day"]),
@@ -200,6 +499,12 @@ def dosing_chart(key: str, title: str, caption: str, results: StudyResults) -> C
             row=index,
             col=1,
         )
+        table_rows += [
+            (f"{arm['arm_label']}, day {d}", dose_range(mn, mx, u), "–", "reported")
+            for d, mn, mx, u in zip(
+                doses["day"], doses["dose_min"], doses["dose_max"], doses["unit"], strict=True
+            )
+        ]
         fig.add_vrect(
             x0=arm["cycle_days_min"] + 0.5,  # a cycle of N days: the next one starts on day N + 1
             x1=arm["cycle_days_max"] + 1.5,
@@ -209,13 +514,29 @@ def dosing_chart(key: str, title: str, caption: str, results: StudyResults) -> C
             opacity=0.12,
             line_width=0,
         )
+        axis = "y" if index == 1 else f"y{index}"
+        same = {"matches": first_axis[unit]} if unit in first_axis else {}
+        first_axis.setdefault(unit, axis)
         fig.update_yaxes(
-            title_text=chart_text(str(doses["unit"].iloc[0])), rangemode="tozero", row=index, col=1
+            title_text=chart_text(unit),
+            range=[0, float(highest[unit]) * 1.15],
+            row=index,
+            col=1,
+            **same,
         )
     _base_layout(fig, 170 + 170 * len(schedules))
     fig.update_layout(margin={"t": 40})
     fig.update_xaxes(range=[0.4, last_day + 2.5], dtick=DAYS_PER_WEEK, tick0=1)
-    fig.update_xaxes(
-        title_text="Day of cycle (shaded: the next cycle starts in this window)", row=len(schedules), col=1
+    x_title = "Day of cycle (shaded: the next cycle starts in this window)"
+    fig.update_xaxes(title_text=wrap_text(x_title, TITLE_CHARS[WIDE]), row=len(schedules), col=1)
+    last = "xaxis" if len(schedules) == 1 else f"xaxis{len(schedules)}"
+    narrow = {"font.size": FONT_SIZE[NARROW], f"{last}.title.text": wrap_text(x_title, TITLE_CHARS[NARROW])}
+    return Chart(
+        key,
+        title,
+        caption,
+        fig,
+        dosing[["arm", "day", "dose_min", "dose_max", "unit"]],
+        table=TableView(TABLE_COLUMNS, tuple(table_rows)),
+        narrow=narrow,
     )
-    return Chart(key, title, caption, fig, dosing[["arm", "day", "dose_min", "dose_max", "unit"]])

@@ -8,7 +8,23 @@ import textwrap
 import pandas as pd
 import plotly.graph_objects as go
 
-from generator.charts import ACCENT, SECOND, Chart, _base_layout
+from generator.charts import (
+    ACCENT,
+    FONT_SIZE,
+    LABEL_CHARS,
+    NARROW,
+    SECOND,
+    TABLE_COLUMNS,
+    TITLE_CHARS,
+    WIDE,
+    Chart,
+    TableView,
+    _base_layout,
+    line_count,
+    wrap_text,
+)
+from generator.charts import LINE_HEIGHT as LINE_HEIGHTS
+from generator.charts import ROW_HEIGHT as ROW_HEIGHTS
 from generator.comparison import (
     DIFFERENCE,
     INTERVAL_WORDS,
@@ -51,13 +67,14 @@ def forest_chart(comparison: Comparison, fmt: NumberFormat | None = None) -> Cha
     fig = go.Figure()
     rows = [-float(i) for i in range(len(entries))]
     labels = [tick_label(e) for e in entries]
+    narrow_labels = [tick_label(e, LABEL_CHARS[NARROW]) for e in entries]
     _add_studies(fig, entries, rows, fmt)
     pooled_rows = [-(len(entries) - 1 + POOLED_GAP + 1 + j) for j in range(len(pooled))]
     for y, p in zip(pooled_rows, pooled, strict=True):
         _add_diamond(fig, p, y)
         labels.append(chart_text(f"Pooled ({p.studies} studies)"))
-    lines = max(label.count("<br>") + 1 for label in labels)
-    _base_layout(fig, 90 + max(ROW_HEIGHT, LINE_HEIGHT * lines + 8) * (len(entries) + len(pooled)))
+        narrow_labels.append(wrap_text(f"Pooled ({p.studies} studies)", LABEL_CHARS[NARROW]))
+    _base_layout(fig, _height(labels, len(entries) + len(pooled), WIDE))
     fig.update_yaxes(
         tickmode="array",
         tickvals=rows + pooled_rows,
@@ -67,13 +84,54 @@ def forest_chart(comparison: Comparison, fmt: NumberFormat | None = None) -> Cha
         zeroline=False,
     )
     _set_x_axis(fig, measure, entries)
+    narrow = {
+        "height": _height(narrow_labels, len(entries) + len(pooled), NARROW),
+        "font.size": FONT_SIZE[NARROW],
+        "yaxis.ticktext": narrow_labels,
+        "xaxis.title.text": wrap_text(_axis_title(measure), TITLE_CHARS[NARROW]),
+    }
     return Chart(
         f"compare-{comparison.key}",
-        comparison.title,
+        f"{comparison.title}: each study's estimate and interval",
         _caption(comparison, measure, pooled),
         fig,
         _data(entries, pooled),
+        shows_intervals=False,
+        table=TableView(TABLE_COLUMNS, tuple(_table_rows(entries, pooled, fmt))),
+        narrow=narrow,
     )
+
+
+def _height(labels: list[str], rows: int, mode: str) -> int:
+    """Room for every row, each tall enough for its label's lines."""
+    lines = max(line_count(label) for label in labels)
+    if mode == WIDE:
+        return 90 + max(ROW_HEIGHT, LINE_HEIGHT * lines + 8) * rows
+    return 90 + max(ROW_HEIGHTS[NARROW], LINE_HEIGHTS[NARROW] * lines + 20) * rows
+
+
+def _table_rows(entries: list[ComparisonEntry], pooled: list[Pooled], fmt) -> list[tuple[str, ...]]:
+    """One row a point: the study's figure and its interval as its page shows them, and their origin."""
+    rows = [
+        (
+            row_label(e),
+            shown_text(e, fmt),
+            interval_text(e, fmt),
+            f"{'reported' if e.status == 'reported' else 'derived by this site'}; interval: "
+            f"{INTERVAL_WORDS[e.interval]}",
+        )
+        for e in entries
+    ]
+    rows += [
+        (
+            f"Pooled ({p.studies} studies)",
+            p.estimate_text,
+            f"{p.level_text} CI {p.interval_text}",
+            f"computed by this site ({p.method})",
+        )
+        for p in pooled
+    ]
+    return rows
 
 
 def row_label(entry: ComparisonEntry) -> str:
@@ -84,12 +142,10 @@ def row_label(entry: ComparisonEntry) -> str:
     return " · ".join(parts)
 
 
-def tick_label(entry: ComparisonEntry) -> str:
+def tick_label(entry: ComparisonEntry, width: int = LABEL_WIDTH) -> str:
     """The row's label on the axis: the study and year, then the arm (and subgroup), wrapped."""
     arm = " · ".join([entry.arm, entry.subgroup] if entry.subgroup else [entry.arm])
-    lines = textwrap.wrap(f"{entry.study_title} ({entry.year})", LABEL_WIDTH) + textwrap.wrap(
-        arm, LABEL_WIDTH
-    )
+    lines = textwrap.wrap(f"{entry.study_title} ({entry.year})", width) + textwrap.wrap(arm, width)
     return "<br>".join(chart_text(line) for line in lines)
 
 
@@ -109,6 +165,7 @@ def _add_studies(fig: go.Figure, entries: list[ComparisonEntry], rows: list[floa
                 x=[_x(e.estimate, measure) for e in points],
                 y=[rows[i] for i in with_ci],
                 mode="markers",
+                cliponaxis=False,
                 marker={"symbol": "square", "size": 11, "color": ACCENT},
                 error_x={
                     "type": "data",
@@ -131,6 +188,7 @@ def _add_studies(fig: go.Figure, entries: list[ComparisonEntry], rows: list[floa
                 x=[_x(e.estimate, measure) for e in points],
                 y=[rows[i] for i in without],
                 mode="markers",
+                cliponaxis=False,
                 marker={
                     "symbol": "square",
                     "size": 11,
@@ -197,12 +255,23 @@ def _add_diamond(fig: go.Figure, pooled: Pooled, y: float) -> None:
     )
 
 
+def _axis_title(measure: str) -> str:
+    """The x axis's title, plain text."""
+    if measure == "proportion":
+        return "Percent of patients"
+    if measure in RATIO_MEASURES:
+        return f"{measure_name(measure).capitalize()} (log scale)"
+    if measure == DIFFERENCE:
+        return "Difference"
+    return measure.capitalize()
+
+
 def _set_x_axis(fig: go.Figure, measure: str, entries: list[ComparisonEntry]) -> None:
     if measure == "proportion":
         fig.update_xaxes(title_text="Percent of patients", range=[0, 100], ticksuffix="%")
     elif measure in RATIO_MEASURES:
         fig.update_xaxes(
-            title_text=chart_text(f"{measure_name(measure).capitalize()} (log scale)"),
+            title_text=chart_text(_axis_title(measure)),
             type="log",
             tickmode="array",
             tickvals=RATIO_TICKS,

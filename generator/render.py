@@ -32,7 +32,15 @@ from generator import formatting
 from generator.analysis import StudyResults
 from generator.audit import RULES, AuditReport
 from generator.changes import Changes
-from generator.charts import Chart, dosing_chart, measure_chart, proportion_chart
+from generator.charts import (
+    NARROW_WIDTH,
+    Chart,
+    dosing_chart,
+    layout_value,
+    measure_chart,
+    measure_groups,
+    proportion_chart,
+)
 from generator.comparison import INDEX_PAGE as COMPARISONS_INDEX
 from generator.comparison import (
     Comparison,
@@ -671,14 +679,29 @@ def make_environment(templates_dir: Path) -> PageEnvironment:
 
 
 def figure_json(chart: Chart) -> Markup:
-    """The figure as JSON for an HTML attribute, with sorted keys so builds are reproducible.
+    """The figure as JSON for an HTML attribute, with sorted keys so builds are reproducible; beside
+    plotly's `data` and `layout`, what the page script needs (see `chart_extras`).
 
     An attribute, not a <script> element: Material's instant navigation re-runs inline scripts as
     JavaScript, whatever their type.
     """
     data = json.loads(pio.to_json(chart.figure, validate=False))
+    data.update(chart_extras(chart, data["layout"]))
     text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return Markup(html.escape(text, quote=True))
+
+
+def chart_extras(chart: Chart, layout: dict) -> dict:
+    """The layout updates for a narrow screen and back (`narrow`, `wide`: the same keys), and the
+    chart's points as a table (`table`: column names and rows of text, shown with textContent)."""
+    extras: dict = {
+        "narrow": chart.narrow,
+        "wide": {key: layout_value(layout, key) for key in chart.narrow},
+        "narrowWidth": NARROW_WIDTH,
+    }
+    if chart.table is not None:
+        extras["table"] = {"columns": list(chart.table.columns), "rows": [list(r) for r in chart.table.rows]}
+    return extras
 
 
 def study_charts(results: StudyResults, layout: StudyLayout, fmt: NumberFormat) -> dict[str, Chart]:
@@ -687,7 +710,7 @@ def study_charts(results: StudyResults, layout: StudyLayout, fmt: NumberFormat) 
     if not results.schedules.empty:
         charts["dosing"] = dosing_chart(
             "dosing",
-            "Dose by day of cycle",
+            "Dose given on each day of a cycle, by arm, on one dose scale",
             "Dose given on each day of a treatment cycle, by arm, as reported. A whisker spans a "
             "reported dose range; the shaded band is the window in which the next cycle starts.",
             results,
@@ -705,7 +728,7 @@ def _section_chart(results: StudyResults, section, fmt: NumberFormat) -> Chart |
     if section.kind == "proportions":
         return proportion_chart(
             section.table,
-            section.title,
+            f"{section.title}: percent of patients for each outcome, with its interval",
             f"Proportion of patients for each outcome, with {ci}; a hollow dot is a percentage "
             "reported without its count.",
             results.proportions[section.table],
@@ -713,17 +736,29 @@ def _section_chart(results: StudyResults, section, fmt: NumberFormat) -> Chart |
         )
     if section.kind == "measures":
         frame = results.measures[section.table]
-        unit = frame["unit"].mode().iloc[0]
-        others = "" if (frame["unit"] == unit).all() else " Figures in other units are in the table only."
+        groups = measure_groups(frame)
+        if not groups:
+            return None
+        measures = [_in_sentence(str(g["label"].iloc[0])) for g in groups]
+        named = ", ".join(measures[:-1]) + (" and " if len(measures) > 1 else "") + measures[-1]
+        left_out = len(frame) - sum(len(g) for g in groups)
+        words = " Figures given in words are in the table only." if left_out else ""
         return measure_chart(
             section.table,
-            section.title,
-            f"Values in {unit} as reported, for all patients, each arm and each subgroup.{others} "
-            "No curve is modelled.",
+            f"{section.title}, as reported"
+            if named.lower() == section.title.lower()
+            else f"{section.title}: {named}",
+            "Each measure as reported, in its own panel (panels in the same unit share a scale), for "
+            "all patients, each arm and each subgroup: a whisker spans the reported interval, a hollow "
+            f"point is a figure reported without one.{words} No curve is modelled.",
             frame,
-            unit,
         )
     return None
+
+
+def _in_sentence(label: str) -> str:
+    """A label inside a sentence: its first letter lower case, unless the word is an acronym."""
+    return label[:1].lower() + label[1:] if label[1:2].islower() else label
 
 
 def headline_cards(results: StudyResults, book: ValueBook) -> list[Card]:

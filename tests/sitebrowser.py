@@ -7,11 +7,14 @@ request routing answers each request from the built folder and refuses (and reco
 from __future__ import annotations
 
 import mimetypes
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 CHROMIUM = "/usr/bin/chromium"
+PHONE_WIDTH = 600
+"""Below this viewport width a test page has touch, as a phone."""
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -56,3 +59,51 @@ class SiteRouter:
             return
         content_type = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
         route.fulfill(status=200, body=target.read_bytes(), headers={"content-type": content_type})
+
+
+@contextmanager
+def routed_page(browser, site_dir: Path, site_url: str, *, width: int = 1280, scheme: str = "light"):
+    """A fresh page at one width and palette, routed to a built site (touch at a phone's width);
+    afterwards, no console error, dialog or request that left the site or missed."""
+    router = SiteRouter(site_dir, site_url)
+    context = browser.new_context(
+        viewport={"width": width, "height": 900}, color_scheme=scheme, has_touch=width < PHONE_WIDTH
+    )
+    context.route("**/*", router.handle)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("dialog", lambda d: (errors.append(f"dialog: {d.message}"), d.dismiss()))
+    yield page, router
+    context.close()
+    assert errors == [], errors
+    assert router.outside == [], router.outside
+    assert router.missing == [], router.missing
+
+
+AXE = Path(__file__).parent / "fixtures" / "axe" / "axe.min.js"
+"""axe-core, pinned (axe.pin.json beside it; scripts/update_axe.py updates it from npm)."""
+AXE_RUN = """async () => {
+  const result = await axe.run(document, {resultTypes: ['violations']});
+  return result.violations.map(v => ({
+    id: v.id, impact: v.impact, help: v.help,
+    nodes: v.nodes.map(n => n.target.join(' ') + ': ' + n.failureSummary.replace(/\\s+/g, ' ')),
+  }));
+}"""
+SEVERE = {"serious", "critical"}
+
+
+def axe_violations(page) -> list[dict]:
+    """axe-core's findings on the page as it is now: id, impact, help and the elements."""
+    page.add_script_tag(path=str(AXE))
+    return page.evaluate(AXE_RUN)
+
+
+def serious_violations(page) -> list[str]:
+    """axe-core's serious and critical findings, one line each: the rule and its elements."""
+    return [
+        f"{v['id']}: {', '.join(n.split(':')[0] for n in v['nodes'])}"
+        for v in axe_violations(page)
+        if v["impact"] in SEVERE
+    ]

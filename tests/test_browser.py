@@ -11,7 +11,6 @@ import html
 import io
 import re
 import zipfile
-from contextlib import contextmanager
 from pathlib import Path
 
 import bibtexparser
@@ -21,7 +20,7 @@ import yaml
 
 from generator.text import FORMULA_START
 from tests.conftest import ROOT, STUDY, copy_project
-from tests.sitebrowser import SiteRouter
+from tests.sitebrowser import routed_page
 
 pytestmark = pytest.mark.browser
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -46,24 +45,6 @@ def study_pages(site_dir: Path, slug: str) -> list[tuple[str, int]]:
 @pytest.fixture(scope="module")
 def site_url() -> str:
     return yaml.load((ROOT / "mkdocs.yml").read_text(), Loader=yaml.BaseLoader)["site_url"]
-
-
-@contextmanager
-def routed_page(browser, site_dir: Path, site_url: str):
-    """A fresh page routed to a built site; afterwards, no console error, dialog or stray request."""
-    router = SiteRouter(site_dir, site_url)
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    context.route("**/*", router.handle)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.on("dialog", lambda d: (errors.append(f"dialog: {d.message}"), d.dismiss()))
-    yield page, router
-    context.close()
-    assert errors == [], errors
-    assert router.outside == [], router.outside
-    assert router.missing == [], router.missing
 
 
 @pytest.fixture
@@ -537,8 +518,10 @@ def test_text_from_the_data_shows_as_written_and_never_runs(browser, hostile_sit
         tip_text = " ".join(tip["text"] for _, tip in tooltips)
         for field in IN_TOOLTIPS.get(path, []):
             assert shown(field) in tip_text, field
+        chart_text = "".join("".join(c["text"] for c in charts).split())
         for field in IN_CHARTS.get(path, []):
-            assert shown(field) in " ".join(c["text"] for c in charts), field
+            # as written; a long label may wrap onto lines at its spaces
+            assert "".join(shown(field).split()) in chart_text, field
         assert [c["markup"] for c in charts] == [0] * len(charts)
 
 
@@ -593,20 +576,34 @@ def test_a_chart_offers_only_a_titled_image_and_a_reset_and_plotly_loads_only_wi
     wait_for_charts(page, 1)
     chart = page.locator("div.ev-chart").first
     chart.hover()
-    buttons = chart.locator(".modebar-btn").evaluate_all("bs => bs.map(b => b.getAttribute('data-title'))")
-    assert buttons == ["Download the chart as an image (PNG)", "Reset axes"], buttons
+    assert chart.locator(".modebar, button, a").count() == 0, "nothing to press inside the image"
+    tools = page.locator(".ev-figure .ev-chart-tools").first
+    assert tools.get_attribute("role") == "group" and tools.get_attribute("aria-label").startswith("Chart: ")
+    buttons = tools.locator("button").evaluate_all("bs => bs.map(b => [b.type, b.textContent])")
+    assert buttons == [["button", "Download PNG"], ["button", "Reset view"], ["button", "Table view"]]
     with page.expect_download() as download:
-        chart.locator(".modebar-btn").first.click()
+        tools.get_by_role("button", name="Download PNG").click()
     assert download.value.suggested_filename == "responses.png"
+    assert Path(download.value.path()).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     exported = page.evaluate(
         "['title', 'source', 'method'].map(n => document.querySelector('div.ev-chart').dataset['export' + "
         "n[0].toUpperCase() + n.slice(1)])"
     )
     assert exported == [
-        "Response",
+        "Response: percent of patients for each outcome, with its interval",
         "Inotuzumab ozogamicin in relapsed or refractory ALL",
         "Intervals: 95% CI, exact Clopper-Pearson",
     ]
-    assert page.evaluate("document.querySelector('div.ev-chart').layout.title.text") == "", (
-        "the page is as it was"
+    page.wait_for_function(  # the page as it was: no title in the chart, as wide as its element
+        "(c => !(c.layout.title && c.layout.title.text) && c.layout.autosize && !c.layout.width)"
+        "(document.querySelector('div.ev-chart'))"
+    )
+    # a zoom, then the reset: the axes the chart was drawn with
+    drawn = page.evaluate("document.querySelector('div.ev-chart').layout.xaxis.range.slice()")
+    page.evaluate("window.Plotly.relayout(document.querySelector('div.ev-chart'), {'xaxis.range': [10, 20]})")
+    tools.get_by_role("button", name="Reset view").click()
+    page.wait_for_function(
+        "r => JSON.stringify(document.querySelector('div.ev-chart').layout.xaxis.range) === "
+        "JSON.stringify(r)",
+        arg=drawn,
     )

@@ -344,7 +344,7 @@ def test_ratios_on_a_log_axis_with_the_line_of_no_effect_at_one():
     entries = [entry("a"), entry("b", estimate=1.2, ci_low=None, ci_high=None, interval="none")]
     chart = forest_chart(compare(outcome(), entries, ComparisonSettings(), 0.95))
     layout = chart.figure.layout
-    assert chart.key == "compare-response" and chart.title == "Response"
+    assert chart.key == "compare-response" and chart.title == "Response: each study's estimate and interval"
     assert layout.xaxis.type == "log"
     (line,) = layout.shapes
     assert (line.x0, line.x1, line.type) == (1, 1, "line")

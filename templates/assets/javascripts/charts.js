@@ -29,20 +29,28 @@
   // or comparison, and how the intervals were computed.
   function downloadImage(element) {
     var top = element.layout.margin.t;
+    var height = element._fullLayout.height;
     var lines = ["data-export-title", "data-export-source", "data-export-method"]
       .map(function (name) { return element.getAttribute(name); })
       .filter(Boolean)
       .map(plotlyText);
-    var title = lines.join("<br>");
-    lines = lines.length;
-    return window.Plotly.relayout(element, { "title.text": title, "title.x": 0, "margin.t": top + 24 * lines })
+    var extra = 20 * lines.length + 16; // room above the plot for the title's lines
+    return window.Plotly.relayout(element, {
+      "title.text": lines.join("<br>"), "title.font.size": 14, "title.x": 0.01, "title.xanchor": "left",
+      "title.yref": "container", "title.yanchor": "top", "title.y": 1 - 24 / (height + extra),
+      "margin.t": top + extra, height: height + extra
+    })
       .then(function () {
         return window.Plotly.downloadImage(element, {
           format: "png", scale: 2, filename: element.getAttribute("data-chart") || "chart"
         });
       })
       .finally(function () {
-        return window.Plotly.relayout(element, { "title.text": "", "margin.t": top });
+        // as it was, following its element's width again (a set height had fixed the width)
+        var mode = element.getAttribute("data-layout") || widthMode(element);
+        return window.Plotly.react(element, element.data, layoutFor(element, mode)).then(function () {
+          return window.Plotly.relayout(element, themeUpdate(element.layout));
+        });
       });
   }
 
@@ -65,22 +73,169 @@
     return update;
   }
 
+  // Set a value at a plotly attribute path ("yaxis2.domain", "annotations[0].y") in a layout object.
+  function setPath(layout, path, value) {
+    var parts = path.split(".");
+    var target = layout;
+    parts.forEach(function (part, index) {
+      var found = /^(\w+)(?:\[(\d+)\])?$/.exec(part);
+      var key = found[1];
+      var last = index === parts.length - 1;
+      if (found[2] !== undefined) {
+        target = target[key] = target[key] || [];
+        key = Number(found[2]);
+      }
+      if (last) target[key] = value;
+      else target = target[key] = target[key] || {};
+    });
+  }
+
+  // A layout for the element's width: wrapped labels, a smaller font and a taller plot when narrow
+  // (both come with the figure; the generator wraps and escapes their text). Drawn again with
+  // Plotly.react from the figure as generated, so the chart stays as wide as its element.
+  function fitWidth(element) {
+    var figure = element._evFigure;
+    // not drawn yet, or hidden (the table is shown): fitted when shown again
+    if (!figure || !figure.narrow || !element.layout || !element.offsetWidth) return Promise.resolve();
+    var mode = widthMode(element);
+    if (element.getAttribute("data-layout") === mode) return Promise.resolve();
+    return window.Plotly.react(element, element.data, layoutFor(element, mode)).then(function () {
+      return window.Plotly.relayout(element, themeUpdate(element.layout));
+    });
+  }
+
+  function widthMode(element) {
+    var width = element.offsetWidth; // 0 while hidden: drawn wide, fitted on the next resize
+    return width && width < (element._evFigure.narrowWidth || 600) ? "narrow" : "wide";
+  }
+
+  // The figure's layout as generated, for a narrow or a wide element (and marked so on the element).
+  function layoutFor(element, mode) {
+    var figure = element._evFigure;
+    var layout = JSON.parse(element.getAttribute("data-figure")).layout;
+    var update = (mode === "narrow" ? figure.narrow : figure.wide) || {};
+    Object.keys(update).forEach(function (path) { setPath(layout, path, update[path]); });
+    layout.dragmode = mode === "narrow" ? false : "zoom"; // on a phone a drag scrolls the page
+    element.setAttribute("data-layout", mode);
+    return layout;
+  }
+
+  // Back to the axes the chart was drawn with.
+  function resetView(element) {
+    var drawn = element._evRanges;
+    var update = {};
+    Object.keys(element.layout).forEach(function (key) {
+      if (!/^[xy]axis\d*$/.test(key)) return;
+      if (drawn[key]) update[key + ".range"] = drawn[key].slice();
+      else update[key + ".autorange"] = true;
+    });
+    return window.Plotly.relayout(element, update);
+  }
+
+  // The axes' ranges as the generator set them (plotly changes the layout object it is given).
+  function initialRanges(layout) {
+    var ranges = {};
+    Object.keys(layout).forEach(function (key) {
+      if (/^[xy]axis\d*$/.test(key) && layout[key].range) ranges[key] = layout[key].range.slice();
+    });
+    return ranges;
+  }
+
+  function button(text, onClick) {
+    var b = document.createElement("button");
+    b.type = "button";
+    b.className = "ev-chart-button";
+    b.textContent = text;
+    b.addEventListener("click", onClick);
+    return b;
+  }
+
+  // The chart's points as a table: text from the generator's JSON, set with textContent only.
+  function pointsTable(element, id) {
+    var table = element._evFigure.table;
+    var wrap = document.createElement("div");
+    wrap.className = "ev-chart-table";
+    wrap.id = id;
+    wrap.hidden = true;
+    var t = document.createElement("table");
+    var caption = document.createElement("caption");
+    caption.textContent = element.getAttribute("data-export-title") || "";
+    t.appendChild(caption);
+    var head = t.createTHead().insertRow();
+    table.columns.forEach(function (name) {
+      var th = document.createElement("th");
+      th.scope = "col";
+      th.textContent = name;
+      head.appendChild(th);
+    });
+    var body = t.createTBody();
+    table.rows.forEach(function (cells) {
+      var row = body.insertRow();
+      cells.forEach(function (text, index) {
+        var cell = document.createElement(index === 0 ? "th" : "td");
+        if (index === 0) cell.scope = "row";
+        cell.textContent = text;
+        row.appendChild(cell);
+      });
+    });
+    wrap.appendChild(t);
+    return wrap;
+  }
+
+  // Beside the chart (never inside its role=img element): download, reset, and the table view.
+  function addToolbar(element) {
+    var holder = element.parentNode;
+    if (!holder || holder.querySelector(".ev-chart-tools")) return;
+    var bar = document.createElement("div");
+    bar.className = "ev-chart-tools";
+    bar.setAttribute("role", "group"); // a few buttons, each a tab stop
+    bar.setAttribute("aria-label", "Chart: " + (element.getAttribute("data-export-title") || ""));
+    bar.appendChild(button("Download PNG", function () { downloadImage(element); }));
+    var reset = button("Reset view", function () { resetView(element); });
+    bar.appendChild(reset);
+    if (element._evFigure.table) {
+      var table = pointsTable(element, element.id + "-table");
+      var toggle = button("Table view", function () {
+        var showTable = toggle.getAttribute("aria-pressed") !== "true";
+        toggle.setAttribute("aria-pressed", String(showTable));
+        table.hidden = !showTable;
+        element.hidden = showTable;
+        reset.disabled = showTable;
+        if (!showTable) { // the window may have changed while the chart was hidden
+          if (element.getAttribute("data-layout") === widthMode(element)) {
+            window.Plotly.relayout(element, { autosize: true });
+          } else {
+            fitWidth(element);
+          }
+        }
+      });
+      toggle.setAttribute("aria-pressed", "false");
+      toggle.setAttribute("aria-controls", table.id);
+      bar.appendChild(toggle);
+      holder.appendChild(table);
+    }
+    holder.insertBefore(bar, element);
+  }
+
   function drawChart(element) {
     if (element.getAttribute("data-drawn") === "true" || element.getAttribute("data-drawing")) return;
     element.setAttribute("data-drawing", "true");
     element.tabIndex = 0; // reachable by keyboard; its caption and table describe it
     var figure = JSON.parse(element.getAttribute("data-figure"));
-    window.Plotly.newPlot(element, figure.data, figure.layout, {
-      responsive: true,
+    element._evFigure = figure;
+    element._evRanges = initialRanges(figure.layout);
+    window.Plotly.newPlot(element, figure.data, layoutFor(element, widthMode(element)), {
+      responsive: false, // resized here: plotly's own resizing forgets the chart's height
       displaylogo: false,
-      // only what helps a reader: an image to download and a reset; nothing sends data anywhere
-      modeBarButtons: [[
-        { name: "Download the chart as an image (PNG)", icon: window.Plotly.Icons.camera, click: downloadImage },
-        "resetScale2d"
-      ]]
+      displayModeBar: false // the page's own toolbar sits beside the chart, outside role=img
+    }).then(function () {
+      addToolbar(element);
+      return fitWidth(element); // in case the width changed while it was drawn
+    }).then(function () {
+      return window.Plotly.relayout(element, themeUpdate(element.layout));
     }).then(function () {
       element.setAttribute("data-drawn", "true");
-      return window.Plotly.relayout(element, themeUpdate(element.layout));
+      element.removeAttribute("data-drawing");
     }, function () {
       element.removeAttribute("data-drawing"); // drawn again on the next page event
     });
@@ -90,6 +245,21 @@
     var charts = document.querySelectorAll("div.ev-chart[data-chart]");
     if (charts.length) withPlotly(function () { charts.forEach(drawChart); });
   }
+
+  var resizing = null;
+  window.addEventListener("resize", function () {
+    clearTimeout(resizing);
+    resizing = setTimeout(function () {
+      document.querySelectorAll("div.ev-chart[data-drawn='true']").forEach(function (element) {
+        if (!element.offsetWidth) return;
+        element.setAttribute("data-fitting", "true");
+        var fitted = element.getAttribute("data-layout") === widthMode(element)
+          ? window.Plotly.relayout(element, { autosize: true }) // the new width, the same height
+          : fitWidth(element);
+        fitted.finally(function () { element.removeAttribute("data-fitting"); });
+      });
+    }, 100);
+  });
 
   function followPalette() {
     new MutationObserver(function () {

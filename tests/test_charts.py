@@ -1,0 +1,252 @@
+"""The chart builders with known values: what each chart type draws, its table view and its narrow layout."""
+
+from __future__ import annotations
+
+import html
+import json
+from types import SimpleNamespace
+
+import pandas as pd
+import plotly.graph_objects as go
+import pytest
+
+from generator.build import open_project
+from generator.charts import (
+    LABEL_CHARS,
+    NARROW,
+    WIDE,
+    dosing_chart,
+    layout_value,
+    measure_chart,
+    proportion_chart,
+    wrap_text,
+)
+from generator.formatting import NumberFormat
+from generator.render import chart_extras, figure_json
+from tests.conftest import ROOT
+
+
+@pytest.fixture(scope="module")
+def fmt() -> NumberFormat:
+    return NumberFormat(open_project(ROOT).config)
+
+
+def lines(text: str) -> list[str]:
+    return [html.unescape(line) for line in text.split("<br>")]
+
+
+def points(figure: go.Figure) -> int:
+    return sum(len(t.x) for t in figure.data if t.hoverinfo != "skip")
+
+
+# Wrapped labels
+
+
+def test_labels_wrap_at_word_boundaries_and_stay_escaped():
+    text = wrap_text("Overall response (CR + CRp + marrow CR) · <b>Weekly</b>", 18)
+    assert lines(text) == ["Overall response", "(CR + CRp + marrow", "CR) ·", "<b>Weekly</b>"]
+    assert "<b>" not in text and "&lt;b&gt;" in text
+    assert all(len(line) <= 18 for line in lines(wrap_text("Supercalifragilisticexpialidocious", 18)))
+
+
+# Proportions
+
+
+def proportions() -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {"outcome": "cr", "label": "Complete response (CR)", "arm": "all", "arm_label": "All patients",
+             "count": 17, "denominator": 90, "percent": 19, "estimate": 17 / 90, "ci_low": 0.114,
+             "ci_high": 0.285, "status": "reported", "how": None},
+            {"outcome": "or", "label": "Overall response (CR + CRp + marrow CR)", "arm": "weekly",
+             "arm_label": "Weekly", "count": None, "denominator": None, "percent": 59, "estimate": None,
+             "ci_low": None, "ci_high": None, "status": "reported", "how": None},
+        ]
+    )  # fmt: skip
+
+
+def test_proportions_are_dots_with_their_interval_and_a_hollow_dot_without(fmt):
+    chart = proportion_chart("responses", "Response", "caption", proportions(), fmt)
+    filled, hollow = chart.figure.data
+    assert list(filled.x) == pytest.approx([100 * 17 / 90])
+    assert list(filled.error_x.array) == pytest.approx([28.5 - 100 * 17 / 90])
+    assert list(filled.error_x.arrayminus) == pytest.approx([100 * 17 / 90 - 11.4])
+    assert hollow.marker.color == "rgba(0,0,0,0)" and list(hollow.x) == [59]
+    layout = chart.figure.layout
+    assert list(layout.yaxis.tickvals) == [0, -1] and [filled.y[0], hollow.y[0]] == [0, -1]
+    assert lines(layout.yaxis.ticktext[1]) == ["Overall response (CR + CRp + marrow CR) ·", "Weekly"]
+    assert chart.table.rows == (
+        (
+            "Complete response (CR)",
+            "18.9% (17/90)",
+            "95% CI 11.4% to 28.5%",
+            "computed from n/N (n reported)",
+        ),
+        ("Overall response (CR + CRp + marrow CR) · Weekly", "59%", "–", "reported (no count)"),
+    )
+    assert len(chart.table.rows) == points(chart.figure)
+
+
+def test_a_narrow_screen_gets_shorter_label_lines_and_the_room_they_need(fmt):
+    chart = proportion_chart("responses", "Response", "caption", proportions(), fmt)
+    narrow = chart.narrow["yaxis.ticktext"]
+    assert all(len(line) <= LABEL_CHARS[NARROW] for label in narrow for line in lines(label))
+    assert lines(narrow[1]) == ["Overall response", "(CR + CRp + marrow", "CR) · Weekly"]
+    assert chart.narrow["height"] > chart.figure.layout.height
+    assert chart.narrow["font.size"] < chart.figure.layout.font.size
+    extras = chart_extras(chart, json.loads(chart.figure.to_json())["layout"])
+    assert extras["wide"].keys() == extras["narrow"].keys()
+    assert extras["wide"]["yaxis.ticktext"] == list(chart.figure.layout.yaxis.ticktext)
+    assert extras["wide"]["height"] == chart.figure.layout.height
+
+
+def test_the_page_gets_the_table_and_both_layouts_in_the_figure_json(fmt):
+    chart = proportion_chart("responses", "Response", "caption", proportions(), fmt)
+    data = json.loads(html.unescape(str(figure_json(chart))))
+    assert data["table"]["columns"] == ["Row", "Value", "Interval", "The figure is"]
+    assert [row[0] for row in data["table"]["rows"]] == [
+        "Complete response (CR)",
+        "Overall response (CR + CRp + marrow CR) · Weekly",
+    ]
+    assert data["narrow"]["yaxis.ticktext"] == chart.narrow["yaxis.ticktext"]
+    assert data["wide"]["font.size"] == data["layout"]["font"]["size"]
+
+
+def test_layout_values_are_read_at_relayout_paths():
+    layout = {"yaxis2": {"domain": [0, 0.5]}, "annotations": [{"y": 0.9}], "font": {"size": 13}}
+    assert layout_value(layout, "yaxis2.domain") == [0, 0.5]
+    assert layout_value(layout, "annotations[0].y") == 0.9
+    assert layout_value(layout, "annotations[3].y") is None and layout_value(layout, "xaxis.title") is None
+
+
+# Measures
+
+
+def measures() -> pd.DataFrame:
+    def row(outcome, label, arm, value, unit="months", subgroup=None, ci=(None, None), level=None):
+        arm_label = {"all": "All patients", "a": "Arm A", "b": "Arm B"}[arm]
+        return {
+            "outcome": outcome,
+            "label": label,
+            "arm": arm,
+            "arm_label": arm_label,
+            "subgroup": subgroup,
+            "value": value,
+            "unit": unit,
+            "ci_low": ci[0],
+            "ci_high": ci[1],
+            "ci_level": level,
+        }
+
+    return pd.DataFrame(
+        [
+            row("median_os", "Median overall survival", "a", 7.7, ci=(5.6, 9.6), level=95),
+            row("os_1_year", "Survival at 1 year", "all", 37, unit="%"),
+            row("median_os", "Median overall survival", "b", 4.0),
+            row("median_remission", "Median remission duration", "all", 7.3, subgroup="Salvage 1"),
+            row("median_os", "Median overall survival", "all", "not reached"),
+        ]
+    )  # fmt: skip
+
+
+def test_measures_are_points_with_whiskers_never_bars_from_zero():
+    chart = measure_chart("survival", "Survival", "caption", measures())
+    assert not [t for t in chart.figure.data if isinstance(t, go.Bar)]
+    assert all(isinstance(t, go.Scatter) and t.mode == "markers" for t in chart.figure.data)
+    with_ci, without, *_ = chart.figure.data
+    assert list(with_ci.x) == [7.7] and list(with_ci.error_x.array) == pytest.approx([9.6 - 7.7])
+    assert list(with_ci.error_x.arrayminus) == pytest.approx([7.7 - 5.6])
+    assert with_ci.marker.color != "rgba(0,0,0,0)"
+    assert list(without.x) == [4.0] and without.error_x.array is None
+    assert without.marker.color == "rgba(0,0,0,0)"
+    assert "95% CI 5.6 to 9.6 months (reported)" in with_ci.hovertext[0]
+    assert "No interval reported" in without.hovertext[0]
+    assert points(chart.figure) == len(chart.table.rows) == 4, "the words 'not reached' are not drawn"
+
+
+def test_measures_are_grouped_by_measure_and_only_one_unit_shares_a_scale():
+    chart = measure_chart("survival", "Survival", "caption", measures())
+    layout = chart.figure.layout
+    headings = [html.unescape(a.text) for a in layout.annotations]
+    assert headings == [
+        "<b>Median overall survival</b>",
+        "<b>Survival at 1 year</b>",
+        "<b>Median remission duration</b>",
+    ]
+    with_ci, without, percent, remission = chart.figure.data
+    assert (with_ci.xaxis, without.xaxis, percent.xaxis, remission.xaxis) == ("x", "x", "x2", "x3")
+    assert list(layout.yaxis.ticktext) == ["Arm A", "Arm B"]
+    assert list(layout.yaxis3.ticktext) == ["All patients · Salvage 1"]
+    assert tuple(layout.xaxis2.range) == (0, 100) and layout.xaxis2.ticksuffix == "%"
+    assert layout.xaxis3.matches == "x" and tuple(layout.xaxis3.range) == tuple(layout.xaxis.range)
+    assert layout.xaxis.range[1] >= 9.6 and layout.xaxis.title.text == "Months"
+    assert layout.xaxis2.matches is None and layout.xaxis2.title.text == "Percent"
+    domains = [layout.yaxis.domain, layout.yaxis2.domain, layout.yaxis3.domain]
+    assert domains[0][0] > domains[1][1] and domains[1][0] > domains[2][1], "panels top to bottom, apart"
+    assert chart.table.rows[0] == (
+        "Median overall survival · Arm A",
+        "7.7 months",
+        "95% CI 5.6 to 9.6 months",
+        "reported",
+    )
+    assert chart.table.rows[1][2:] == ("–", "reported")
+    assert [k for k in chart.narrow if k.startswith("annotations")] == [
+        f"annotations[{i}].{p}" for i in range(3) for p in ("y", "text")
+    ]
+
+
+# Dosing
+
+
+def dosing(units=("mg/m2", "mg/m2")) -> SimpleNamespace:
+    schedules = pd.DataFrame(
+        [
+            {"arm": "single", "arm_label": "Single dose", "cycle_days_min": 21, "cycle_days_max": 28},
+            {"arm": "weekly", "arm_label": "Weekly", "cycle_days_min": 21, "cycle_days_max": 28},
+        ]
+    )
+    doses = pd.DataFrame(
+        [
+            {"arm": "single", "day": 1, "dose_min": 1.3, "dose_max": 1.8, "unit": units[0]},
+            {"arm": "weekly", "day": 1, "dose_min": 0.8, "dose_max": 0.8, "unit": units[1]},
+            {"arm": "weekly", "day": 8, "dose_min": 0.5, "dose_max": 0.5, "unit": units[1]},
+        ]
+    )
+    return SimpleNamespace(schedules=schedules, dosing=doses)
+
+
+def test_dosing_panels_share_one_dose_scale_so_a_larger_dose_is_taller():
+    chart = dosing_chart("dosing", "Dose", "caption", dosing())
+    layout = chart.figure.layout
+    single, weekly = chart.figure.data
+    assert list(single.y) == [1.8] and list(weekly.y) == [0.8, 0.5]
+    assert layout.yaxis2.matches == "y"
+    assert tuple(layout.yaxis.range) == tuple(layout.yaxis2.range) == pytest.approx((0, 1.8 * 1.15))
+    assert list(single.error_y.arrayminus) == pytest.approx([0.5])
+    assert [row[:2] for row in chart.table.rows] == [
+        ("Single dose, day 1", "1.3 to 1.8 mg/m2"),
+        ("Weekly, day 1", "0.8 mg/m2"),
+        ("Weekly, day 8", "0.5 mg/m2"),
+    ]
+    assert all(row[3] == "reported" for row in chart.table.rows)
+    assert len(chart.table.rows) == points(chart.figure)
+    title = chart.narrow["xaxis2.title.text"]
+    assert len(lines(title)) > 1 and all(len(line) <= 40 for line in lines(title))
+
+
+def test_dosing_in_different_units_is_not_put_on_one_scale():
+    layout = dosing_chart("dosing", "Dose", "caption", dosing(("mg/m2", "mg"))).figure.layout
+    assert layout.yaxis2.matches is None
+    assert tuple(layout.yaxis2.range) == pytest.approx((0, 0.8 * 1.15))
+
+
+def test_the_wide_layout_is_what_the_figure_is_drawn_with(fmt):
+    for chart in (
+        measure_chart("survival", "Survival", "caption", measures()),
+        dosing_chart("dosing", "Dose", "caption", dosing()),
+        proportion_chart("responses", "Response", "caption", proportions(), fmt),
+    ):
+        wide = chart_extras(chart, json.loads(chart.figure.to_json())["layout"])["wide"]
+        assert None not in wide.values(), chart.key
+        assert wide.keys() == chart.narrow.keys() and wide != chart.narrow
+    assert WIDE != NARROW
