@@ -1,6 +1,11 @@
-/* The study index: a box that filters its rows by their text, and column headings that sort it.
+/* Tables. Every wide table scrolls sideways, and says so: Material wraps each table of a page in a
+   scrolling wrapper; a wrapper narrower than its table is marked (.ev-overflows), shows a hint
+   above the table, says on which side more columns lie (.ev-more-left, .ev-more-right: shadows in
+   extra.css, which also fixes the first column), and takes keyboard focus as a named region, so
+   arrow keys scroll it. The study index also gets a box that filters its rows by their text, and
+   column headings that sort it.
    Runs on a direct load and after every instant navigation (Material's document$). Without
-   JavaScript the table is still there, complete, in its own order. */
+   JavaScript every table is still there, complete, in its own order, and scrolls. */
 (function () {
   "use strict";
 
@@ -78,9 +83,116 @@
     filterRows(table, input, status);
   }
 
+  var HINT = "Scroll sideways for more columns \u2192";
+  var WRAP_TRIES = 10;
+
+  /* The text of the heading above an element, for the name of its scrolling region. */
+  function headingAbove(element) {
+    var node = element;
+    while (node && !(node.classList && node.classList.contains("md-content__inner"))) {
+      var sibling = node.previousElementSibling;
+      while (sibling) {
+        if (/^H[1-6]$/.test(sibling.tagName)) {
+          var copy = sibling.cloneNode(true);
+          copy.querySelectorAll(".headerlink").forEach(function (link) { link.remove(); });
+          return copy.textContent.trim();
+        }
+        sibling = sibling.previousElementSibling;
+      }
+      node = node.parentElement;
+    }
+    return "";
+  }
+
+  function updateOverflow(wrap, hint) {
+    var overflows = wrap.scrollWidth > wrap.clientWidth + 1;
+    var left = Math.abs(wrap.scrollLeft);
+    wrap.classList.toggle("ev-overflows", overflows);
+    wrap.classList.toggle("ev-more-left", overflows && left > 1);
+    wrap.classList.toggle("ev-more-right", overflows && left + wrap.clientWidth < wrap.scrollWidth - 1);
+    hint.hidden = !overflows;
+    // what is scrolled into view (a focused figure) stops beside the fixed first column, not under it
+    var first = overflows ? wrap.querySelector("tr > :first-child") : null;
+    wrap.style.scrollPaddingLeft = first ? first.getBoundingClientRect().width + "px" : "";
+    if (overflows && !wrap.hasAttribute("tabindex")) {
+      var heading = headingAbove(wrap);
+      wrap.tabIndex = 0;
+      wrap.setAttribute("role", "region");
+      wrap.setAttribute("aria-label", (heading ? heading + ": table" : "Table") + ", scrolls sideways");
+    } else if (!overflows && wrap.hasAttribute("tabindex")) {
+      ["tabindex", "role", "aria-label"].forEach(function (name) { wrap.removeAttribute(name); });
+    }
+  }
+
+  function watchScroll(wrap) {
+    if (wrap.getAttribute("data-ev-scroll") === "true") return;
+    wrap.setAttribute("data-ev-scroll", "true");
+    var hint = document.createElement("p");
+    hint.className = "ev-scroll-hint";
+    hint.textContent = HINT;
+    hint.hidden = true;
+    hint.setAttribute("aria-hidden", "true");
+    wrap.parentNode.insertBefore(hint, wrap);
+    var update = function () { updateOverflow(wrap, hint); };
+    wrap.addEventListener("scroll", update, { passive: true });
+    if (window.ResizeObserver) {
+      var observer = new ResizeObserver(update);
+      observer.observe(wrap);
+      observer.observe(wrap.querySelector("table"));
+    } else {
+      window.addEventListener("resize", update);
+    }
+    update();
+  }
+
+  /* Material wraps the tables as it mounts a page, which may be after this script's turn: the
+     tables not wrapped yet are looked at again shortly. */
+  function watchTables(tries) {
+    var unwrapped = 0;
+    document.querySelectorAll(".md-content table").forEach(function (table) {
+      var wrap = table.closest(".md-typeset__scrollwrap");
+      if (wrap) watchScroll(wrap);
+      else unwrapped += 1;
+    });
+    if (unwrapped && tries > 0) {
+      window.setTimeout(function () { watchTables(tries - 1); }, 50);
+    }
+  }
+
   function enhanceAll() {
     document.querySelectorAll("div.ev-index").forEach(enhance);
+    watchTables(WRAP_TRIES);
   }
+
+  /* "Skip table": focus moves to the mark after the table, which the browser scrolls into view. Done
+     here, before Material's instant navigation sees the click: it would take the new address for a
+     new page and load it again, and focus would be lost. (Without JavaScript the browser follows the
+     link, and the next Tab starts from the mark.) */
+  document.addEventListener("click", function (event) {
+    var link = event.target instanceof Element ? event.target.closest(".ev-skip a[href]") : null;
+    var target = link && link.hash ? document.getElementById(decodeURIComponent(link.hash.slice(1))) : null;
+    if (!target) return;
+    event.preventDefault();
+    event.stopPropagation();
+    target.tabIndex = -1; // focusable, though not a stop of its own
+    target.focus();
+  }, true);
+
+  /* From that mark, Tab goes on to the next stop after the table. (Chromium, from an element that
+     Tab cannot reach, as the mark, at the end of a <details>, goes back to the start of it.) */
+  var STOPS = "a[href], button, input, select, textarea, summary, [tabindex]";
+  document.addEventListener("keydown", function (event) {
+    var mark = document.activeElement;
+    if (event.key !== "Tab" || event.shiftKey || !mark || !mark.classList.contains("ev-table-end")) return;
+    var next = Array.prototype.find.call(document.querySelectorAll(STOPS), function (stop) {
+      return stop.tabIndex >= 0 && !stop.disabled && stop.getClientRects().length > 0 &&
+        (mark.compareDocumentPosition(stop) & Node.DOCUMENT_POSITION_FOLLOWING) !== 0;
+    });
+    if (next) {
+      event.preventDefault();
+      next.focus();
+    }
+  });
 
   if (window.document$) {
     window.document$.subscribe(enhanceAll);
