@@ -77,6 +77,17 @@ class ImpliedCounts:
 
 
 @dataclass(frozen=True)
+class RuleTally:
+    """How one rule's checks came out: how many there are, passed, failed and waived."""
+
+    rule: str
+    checks: int
+    passed: int
+    failed: int
+    waived: int
+
+
+@dataclass(frozen=True)
 class AuditReport:
     checks: list[Check]
     implied: list[ImpliedCounts]
@@ -84,6 +95,38 @@ class AuditReport:
     @property
     def failures(self) -> list[Check]:
         return [c for c in self.checks if c.status == "fail"]
+
+    @property
+    def passes(self) -> list[Check]:
+        return [c for c in self.checks if c.status == "pass"]
+
+    @property
+    def waived(self) -> list[Check]:
+        """Checks that did not pass and that the study records as known discrepancies, with a reason."""
+        return [c for c in self.checks if c.status == "known discrepancy"]
+
+    @property
+    def not_passed(self) -> list[Check]:
+        """Failures first, then waivers: the checks a reader should see."""
+        return self.failures + self.waived
+
+    def by_rule(self) -> list[RuleTally]:
+        """One tally per rule that has checks, in the order of RULES."""
+        tallies = []
+        for rule in RULES:
+            checks = [c for c in self.checks if c.rule == rule]
+            if checks:
+                statuses = [c.status for c in checks]
+                tallies.append(
+                    RuleTally(
+                        rule,
+                        len(checks),
+                        statuses.count("pass"),
+                        statuses.count("fail"),
+                        statuses.count("known discrepancy"),
+                    )
+                )
+        return tallies
 
 
 def audit_study(results: StudyResults) -> AuditReport:

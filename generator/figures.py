@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from markupsafe import Markup
 
 from generator.model import SourceDocument
-from generator.provenance import QuoteIndex, Value, ValueBook
+from generator.provenance import QuoteIndex, Value, ValueBook, shown_on
 from generator.text import escape_markdown, tooltip
 
 ShowFigure = Callable[..., Markup]
@@ -127,7 +127,7 @@ def _highlighted_text(links: FigureLinks, page: str, text: str, highlights: list
     for h in highlights:
         parts.append(_text(text[position : h.start]))
         parts.append(f'<mark id="{h.anchor}" class="ev-quote">{_text(text[h.start : h.end])}</mark>')
-        parts.append(_backlinks(links, page, h.value_ids))
+        parts.append(_backlinks(links, page, h.anchor, h.value_ids))
         position = h.end
     parts.append(_text(text[position:]))
     return Markup("".join(parts))
@@ -142,15 +142,12 @@ def _highlighted_row(links: FigureLinks, page: str, cells: list[str], highlights
         f'<mark{anchor if i == 0 else ""} class="ev-quote">{_text(cell)}</mark>'
         for i, cell in enumerate(cells)
     ]
-    marked[-1] += _backlinks(links, page, value_ids)
+    marked[-1] += _backlinks(links, page, highlights[0].anchor, value_ids)
     return [Markup(cell) for cell in marked]
 
 
-def _backlinks(links: FigureLinks, page: str, value_ids: tuple[str, ...]) -> str:
-    refs = ", ".join(
-        f"[{escape_markdown(title)}]({href})" for title, href in links.backlinks(value_ids, page)
-    )
-    return f'<sup class="ev-backlinks">{refs}</sup>' if refs else ""
+def _backlinks(links: FigureLinks, page: str, anchor: str, value_ids: tuple[str, ...]) -> str:
+    return shown_on(anchor, links.backlinks(value_ids, page))
 
 
 def _text(piece: str) -> str:

@@ -30,6 +30,7 @@ from generator.formatting import (
 )
 from generator.load import normalise_space
 from generator.model import TABLE_CELL_SEPARATOR, SourceDocument, grade_slug, parse_p_value, slugify
+from generator.text import escape_markdown
 
 Kind = Literal["reported", "derived", "computed"]
 
@@ -565,3 +566,29 @@ class QuoteIndex:
                 anchor_of.update(dict.fromkeys(highlight.value_ids, highlight.anchor))
             highlights.append(merged)
         return cls(texts, highlights, anchor_of)
+
+
+def shown_on(anchor: str, pages: list[tuple[str, str]]) -> str:
+    """What follows a quoted passage on the source page: one small control leading to the pages that
+    show its figures (Markdown with inline HTML; `pages` are (title, link) pairs, titles unescaped).
+
+    A link named after the page when one page shows them; else a button that opens the list of the
+    pages (an HTML popover: keyboard, touch and Escape work without a script). The control is kept
+    out of the search index, so a search for a page's name does not find every passage it shows.
+    """
+    if not pages:
+        return ""
+    hidden = '<span class="ev-sr-only">shown on </span>'
+    arrow = '<span aria-hidden="true">↩</span>'
+    links = [f"[{escape_markdown(title)}]({href})" for title, href in pages]
+    if len(links) == 1:
+        ((title, href),) = pages
+        inner = f"[{arrow} {hidden}{escape_markdown(title)}]({href})"
+    else:
+        popover = f"shown-{anchor}"
+        inner = (
+            f'<button type="button" class="ev-shown-on-button" popovertarget="{popover}">'
+            f"{arrow} {hidden}{len(links)} pages</button>"
+            f'<span id="{popover}" class="ev-shown-on-list" popover>Shown on: {", ".join(links)}</span>'
+        )
+    return f'<small class="ev-shown-on" data-search-exclude="true">{inner}</small>'

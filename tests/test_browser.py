@@ -498,6 +498,7 @@ def test_text_from_the_data_shows_as_written_and_never_runs(browser, hostile_sit
     with routed_page(browser, hostile_site, site_url) as (page, _):
         page.goto(site_url + path)
         wait_for_charts(page, page.locator("div.ev-chart").count())
+        page.evaluate("document.querySelectorAll('article details').forEach(d => d.open = true)")  # lists
         tooltips = show_every_tooltip(page)
         charts = [chart.evaluate(HOVER_CHART) for chart in page.locator("div.ev-chart").element_handles()]
         page.wait_for_timeout(100)  # an image that should not exist would fail to load by now

@@ -184,9 +184,10 @@ def test_a_reported_figure_links_to_its_highlighted_sentence_which_links_back(si
     source = (site / f"studies/{STUDY}/source/index.html").read_text()
     anchor = re.search(r'href="../source/#(q-\d+)" id="u-responses-cr-all-count"', efficacy)[1]
     mark = re.search(
-        rf'<mark id="{anchor}" class="ev-quote">(.*?)</mark><sup class="ev-backlinks">(.*?)</sup>', source
+        rf'<mark id="{anchor}" class="ev-quote">(.*?)</mark><small class="ev-shown-on">(.*?)</small>', source
     )
     assert mark[1] == "Overall, 17 patients (19%) achieved a complete response (CR)"
+    assert f'popovertarget="shown-{anchor}"' in mark[2], "several pages show it: a button opens their list"
     assert 'href="../efficacy/#u-responses-cr-all-count"' in mark[2]
 
 
@@ -200,15 +201,18 @@ def test_every_link_to_a_figure_or_sentence_finds_its_target(site):
 
 def test_the_audit_page_lists_every_check_as_passed(site):
     text = page_text(site, f"studies/{STUDY}/audit")
-    assert "failed" in text and " 0 failed." in text
-    assert "17/90 = 18.89% 19% as printed pass" in text
-    assert "Single dose + Weekly: 28 + 24 = 52 52, the count for all patients pass" in text
+    assert "Summary: every check passed" in text and " 0 failed " in text and " 0 waived " in text
+    assert "17/90 = 18.89% 19% as printed responses/cr@all/percent-rounding" in text
+    assert (
+        "Single dose + Weekly: 28 + 24 = 52 52, the count for all patients "
+        "responses/overall_response/arm-rows-sum-to-all" in text
+    )
     assert "1 of 14 to 15; or 2 of 27 to 30" in text
 
 
 def test_values_index_lists_every_figure_with_its_provenance(site):
     index = json.loads((site / "data/values.json").read_text())
-    assert set(index) == {"site", "data_version", "built", "values", "history"}
+    assert set(index) == {"site", "data_version", "built", "licence", "values", "history"}
     by_id = {v["id"]: v for v in index["values"]}
     overall = by_id[f"{STUDY}/responses/overall_response@all/count"]
     assert (overall["kind"], overall["number"]) == ("derived", 52) and overall["how"].startswith(

@@ -1,0 +1,299 @@
+"""The audit page: a summary first, failures and waivers open, passes and the figure list collapsed and
+out of the search index, and a figure's link still opening and reaching its row, in the real browser."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+import yaml
+
+from generator.analysis import analyse_study
+from generator.audit import AuditReport, Check, audit_study
+from generator.build import build_site, open_project
+from generator.load import load_studies
+from tests.conftest import ROOT, STUDY, copy_project, edit
+from tests.pages import unmarked_numbers
+from tests.sitebrowser import routed_page, serious_violations
+
+STUDIES = sorted(p.name for p in (ROOT / "content" / "studies").iterdir() if p.is_dir())
+SITE_URL = yaml.load((ROOT / "mkdocs.yml").read_text(), Loader=yaml.BaseLoader)["site_url"]
+WAIVED = "responses/cr@all/percent-rounding"
+REASON = "Printed as 21% in the source; a typesetting error."
+
+
+def audits(root: Path) -> dict[str, AuditReport]:
+    """Each study's audit, computed here from the content, as the build does."""
+    statistics = open_project(root).config.statistics
+    return {s.slug: audit_study(analyse_study(s, statistics)) for s in load_studies(root / "content")}
+
+
+@pytest.fixture(scope="module")
+def reports() -> dict[str, AuditReport]:
+    return audits(ROOT)
+
+
+def article(site: Path, page: str) -> str:
+    raw = (site / page / "index.html").read_text(encoding="utf-8")
+    return raw.split('<article class="md-content__inner md-typeset">', 1)[1].split("</article>", 1)[0]
+
+
+def block(markup: str, opening: str, closing: str) -> str:
+    """The first element that starts with `opening` (a regular expression) up to its `closing` tag."""
+    start = re.search(opening, markup).start()
+    return markup[start : markup.index(closing, start) + len(closing)]
+
+
+def counts(markup: str) -> dict[str, int]:
+    return {k: int(v) for k, v in re.findall(r'data-count="([\w-]+)">(\d+)<', markup)}
+
+
+def audit_index(site: Path, slug: str) -> list[dict]:
+    """The search index's entries for one study's audit page."""
+    index = json.loads((site / "search/search_index.json").read_text())
+    return [d for d in index["docs"] if d["location"].startswith(f"studies/{slug}/audit/")]
+
+
+def indexed_text(entries: list[dict]) -> str:
+    return html.unescape(" ".join(d["title"] + " " + re.sub(r"<[^>]+>", " ", d["text"]) for d in entries))
+
+
+@pytest.mark.parametrize("slug", STUDIES)
+def test_the_page_starts_with_a_summary_whose_counts_are_the_audits(built_site, reports, slug):
+    audit = reports[slug]
+    page = article(built_site / "site", f"studies/{slug}/audit")
+    after_menu = page.split("</nav>", 1)[1].lstrip()
+    assert after_menu.startswith('<div class="admonition success ev-audit-summary">'), after_menu[:200]
+    summary = block(page, r'<div class="admonition \w+ ev-audit-summary">', "</ul>\n<ul")
+    assert counts(summary) == {
+        "checks": len(audit.checks),
+        "passed": len(audit.passes),
+        "failed": len(audit.failures),
+        "waived": len(audit.waived),
+    }
+    by_rule = re.findall(r'data-count="rule-passed">(\d+)<.*?data-count="rule-checks">(\d+)<', page)
+    assert [(t.passed, t.checks) for t in audit.by_rule()] == [(int(p), int(n)) for p, n in by_rule]
+    assert sum(t.checks for t in audit.by_rule()) == len(audit.checks) > 0
+
+
+@pytest.mark.parametrize("slug", STUDIES)
+def test_every_pass_is_in_the_closed_list_of_passes_and_nowhere_else(built_site, reports, slug):
+    page = article(built_site / "site", f"studies/{slug}/audit")
+    passes = block(page, r'<details class="success ev-audit-passes">', "</details>")
+    assert counts(passes) == {"passes-shown": len(reports[slug].passes)}
+    rows = re.findall(r"<tr>\s*<td>", passes)
+    assert len(rows) == len(reports[slug].passes)
+    outside = page.replace(passes, "")
+    for check in reports[slug].passes:
+        assert f">{html.escape(check.id, quote=False)}<" in passes.replace("&#95;", "_"), check.id
+        assert f">{check.id}<" not in outside.replace("&#95;", "_"), check.id
+    assert "None: every check passed" in page
+    assert re.search(r"<details[^>]*\sopen", page) is None, "every list starts closed"
+
+
+@pytest.mark.parametrize("slug", STUDIES)
+def test_the_search_index_holds_the_summary_but_no_pass_and_no_figure_list(built_site, reports, slug):
+    site = built_site / "site"
+    entries = audit_index(site, slug)
+    text = indexed_text(entries)
+    audit = reports[slug]
+    assert "Summary: every check passed" in text and f"{len(audit.checks)} checks" in text
+    assert "Failed and waived checks" in {d["title"] for d in entries}
+    assert not {"Passed checks", "Every figure and where it comes from"} & {d["title"] for d in entries}
+    for check in audit.passes:
+        assert check.id not in text and check.inputs not in text, check.id
+    values = json.loads((site / "data/values.json").read_text())["values"]
+    figures = [v for v in values if v["id"].startswith(f"{slug}/")]
+    assert figures
+    for figure in figures:
+        assert figure["label"] not in text, figure["id"]
+        assert figure.get("how", "") == "" or figure["how"] not in text, figure["id"]
+    assert len(text) < 2_500, "the audit no longer fills the search index"
+
+
+def test_the_failed_and_waived_checks_logic_orders_failures_first():
+    def check(name: str, passed: bool, known: str | None = None) -> Check:
+        return Check(name, "percent-rounding", name, "", "", passed, "x.csv", known=known)
+
+    report = AuditReport([check("a", True), check("b", False, "why"), check("c", False)], [])
+    assert [c.id for c in report.not_passed] == ["c", "b"]
+    ((tally),) = report.by_rule()
+    assert (tally.checks, tally.passed, tally.failed, tally.waived) == (3, 1, 1, 1)
+
+
+@pytest.fixture(scope="module")
+def waived_site(tmp_path_factory) -> Path:
+    """The real project, but the source prints a percentage its count does not give, and the study
+    records that as a known discrepancy with its reason."""
+    root = copy_project(tmp_path_factory.mktemp("waived"))
+    study = root / "content" / "studies" / STUDY
+    edit(study / "study.yml", "17 patients (19%)", "17 patients (21%)")
+    edit(
+        study / "responses.csv",
+        ',17,90,19,reported,,"Overall, 17 patients (19%)',
+        ',17,90,21,reported,,"Overall, 17 patients (21%)',
+    )
+    with (study / "study.yml").open("a") as handle:
+        handle.write(f"known_discrepancies:\n  - check: {WAIVED}\n    reason: {REASON}\n")
+    build_site(open_project(root))
+    return root / "site"
+
+
+def test_a_waived_check_is_counted_and_shown_open_with_its_reason(waived_site):
+    audit = audits(waived_site.parent)[STUDY]
+    assert [c.id for c in audit.waived] == [WAIVED]
+    page = article(waived_site, f"studies/{STUDY}/audit")
+    summary = block(page, r'<div class="admonition warning ev-audit-summary">', "</ul>\n<ul")
+    assert counts(summary) == {
+        "checks": len(audit.checks),
+        "passed": len(audit.checks) - 1,
+        "failed": 0,
+        "waived": 1,
+    }
+    shown = block(page, r'<h2 id="failed-and-waived-checks"', "</table>")
+    assert "<details" not in shown
+    assert "<strong>waived</strong>" in shown and REASON in shown and "17/90 = 18.89%" in shown
+    passes = block(page, r'<details class="success ev-audit-passes">', "</details>")
+    assert WAIVED not in passes.replace("&#95;", "_") and "17/90 = 18.89%" not in passes
+    assert unmarked_numbers((waived_site / f"studies/{STUDY}/audit/index.html").read_text()) == []
+    text = indexed_text(audit_index(waived_site, STUDY))
+    assert REASON in text and WAIVED in text, "a waiver is found by search"
+
+
+# ---- In the real browser ----------------------------------------------------------------------------
+
+
+@contextmanager
+def opened(browser, site: Path, *, width: int = 1280, scheme: str = "light"):
+    """A page routed to a built site at the given width and colour scheme (sitebrowser.routed_page)."""
+    with routed_page(browser, site, SITE_URL, width=width, scheme=scheme) as (page, _):
+        yield page
+
+
+def url(page: str, slug: str = STUDY) -> str:
+    return f"{SITE_URL}studies/{slug}/{page}/"
+
+
+def no_sideways_scroll(page) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+
+
+ROW = """id => {
+    const target = document.getElementById(id), box = target.getBoundingClientRect();
+    const header = document.querySelector(".md-header").getBoundingClientRect().bottom;
+    return {open: target.closest("details").open, top: box.top, header, height: innerHeight,
+            target: document.querySelector(":target") === target,
+            lit: getComputedStyle(target.closest("td")).backgroundColor};
+}"""
+
+
+@pytest.mark.browser
+def test_passes_stay_closed_until_asked_for_and_fit_a_phone(browser, built_site, reports):
+    with opened(browser, built_site / "site", width=390) as page:
+        for slug in STUDIES:
+            page.goto(url("audit", slug))
+            passes = page.locator("details.ev-audit-passes")
+            assert passes.evaluate("d => d.open") is False
+            assert page.locator("details.ev-audit-passes tbody tr").first.is_visible() is False
+            assert no_sideways_scroll(page), slug
+            passes.locator("summary").click()
+            rows = page.locator("details.ev-audit-passes tbody tr")
+            rows.first.wait_for()
+            assert rows.count() == len(reports[slug].passes)
+            page.evaluate("document.querySelectorAll('article details').forEach(d => d.open = true)")
+            assert no_sideways_scroll(page), f"{slug}: an opened table scrolls in its own box"
+
+
+@pytest.mark.browser
+def test_a_search_shared_with_the_audit_ranks_the_results_page_first(browser, built_site):
+    with opened(browser, built_site / "site") as page:
+        page.goto(SITE_URL)
+        for term, first in [("veno-occlusive", "safety/"), ("complete response", "")]:
+            page.locator("label.md-search__icon, .md-search__input").first.click()
+            box = page.locator("input.md-search__input")
+            box.fill("")
+            box.press_sequentially(term, delay=20)
+            page.locator("li.md-search-result__item a").first.wait_for(timeout=15_000)
+            page.wait_for_timeout(300)
+            hrefs = page.locator("li.md-search-result__item > a").evaluate_all("as => as.map(a => a.href)")
+            assert hrefs and "/audit/" not in hrefs[0], (term, hrefs)
+            assert not [h for h in hrefs if "/audit/" in h], f"{term}: the audit page holds it only in lists"
+            if first:
+                assert hrefs[0].startswith(url(first.rstrip("/"))), (term, hrefs)
+            page.keyboard.press("Escape")
+
+
+@pytest.mark.browser
+def test_a_figure_link_opens_the_figure_list_at_its_row(browser, built_site):
+    figure = "u-responses-overall-response-all-count"  # derived: its link goes to the audit page
+    with opened(browser, built_site / "site") as page:
+        page.goto(url("efficacy"))
+        href = page.locator(f"#{figure}").get_attribute("href")
+        anchor = href.split("#", 1)[1]
+        assert href.endswith(f"/{STUDY}/audit/#{anchor}") and anchor.startswith("v-")
+
+        page.goto(url("audit") + "#" + anchor)  # a direct load
+        page.wait_for_function("id => document.getElementById(id).closest('details').open", arg=anchor)
+        page.wait_for_timeout(300)
+        row = page.evaluate(ROW, anchor)
+        assert row["open"] and row["target"] and row["header"] <= row["top"] < row["height"] - 50, row
+        assert row["lit"] not in ("rgba(0, 0, 0, 0)", "transparent"), "the row is highlighted"
+
+        page.goto(url("efficacy"))
+        page.evaluate("window.__sameWindow = 'kept'")
+        page.locator(f"#{figure}").click()  # instant navigation
+        page.wait_for_url(url("audit") + "#" + anchor)
+        page.wait_for_function("id => document.getElementById(id).closest('details').open", arg=anchor)
+        page.wait_for_timeout(300)
+        assert page.evaluate("window.__sameWindow") == "kept", "Material's instant navigation"
+        row = page.evaluate(ROW, anchor)
+        assert row["open"] and row["header"] <= row["top"] < row["height"] - 50, row
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("width", [1280, 390])
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_opened_audit_lists_pass_axe(browser, built_site, width, scheme):
+    with opened(browser, built_site / "site", width=width, scheme=scheme) as page:
+        page.goto(url("audit"))
+        page.evaluate("document.querySelectorAll('article details').forEach(d => d.open = true)")
+        assert serious_violations(page) == []
+
+
+@pytest.fixture(scope="module")
+def site_with_filters(built_site, tmp_path_factory) -> Path:
+    """The real site with pages.js loaded (a copy of the project lists it, until mkdocs.yml does)."""
+    if "assets/javascripts/pages.js" in (ROOT / "mkdocs.yml").read_text():
+        return built_site / "site"
+    root = copy_project(tmp_path_factory.mktemp("filters"))
+    edit(root / "mkdocs.yml", "extra_javascript:\n", "extra_javascript:\n  - assets/javascripts/pages.js\n")
+    build_site(open_project(root))
+    return root / "site"
+
+
+@pytest.mark.browser
+def test_a_box_filters_the_figure_list_after_a_figure_link_brought_the_reader(browser, site_with_filters):
+    with opened(browser, site_with_filters) as page:
+        page.goto(url("efficacy"))
+        page.evaluate("window.__sameWindow = 'kept'")
+        page.locator("#u-responses-overall-response-all-count").click()  # instant navigation to the list
+        page.wait_for_url(re.compile(r".*/audit/#v-.*"))
+        figures = page.locator("details.ev-audit-figures")
+        figures.locator("tbody tr").first.wait_for()
+        assert page.evaluate("window.__sameWindow") == "kept"
+        assert page.locator(".ev-list-filter").count() == 2, "one box per list, however the page was reached"
+        rows = figures.locator("tbody tr")
+        total = rows.count()
+        box = figures.locator(".ev-list-filter input")
+        box.fill("overall response computed")
+        shown = figures.locator("tbody tr:not([hidden])")
+        assert 0 < shown.count() < total
+        for text in shown.all_inner_texts():
+            assert all(word in text.lower() for word in ("overall", "response", "computed")), text
+        assert figures.locator(".ev-filter-status").inner_text() == f"{shown.count()} of {total} rows shown"
+        box.fill("")
+        assert shown.count() == total
