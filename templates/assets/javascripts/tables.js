@@ -68,8 +68,11 @@
     var status = document.createElement("p");
     status.className = "ev-filter-status";
     status.setAttribute("role", "status");
-    container.parentNode.insertBefore(label, container);
-    container.parentNode.insertBefore(status, container);
+    // the filter goes before the table's "Skip table" link, which leads past the table itself
+    var skip = container.previousElementSibling;
+    var before = skip && skip.classList.contains("ev-skip") ? skip : container;
+    container.parentNode.insertBefore(label, before);
+    container.parentNode.insertBefore(status, before);
     input.addEventListener("input", function () { filterRows(table, input, status); });
     Array.prototype.forEach.call(table.tHead.rows[0].cells, function (th, column) {
       var button = document.createElement("button");
