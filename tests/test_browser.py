@@ -608,3 +608,26 @@ def test_a_chart_offers_only_a_titled_image_and_a_reset_and_plotly_loads_only_wi
         "JSON.stringify(r)",
         arg=drawn,
     )
+
+
+FOOTER_LINKS = """() => [...document.querySelectorAll('.md-footer__link')].map(a => ({
+    label: a.getAttribute('aria-label'),
+    shown: a.querySelector('.md-footer__direction').textContent.trim() + ': '
+        + a.querySelector('.md-ellipsis').textContent.trim(),
+}))"""
+
+
+def test_footer_links_are_named_by_the_titles_they_show_and_hostile_pages_fit_a_phone(
+    browser, hostile_site, site_url
+):
+    """A title from the data is escaped once: the previous and next links' names are the titles they
+    show (not "&amp;amp;"), and at a phone's width no page of the hostile study scrolls sideways."""
+    with routed_page(browser, hostile_site, site_url, width=390) as (page, _):
+        for path in [p for p in HOSTILE_PAGES if p.startswith(STUDY_PATH)]:
+            page.goto(site_url + path)
+            links = page.evaluate(FOOTER_LINKS)
+            assert links, path
+            for link in links:
+                assert " ".join(link["label"].split()) == " ".join(link["shown"].split()), (path, link)
+            width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+            assert width[0] <= width[1], (path, width)
