@@ -17,7 +17,7 @@ import pandas as pd
 from generator.config import CI_METHODS, StatisticsSettings
 from generator.errors import DataError, Problem
 from generator.load import Study
-from generator.model import ALL_PATIENTS, RATIO_MEASURES, Arm, parse_derivation
+from generator.model import ALL_PATIENTS, RATIO_MEASURES, Arm, grade_slug, parse_derivation, slugify
 
 DAYS_PER_WEEK = 7
 DIFFERENCE_METHODS = {"newcombe": "newcomb", "wald": "wald", "agresti-caffo": "agresti-caffo"}
@@ -186,11 +186,21 @@ def summarise_proportions(
     return frame
 
 
+COMPARED_ALIKE = ("subgroup", "grade", "set")
+"""What a comparison holds alike besides the outcome: one arm's subgroup is compared only with the same
+subgroup of the reference arm, a grade band with the same band, an analysis set with the same set."""
+
+
 def compare_arms(proportions: pd.DataFrame, arms: list[Arm], settings: StatisticsSettings) -> pd.DataFrame:
-    """For each outcome known in every arm: each arm against the first (the reference)."""
+    """For each outcome (and subgroup, grade band and analysis set) known in every arm: each arm against
+    the first (the reference), like with like only.
+
+    `key` names the comparison among the table's: `outcome/arm-vs-reference`, with the subgroup, grade
+    or set added (as in provenance.row_key) only where the outcome's comparisons differ in it."""
     columns = [
         "outcome",
         "label",
+        *COMPARED_ALIKE,
         "arm",
         "arm_label",
         "reference",
@@ -199,15 +209,18 @@ def compare_arms(proportions: pd.DataFrame, arms: list[Arm], settings: Statistic
         "ci_low",
         "ci_high",
         "fisher_p",
+        "key",
     ]
     if len(arms) < 2:
         return pd.DataFrame(columns=columns)
     reference, rows = arms[0], []
-    known = proportions[proportions["estimate"].notna()]
-    for outcome, group in known.groupby("outcome", sort=False):
+    known = proportions[proportions["estimate"].notna()].copy()
+    for name in COMPARED_ALIKE:
+        known[name] = known[name].map(_text) if name in known else ""
+    for (outcome, *alike), group in known.groupby(["outcome", *COMPARED_ALIKE], sort=False):
         by_arm = {r["arm"]: r for _, r in group.iterrows()}
-        if not all(a.id in by_arm for a in arms):
-            continue
+        if not all(a.id in by_arm for a in arms) or len(by_arm) != len(group):
+            continue  # an arm missing, or two rows of one arm alike in every respect: nothing to compare
         ref = by_arm[reference.id]
         for arm in arms[1:]:
             row = by_arm[arm.id]
@@ -222,6 +235,7 @@ def compare_arms(proportions: pd.DataFrame, arms: list[Arm], settings: Statistic
                 [
                     outcome,
                     row["label"],
+                    *alike,
                     arm.id,
                     arm.label,
                     reference.id,
@@ -230,9 +244,38 @@ def compare_arms(proportions: pd.DataFrame, arms: list[Arm], settings: Statistic
                     result.ci_low,
                     result.ci_high,
                     result.fisher_p,
+                    None,
                 ]
             )
-    return pd.DataFrame(rows, columns=columns)
+    frame = pd.DataFrame(rows, columns=columns)
+    frame["key"] = comparison_keys(frame)
+    return frame
+
+
+def comparison_keys(frame: pd.DataFrame) -> list[str]:
+    """Each comparison's key: `outcome/arm-vs-reference`, then `/subgroup-slug`, `/grade-ge3` and
+    `/set-treated` for each of those the outcome's comparisons of that pair of arms differ in."""
+    pair = ["outcome", "arm", "reference"]
+    varies = {
+        name: frame.groupby(pair)[name].transform("nunique") > 1 if len(frame) else frame[name]
+        for name in COMPARED_ALIKE
+    }
+    keys = []
+    for i, r in frame.iterrows():
+        key = f"{r['outcome']}/{r['arm']}-vs-{r['reference']}"
+        if varies["subgroup"][i] and r["subgroup"]:
+            key += f"/{slugify(r['subgroup'])}"
+        if varies["grade"][i] and r["grade"]:
+            key += f"/grade-{grade_slug(r['grade'])}"
+        if varies["set"][i] and r["set"]:
+            key += f"/set-{slugify(r['set'])}"
+        keys.append(key)
+    return keys
+
+
+def _text(value: object) -> str:
+    """A cell as text; an empty cell as ''."""
+    return "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
 
 
 def analysis_sets(study: Study) -> pd.DataFrame:

@@ -55,7 +55,11 @@ def to_bibtex(citation: Citation, slug: str) -> str:
         ("keywords", ", ".join(bibtex_text(k) for k in citation.keywords)),
     ]
     fields = [(name, value) for name, value in fields if value]
-    body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields)
+    # a month is BibTeX's macro (month = aug), unbraced, so that styles print it in their own way
+    # ("Aug." or "August"); braced, it would be the literal text "aug"
+    body = ",\n".join(
+        f"  {name} = {value}" if name == "month" else f"  {name} = {{{value}}}" for name, value in fields
+    )
     return f"@article{{{bibtex_key(slug)},\n{body}\n}}\n"
 
 

@@ -8,6 +8,7 @@ templates/comparisons.md.j2 (the list), rendered from `ComparisonPage` and `Comp
 
 from __future__ import annotations
 
+import json
 import math
 import posixpath
 import re
@@ -24,6 +25,7 @@ from generator.config import TAU2_METHOD_NAMES, TAU2_METHODS, ComparisonSettings
 from generator.formatting import NumberFormat, p_value, reported_number
 from generator.model import RATIO_MEASURES, OutcomeVocabulary, SharedOutcome
 from generator.summary import ComparisonEntry
+from generator.text import escape_markdown
 
 if TYPE_CHECKING:
     from generator.charts import Chart
@@ -250,6 +252,15 @@ class ComparisonPage:
     comparison: Comparison
     chart: Chart | None
     fmt: NumberFormat
+
+    @property
+    def description(self) -> Markup:
+        """The page's meta description, for its front matter: the outcome and how many studies report it
+        (as character references, since the theme writes it as it is, in a YAML string)."""
+        count = self.comparison.studies
+        studies = f"{count} {'study' if count == 1 else 'studies'}"
+        text = f"{self.comparison.title}: {studies} side by side, each figure with its source."
+        return Markup(json.dumps(str(escape_markdown(text)), ensure_ascii=False))
 
     @property
     def rows(self) -> list[ComparisonRow]:
@@ -590,6 +601,8 @@ def provenance_text(entry: ComparisonEntry) -> str:
 
 CSV_COLUMNS = [
     "study",
+    "registry_id",
+    "doi",
     "study_title",
     "year",
     "design",
@@ -607,13 +620,41 @@ CSV_COLUMNS = [
     "denominator",
     "page",
 ]
+PRINTED = ["estimate_printed", "ci_low_printed", "ci_high_printed"]
+"""The figures as printed, beside `estimate`, `ci_low` and `ci_high`: the downloads write those digits."""
+DICTIONARY = f"{FOLDER}/data/data-dictionary.csv"
+"""What every column of every comparison download holds, its unit and its values."""
 
 
 def entries_frame(entries: list[ComparisonEntry]) -> pd.DataFrame:
-    """The entries as a table, one row each, in the CSV's columns."""
+    """The entries as a table, one row each, in the CSV's columns (and the figures as printed)."""
+    columns = CSV_COLUMNS + PRINTED
     return pd.DataFrame(
-        [{column: getattr(e, column) for column in CSV_COLUMNS} for e in entries], columns=CSV_COLUMNS
+        [{column: getattr(e, column) for column in columns} for e in entries], columns=columns
     )
+
+
+def page_url(path: str) -> str:
+    """A page's address relative to the site's root, as the site links it: 'studies/x/efficacy.md' ->
+    'studies/x/efficacy/', 'studies/x/index.md' -> 'studies/x/' (mkdocs' directory URLs)."""
+    stem = path.removesuffix(".md")
+    if stem == "index" or stem.endswith("/index"):
+        return stem.removesuffix("index")
+    return f"{stem}/"
+
+
+def chart_rows(comparison: Comparison, data: pd.DataFrame) -> pd.DataFrame:
+    """The data behind the forest plot with what names each study (registration, DOI) and the figures as
+    printed: its rows are the charted entries in order, then the pooled ones."""
+    out = data.reset_index(drop=True).copy()
+    charted = comparison.charted
+    ids = {e.study: (e.registry_id, e.doi) for e in comparison.entries}
+    out["registry_id"] = [ids.get(study, ("", ""))[0] for study in out["study"]]
+    out["doi"] = [ids.get(study, ("", ""))[1] for study in out["study"]]
+    if "study" in out and list(out["study"][: len(charted)]) == [e.study for e in charted]:
+        for name in PRINTED:
+            out[name] = [getattr(e, name) for e in charted] + [""] * (len(out) - len(charted))
+    return out
 
 
 def comparison_downloads(
@@ -621,13 +662,40 @@ def comparison_downloads(
 ) -> dict[str, bytes]:
     """The comparison's table and the data behind its chart, by path relative to the docs folder: in
     the units and columns of every download (generator.downloads), each interval with its method."""
-    from generator.downloads import shared_frame, to_csv
+    from generator.downloads import to_csv
+
+    return {path: to_csv(frame) for path, frame in comparison_frames(comparison, chart, stats).items()}
+
+
+def comparison_frames(
+    comparison: Comparison, chart: Chart | None, stats: StatisticsSettings
+) -> dict[str, pd.DataFrame]:
+    """The comparison's downloads as tables, by path relative to the docs folder."""
+    from generator.downloads import shared_frame
 
     pooling = [p.method for p in comparison.pooled]
-    table = shared_frame(entries_frame(comparison.entries), stats, pooling)
-    files = {f"{FOLDER}/data/{comparison.key}.csv": to_csv(table)}
+    frames = {
+        f"{FOLDER}/data/{comparison.key}.csv": shared_frame(entries_frame(comparison.entries), stats, pooling)
+    }
     if chart is not None:
-        files[f"{FOLDER}/data/chart-{chart.key}.csv"] = to_csv(
-            shared_frame(chart.data, stats, pooling, whole=False)
+        frames[f"{FOLDER}/data/chart-{chart.key}.csv"] = shared_frame(
+            chart_rows(comparison, chart.data), stats, pooling, whole=False
         )
-    return files
+    return frames
+
+
+def comparisons_dictionary(
+    comparisons: list[Comparison], charts: dict[str, Chart | None], stats: StatisticsSettings
+) -> dict[str, bytes]:
+    """The data dictionary of every comparison download (comparisons/data/data-dictionary.csv), from the
+    same column declarations as the study downloads'; `charts` by comparison key."""
+    from generator.downloads import data_dictionary, to_csv
+
+    if not comparisons:
+        return {}
+    frames = {
+        posixpath.basename(path): frame
+        for c in comparisons
+        for path, frame in comparison_frames(c, charts.get(c.key), stats).items()
+    }
+    return {DICTIONARY: to_csv(data_dictionary(frames))}

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import os
+import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
-from generator.errors import ConfigError, Problem
+from generator.errors import ConfigError, InputError, Problem
 from generator.validation import read_validated
+from generator.yamlfile import read_yaml
 
 CI_METHODS = {
     "clopper-pearson": "beta",
@@ -130,30 +134,53 @@ SOURCE_COPYRIGHT = (
 )
 
 
+SPDX_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.+-]{0,63}$")
+"""What an SPDX licence identifier looks like: letters, digits, '.', '-' and '+', no spaces."""
+LICENCE_EXPECTED = "expected an SPDX licence identifier such as CC-BY-4.0 or CC0-1.0 (no spaces)"
+
+
 class DataSettings(Strict):
     licence: str = Field(
         "CC-BY-4.0",
-        pattern=r"^[A-Za-z0-9][A-Za-z0-9.+-]{0,63}$",
         description="The licence of the data this site publishes (its tables and chart data, the zip of each "
-        "study's tables, data/values.json), as an SPDX identifier such as CC-BY-4.0 or CC0-1.0. The source "
-        "articles keep their own copyright, as the site says beside the licence.",
+        "study's tables, data/values.json), as an SPDX identifier such as CC-BY-4.0 or CC0-1.0 (in any case: "
+        "a known one is written in its usual case). The source articles keep their own copyright, as the "
+        "site says beside the licence.",
     )
-    licence_url: str = Field(
-        "",
+    licence_url: str | None = Field(
+        None,
         max_length=2000,
         pattern=r"^(https?://[^\s<>\"'`\\]+)?$",
+        validate_default=True,
         description="The address of the licence's text (http or https); empty for the known page of "
         f"{', '.join(KNOWN_LICENCES)}, and required for any other licence.",
     )
 
-    @model_validator(mode="after")
-    def _address_known(self) -> DataSettings:
-        if not self.licence_url and self.licence not in KNOWN_LICENCES:
-            raise ValueError(
-                f"the address of licence {self.licence!r} is not known; set data.licence_url to the "
-                f"address of its text, or choose one of {', '.join(KNOWN_LICENCES)}"
+    @field_validator("licence", mode="before")
+    @classmethod
+    def _spdx(cls, value: object) -> object:
+        """An SPDX identifier, a known one in its canonical case ('cc-by-4.0' -> 'CC-BY-4.0')."""
+        if not isinstance(value, str) or not SPDX_ID.match(value):
+            raise ValueError(LICENCE_EXPECTED)
+        return {known.lower(): known for known in KNOWN_LICENCES}.get(value.lower(), value)
+
+    @field_validator("licence_url", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator("licence_url")
+    @classmethod
+    def _address_known(cls, value: str | None, info: ValidationInfo) -> str:
+        licence = info.data.get("licence")
+        if not value and licence is not None and licence not in KNOWN_LICENCES:
+            raise PydanticCustomError(
+                "licence_url_type",  # "_type": reported as empty, with what is expected
+                "expected the address of the text of licence {licence} (http or https), since the "
+                "generator knows the address only of " + ", ".join(KNOWN_LICENCES),
+                {"licence": repr(licence)},
             )
-        return self
+        return value or ""
 
     @property
     def url(self) -> str:
@@ -191,4 +218,20 @@ def load_site_config(path: Path) -> SiteConfig:
     """Read and validate `site_config.yml`, reporting every problem with its line."""
     if not os.path.lexists(path):
         raise ConfigError([Problem(path, "settings file not found")])
-    return read_validated(path, SiteConfig, ConfigError)
+    try:
+        return read_validated(path, SiteConfig, ConfigError)
+    except ConfigError as exc:
+        raise ConfigError(_licence_lines(path, exc.problems)) from None
+
+
+def _licence_lines(path: Path, problems: list[Problem]) -> list[Problem]:
+    """A missing licence_url is reported at the licence it belongs to, not at the `data:` line."""
+    try:
+        _, lines = read_yaml(path)
+    except InputError:
+        return problems
+    if ("data", "licence_url") in lines or ("data", "licence") not in lines:
+        return problems
+    return [
+        replace(p, line=lines["data", "licence"]) if p.field == "data.licence_url" else p for p in problems
+    ]

@@ -23,6 +23,7 @@ from generator.analysis import StudyResults
 from generator.audit import AuditReport
 from generator.charts import Chart
 from generator.citation import to_bibtex, to_csl_json, to_ris
+from generator.comparison import page_url
 from generator.config import (
     CI_METHOD_NAMES,
     DIFFERENCE_METHOD_NAMES,
@@ -150,9 +151,24 @@ COLUMNS = _declare(
         "of a value (months).",
         TEXT,
     ),
-    Column("estimate", "The estimate.", ROW_SCALE),
-    Column("ci_low", "Lower bound of the row's interval, in the unit of its value or estimate.", ROW_SCALE),
-    Column("ci_high", "Upper bound of the row's interval, in the unit of its value or estimate.", ROW_SCALE),
+    Column(
+        "estimate",
+        "The estimate: digits as the source prints them (4.0 stays 4.0) when it prints it, otherwise "
+        "computed by this site (a proportion's count / denominator, a pooled estimate).",
+        ROW_SCALE,
+    ),
+    Column(
+        "ci_low",
+        "Lower bound of the row's interval, in the unit of its value or estimate (digits as printed when "
+        "the source prints it).",
+        ROW_SCALE,
+    ),
+    Column(
+        "ci_high",
+        "Upper bound of the row's interval, in the unit of its value or estimate (digits as printed when "
+        "the source prints it).",
+        ROW_SCALE,
+    ),
     Column(
         "ci_method",
         "How the row's interval was obtained: the method this site computed it by (statistics.ci_method and "
@@ -173,8 +189,19 @@ COLUMNS = _declare(
         TEXT,
         "reported; computed; none",
     ),
-    Column("p_value", "The P value as printed (P = 0.01, P<0.001).", TEXT),
-    Column("sided", "one for a P value the source says is one-sided; otherwise two-sided.", TEXT, "one; two"),
+    Column(
+        "p_value",
+        "The P value as the source prints it, words and signs included (P = 0.01, P<0.001): text, not a "
+        "number; implied_p and fisher_p are numbers.",
+        TEXT,
+    ),
+    Column(
+        "sided",
+        "Whether the source says the P value is one-sided or two-sided; empty when it does not say (most "
+        "P values are two-sided).",
+        TEXT,
+        "one; two; empty (not stated)",
+    ),
     Column(
         "implied_p", "The two-sided P value the printed estimate and interval imply (computed).", PROBABILITY
     ),
@@ -227,7 +254,12 @@ COLUMNS = _declare(
     Column("line", "Its line in that file.", "integer (line)"),
     # where it comes from
     Column("source", "The sentence or table row of the source the figure is read from, word for word.", TEXT),
-    Column("page", "The page of this site that shows the figure, relative to the site's root.", TEXT),
+    Column(
+        "page",
+        "The page of this site that shows the figure: its address relative to the site's root "
+        "(studies/<study>/<page>/), as the site links it.",
+        TEXT,
+    ),
     # the data dictionary itself
     Column("file_name", "A CSV file of this zip.", TEXT),
     Column("column_name", "One of its columns.", TEXT),
@@ -251,7 +283,7 @@ LAYOUTS: dict[str, tuple[str, ...]] = {
             ci_low ci_high ci_method ci_level_percent p_value sided implied_p implied_p_low implied_p_high
             status source""",
         "statements": "study registry_id doi event arm reference_arm direction status source",
-        "comparisons": """study registry_id doi table outcome label arm reference_arm
+        "comparisons": """study registry_id doi table outcome label subgroup grade set arm reference_arm
             difference_percentage_points ci_low_percentage_points ci_high_percentage_points ci_method
             ci_level_percent fisher_p""",
         "sets": "study registry_id doi arm set set_label n source",
@@ -259,8 +291,8 @@ LAYOUTS: dict[str, tuple[str, ...]] = {
         "schedules": """study registry_id doi arm route doses_per_cycle total_min total_max unit
             cycle_weeks_min cycle_weeks_max cycle_days_min cycle_days_max cycle_days_how cycle_source""",
         "audit": "study registry_id doi check rule subject inputs expected result known_reason file line",
-        "shared": """study study_title year design population arm subgroup measure unit estimate ci_low
-            ci_high ci_method ci_level_percent interval status count denominator page""",
+        "shared": """study registry_id doi study_title year design population arm subgroup measure unit
+            estimate ci_low ci_high ci_method ci_level_percent interval status count denominator page""",
         "dictionary": "file_name column_name description unit_or_type allowed_values",
     }.items()
 }
@@ -294,6 +326,12 @@ SITE_TABLES = {
 def _percent(column: pd.Series) -> pd.Series:
     """Fractions (0 to 1) as percentages (0 to 100); empty cells stay empty."""
     return pd.to_numeric(column, errors="coerce") * 100
+
+
+def _number(value: object) -> str | None:
+    """A computed number as every CSV writes it (six significant digits); empty stays empty."""
+    number = pd.to_numeric(value, errors="coerce")
+    return None if pd.isna(number) else f"{number:.6g}"
 
 
 def _level_percent(level: float) -> float:
@@ -565,7 +603,9 @@ def readme(result: StudyResults, names: list[str], config: SiteConfig) -> str:
         "",
         "Units and format",
         "- Percentages are 0 to 100 in every file (columns ending in _percent); differences between two "
-        "percentages are in percentage points (_percentage_points); P values are 0 to 1.",
+        "percentages are in percentage points (_percentage_points). P values computed by this site "
+        "(fisher_p, implied_p) are numbers from 0 to 1; p_value is the P value as printed, as text "
+        "(P = 0.01, P<0.001).",
         f"- {DICTIONARY} gives every column's meaning, unit and allowed values.",
         "- Every row names its study (study, registry_id, doi).",
         "- UTF-8 with a byte-order mark, comma-separated, lines ending in CRLF. A text cell that a "
@@ -653,6 +693,13 @@ def shared_frame(
         if name in out:
             out[name] = out[name].astype(object)
             out.loc[proportion, name] = _percent(out.loc[proportion, name])
+            printed = out.pop(f"{name}_printed") if f"{name}_printed" in out else None
+            if (
+                printed is not None
+            ):  # a figure the source prints keeps its digits (4.0), as in the study's CSV
+                out[name] = [p if p else _number(v) for p, v in zip(printed, out[name], strict=True)]
+    if "page" in out:
+        out["page"] = [None if pd.isna(p) or not p else page_url(p) for p in out["page"]]
     out["unit"] = [shared_unit(m) for m in out["measure"]]
     if "ci_level" in out:
         out["ci_level_percent"] = [

@@ -481,8 +481,12 @@ def _measure_values(book: ValueBook, table: str, r: dict, file: str) -> None:
 
 
 def _comparison_values(book: ValueBook, c: dict, fmt: NumberFormat) -> None:
-    base = f"{book.slug}/comparison/{c['table']}/{c['outcome']}/{c['arm']}-vs-{c['reference']}"
-    label = f"{c['label']}: {c['arm_label']} vs {c['reference_label']}"
+    key = c.get("key") or f"{c['outcome']}/{c['arm']}-vs-{c['reference']}"
+    base = f"{book.slug}/comparison/{c['table']}/{key}"
+    qualified = key.count("/") > 1  # the subgroup, grade or set tells it apart from another comparison
+    alike = [str(c[name]) for name in ("subgroup", "grade", "set") if qualified and c.get(name)]
+    grouped = f" ({', '.join(alike)})" if alike else ""
+    label = f"{c['label']}{grouped}: {c['arm_label']} vs {c['reference_label']}"
     inputs = f"{c['arm_label']} minus {c['reference_label']}, from the n/N of each"
     book.add(
         Value(

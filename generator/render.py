@@ -48,6 +48,7 @@ from generator.comparison import (
     ComparisonsIndexPage,
     comparison_downloads,
     comparison_path,
+    comparisons_dictionary,
 )
 from generator.config import DataSettings, SiteConfig
 from generator.downloads import VALUES_INDEX
@@ -883,7 +884,10 @@ def comparison_entries(
                 shown=str(show(main)),
                 shown_interval=str(shown_interval),
                 experimental_vs_control=oriented,
+                registry_id="; ".join(r.id for r in study.meta.design.registrations),
+                doi=study.meta.citation.doi,
                 **numbers,
+                **_printed(kind, record, numbers),
             )
         )
     return entries
@@ -928,6 +932,21 @@ def _entry_numbers(kind: str, record: dict, fmt: NumberFormat) -> dict:
         interval="reported" if has_interval else "none",
         status=status,
     )
+
+
+def _printed(kind: str, record: dict, numbers: dict) -> dict[str, str]:
+    """The estimate and interval bounds as the source prints them (digits kept: '4.0'), where it does: a
+    proportion's percentage when its estimate is the printed one, and its printed interval."""
+    reported = numbers["interval"] == "reported"
+    if kind == "proportions":
+        estimate = record.get("percent") if _float_or_none(record.get("estimate")) is None else None
+        bounds = ("reported_ci_low", "reported_ci_high")
+    else:
+        estimate = record.get("value") if kind == "measures" else record.get("estimate")
+        bounds = ("ci_low", "ci_high")
+    low, high = (record.get(bounds[0]), record.get(bounds[1])) if reported else (None, None)
+    cells = {"estimate_printed": estimate, "ci_low_printed": low, "ci_high_printed": high}
+    return {name: str(value) if _float_or_none(value) is not None else "" for name, value in cells.items()}
 
 
 def _float_or_none(value) -> float | None:
@@ -1003,11 +1022,13 @@ def render_site_pages(
     if comparisons:
         index = ComparisonsIndexPage(site, comparisons, fmt)
         files[COMPARISONS_INDEX] = render_page(env, "comparisons.md.j2", {"page": index})
+    charts = {}
     for comparison in comparisons:
-        chart = forest_chart(comparison, fmt)
+        chart = charts[comparison.key] = forest_chart(comparison, fmt)
         page = ComparisonPage(site, comparison, chart, fmt)
         files[comparison_path(comparison.outcome.key)] = render_page(env, "comparison.md.j2", {"page": page})
         files.update(comparison_downloads(comparison, chart, config.statistics))
+    files.update(comparisons_dictionary(comparisons, charts, config.statistics))
     return files
 
 

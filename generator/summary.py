@@ -51,6 +51,15 @@ class ComparisonEntry:
     """The interval as the study's pages show it (Markdown with its provenance), when it has one."""
     experimental_vs_control: bool = False
     """For an effect: whether it compares an experimental arm with a control arm, in that order."""
+    registry_id: str = ""
+    """The study's registration numbers ('; ' between them), for the downloads."""
+    doi: str = ""
+    estimate_printed: str = ""
+    """The estimate as the source prints it (digits as printed: '4.0'), when the estimate is printed; for a
+    proportion, its percentage. Empty when the site computes it."""
+    ci_low_printed: str = ""
+    """The interval's bounds as printed (a proportion's in percent), when the source prints them."""
+    ci_high_printed: str = ""
 
 
 @dataclass(frozen=True)

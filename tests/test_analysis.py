@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from generator.analysis import (
+    compare_arms,
     compare_proportions,
     counts_matching_percent,
     implied_p_range,
@@ -18,7 +19,7 @@ from generator.analysis import (
 )
 from generator.config import StatisticsSettings
 from generator.errors import DataError
-from generator.model import parse_p_value
+from generator.model import Arm, parse_p_value
 
 
 def test_round_half_up_rounds_halves_up_like_printed_percentages():
@@ -149,3 +150,73 @@ def test_p_values_are_read_as_printed(printed, relation, low, high):
 def test_a_p_value_that_cannot_be_read_is_refused(text):
     with pytest.raises(ValueError, match="cannot read P value"):
         parse_p_value(text)
+
+
+def _arms():
+    sets = [{"id": "randomized", "n": 40, "source": "40 patients"}]
+    return [
+        Arm(id="control", label="Control", role="control", sets=sets),
+        Arm(id="drug", label="Drug", role="experimental", sets=sets),
+    ]
+
+
+def _known(rows):
+    """Proportions as summarise_proportions leaves them: (outcome, arm, subgroup, grade, count, N)."""
+    frame = pd.DataFrame(
+        [
+            {
+                "outcome": o,
+                "label": "Response",
+                "arm": a,
+                "subgroup": sg,
+                "grade": g,
+                "set": "randomized",
+                "count": c,
+                "denominator": n,
+                "estimate": c / n,
+            }
+            for o, a, sg, g, c, n in rows
+        ],
+        dtype=object,
+    )
+    return frame
+
+
+def test_arms_are_compared_like_with_like_whole_arm_subgroup_and_grade_apart():
+    proportions = _known(
+        [
+            ("response", "control", None, None, 20, 40),
+            ("response", "control", "Age 65 or older", None, 5, 20),
+            ("response", "drug", None, None, 30, 41),
+            ("response", "drug", "Age 65 or older", None, 5, 20),
+            ("nausea", "control", None, "any", 10, 40),
+            ("nausea", "control", None, "≥3", 2, 40),
+            ("nausea", "drug", None, "any", 20, 41),
+            ("nausea", "drug", None, "≥3", 4, 41),
+        ]
+    )
+    frame = compare_arms(proportions, _arms(), StatisticsSettings())
+    by_key = {r["key"]: r for r in frame.to_dict("records")}
+    whole = by_key["response/drug-vs-control"]
+    assert whole["difference"] == pytest.approx(30 / 41 - 20 / 40), (
+        "the whole arms, not the last subgroup row"
+    )
+    assert whole["subgroup"] == "" and whole["set"] == "randomized"
+    older = by_key["response/drug-vs-control/age-65-or-older"]
+    assert older["difference"] == 0 and older["subgroup"] == "Age 65 or older"
+    assert by_key["nausea/drug-vs-control/grade-any"]["difference"] == pytest.approx(20 / 41 - 10 / 40)
+    assert by_key["nausea/drug-vs-control/grade-ge3"]["grade"] == "≥3"
+    assert len(by_key) == len(frame) == 4, "each key names one comparison"
+
+
+def test_a_single_grade_or_set_adds_nothing_to_the_key():
+    proportions = _known([("nausea", "control", None, "≥3", 2, 40), ("nausea", "drug", None, "≥3", 4, 41)])
+    frame = compare_arms(proportions, _arms(), StatisticsSettings())
+    assert list(frame["key"]) == ["nausea/drug-vs-control"], "the ids of a table without several grades stay"
+
+
+def test_a_subgroup_is_not_compared_with_the_other_arms_whole():
+    proportions = _known(
+        [("response", "control", None, None, 20, 40), ("response", "drug", "Age 65 or older", None, 5, 20)]
+    )
+    assert compare_arms(proportions, _arms(), StatisticsSettings()).empty

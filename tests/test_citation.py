@@ -97,3 +97,16 @@ def test_two_authors_read_as_two_unless_the_list_is_partial(citation):
     two = citation.model_copy(update={"authors": citation.authors[:2]})
     assert short_authors(two) == "Kantarjian and Thomas"
     assert short_authors(two.model_copy(update={"authors_complete": False})) == "Kantarjian et al."
+
+
+def test_bibtex_gives_the_month_as_the_unbraced_macro_styles_expand(citation):
+    text = to_bibtex(citation, STUDY)
+    assert citation.month is not None
+    month = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")[
+        citation.month - 1
+    ]
+    assert f"  month = {month},\n" in text, "the macro (month = aug), not the string {aug} or {8}"
+    library = bibtexparser.parse_string(text)
+    assert library.failed_blocks == []
+    (entry,) = library.entries
+    assert entry.fields_dict["month"].value == month, "bibtexparser reads it as the undelimited macro"

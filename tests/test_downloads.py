@@ -280,10 +280,19 @@ def test_every_row_of_every_study_table_names_its_study(site, downloads):
             assert row["doi"].startswith("10."), name
             checked += 1
     assert checked > 300
+    compared = 0
     for name, data in downloads.items():  # each row of a comparison page names its study
-        if name.startswith("comparisons/"):
-            studies = {r["study"] for r in rows_of(data)}
+        if name.startswith("comparisons/") and header_of(data)[0] != "file_name":
+            assert tuple(header_of(data)[:3]) == IDENTIFIERS, name
+            rows = rows_of(data)
+            studies = {r["study"] for r in rows}
             assert studies and studies <= {"gokbuget-2018", "kantarjian-2013", "kantarjian-2017", "pooled"}
+            for row in rows:
+                if row["study"] != "pooled":
+                    assert row["registry_id"] == registry.get(row["study"], ""), name
+                    assert row["doi"] == doi.get(row["study"], row["doi"]) and row["doi"].startswith("10.")
+                    compared += 1
+    assert compared > 5
 
 
 def test_every_table_with_intervals_names_their_method_and_level(downloads):
@@ -368,7 +377,19 @@ def test_the_licence_setting_and_the_interval_method_flow_into_every_download(pr
         ("data:\n  licence_url: javascript:alert(1)\n", r"line 2, field 'data\.licence_url'"),
         ("data:\n  licence_url: https://example.org/a b\n", r"line 2, field 'data\.licence_url'"),
         ("data:\n  licence: CC BY\n", r"line 2, field 'data\.licence'"),
-        ("data:\n  licence: my-own-licence\n", r"line 1, field 'data': .*set data\.licence_url"),
+        ("data:\n  licence: my-own-licence\n", r"line 2, field 'data\.licence_url': is empty; expected the "),
+        (
+            'data:\n  licence: ""\n',
+            r"line 2, field 'data\.licence': expected an SPDX licence identifier such",
+        ),
+        (
+            "data:\n  licence: MIT License\n",
+            r"'data\.licence': expected an SPDX licence identifier .*'MIT License'",
+        ),
+        (
+            "data:\n  licence: Apache-2.0\n  licence_url: ''\n",
+            r"line 3, field 'data\.licence_url': expected the address of the text of licence 'Apache-2.0'",
+        ),
         ("data:\n  licnce: CC0-1.0\n", r"line 2, field 'data\.licnce': unknown field"),
     ],
 )
@@ -397,3 +418,68 @@ def test_the_layouts_use_only_declared_columns_and_name_the_study_first():
         assert set(columns) <= COLUMNS.keys(), kind
         if kind not in ("shared", "dictionary"):
             assert columns[:3] == IDENTIFIERS, kind
+
+
+def test_a_known_licence_is_accepted_in_any_case_and_written_in_its_own(tmp_path):
+    path = tmp_path / "site_config.yml"
+    path.write_text("data:\n  licence: cc-by-4.0\n")
+    data = load_site_config(path).data
+    assert (data.licence, data.url) == ("CC-BY-4.0", "https://creativecommons.org/licenses/by/4.0/")
+    path.write_text("data:\n  licence: MIT License\n")
+    with pytest.raises(ConfigError) as refused:
+        load_site_config(path)
+    assert "pattern" not in str(refused.value) and "^" not in str(refused.value), "no raw regex"
+
+
+# The comparison pages' downloads -----------------------------------------------------------------
+
+
+def test_the_comparison_downloads_have_a_dictionary_of_exactly_their_columns(downloads):
+    compared = {
+        name.removeprefix("comparisons/data/"): data
+        for name, data in downloads.items()
+        if name.startswith("comparisons/data/")
+    }
+    assert "data-dictionary.csv" in compared and len(compared) > 2
+    dictionary = rows_of(compared.pop("data-dictionary.csv"))
+    described = {(r["file_name"], r["column_name"]) for r in dictionary}
+    in_files = {(name, column) for name, data in compared.items() for column in header_of(data)}
+    assert described - {("data-dictionary.csv", c) for c in LAYOUTS["dictionary"]} == in_files
+    for row in dictionary:
+        assert row["description"] == COLUMNS[row["column_name"]].description
+
+
+def test_comparison_rows_link_the_page_as_the_site_does_and_keep_printed_digits(site, downloads):
+    rows = rows_of(downloads["comparisons/data/median-overall-survival.csv"])
+    for row in rows:
+        assert row["page"].startswith("studies/") and row["page"].endswith("/"), row["page"]
+        assert (site / row["page"] / "index.html").is_file(), "the address of a page the site has"
+    printed = {r["estimate"] for r in rows if r["study"] == RANDOMIZED}
+    assert "4.0" in printed, "4.0 months as printed, as in the study's own CSV (not 4)"
+    own = {r["value"] for r in table(site, RANDOMIZED, "survival.csv")}
+    assert printed <= own
+    chart = rows_of(downloads["comparisons/data/chart-compare-median-overall-survival.csv"])
+    assert "4.0" in {r["estimate"] for r in chart} and all(r["doi"].startswith("10.") for r in chart)
+
+
+def test_the_dictionary_and_readme_say_what_p_value_and_sided_hold(site):
+    members = zip_members(site, RANDOMIZED)
+    readme = members["README.txt"].decode()
+    assert "P values are 0 to 1" not in readme and "p_value is the P value as printed, as text" in readme
+    assert "text" in COLUMNS["p_value"].unit and "not a number" in COLUMNS["p_value"].description
+    assert "empty (not stated)" in COLUMNS["sided"].allowed
+    sided = {r["sided"] for r in table(site, RANDOMIZED, "survival_effects.csv")}
+    assert sided <= {"", "one", "two"}
+
+
+def test_differences_between_arms_name_their_grade_band_on_the_page_and_in_the_csv(site):
+    rows = table(site, RANDOMIZED, "comparisons.csv")
+    assert {r["grade"] for r in rows} == {"any", "≥3"} and {r["set"] for r in rows} == {"treated"}
+    neutropenia = next(r for r in rows if r["outcome"] == "neutropenia")
+    assert neutropenia["subgroup"] == "" and float(
+        neutropenia["difference_percentage_points"]
+    ) == pytest.approx((101 / 267 - 63 / 109) * 100, abs=1e-3)
+    text = page_text(site, f"studies/{RANDOMIZED}/safety")
+    header = text.split("Difference between arms", 1)[1]
+    assert "Outcome Grade Comparison Difference" in header, "the table says which grade band it compares"
+    assert "Neutropenia ≥3 Blinatumomab vs Chemotherapy" in header
