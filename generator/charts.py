@@ -64,6 +64,10 @@ class Chart:
     shows_intervals: bool = False
     table: TableView | None = None
     narrow: dict = field(default_factory=dict)
+    source: str = ""
+    """For the downloaded image where the page has no study: what the chart draws from."""
+    method: str = ""
+    """For the downloaded image: how the intervals were found, where the page's CI method does not say."""
 
 
 def wrap_text(text: object, width: int) -> str:
@@ -96,7 +100,7 @@ def _base_layout(fig: go.Figure, height: int) -> go.Figure:
         template="none",
         autosize=True,  # as wide as its element, on every resize
         height=height,
-        margin={"l": 10, "r": 20, "t": 30, "b": 50},
+        margin=MARGIN,
         paper_bgcolor="rgba(0,0,0,0)",
         plot_bgcolor="rgba(0,0,0,0)",
         font={"family": FONT, "size": FONT_SIZE[WIDE]},
@@ -104,7 +108,19 @@ def _base_layout(fig: go.Figure, height: int) -> go.Figure:
         hoverlabel={"font": {"family": FONT}},
     )
     fig.update_yaxes(automargin=True)
+    fig.update_xaxes(automargin=True)
     return fig
+
+
+def row_height(labels: list[str], mode: str) -> int:
+    """The height in px of each row of a chart of rows, tall enough for its longest wrapped label."""
+    lines = max((line_count(label) for label in labels), default=1)
+    return max(ROW_HEIGHT[mode], LINE_HEIGHT[mode] * lines + 14)
+
+
+def axis_height(title: str, mode: str) -> int:
+    """Room below a panel for its tick labels and its wrapped axis title, in px."""
+    return AXIS_SPACE + LINE_HEIGHT[mode] * (line_count(title) - 1)
 
 
 @dataclass(frozen=True)
@@ -139,11 +155,8 @@ def stack_panels(panels: list[Panel], mode: str) -> Stack:
     titles = [wrap_text(p.x_title, TITLE_CHARS[mode]) for p in panels]
     parts = []
     for texts, heading, title in zip(labels, headings, titles, strict=True):
-        lines = max(line_count(t) for t in texts)
-        row = max(ROW_HEIGHT[mode], LINE_HEIGHT[mode] * lines + 14)
         top = HEADING_LINE[mode] * line_count(heading) + 6 if heading else 0
-        below = AXIS_SPACE + LINE_HEIGHT[mode] * (line_count(title) - 1)
-        parts.append((top, row * len(texts), below))
+        parts.append((top, row_height(texts, mode) * len(texts), axis_height(title, mode)))
     plot = sum(top + rows + below for top, rows, below in parts)
     domains, heading_y, used = [], [], 0
     for top, rows, below in parts:
@@ -205,13 +218,14 @@ def row_figure(panels: list[Panel], traces: list[list[go.Scatter]]) -> tuple[go.
                 }
             )
     _base_layout(fig, wide.height)
-    fig.update_layout(margin=MARGIN, annotations=annotations)
+    fig.update_layout(annotations=annotations)
     return fig, update
 
 
 def proportion_chart(key: str, title: str, caption: str, frame: pd.DataFrame, fmt: NumberFormat) -> Chart:
     """Dots with interval whiskers for every proportion; a reported percentage alone is a hollow dot."""
-    names = [_row_name(r) for _, r in frame.iterrows()]
+    name_arm = names_arm(frame)
+    names = [_row_name(r, name_arm) for _, r in frame.iterrows()]
     rows = [-float(i) for i in range(len(frame))]
     known = list(frame["estimate"].notna())
     computed = frame[known]
@@ -236,7 +250,7 @@ def proportion_chart(key: str, title: str, caption: str, frame: pd.DataFrame, fm
                 "color": ACCENT,
                 "thickness": 2,
             },
-            hovertext=[_hover(r, fmt) for _, r in computed.iterrows()],
+            hovertext=[_hover(r, fmt, name_arm) for _, r in computed.iterrows()],
             hoverinfo="text",
             name="Computed from n/N",
         )
@@ -273,7 +287,8 @@ def proportion_chart(key: str, title: str, caption: str, frame: pd.DataFrame, fm
             table_rows.append((name, value, interval, f"computed from n/N ({n_from})"))
         elif _has(r["percent"]):
             table_rows.append((name, f"{reported_number(r['percent'])}%", "–", "reported (no count)"))
-    columns = ["outcome", "label", "arm", "count", "denominator", "percent", "estimate", "ci_low", "ci_high"]
+    columns = ["outcome", "label", "arm", "subgroup", "grade", "count", "denominator", "percent", "estimate"]
+    columns = [c for c in [*columns, "ci_low", "ci_high"] if c in frame.columns]
     return Chart(
         key,
         title,
@@ -293,18 +308,44 @@ def _has(value: object) -> bool:
     return not (isinstance(value, float) and math.isnan(value))
 
 
-def _row_name(row: pd.Series) -> str:
-    arm = "" if row["arm"] == "all" else f" · {row['arm_label']}"
-    return f"{row['label']}{arm}"
+def names_arm(frame: pd.DataFrame) -> bool:
+    """Whether a chart's rows name their arm: unless every row is for all patients."""
+    return bool((frame["arm"] != "all").any())
 
 
-def _hover(row: pd.Series, fmt: NumberFormat) -> str:
+def _text(value: object) -> str:
+    """A text cell, '' where it is missing."""
+    return str(value).strip() if isinstance(value, str) else ""
+
+
+def _row_parts(row: pd.Series, name_arm: bool) -> list[str]:
+    """What tells a row from the others of its measure: its grade, its arm (when the chart names
+    arms) and its subgroup."""
+    parts = []
+    grade = row.get("grade")
+    if _text(grade).lower() == "any":
+        parts.append("any grade")
+    elif _text(grade) or _has(grade):
+        parts.append(f"grade {reported_number(grade) if _has(grade) else _text(grade)}")
+    if name_arm:
+        parts.append(str(row["arm_label"]))
+    if _text(row.get("subgroup")):
+        parts.append(_text(row["subgroup"]))
+    return parts
+
+
+def _row_name(row: pd.Series, name_arm: bool) -> str:
+    """'Neurologic events · grade 3 · Arm A · Older patients'."""
+    return " · ".join([str(row["label"]), *_row_parts(row, name_arm)])
+
+
+def _hover(row: pd.Series, fmt: NumberFormat, name_arm: bool) -> str:
     """Hover text with the provenance of each figure (data text escaped: plotly reads some HTML)."""
     n_from = f"n derived: {row['how']}" if row["status"] == "derived" else "n reported"
     return "<br>".join(
         chart_text(line)
         for line in (
-            _row_name(row),
+            _row_name(row, name_arm),
             f"{count_of(row['count'], row['denominator'])} = {fmt.percent(row['estimate'])}"
             f" (computed; {n_from})",
             f"{fmt.ci_name}: {fmt.interval(row['ci_low'], row['ci_high'])} (computed, {fmt.ci_method_name})",
@@ -331,11 +372,12 @@ def measure_chart(key: str, title: str, caption: str, frame: pd.DataFrame) -> Ch
         u: [0, 100] if u == "%" else _measure_range([g for g in groups if g["unit"].iloc[0] == u])
         for u in frame["unit"].unique()
     }
-    panels, traces, table_rows = [], [], []
+    name_arm = names_arm(frame)
+    panels, traces = [], []
     first_axis: dict[str, str] = {}
     for index, group in enumerate(groups):
         unit = str(group["unit"].iloc[0])
-        names = [_measure_row(r) for _, r in group.iterrows()]
+        names = [_measure_row(r, name_arm) for _, r in group.iterrows()]
         axis = {"range": scales[unit], "rangemode": "tozero"}
         if unit == "%":
             axis["ticksuffix"] = "%"
@@ -344,12 +386,16 @@ def measure_chart(key: str, title: str, caption: str, frame: pd.DataFrame) -> Ch
         else:
             first_axis[unit] = "x" if index == 0 else f"x{index + 1}"
         panels.append(Panel(str(group["label"].iloc[0]), names, _unit_title(unit), axis))
-        traces.append(_measure_traces(group, names, unit))
-        for (_, r), name in zip(group.iterrows(), names, strict=True):
-            interval = _measure_interval(r)
-            table_rows.append(
-                (f"{r['label']} · {name}", with_unit(r["value"], unit), interval or "–", "reported")
-            )
+        traces.append(_measure_traces(group, unit, scales[unit], name_arm))
+    table_rows = [
+        (
+            _row_name(r, name_arm),
+            with_unit(r["value"], str(r["unit"])),
+            _measure_interval(r) or "–",
+            "reported" if _has(r["value"]) else "reported in words (in the table only)",
+        )
+        for _, r in frame.iterrows()
+    ]
     fig, narrow = row_figure(panels, traces)
     columns = ["outcome", "label", "arm", "subgroup", "value", "unit", "ci_low", "ci_high", "ci_level"]
     drawn = pd.concat(groups) if groups else frame.iloc[:0]
@@ -378,25 +424,53 @@ def _measure_range(groups: list[pd.DataFrame]) -> list[float]:
     return [low, high * 1.15 if high > 0 else 1.0]
 
 
-def _measure_traces(group: pd.DataFrame, names: list[str], unit: str) -> list[go.Scatter]:
+def _given(value: object) -> bool:
+    """A bound that was reported: a number, or words such as 'not reached'."""
+    return _has(value) or bool(_text(value))
+
+
+def open_intervals(groups: list[pd.DataFrame]) -> bool:
+    """Whether a drawn row has an interval with one bound in words ('1.1 to not reached')."""
+    return any(
+        _given(lo) and _given(hi) and _has(lo) != _has(hi)
+        for g in groups
+        for lo, hi in zip(g["ci_low"], g["ci_high"], strict=True)
+    )
+
+
+def _whisker_ends(row: pd.Series, scale: list[float]) -> tuple[float, float, bool]:
+    """Where a reported interval's whisker ends, low and high: a bound in words ('not reached') is
+    open, so its whisker runs to the edge of the axis; the third value says whether one is open."""
+    low, high = row["ci_low"], row["ci_high"]
+    return (
+        float(low) if _has(low) else scale[0],
+        float(high) if _has(high) else scale[1],
+        not (_has(low) and _has(high)),
+    )
+
+
+def _measure_traces(group: pd.DataFrame, unit: str, scale: list[float], name_arm: bool) -> list[go.Scatter]:
+    """A filled point with a whisker for each row with an interval (an open bound runs to the axis
+    edge and ends in an arrowhead), a hollow point for each row without one."""
     rows = [-float(i) for i in range(len(group))]
     with_ci = [
         i
         for i, (lo, hi) in enumerate(zip(group["ci_low"], group["ci_high"], strict=True))
-        if _has(lo) and _has(hi)
+        if _given(lo) and _given(hi) and (_has(lo) or _has(hi))
     ]
     without = [i for i in range(len(group)) if i not in with_ci]
     values = [float(v) for v in group["value"]]
+    ends = {i: _whisker_ends(group.iloc[i], scale) for i in with_ci}
     hover = [
         "<br>".join(
             chart_text(line)
             for line in (
-                f"{r['label']} · {name}",
+                _row_name(r, name_arm),
                 f"{with_unit(r['value'], unit)} (reported)",
                 f"{_measure_interval(r)} (reported)" if _measure_interval(r) else "No interval reported",
             )
         )
-        for (_, r), name in zip(group.iterrows(), names, strict=True)
+        for _, r in group.iterrows()
     ]
     traces = []
     if with_ci:
@@ -410,14 +484,35 @@ def _measure_traces(group: pd.DataFrame, names: list[str], unit: str) -> list[go
                 error_x={
                     "type": "data",
                     "symmetric": False,
-                    "array": [float(group["ci_high"].iloc[i]) - values[i] for i in with_ci],
-                    "arrayminus": [values[i] - float(group["ci_low"].iloc[i]) for i in with_ci],
+                    "array": [ends[i][1] - values[i] for i in with_ci],
+                    "arrayminus": [values[i] - ends[i][0] for i in with_ci],
                     "color": ACCENT,
                     "thickness": 2,
                 },
                 hovertext=[hover[i] for i in with_ci],
                 hoverinfo="text",
                 name="With its reported interval",
+            )
+        )
+    open_ends = [
+        (x, rows[i], symbol)
+        for i in with_ci
+        for x, symbol, bound in (
+            (ends[i][0], "triangle-left", "ci_low"),
+            (ends[i][1], "triangle-right", "ci_high"),
+        )
+        if not _has(group[bound].iloc[i])
+    ]
+    if open_ends:
+        traces.append(
+            go.Scatter(
+                x=[x for x, _, _ in open_ends],
+                y=[y for _, y, _ in open_ends],
+                mode="markers",
+                cliponaxis=False,
+                marker={"size": 9, "color": ACCENT, "symbol": [symbol for _, _, symbol in open_ends]},
+                hoverinfo="skip",
+                name="Interval open at this end (a bound reported in words)",
             )
         )
     if without:
@@ -436,21 +531,25 @@ def _measure_traces(group: pd.DataFrame, names: list[str], unit: str) -> list[go
     return traces
 
 
-def _measure_row(row: pd.Series) -> str:
-    """A row within its measure's panel: the arm (or all patients) and the subgroup."""
-    parts = [str(row["arm_label"])]
-    if isinstance(row.get("subgroup"), str) and row["subgroup"]:
-        parts.append(row["subgroup"])
-    return " · ".join(parts)
+def _measure_row(row: pd.Series, name_arm: bool) -> str:
+    """A row within its measure's panel: the arm (when the chart names arms) and the subgroup, or
+    'All patients' when there is nothing else to name."""
+    return " · ".join(_row_parts(row, name_arm)) or str(row["arm_label"])
+
+
+def _bound(value: object) -> str:
+    """An interval's bound as printed: '1.1', 'not reached'."""
+    return reported_number(value) if _has(value) else _text(value)
 
 
 def _measure_interval(row: pd.Series) -> str:
-    """'95% CI 5.1 to 7.7 months', or '' without a reported interval."""
-    if not (_has(row.get("ci_low")) and _has(row.get("ci_high"))):
+    """'95% CI 5.1 to 7.7 months', '95% CI 1.1 to not reached', or '' without a reported interval."""
+    low, high = row.get("ci_low"), row.get("ci_high")
+    if not (_given(low) and _given(high)):
         return ""
     level = f"{reported_number(row['ci_level'])}% CI" if _has(row.get("ci_level")) else "CI"
-    low = reported_number(row["ci_low"])
-    return f"{level} {low} to {with_unit(row['ci_high'], str(row['unit']))}"
+    high_text = with_unit(high, str(row["unit"])) if _has(high) else _bound(high)
+    return f"{level} {_bound(low)} to {high_text}"
 
 
 def dosing_chart(key: str, title: str, caption: str, results: StudyResults) -> Chart:

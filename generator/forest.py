@@ -12,6 +12,7 @@ from generator.charts import (
     ACCENT,
     FONT_SIZE,
     LABEL_CHARS,
+    MARGIN,
     NARROW,
     SECOND,
     TABLE_COLUMNS,
@@ -20,11 +21,10 @@ from generator.charts import (
     Chart,
     TableView,
     _base_layout,
-    line_count,
+    axis_height,
+    row_height,
     wrap_text,
 )
-from generator.charts import LINE_HEIGHT as LINE_HEIGHTS
-from generator.charts import ROW_HEIGHT as ROW_HEIGHTS
 from generator.comparison import (
     DIFFERENCE,
     INTERVAL_WORDS,
@@ -41,10 +41,6 @@ from generator.model import RATIO_MEASURES
 from generator.summary import ComparisonEntry
 from generator.text import chart_text
 
-ROW_HEIGHT = 40
-LINE_HEIGHT = 17
-LABEL_WIDTH = 40
-"""Characters of a row label's line: a longer study title or arm wraps, so the plot keeps its width."""
 DIAMOND_HALF_HEIGHT = 0.3
 """Half the diamond's height, in rows."""
 POOLED_GAP = 0.5
@@ -66,15 +62,16 @@ def forest_chart(comparison: Comparison, fmt: NumberFormat | None = None) -> Cha
     pooled = [p for p in comparison.pooled if p.measure == measure]
     fig = go.Figure()
     rows = [-float(i) for i in range(len(entries))]
-    labels = [tick_label(e) for e in entries]
+    labels = [tick_label(e, LABEL_CHARS[WIDE]) for e in entries]
     narrow_labels = [tick_label(e, LABEL_CHARS[NARROW]) for e in entries]
     _add_studies(fig, entries, rows, fmt)
     pooled_rows = [-(len(entries) - 1 + POOLED_GAP + 1 + j) for j in range(len(pooled))]
     for y, p in zip(pooled_rows, pooled, strict=True):
         _add_diamond(fig, p, y)
-        labels.append(chart_text(f"Pooled ({p.studies} studies)"))
+        labels.append(wrap_text(f"Pooled ({p.studies} studies)", LABEL_CHARS[WIDE]))
         narrow_labels.append(wrap_text(f"Pooled ({p.studies} studies)", LABEL_CHARS[NARROW]))
-    _base_layout(fig, _height(labels, len(entries) + len(pooled), WIDE))
+    title = _axis_title(measure)
+    _base_layout(fig, _height(labels, len(entries) + len(pooled), title, WIDE))
     fig.update_yaxes(
         tickmode="array",
         tickvals=rows + pooled_rows,
@@ -85,10 +82,10 @@ def forest_chart(comparison: Comparison, fmt: NumberFormat | None = None) -> Cha
     )
     _set_x_axis(fig, measure, entries)
     narrow = {
-        "height": _height(narrow_labels, len(entries) + len(pooled), NARROW),
+        "height": _height(narrow_labels, len(entries) + len(pooled), title, NARROW),
         "font.size": FONT_SIZE[NARROW],
         "yaxis.ticktext": narrow_labels,
-        "xaxis.title.text": wrap_text(_axis_title(measure), TITLE_CHARS[NARROW]),
+        "xaxis.title.text": wrap_text(title, TITLE_CHARS[NARROW]),
     }
     return Chart(
         f"compare-{comparison.key}",
@@ -99,18 +96,31 @@ def forest_chart(comparison: Comparison, fmt: NumberFormat | None = None) -> Cha
         shows_intervals=False,
         table=TableView(TABLE_COLUMNS, tuple(_table_rows(entries, pooled, fmt))),
         narrow=narrow,
+        source=f"Comparison across studies: {comparison.title} (studies compared: {comparison.studies})",
+        method=_export_method(fmt, pooled),
     )
 
 
-def _height(labels: list[str], rows: int, mode: str) -> int:
-    """Room for every row, each tall enough for its label's lines."""
-    lines = max(line_count(label) for label in labels)
-    if mode == WIDE:
-        return 90 + max(ROW_HEIGHT, LINE_HEIGHT * lines + 8) * rows
-    return 90 + max(ROW_HEIGHTS[NARROW], LINE_HEIGHTS[NARROW] * lines + 20) * rows
+def _export_method(fmt: NumberFormat | None, pooled: list[Pooled]) -> str:
+    """How the intervals were found, for the downloaded image: reported, or computed from n/N, and
+    the pooled estimate's method."""
+    computed = f" ({fmt.level_text} CI, {fmt.ci_method_name})" if fmt is not None else ""
+    line = f"Intervals: as reported by each study, or computed by this site from n/N{computed}"
+    return "; ".join([line, *(f"pooled: {p.method}" for p in pooled)])
 
 
-def _table_rows(entries: list[ComparisonEntry], pooled: list[Pooled], fmt) -> list[tuple[str, ...]]:
+def _height(labels: list[str], rows: int, title: str, mode: str) -> int:
+    """Room for every row, each tall enough for its label's lines (the sizing of every chart of rows),
+    the pooled rows' gap, and the axis below."""
+    plot = row_height(labels, mode) * (rows + POOLED_GAP) + axis_height(
+        wrap_text(title, TITLE_CHARS[mode]), mode
+    )
+    return round(plot) + MARGIN["t"] + MARGIN["b"]
+
+
+def _table_rows(
+    entries: list[ComparisonEntry], pooled: list[Pooled], fmt: NumberFormat | None
+) -> list[tuple[str, ...]]:
     """One row a point: the study's figure and its interval as its page shows them, and their origin."""
     rows = [
         (
@@ -142,7 +152,7 @@ def row_label(entry: ComparisonEntry) -> str:
     return " · ".join(parts)
 
 
-def tick_label(entry: ComparisonEntry, width: int = LABEL_WIDTH) -> str:
+def tick_label(entry: ComparisonEntry, width: int = LABEL_CHARS[WIDE]) -> str:
     """The row's label on the axis: the study and year, then the arm (and subgroup), wrapped."""
     arm = " · ".join([entry.arm, entry.subgroup] if entry.subgroup else [entry.arm])
     lines = textwrap.wrap(f"{entry.study_title} ({entry.year})", width) + textwrap.wrap(arm, width)
@@ -154,7 +164,10 @@ def _x(value: float, measure: str) -> float:
     return value * 100 if measure == "proportion" else value
 
 
-def _add_studies(fig: go.Figure, entries: list[ComparisonEntry], rows: list[float], fmt) -> None:
+def _add_studies(
+    fig: go.Figure, entries: list[ComparisonEntry], rows: list[float], fmt: NumberFormat | None
+) -> None:
+    """A square with a whisker for each study with an interval, a hollow square for one without."""
     with_ci = [i for i, e in enumerate(entries) if e.ci_low is not None and e.ci_high is not None]
     without = [i for i in range(len(entries)) if i not in with_ci]
     measure = entries[0].measure
@@ -267,11 +280,12 @@ def _axis_title(measure: str) -> str:
 
 
 def _set_x_axis(fig: go.Figure, measure: str, entries: list[ComparisonEntry]) -> None:
+    """The x axis the measure needs, titled (wrapped for a wide screen), and the line of no effect."""
+    fig.update_xaxes(title_text=wrap_text(_axis_title(measure), TITLE_CHARS[WIDE]), automargin=True)
     if measure == "proportion":
-        fig.update_xaxes(title_text="Percent of patients", range=[0, 100], ticksuffix="%")
+        fig.update_xaxes(range=[0, 100], ticksuffix="%")
     elif measure in RATIO_MEASURES:
         fig.update_xaxes(
-            title_text=chart_text(_axis_title(measure)),
             type="log",
             tickmode="array",
             tickvals=RATIO_TICKS,
@@ -279,12 +293,12 @@ def _set_x_axis(fig: go.Figure, measure: str, entries: list[ComparisonEntry]) ->
         )
         fig.add_vline(x=1, line={"color": "#888888", "width": 1, "dash": "dash"})
     elif measure == DIFFERENCE:
-        fig.update_xaxes(title_text="Difference", zeroline=False)
+        fig.update_xaxes(zeroline=False)
         fig.add_vline(x=0, line={"color": "#888888", "width": 1, "dash": "dash"})
     else:
         values = [v for e in entries for v in (e.estimate, e.ci_low, e.ci_high) if v is not None]
         low = min(0.0, min(values))
-        fig.update_xaxes(title_text=chart_text(measure.capitalize()), range=[low, max(values) * 1.1])
+        fig.update_xaxes(range=[low, max(values) * 1.1])
 
 
 def _caption(comparison: Comparison, measure: str, pooled: list[Pooled]) -> str:

@@ -39,6 +39,7 @@ from generator.charts import (
     layout_value,
     measure_chart,
     measure_groups,
+    open_intervals,
     proportion_chart,
 )
 from generator.comparison import INDEX_PAGE as COMPARISONS_INDEX
@@ -56,7 +57,7 @@ from generator.errors import Problem, TemplateError
 from generator.figures import FigureLinks, ShowDocumentList, ShowFigure, highlighted_documents
 from generator.forest import forest_chart
 from generator.formatting import NumberFormat
-from generator.layout import AUDIT, DESIGN, OVERVIEW, SOURCE, ResultPage, StudyLayout
+from generator.layout import AUDIT, DESIGN, OVERVIEW, SOURCE, ResultPage, Section, StudyLayout
 from generator.load import Study
 from generator.model import ALL_PATIENTS, OutcomeVocabulary, SharedRef, parse_headline, parse_shared_ref
 from generator.provenance import Value, ValueBook
@@ -724,7 +725,8 @@ def study_charts(results: StudyResults, layout: StudyLayout, fmt: NumberFormat) 
     return charts
 
 
-def _section_chart(results: StudyResults, section, fmt: NumberFormat) -> Chart | None:
+def _section_chart(results: StudyResults, section: Section, fmt: NumberFormat) -> Chart | None:
+    """The chart of one section's table: dots with intervals for proportions, points for measures."""
     ci = "the confidence interval computed by this site from n/N"
     if section.kind == "proportions":
         return proportion_chart(
@@ -744,6 +746,11 @@ def _section_chart(results: StudyResults, section, fmt: NumberFormat) -> Chart |
         named = ", ".join(measures[:-1]) + (" and " if len(measures) > 1 else "") + measures[-1]
         left_out = len(frame) - sum(len(g) for g in groups)
         words = " Figures given in words are in the table only." if left_out else ""
+        if open_intervals(groups):
+            words += (
+                " An interval with a bound given in words (such as not reached) runs to the edge of the "
+                "axis and ends in an arrowhead."
+            )
         return measure_chart(
             section.table,
             f"{section.title}, as reported"

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from tests.conftest import ROOT
-from tests.sitebrowser import routed_page
+from tests.sitebrowser import routed_page, serious_violations
 
 pytestmark = pytest.mark.browser
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -128,7 +128,8 @@ def test_the_table_view_lists_every_point_and_gives_the_chart_back(opened, built
             assert toggle.get_attribute("aria-pressed") == "true"
             assert table.is_visible() and chart.is_hidden()
             rows = table.locator("tbody tr")
-            assert rows.count() == points > 0, f"{name} at {width} px"
+            # every point, and any figure given in words (not drawn)
+            assert rows.count() >= points > 0, f"{name} at {width} px"
             assert table.locator("thead th").count() == len(rows.first.locator("th, td").all())
             assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), name
             toggle.focus()
@@ -155,3 +156,98 @@ def test_a_chart_follows_the_window_from_wide_to_narrow_and_back(opened, built_s
         for chart in page.evaluate(LAYOUT):
             assert chart["outside"] == [], f"{name} after a resize to {size} px"
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def test_every_table_view_is_a_named_scrolling_region_that_axe_passes(opened, built_site, site_url):
+    page, width = opened
+    for name in chart_pages(built_site / "site"):
+        open_charts(page, site_url + name)
+        for figure in page.locator(".ev-figure").all():
+            figure.get_by_role("button", name="Table view").click()
+            region = figure.locator(".ev-chart-table [role=region]")
+            title = figure.locator("div.ev-chart").get_attribute("data-export-title")
+            assert region.get_attribute("tabindex") == "0" and region.get_attribute("aria-label") == (
+                f"{title}: table"
+            ), f"{name} at {width} px"
+            box = region.bounding_box()
+            last = region.locator("tr").first.locator("th, td").last.bounding_box()
+            scrolls = region.evaluate("r => r.scrollWidth > r.clientWidth + 1")
+            assert scrolls or last["x"] + last["width"] <= box["x"] + box["width"] + 1, (
+                f"{name} at {width} px: the last column is cut off and cannot be scrolled to"
+            )
+            hint = figure.locator(".ev-chart-table-hint")
+            assert hint.is_visible() == scrolls, f"{name} at {width} px: the hint says whether it scrolls"
+        assert serious_violations(page) == [], f"{name} at {width} px, every table view open"
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), name
+
+
+def test_reset_view_is_offered_only_where_a_drag_zooms(opened, built_site, site_url):
+    page, width = opened
+    open_charts(page, site_url + chart_pages(built_site / "site")[0])
+    for figure in page.locator(".ev-figure").all():
+        reset = figure.locator(".ev-chart-tools button", has_text="Reset view")
+        dragmode = figure.locator("div.ev-chart").evaluate("c => c._fullLayout.dragmode")
+        assert reset.is_visible() == (width >= 600) == (dragmode == "zoom"), f"at {width} px"
+
+
+EXPORT = """async chart => {
+    const seen = [];
+    const original = Plotly.downloadImage;
+    Plotly.downloadImage = gd => {
+        const layout = gd._fullLayout;
+        const svg = gd.querySelector("svg.main-svg").getBoundingClientRect();
+        const lines = [...gd.querySelectorAll(".g-gtitle text tspan, .g-gtitle text")]
+            .filter(t => !t.querySelector("tspan") && t.textContent.trim());
+        seen.push({
+            width: layout.width, layout: gd.getAttribute("data-layout"),
+            paper: layout.paper_bgcolor, plot: layout.plot_bgcolor, font: layout.font.color,
+            title: lines.map(t => t.textContent),
+            titleRight: Math.max(...lines.map(t => t.getBoundingClientRect().right - svg.left)),
+        });
+        return Promise.resolve();
+    };
+    const button = [...chart.closest(".ev-figure").querySelectorAll(".ev-chart-tools button")]
+        .find(b => b.textContent === "Download PNG");
+    button.click();
+    const until = Date.now() + 10000;
+    while (Date.now() < until && !(seen.length && chart.getAttribute("data-layout")
+            && Math.abs(chart._fullLayout.width - chart.offsetWidth) < 2
+            && chart._fullLayout.paper_bgcolor === "rgba(0,0,0,0)")) {
+        await new Promise(r => setTimeout(r, 50));
+    }
+    Plotly.downloadImage = original;
+    const style = getComputedStyle(document.body);
+    return {
+        seen: seen[0],
+        bg: style.getPropertyValue("--md-default-bg-color").trim(),
+        fg: style.getPropertyValue("--md-default-fg-color").trim(),
+        after: {width: chart._fullLayout.width, offset: chart.offsetWidth,
+                paper: chart._fullLayout.paper_bgcolor,
+                title: [...chart.querySelectorAll(".g-gtitle text")].map(t => t.textContent).join(""),
+                layout: chart.getAttribute("data-layout")},
+    };
+}"""
+
+
+@pytest.mark.parametrize("scheme", ["default", "slate"])
+def test_the_downloaded_image_is_wide_titled_in_full_and_on_the_page_colours(
+    opened, built_site, site_url, scheme
+):
+    page, width = opened
+    open_charts(page, site_url + chart_pages(built_site / "site")[0])
+    page.evaluate("s => document.body.setAttribute('data-md-color-scheme', s)", scheme)
+    chart = page.locator("div.ev-chart").first
+    result = chart.evaluate(EXPORT)
+    seen, after = result["seen"], result["after"]
+    assert seen, "the download was asked for"
+    where = f"{scheme} at {width} px"
+    assert seen["width"] == 900 and seen["layout"] == "wide", f"{where}: drawn wide for the image"
+    assert seen["paper"] == seen["plot"] == result["bg"] and seen["font"] == result["fg"], (
+        f"{where}: the image's background is the page's, its text the page's text colour"
+    )
+    title = chart.get_attribute("data-export-title")
+    assert " ".join(seen["title"]).startswith(title), f"{where}: the whole title is in the image"
+    assert seen["titleRight"] <= 900, f"{where}: a title line runs past the image"
+    assert after["paper"] == "rgba(0,0,0,0)" and not after["title"], f"{where}: the chart as it was"
+    assert abs(after["width"] - after["offset"]) < 2, f"{where}: as wide as its element again"
+    assert after["layout"] == ("narrow" if width < 600 else "wide"), where

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+from decimal import Decimal
 from types import SimpleNamespace
 
 import pandas as pd
@@ -18,6 +19,8 @@ from generator.charts import (
     dosing_chart,
     layout_value,
     measure_chart,
+    measure_groups,
+    open_intervals,
     proportion_chart,
     wrap_text,
 )
@@ -77,7 +80,7 @@ def test_proportions_are_dots_with_their_interval_and_a_hollow_dot_without(fmt):
     assert lines(layout.yaxis.ticktext[1]) == ["Overall response (CR + CRp + marrow CR) ·", "Weekly"]
     assert chart.table.rows == (
         (
-            "Complete response (CR)",
+            "Complete response (CR) · All patients",
             "18.9% (17/90)",
             "95% CI 11.4% to 28.5%",
             "computed from n/N (n reported)",
@@ -105,7 +108,7 @@ def test_the_page_gets_the_table_and_both_layouts_in_the_figure_json(fmt):
     data = json.loads(html.unescape(str(figure_json(chart))))
     assert data["table"]["columns"] == ["Row", "Value", "Interval", "The figure is"]
     assert [row[0] for row in data["table"]["rows"]] == [
-        "Complete response (CR)",
+        "Complete response (CR) · All patients",
         "Overall response (CR + CRp + marrow CR) · Weekly",
     ]
     assert data["narrow"]["yaxis.ticktext"] == chart.narrow["yaxis.ticktext"]
@@ -161,7 +164,70 @@ def test_measures_are_points_with_whiskers_never_bars_from_zero():
     assert without.marker.color == "rgba(0,0,0,0)"
     assert "95% CI 5.6 to 9.6 months (reported)" in with_ci.hovertext[0]
     assert "No interval reported" in without.hovertext[0]
-    assert points(chart.figure) == len(chart.table.rows) == 4, "the words 'not reached' are not drawn"
+    assert points(chart.figure) == 4, "the words 'not reached' are not drawn"
+    assert chart.table.rows[-1] == (
+        "Median overall survival · All patients",
+        "not reached",
+        "–",
+        "reported in words (in the table only)",
+    ), "a value in words is in the table view, as printed"
+
+
+def half_open() -> pd.DataFrame:
+    frame = measures().astype(object)
+    frame.loc[2, ["ci_low", "ci_high", "ci_level"]] = [Decimal("1.1"), "not reached", 95]
+    frame.loc[4, ["ci_low", "ci_high", "ci_level"]] = [Decimal("8.1"), "not reached", 95]
+    frame.loc[2, "value"] = Decimal("1.5")
+    return frame
+
+
+def test_a_half_open_interval_runs_to_the_axis_edge_and_ends_in_an_arrowhead():
+    chart = measure_chart("survival", "Survival", "caption", half_open())
+    with_ci, arrows, *_ = chart.figure.data
+    edge = chart.figure.layout.xaxis.range[1]
+    assert list(with_ci.x) == [7.7, 1.5]
+    assert list(with_ci.error_x.array) == pytest.approx([9.6 - 7.7, edge - 1.5]), "to the axis edge"
+    assert list(with_ci.error_x.arrayminus) == pytest.approx([7.7 - 5.6, 1.5 - 1.1])
+    assert (
+        list(arrows.x) == [edge]
+        and list(arrows.y) == [-1]
+        and list(arrows.marker.symbol) == ["triangle-right"]
+    )
+    assert "95% CI 1.1 to not reached (reported)" in html.unescape(with_ci.hovertext[1])
+    rows = {row[0]: row[1:] for row in chart.table.rows}
+    assert rows["Median overall survival · Arm B"] == ("1.5 months", "95% CI 1.1 to not reached", "reported")
+    assert rows["Median overall survival · All patients"][:2] == ("not reached", "95% CI 8.1 to not reached")
+    assert len(chart.table.rows) == len(half_open()), "every row of the frame, drawn or in words"
+    assert open_intervals(measure_groups(half_open())) and not open_intervals(measure_groups(measures()))
+
+
+def test_rows_that_differ_by_grade_or_subgroup_are_told_apart(fmt):
+    frame = pd.concat([proportions().iloc[:1]] * 4, ignore_index=True)
+    frame["label"] = "Neurologic events"
+    frame["grade"] = ["3", "4", None, None]
+    frame["subgroup"] = [None, None, None, "Older patients"]
+    chart = proportion_chart("safety", "Safety", "caption", frame, fmt)
+    names = [row[0] for row in chart.table.rows]
+    assert names == [
+        "Neurologic events · grade 3",
+        "Neurologic events · grade 4",
+        "Neurologic events",
+        "Neurologic events · Older patients",
+    ], "all patients everywhere: not named; grade and subgroup named"
+    assert [html.unescape(t) for t in chart.figure.layout.yaxis.ticktext] == names
+    assert [html.unescape(t).split("<br>")[0] for t in chart.figure.data[0].hovertext] == names
+    assert "grade" in chart.data.columns and "subgroup" in chart.data.columns
+
+
+def test_proportions_and_measures_name_all_patients_alike(fmt):
+    only_all = measures()[measures()["arm"] == "all"]
+    measure_names = [row[0] for row in measure_chart("s", "S", "c", only_all).table.rows]
+    assert "Median remission duration · Salvage 1" in measure_names, "no 'All patients' beside a subgroup"
+    assert "Survival at 1 year" in measure_names, "as a proportion's row: all patients go without saying"
+    mixed = [row[0] for row in measure_chart("s", "S", "c", measures()).table.rows]
+    assert "Median remission duration · All patients · Salvage 1" in mixed
+    props = [row[0] for row in proportion_chart("r", "R", "c", proportions(), fmt).table.rows]
+    assert props[0] == "Complete response (CR) · All patients", "arms named in both when a row has one"
 
 
 def test_measures_are_grouped_by_measure_and_only_one_unit_shares_a_scale():

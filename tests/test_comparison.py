@@ -16,6 +16,7 @@ import pytest
 from scipy.stats import norm
 from statsmodels.stats.meta_analysis import combine_effects
 
+from generator.charts import LABEL_CHARS, MARGIN, NARROW, WIDE, row_height
 from generator.comparison import (
     ComparisonPage,
     ComparisonsIndexPage,
@@ -381,6 +382,31 @@ def test_the_pooled_estimate_is_a_diamond_row_at_the_bottom():
     assert chart.figure.layout.height > 90 + 40 * 13
 
 
+def test_forest_plots_are_sized_as_every_chart_of_rows():
+    comparison = compare(outcome(), bcg_entries(), POOLING, 0.95)
+    chart = forest_chart(comparison)
+    layout = chart.figure.layout
+    assert layout.margin.t == MARGIN["t"] and layout.margin.b == MARGIN["b"]
+    rows = len(bcg_entries()) + 1
+    labels = list(layout.yaxis.ticktext)
+    assert layout.height >= row_height(labels, WIDE) * rows + MARGIN["t"] + MARGIN["b"]
+    narrow_rows = row_height(chart.narrow["yaxis.ticktext"], NARROW) * rows
+    assert chart.narrow["height"] >= narrow_rows + MARGIN["t"] + MARGIN["b"]
+    assert "log scale" in layout.xaxis.title.text, "the axis title of _axis_title"
+
+
+def test_the_downloaded_image_names_the_comparison_and_how_its_intervals_were_found():
+    fmt = NumberFormat(SiteConfig())
+    comparison = compare(outcome(), bcg_entries(), POOLING, 0.95)
+    chart = forest_chart(comparison, fmt)
+    assert comparison.title in chart.source and f"studies compared: {comparison.studies}" in chart.source
+    assert chart.method.startswith("Intervals: as reported by each study, or computed by this site from n/N")
+    assert fmt.ci_method_name in chart.method
+    assert f"pooled: {comparison.pooled[0].method}" in chart.method
+    plain = forest_chart(compare(outcome(), [entry("a")], ComparisonSettings(), 0.95), fmt)
+    assert "pooled" not in plain.method
+
+
 def test_proportions_in_percent_and_differences_with_a_line_at_zero():
     props = compare(outcome("proportions"), [proportion("a"), proportion("b", estimate=0.25)], POOLING, 0.95)
     chart = forest_chart(props)
@@ -404,7 +430,8 @@ def test_downloads_are_the_table_and_the_chart_data_and_safe_in_a_spreadsheet():
     files = comparison_downloads(comparison, forest_chart(comparison), StatisticsSettings())
     assert sorted(files) == ["comparisons/data/chart-compare-response.csv", "comparisons/data/response.csv"]
     table = files["comparisons/data/response.csv"].decode("utf-8-sig")
-    assert table.startswith("study,study_title,year,design,population,arm,") and "'=HYPERLINK(1)" in table
+    assert table.startswith("study,registry_id,doi,study_title,year,design,population,arm,")
+    assert "'=HYPERLINK(1)" in table
     assert comparison_downloads(comparison, None, StatisticsSettings()).keys() == {
         "comparisons/data/response.csv"
     }
@@ -481,6 +508,8 @@ def test_both_pages_render_with_hostile_text_escaped_and_tables_whole():
     page, index = rendered(comparison, forest_chart(comparison))
     figure = re.search(r' data-figure="([^"]*)"', page)[1]  # an HTML attribute, which Markdown leaves alone
     assert "<" not in figure and "&amp;lt;script&amp;gt;" in figure
+    source = re.search(r' data-export-source="([^"]*)"', page)[1]
+    assert "<" not in source and "studies compared:" in source, "the image names the comparison, escaped"
     for text in (page.replace(figure, ""), index):
         assert "<script>" not in text and "*bold*" not in text and "](javascript" not in text
     for markdown, columns in ((page, 7), (index, 5)):
@@ -514,6 +543,8 @@ def test_the_page_gives_the_pooled_estimate_with_its_method_and_heterogeneity():
         'on <span class="ev-check">12</span> degrees of freedom' in page
     )
     assert "SE = (ln upper − ln lower) / (2z)" in page
+    method = re.search(r' data-export-method="([^"]*)"', page)[1]
+    assert method.startswith("Intervals: as reported by each study") and "pooled: random effects" in method
     assert '<span class="ev-label">risk ratio</span> |' in index
 
 
@@ -544,10 +575,10 @@ def test_long_labels_wrap_and_stay_text():
         compare(outcome(), entries, ComparisonSettings(), 0.95)
     ).figure.layout.yaxis.ticktext[0]
     assert label.split("<br>") == [
-        "A study with a rather long title",
-        "&lt;b&gt;that&lt;/b&gt; goes on &amp; on (2000)",
+        "A study with a rather long title &lt;b&gt;that&lt;/b&gt;",
+        "goes on &amp; on (2000)",
         "Drug vs placebo · Age 65 or older",
-    ]
+    ], f"lines of at most {LABEL_CHARS[WIDE]} characters, as every chart's labels"
 
 
 def test_an_effect_given_for_the_control_arm_against_the_experimental_one_is_not_pooled():
@@ -562,3 +593,45 @@ def test_an_effect_given_for_the_control_arm_against_the_experimental_one_is_not
         "experimental arm against a control arm" in note and "Placebo vs drug" in note
         for note in comparison.pooling_notes
     )
+
+
+def test_each_comparison_page_has_its_own_description_from_its_data():
+    import yaml
+
+    comparison = compare(outcome(title=HOSTILE), [entry("a"), entry("b")], POOLING, 0.95)
+    page, index = rendered(comparison, forest_chart(comparison))
+    meta = yaml.safe_load(page.split("---\n")[1])
+    assert (
+        meta["description"].startswith("&#60;script&#62;")
+        and ": 2 studies side by side" in meta["description"]
+    )
+    assert "<" not in meta["description"] and "*" not in meta["description"], "written as it is by the theme"
+    one = compare(outcome(), [entry("a")], POOLING, 0.95)
+    assert ": 1 study side by side" in yaml.safe_load(rendered(one, None)[0].split("---\n")[1])["description"]
+    assert yaml.safe_load(index.split("---\n")[1])["description"].startswith(
+        "Every outcome the studies share"
+    )
+    changes = (ROOT / "templates/changes.md.j2").read_text()
+    assert yaml.safe_load(changes.split("---\n")[1])["description"].startswith(
+        "Every version of this site's data"
+    )
+
+
+def test_downloads_name_the_study_and_keep_the_printed_digits_of_each_figure():
+    printed = entry(
+        "a",
+        registry_id="NCT01",
+        doi="10.1/a",
+        estimate=0.7,
+        estimate_printed="0.70",
+        ci_low_printed="0.50",
+        ci_high_printed="0.98",
+    )
+    comparison = compare(outcome(), [printed, entry("b", doi="10.1/b")], ComparisonSettings(), 0.95)
+    files = comparison_downloads(comparison, forest_chart(comparison), StatisticsSettings())
+    for name in ("comparisons/data/response.csv", "comparisons/data/chart-compare-response.csv"):
+        rows = {r["study"]: r for r in csv_rows(files[name])}
+        assert (rows["a"]["registry_id"], rows["a"]["doi"], rows["b"]["doi"]) == ("NCT01", "10.1/a", "10.1/b")
+        assert (rows["a"]["estimate"], rows["a"]["ci_low"], rows["a"]["ci_high"]) == ("0.70", "0.50", "0.98")
+        assert (rows["b"]["estimate"], rows["b"]["ci_low"]) == ("0.7", "0.5"), "computed: as every CSV"
+        assert rows["a"]["page"] == "studies/a/results/", "the page's address, not its Markdown file"

@@ -25,29 +25,55 @@
     return String(text).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
   }
 
+  var EXPORT_WIDTH = 900; // px: the image is drawn wide whatever the screen, so its title fits
+  var EXPORT_CHARS = 110; // characters of a title line at that width
+
+  // Plain text in lines of at most `width` characters, broken at spaces.
+  function wrapLines(text, width) {
+    var lines = [];
+    var line = "";
+    String(text).split(/\s+/).filter(Boolean).forEach(function (word) {
+      if (line && line.length + 1 + word.length > width) {
+        lines.push(line);
+        line = word;
+      } else {
+        line = line ? line + " " + word : word;
+      }
+    });
+    if (line) lines.push(line);
+    return lines;
+  }
+
   // The image a reader downloads carries what the page says around the chart: its title, the study
-  // or comparison, and how the intervals were computed.
+  // or comparison, and how the intervals were computed. It is drawn in its wide layout, at a fixed
+  // width, on the page's background colour (a dark page gives a dark image with light text).
   function downloadImage(element) {
-    var top = element.layout.margin.t;
-    var height = element._fullLayout.height;
-    var lines = ["data-export-title", "data-export-source", "data-export-method"]
-      .map(function (name) { return element.getAttribute(name); })
-      .filter(Boolean)
-      .map(plotlyText);
+    var mode = element.getAttribute("data-layout") || widthMode(element); // drawn so again afterwards
+    var layout = layoutFor(element, "wide");
+    var top = layout.margin.t;
+    var height = layout.height;
+    var lines = [];
+    ["data-export-title", "data-export-source", "data-export-method"].forEach(function (name) {
+      lines = lines.concat(wrapLines(element.getAttribute(name) || "", EXPORT_CHARS));
+    });
     var extra = 20 * lines.length + 16; // room above the plot for the title's lines
-    return window.Plotly.relayout(element, {
-      "title.text": lines.join("<br>"), "title.font.size": 14, "title.x": 0.01, "title.xanchor": "left",
-      "title.yref": "container", "title.yanchor": "top", "title.y": 1 - 24 / (height + extra),
-      "margin.t": top + extra, height: height + extra
-    })
+    var bg = getComputedStyle(document.body).getPropertyValue("--md-default-bg-color").trim() || "#ffffff";
+    var exported = themeUpdate(layout);
+    Object.assign(exported, {
+      "title.text": lines.map(plotlyText).join("<br>"), "title.font.size": 14, "title.x": 0.01,
+      "title.xanchor": "left", "title.yref": "container", "title.yanchor": "top",
+      "title.y": 1 - 24 / (height + extra), "margin.t": top + extra, height: height + extra,
+      width: EXPORT_WIDTH, paper_bgcolor: bg, plot_bgcolor: bg
+    });
+    return window.Plotly.react(element, element.data, layout)
+      .then(function () { return window.Plotly.relayout(element, exported); })
       .then(function () {
         return window.Plotly.downloadImage(element, {
           format: "png", scale: 2, filename: element.getAttribute("data-chart") || "chart"
         });
       })
       .finally(function () {
-        // as it was, following its element's width again (a set height had fixed the width)
-        var mode = element.getAttribute("data-layout") || widthMode(element);
+        // as it was, following its element's width again (a set width and height had fixed it)
         return window.Plotly.react(element, element.data, layoutFor(element, mode)).then(function () {
           return window.Plotly.relayout(element, themeUpdate(element.layout));
         });
@@ -117,6 +143,8 @@
     Object.keys(update).forEach(function (path) { setPath(layout, path, update[path]); });
     layout.dragmode = mode === "narrow" ? false : "zoom"; // on a phone a drag scrolls the page
     element.setAttribute("data-layout", mode);
+    // nothing to reset where dragging is off (a drag scrolls the page)
+    if (element._evReset) element._evReset.hidden = mode === "narrow";
     return layout;
   }
 
@@ -150,16 +178,43 @@
     return b;
   }
 
-  // The chart's points as a table: text from the generator's JSON, set with textContent only.
+  // Whether the table view is wider than its box, and on which side more columns lie.
+  function watchScroll(scroller, hint) {
+    function update() {
+      var overflows = scroller.scrollWidth > scroller.clientWidth + 1;
+      var left = Math.abs(scroller.scrollLeft);
+      scroller.classList.toggle("ev-overflows", overflows);
+      scroller.classList.toggle("ev-more-left", overflows && left > 1);
+      scroller.classList.toggle("ev-more-right", overflows && left + scroller.clientWidth < scroller.scrollWidth - 1);
+      hint.hidden = !overflows;
+    }
+    scroller.addEventListener("scroll", update, { passive: true });
+    window.addEventListener("resize", update);
+    return update;
+  }
+
+  // The chart's points as a table: text from the generator's JSON, set with textContent only. It
+  // scrolls sideways in its own box, a named region that takes focus (arrow keys scroll it).
   function pointsTable(element, id) {
     var table = element._evFigure.table;
+    var title = element.getAttribute("data-export-title") || "";
     var wrap = document.createElement("div");
     wrap.className = "ev-chart-table";
     wrap.id = id;
     wrap.hidden = true;
+    var hint = document.createElement("p");
+    hint.className = "ev-chart-table-hint";
+    hint.textContent = "Scroll sideways for more columns \u2192";
+    hint.hidden = true;
+    var scroller = document.createElement("div");
+    scroller.className = "ev-chart-table-scroll";
+    scroller.tabIndex = 0;
+    scroller.setAttribute("role", "region");
+    scroller.setAttribute("aria-label", title + ": table");
+    wrap._evUpdate = watchScroll(scroller, hint);
     var t = document.createElement("table");
     var caption = document.createElement("caption");
-    caption.textContent = element.getAttribute("data-export-title") || "";
+    caption.textContent = title;
     t.appendChild(caption);
     var head = t.createTHead().insertRow();
     table.columns.forEach(function (name) {
@@ -178,7 +233,9 @@
         row.appendChild(cell);
       });
     });
-    wrap.appendChild(t);
+    scroller.appendChild(t);
+    wrap.appendChild(hint);
+    wrap.appendChild(scroller);
     return wrap;
   }
 
@@ -192,6 +249,8 @@
     bar.setAttribute("aria-label", "Chart: " + (element.getAttribute("data-export-title") || ""));
     bar.appendChild(button("Download PNG", function () { downloadImage(element); }));
     var reset = button("Reset view", function () { resetView(element); });
+    element._evReset = reset;
+    reset.hidden = element.getAttribute("data-layout") === "narrow";
     bar.appendChild(reset);
     if (element._evFigure.table) {
       var table = pointsTable(element, element.id + "-table");
@@ -200,6 +259,7 @@
         toggle.setAttribute("aria-pressed", String(showTable));
         table.hidden = !showTable;
         element.hidden = showTable;
+        if (showTable) table._evUpdate();
         reset.disabled = showTable;
         if (!showTable) { // the window may have changed while the chart was hidden
           if (element.getAttribute("data-layout") === widthMode(element)) {
