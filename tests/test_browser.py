@@ -584,7 +584,7 @@ def test_a_chart_offers_only_a_titled_image_and_a_reset_and_plotly_loads_only_wi
     assert buttons == [["button", "Download PNG"], ["button", "Reset view"], ["button", "Table view"]]
     with page.expect_download() as download:
         tools.get_by_role("button", name="Download PNG").click()
-    assert download.value.suggested_filename == "responses.png"
+    assert download.value.suggested_filename == f"{STUDY}-responses.png", "the file names its study and chart"
     assert Path(download.value.path()).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     exported = page.evaluate(
         "['title', 'source', 'method'].map(n => document.querySelector('div.ev-chart').dataset['export' + "

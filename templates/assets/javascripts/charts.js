@@ -69,7 +69,7 @@
       .then(function () { return window.Plotly.relayout(element, exported); })
       .then(function () {
         return window.Plotly.downloadImage(element, {
-          format: "png", scale: 2, filename: element.getAttribute("data-chart") || "chart"
+          format: "png", scale: 2, filename: element.getAttribute("data-export-file") || "chart"
         });
       })
       .finally(function () {
