@@ -4,7 +4,8 @@ The server watches the generator's inputs (content/, templates/, site_config.yml
 the generated pages. Its build loop waits for a burst of changes to settle (no change for 0.1 s after
 a poll of the files), then runs one rebuild: the generator rewrites the Markdown that changed (changed
 files only), then mkdocs builds once. That build is dirty, re-rendering only the pages whose Markdown
-changed, unless what every page shows may have changed (the navigation, the set of files, mkdocs.yml):
+changed, unless what every page shows may have changed (the navigation, the set of files, mkdocs.yml or
+the theme's overrides in its custom_dir):
 then every page is built. The generator's writes are not watched, so they cannot start a second build.
 On a bad edit the located error is logged, nothing is built, and the last good pages stay served.
 """
@@ -70,7 +71,7 @@ class _Preview:
         self.site_dir = site_dir
         self.url = ""  # the server's, once it exists
         self.names: frozenset[str] | None = None  # the generated files at the last build
-        self.mkdocs_yml: bytes | None = None  # mkdocs.yml at the last build
+        self.theme: bytes | None = None  # mkdocs.yml and the theme's overrides at the last build
         self.built = False  # whether the last build succeeded: only then can the next one be dirty
 
     def config(self) -> MkDocsConfig:
@@ -92,7 +93,7 @@ class _Preview:
         if done is None:
             return  # the error is logged; the site is left as it was
         written, names = done
-        if not written and names == self.names and self._mkdocs_yml() == self.mkdocs_yml:
+        if not written and names == self.names and self._theme() == self.theme:
             log.info("No page changed")
             return
         self.build(names, written)
@@ -100,10 +101,8 @@ class _Preview:
     def build(self, names: frozenset[str], written: list[str], config: MkDocsConfig | None = None) -> None:
         from mkdocs.commands.build import build
 
-        mkdocs_yml = self._mkdocs_yml()
-        dirty = (
-            self.built and names == self.names and NAV_FILE not in written and mkdocs_yml == self.mkdocs_yml
-        )
+        theme = self._theme()
+        dirty = self.built and names == self.names and NAV_FILE not in written and theme == self.theme
         log.info("Building documentation (%s)...", "the changed pages only" if dirty else "every page")
         before = _read_json(Path(self.site_dir, SEARCH_INDEX)) if dirty else None
         self.built = False
@@ -114,13 +113,30 @@ class _Preview:
             return
         if before is not None:
             _merge_search_index(Path(self.site_dir, SEARCH_INDEX), before)
-        self.names, self.mkdocs_yml, self.built = names, mkdocs_yml, True
+        self.names, self.theme, self.built = names, theme, True
 
-    def _mkdocs_yml(self) -> bytes | None:
+    def _theme(self) -> bytes | None:
+        """mkdocs.yml and every file of the theme's overrides (its custom_dir), as one value: when it
+        changes, every page is built again."""
         try:
-            return self.project.mkdocs_config.read_bytes()
-        except OSError:
+            return theme_inputs(self.project.mkdocs_config)
+        except (OSError, ValueError):
             return None
+
+
+def theme_inputs(mkdocs_config: Path) -> bytes:
+    """The bytes of mkdocs.yml and of each file under its theme's custom_dir, with their paths."""
+    from mkdocs.utils.yaml import yaml_load
+
+    data = mkdocs_config.read_bytes()
+    theme = (yaml_load(data) or {}).get("theme")
+    custom_dir = theme.get("custom_dir") if isinstance(theme, dict) else None
+    parts = [data]
+    if isinstance(custom_dir, str):
+        folder = mkdocs_config.parent / custom_dir
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            parts += [path.relative_to(folder).as_posix().encode(), path.read_bytes()]
+    return b"\0".join(parts)
 
 
 def serve(project: Project, dev_addr: str) -> None:
@@ -153,8 +169,9 @@ def serve(project: Project, dev_addr: str) -> None:
             preview.build(frozenset(files), [], config)
             if not preview.built:
                 raise BuildError("mkdocs could not build the pages (the error is above)")
-            for path in (project.content_dir, project.templates_dir):
-                server.watch(str(path))
+            for path in (project.content_dir, project.templates_dir, config.theme.custom_dir):
+                if path:  # the theme's overrides, wherever mkdocs.yml puts them
+                    server.watch(str(path))
             for path in (project.root / SITE_CONFIG, project.mkdocs_config):
                 server.watch(str(path), recursive=False)
             server = config.plugins.on_serve(server, config=config, builder=preview.rebuild)

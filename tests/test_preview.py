@@ -139,6 +139,13 @@ def test_preview_rebuilds_once_per_burst_only_the_changed_pages_and_keeps_them_o
         log = preview.settled()
         assert log.count("Building documentation") == 1 and "Building documentation (every page)" in log
         assert other.stat().st_mtime_ns > other_built  # another study's page, its Markdown unchanged
+
+        # an edit to the theme's overrides (no page's Markdown changes): every page is built with it
+        preview.set_mark()
+        footer = project_copy / "templates" / "overrides" / "partials" / "footer.html"
+        edit(footer, '<footer class="md-footer">', '<footer class="md-footer" data-edited="yes">')
+        assert wait_until(lambda: 'data-edited="yes"' in fetch(efficacy)), preview.since_mark()
+        assert "Building documentation (every page)" in preview.settled()
     finally:
         code = preview.stop()
     assert code == 0, preview.log.read_text()
