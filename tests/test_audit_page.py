@@ -264,20 +264,9 @@ def test_the_opened_audit_lists_pass_axe(browser, built_site, width, scheme):
         assert serious_violations(page) == []
 
 
-@pytest.fixture(scope="module")
-def site_with_filters(built_site, tmp_path_factory) -> Path:
-    """The real site with pages.js loaded (a copy of the project lists it, until mkdocs.yml does)."""
-    if "assets/javascripts/pages.js" in (ROOT / "mkdocs.yml").read_text():
-        return built_site / "site"
-    root = copy_project(tmp_path_factory.mktemp("filters"))
-    edit(root / "mkdocs.yml", "extra_javascript:\n", "extra_javascript:\n  - assets/javascripts/pages.js\n")
-    build_site(open_project(root))
-    return root / "site"
-
-
 @pytest.mark.browser
-def test_a_box_filters_the_figure_list_after_a_figure_link_brought_the_reader(browser, site_with_filters):
-    with opened(browser, site_with_filters) as page:
+def test_a_box_filters_the_figure_list_after_a_figure_link_brought_the_reader(browser, built_site):
+    with opened(browser, built_site / "site") as page:
         page.goto(url("efficacy"))
         page.evaluate("window.__sameWindow = 'kept'")
         page.locator("#u-responses-overall-response-all-count").click()  # instant navigation to the list

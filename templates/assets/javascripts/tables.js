@@ -3,12 +3,13 @@
    above the table, says on which side more columns lie (.ev-more-left, .ev-more-right: shadows in
    extra.css, which also fixes the first column), and takes keyboard focus as a named region, so
    arrow keys scroll it. The study index also gets a box that filters its rows by their text, and
-   column headings that sort it.
+   column headings that sort it; the audit page's collapsed lists get a filter box too.
    Runs on a direct load and after every instant navigation (Material's document$). Without
    JavaScript every table is still there, complete, in its own order, and scrolls. */
 (function () {
   "use strict";
 
+  var LISTS = "article details.ev-audit-passes, article details.ev-audit-figures";
   var collator = new Intl.Collator(undefined, { numeric: true, sensitivity: "base" });
   var BLANK = /^[–—-]?$/;
   var NUMBER = /^[−-]?\d[\d,]*(\.\d+)?/;
@@ -42,16 +43,19 @@
     rows.forEach(function (row) { body.appendChild(row); });
   }
 
-  function filterRows(table, input, status) {
+  /* Hide the rows that lack any of the words typed, in any order; say how many are shown (`noun`), or,
+     for a list (`quiet`), say nothing while the box is empty. */
+  function filterRows(table, input, status, noun, quiet) {
     var words = input.value.toLowerCase().split(/\s+/).filter(Boolean);
+    var rows = table.tBodies[0].rows;
     var shown = 0;
-    Array.prototype.forEach.call(table.tBodies[0].rows, function (row) {
+    Array.prototype.forEach.call(rows, function (row) {
       var text = row.textContent.toLowerCase();
       var match = words.every(function (word) { return text.indexOf(word) !== -1; });
       row.hidden = !match;
       if (match) shown += 1;
     });
-    status.textContent = shown + " of " + table.tBodies[0].rows.length + " studies shown";
+    status.textContent = quiet && !words.length ? "" : shown + " of " + rows.length + " " + noun + " shown";
   }
 
   function enhance(container) {
@@ -73,7 +77,7 @@
     var before = skip && skip.classList.contains("ev-skip") ? skip : container;
     container.parentNode.insertBefore(label, before);
     container.parentNode.insertBefore(status, before);
-    input.addEventListener("input", function () { filterRows(table, input, status); });
+    input.addEventListener("input", function () { filterRows(table, input, status, "studies"); });
     Array.prototype.forEach.call(table.tHead.rows[0].cells, function (th, column) {
       var button = document.createElement("button");
       button.type = "button";
@@ -83,7 +87,7 @@
       th.appendChild(button);
       button.addEventListener("click", function () { sortBy(table, column, button); });
     });
-    filterRows(table, input, status);
+    filterRows(table, input, status, "studies");
   }
 
   var HINT = "Scroll sideways for more columns \u2192";
@@ -162,8 +166,34 @@
     }
   }
 
+  /* The audit page's collapsed lists (the passed checks, the figures): a box above each table that
+     filters its rows. Without JavaScript each list is complete and opens by a click; a figure's link
+     opens its list at its row either way (Material opens a <details> holding the target). */
+  function enhanceList(details) {
+    var table = details.querySelector("table");
+    var summary = details.querySelector("summary");
+    if (!table || !table.tBodies.length || !summary || details.getAttribute("data-filter") === "ready") return;
+    details.setAttribute("data-filter", "ready");
+    var box = document.createElement("p");
+    box.className = "ev-filter ev-list-filter";
+    var label = document.createElement("label");
+    label.textContent = "Filter these rows ";
+    var input = document.createElement("input");
+    input.type = "search";
+    input.autocomplete = "off";
+    label.appendChild(input);
+    var status = document.createElement("span");
+    status.className = "ev-filter-status";
+    status.setAttribute("role", "status");
+    box.appendChild(label);
+    box.appendChild(status);
+    summary.insertAdjacentElement("afterend", box);
+    input.addEventListener("input", function () { filterRows(table, input, status, "rows", true); });
+  }
+
   function enhanceAll() {
     document.querySelectorAll("div.ev-index").forEach(enhance);
+    document.querySelectorAll(LISTS).forEach(enhanceList);
     watchTables(WRAP_TRIES);
   }
 
