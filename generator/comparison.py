@@ -98,6 +98,8 @@ class Pooled:
     studies: int
     method: str
     """The method in words, such as "random effects, DerSimonian-Laird estimate of tau²"."""
+    heterogeneity_note: str = ""
+    """Why Q or I² is at a bound of its range (0), in words; empty when neither is."""
 
     @property
     def log_scale(self) -> bool:
@@ -437,6 +439,7 @@ def pool(measure: str, group: list[ComparisonEntry], settings: ComparisonSetting
         mean, ci, method = result.mean_effect_re, random_ci, f"random effects, {tau2_name} estimate of tau²"
     back = math.exp if measure in RATIO_MEASURES else float
     heterogeneity = result.test_homogeneity()
+    q, i2, note = heterogeneity_in_range(float(result.q), int(heterogeneity.df), float(result.i2))
     return Pooled(
         measure=measure,
         estimate=back(float(mean)),
@@ -444,13 +447,36 @@ def pool(measure: str, group: list[ComparisonEntry], settings: ComparisonSetting
         ci_high=back(float(ci[1])),
         ci_level=ci_level,
         tau2=max(float(result.tau2), 0.0),
-        i2=max(float(np.nan_to_num(result.i2, neginf=0.0)), 0.0),
-        q=float(result.q),
+        i2=i2,
+        q=q,
         q_df=int(heterogeneity.df),
         q_p_value=float(heterogeneity.pvalue),
         studies=len(group),
         method=method,
+        heterogeneity_note=note,
     )
+
+
+Q_ROUNDING = 1e-9
+"""A Cochran's Q this close to 0 is 0: estimates that are the same give Q of ±1e-15 in floating point."""
+
+
+def heterogeneity_in_range(q: float, df: int, i2: float) -> tuple[float, float, str]:
+    """Cochran's Q and I² (statsmodels') kept in their ranges, with why a bound was taken.
+
+    Q is a sum of squares, so at least 0; I² = (Q − df) / Q is a share, 0 when Q is at most its degrees
+    of freedom (Higgins and Thompson 2002). Identical estimates give Q of 0 (statsmodels' rounding
+    leaves ±1e-15, and an I² divided by it that runs to 10¹⁵)."""
+    if not math.isfinite(q) or q < Q_ROUNDING * max(df, 1):
+        return 0.0, 0.0, (
+            "The estimates are the same, so they vary no more than chance allows: Q is 0 and I² 0%."
+        )
+    if q <= df or not math.isfinite(i2):
+        return q, 0.0, (
+            "I² is 0% because Q is not above its degrees of freedom: the estimates vary no more than "
+            "chance allows (I² = (Q − df) / Q, taken as 0 below 0)."
+        )
+    return q, min(max(i2, 0.0), 1.0), ""
 
 
 # Caveats

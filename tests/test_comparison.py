@@ -189,6 +189,50 @@ def test_a_negative_dersimonian_laird_tau2_is_read_as_zero():
     assert "equal to the fixed-effect estimate" in pooled.method
 
 
+@pytest.mark.parametrize("model", ["random-effects", "fixed-effect"])
+def test_identical_studies_give_q_and_i2_of_zero_and_the_page_says_why(model):
+    """Two studies with the same estimate and interval: statsmodels' Q is about -1.8e-15 and its I²
+    5.6e14 (56294995342131296%); the site publishes Q 0.00 and I² 0.0%, and says why."""
+    tower = {"estimate": 0.71, "ci_low": 0.55, "ci_high": 0.93}
+    settings = ComparisonSettings(pooling=True, model=model)
+    comparison = compare(outcome(), [entry("a", **tower), entry("b", **tower)], settings, 0.95)
+    (pooled,) = comparison.pooled
+    assert (pooled.q, pooled.i2, pooled.tau2) == (0.0, 0.0, 0.0)
+    assert (pooled.q_text, pooled.i2_text, pooled.estimate_text) == ("0.00", "0.0%", "0.71")
+    assert pooled.q_p_value == pytest.approx(1.0)
+    page, _ = rendered(comparison, forest_chart(comparison))
+    assert "I² <span class=\"ev-value ev-computed\">0.0%</span>" in page
+    assert "The estimates are the same" in page and "-0.00" not in page
+
+
+def test_i2_is_zero_with_its_reason_when_q_is_below_its_degrees_of_freedom():
+    entries = [
+        entry("a", estimate=0.70, ci_low=0.5, ci_high=0.98),
+        entry("b", estimate=0.71, ci_low=0.5, ci_high=1.0),
+    ]
+    (pooled,) = compare(outcome(), entries, POOLING, 0.95).pooled
+    assert 0 < pooled.q < pooled.q_df and pooled.i2 == 0.0
+    assert "not above its degrees of freedom" in pooled.heterogeneity_note
+
+
+@pytest.mark.parametrize(
+    ("q", "df", "i2", "expected"),
+    [
+        (-1.8e-15, 1, 5.6e14, (0.0, 0.0)),
+        (float("nan"), 2, float("nan"), (0.0, 0.0)),
+        (0.5, 1, -1.0, (0.5, 0.0)),
+        (152.233, 12, 0.9212, (152.233, 0.9212)),
+        (3.0, 1, 1.5, (3.0, 1.0)),
+    ],
+)
+def test_q_and_i2_stay_in_their_ranges(q, df, i2, expected):
+    from generator.comparison import heterogeneity_in_range
+
+    *kept, note = heterogeneity_in_range(q, df, i2)
+    assert tuple(kept) == expected
+    assert (note == "") == (q > df), "a bound taken is said, and only then"
+
+
 def test_pooling_is_off_unless_the_settings_turn_it_on():
     assert SiteConfig().comparison.pooling is False
     comparison = compare(outcome(), bcg_entries(), ComparisonSettings(), 0.95)
