@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import json
 import logging
 import os
 import tempfile
@@ -126,30 +125,26 @@ def ownership_problem(output: OutputFolder) -> Problem | None:
         return output.problem("exists and is not a folder; name a folder")
     if not path.exists() or is_owned(path):
         return None
-    names = sorted(p.name for p in path.iterdir())[:3]
+    names = sorted(child.name for child in path.iterdir())
+    shown = ", ".join(repr(name) for name in names[:SHOWN_FILES])
+    more = f" and {len(names) - SHOWN_FILES} more" if len(names) > SHOWN_FILES else ""
     return output.problem(
-        f"holds files this generator did not write ({', '.join(names)}"
-        f"{', ...' if len(names) == 3 else ''}); name a new or empty folder, or empty this one"
+        f"holds files this generator did not write, which a build would delete: {shown}{more} "
+        f"(it has no {OWNER_MARK} file); name a new or empty folder, or empty this one"
     )
 
 
+SHOWN_FILES = 5
+"""Files named when a folder is refused: enough to recognise it, never a screenful."""
+
+
 def is_owned(folder: Path) -> bool:
-    """An empty folder, one marked by an earlier build, or an earlier unmarked build of this generator."""
+    """An empty folder, or one marked by an earlier build. Nothing else is ours: a folder that merely
+    looks like a site (a data/values.json, a .nav.json) may hold a user's files beside it."""
     if not any(folder.iterdir()):
         return True
-    return (folder / OWNER_MARK).is_file() or _is_unmarked_earlier_output(folder)
-
-
-def _is_unmarked_earlier_output(folder: Path) -> bool:
-    """Builds made before the mark existed: a docs folder with its page order, a site with its manifest."""
-    if (folder / ".nav.json").is_file() and (folder / "index.md").is_file():
-        return True
-    manifest = folder / "data" / "values.json"
-    try:
-        data = json.loads(manifest.read_text(encoding="utf-8")) if manifest.is_file() else None
-    except (OSError, ValueError):
-        return False
-    return isinstance(data, dict) and {"data_version", "built", "values"} <= set(data)
+    mark_file = folder / OWNER_MARK
+    return mark_file.is_file() and not mark_file.is_symlink()
 
 
 def require_owned(folder: Path) -> None:
@@ -194,7 +189,7 @@ def remove_stale_staging(parent: Path, site_name: str) -> None:
         if _is_our_staging(folder) and _is_stale(folder):
             _remove(folder)
     legacy = parent / f".{site_name}.previous"
-    if legacy.is_dir() and not legacy.is_symlink() and _is_earlier_site(legacy):
+    if legacy.is_dir() and not legacy.is_symlink() and is_owned(legacy) and any(legacy.iterdir()):
         _remove(legacy)
 
 
@@ -203,10 +198,6 @@ def _is_our_staging(folder: Path) -> bool:
     if not folder.is_dir() or folder.is_symlink() or not (folder / STAGING_LOCK).is_file():
         return False
     return {child.name for child in folder.iterdir()} <= STAGING_CONTENTS
-
-
-def _is_earlier_site(folder: Path) -> bool:
-    return (folder / OWNER_MARK).is_file() or _is_unmarked_earlier_output(folder)
 
 
 def _is_stale(folder: Path) -> bool:

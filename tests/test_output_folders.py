@@ -130,12 +130,47 @@ def test_a_new_folder_outside_the_project_is_built_marked_and_rebuilt(project, t
     assert not list(out.parent.glob(".evidence-build-*"))
 
 
-def test_an_unmarked_site_of_an_earlier_version_is_still_replaced(project):
+@pytest.mark.parametrize("flag", ["--site-dir", "--docs-dir"])
+@pytest.mark.parametrize(
+    "looks_like_ours",
+    [
+        {"data/values.json": b'{"data_version": "x", "built": "2020-01-01", "values": []}'},
+        {".nav.json": b"[]", "index.md": b"# Home"},
+    ],
+    ids=["a site's manifest", "a pages folder's order"],
+)
+def test_a_folder_that_only_looks_like_an_earlier_build_is_refused_naming_its_files(
+    project, tmp_path_factory, capsys, flag, looks_like_ours
+):
+    """Only the mark makes a folder ours: a manifest or a page order beside a user's files is not."""
+    folder = tmp_path_factory.mktemp("my-folder")
+    files = {**looks_like_ours, "thesis.docx": b"a year of work", "notes/today.txt": b"keep"}
+    for name, data in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(data)
+    assert build(project, flag, str(folder)) == 1
+    error = capsys.readouterr().err
+    assert "holds files this generator did not write, which a build would delete: " in error
+    assert "'thesis.docx'" in error and "'notes'" in error and outputs.OWNER_MARK in error
+    assert {
+        p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()
+    } == files
+
+
+def test_an_unmarked_site_is_refused_and_a_marked_one_replaced(project, capsys):
     assert build(project) == 0
-    for folder in (project / "site", project / "build" / "docs"):
-        (folder / outputs.OWNER_MARK).unlink()
-    assert build(project) == 0
-    assert (project / "site" / outputs.OWNER_MARK).is_file()
+    assert build(project) == 0  # marked by the first build
+    (project / "site" / outputs.OWNER_MARK).unlink()
+    assert build(project) == 1
+    assert "site_dir" in capsys.readouterr().err and (project / "site" / "index.html").is_file()
+
+
+def test_a_long_list_of_a_users_files_is_named_in_part(tmp_path):
+    for index in range(40):
+        (tmp_path / f"file-{index:02}.txt").write_text("mine")
+    problem = outputs.ownership_problem(outputs.OutputFolder("--site-dir", tmp_path, Path("command line")))
+    assert problem is not None and "'file-04.txt' and 35 more" in problem.message
+    assert "file-05" not in problem.message
 
 
 def test_a_stale_staging_folder_of_a_killed_build_is_removed_and_a_live_one_kept(project):
