@@ -16,12 +16,24 @@ class Problem:
     field: str | None = None
 
     def __str__(self) -> str:
-        where = str(self.file)
+        where = shortened(str(self.file), MOST_CHARACTERS // 4)
         if self.line is not None:
             where += f", line {self.line}"
         if self.field:
-            where += f", field '{self.field}'"
-        return f"{where}: {self.message}"
+            where += f", field '{shortened(self.field, MOST_CHARACTERS // 8)}'"
+        return f"{where}: {shortened(self.message, MOST_CHARACTERS - len(where))}"
+
+
+MOST_CHARACTERS = 1000
+"""The longest problem line: about a screen (a header of 100,000 columns, a long quote or field name
+would otherwise print a line of megabytes)."""
+
+
+def shortened(text: str, limit: int) -> str:
+    """`text`, or its first `limit` characters and how many more there were."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text) - limit:,} more characters)"
 
 
 class GeneratorError(Exception):

@@ -44,6 +44,11 @@ from generator.yamlfile import dotted, line_of, read_input_bytes, read_input_tex
 STUDY_FILE = "study.yml"
 MAX_PROBLEMS_PER_FILE = 20
 MAX_TABLE_ROWS = 1000
+MAX_TABLE_COLUMNS = 100
+"""Columns a table may have: every kind has fewer than 20, so more is a file of another kind (and a
+header of 100,000 columns would otherwise take minutes to compare with each kind)."""
+MAX_NAMES_SHOWN = 10
+"""Column names listed in one problem; the rest are counted."""
 """A study table summarises results: far fewer rows than this (and the checks stay fast)."""
 
 
@@ -334,6 +339,13 @@ def _parse_csv_rows(path: Path, text: str, problems: list[Problem]) -> tuple[Tab
     records = _records(csv.reader(io.StringIO(text, newline=""), strict=True))
     _, header = next(records, (1, None))
     header = [cell.strip() for cell in header or []]
+    if len(header) > MAX_TABLE_COLUMNS:
+        message = (
+            f"has {len(header)} columns; expected at most {MAX_TABLE_COLUMNS} (a table of one of the kinds "
+            f"{', '.join(TABLE_KINDS)}, whose columns are listed by `python -m generator schema`)"
+        )
+        problems.append(Problem(path, message, line=1))
+        return None
     kind = kind_of_columns(header)
     if kind is None:
         problems.append(_header_problem(path, header))
@@ -397,15 +409,15 @@ class _UnreadableRecord(Exception):
 
 def _header_problem(path: Path, header: list[str]) -> Problem:
     """Which kind of table the header comes closest to, and what it lacks or has too many of."""
-    repeated = sorted({c for c in header if header.count(c) > 1})
+    repeated = sorted(name for name, count in Counter(header).items() if count > 1)
     if repeated:
-        return Problem(path, f"column(s) {', '.join(repeated)} appear twice; keep one of each", line=1)
+        return Problem(path, f"column(s) {_names(repeated)} appear twice; keep one of each", line=1)
     kinds = list(TABLE_KINDS.values())
     closest = max(kinds, key=lambda kind: len(set(kind.columns) & set(header)))
     missing = [c for c in closest.columns if c not in header]
     extra = [c for c in header if c not in closest.row.model_fields]
     parts = [f"missing column(s) {', '.join(missing)}"] if missing else []
-    parts += [f"unknown column(s) {', '.join(extra)}"] if extra else []
+    parts += [f"unknown column(s) {_names(extra)}"] if extra else []
     optional = f" (optional: {', '.join(closest.optional_columns)})" if closest.optional_columns else ""
     others = "; ".join(f"{k.name}: {','.join(k.columns)}" for k in kinds if k is not closest)
     return Problem(
@@ -414,6 +426,12 @@ def _header_problem(path: Path, header: list[str]) -> Problem:
         f"{','.join(closest.columns)}{optional}, or of another kind ({others})",
         line=1,
     )
+
+
+def _names(names: list[str]) -> str:
+    """At most MAX_NAMES_SHOWN names, the others counted."""
+    shown = ", ".join(names[:MAX_NAMES_SHOWN])
+    return shown + (f" and {len(names) - MAX_NAMES_SHOWN} more" if len(names) > MAX_NAMES_SHOWN else "")
 
 
 def normalise_space(text: str) -> str:

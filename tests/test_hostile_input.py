@@ -167,6 +167,40 @@ def test_a_table_with_too_many_rows_is_refused(project_copy, study_dir):
     assert "responses.csv, line 1002: has more than 1000 rows; expected at most 1000" in problem, problem
 
 
+@pytest.mark.parametrize("columns", [101, 100_000])
+def test_a_table_with_too_many_columns_is_refused_quickly_in_one_short_line(project_copy, study_dir, columns):
+    """100,000 columns (689 KB) took 6.4 min of CPU and printed one 789 KB line on main."""
+    header = ",".join(f"column_{index}" for index in range(columns))
+    (study_dir / "extra.csv").write_text(header + "\n" + ",".join("1" for _ in range(columns)) + "\n")
+    result = check_bounded(project_copy, seconds=30)
+    assert_located(result.returncode, result.stderr, "extra.csv, line 1: has")
+    assert f"has {columns} columns; expected at most 100" in result.stderr
+    assert max(len(line) for line in result.stderr.splitlines()) <= 1000
+
+
+def test_unknown_columns_are_named_up_to_ten_and_counted(project_copy, study_dir):
+    path = study_dir / "responses.csv"
+    header, rest = path.read_text().split("\n", 1)
+    extra = [f"extra_{index}" for index in range(30)]
+    path.write_text(",".join([header, *extra]) + "\n" + rest)
+    problem = next(p for p in problems_of(project_copy) if "responses.csv" in p)
+    assert "unknown column(s) extra_0, extra_1" in problem and "extra_9 and 20 more" in problem
+    assert "extra_10" not in problem
+
+
+@pytest.mark.parametrize(
+    ("message", "field", "cut"),
+    [("x" * 100_000, None, True), ("short", "y" * 100_000, True), ("z" * 900, "f", False)],
+)
+def test_no_problem_line_is_longer_than_a_screen(message, field, cut):
+    from generator.errors import MOST_CHARACTERS, Problem
+
+    line = str(Problem(Path("content/studies/a/b.csv"), message, line=3, field=field))
+    assert len(line) <= MOST_CHARACTERS + 40, len(line)
+    assert line.startswith("content/studies/a/b.csv, line 3")
+    assert ("more characters)" in line) == cut
+
+
 def test_a_huge_csv_is_refused_quickly(project_copy, study_dir):
     path = study_dir / "responses.csv"
     row = "bad,row,with,too,few,cells\n"
