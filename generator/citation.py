@@ -1,6 +1,7 @@
 """A study's citation in the formats reference managers read: BibTeX, RIS and CSL-JSON.
 
-Every field is on one line: a line break in the data would end a RIS record or a BibTeX entry early.
+Every field is on one line (a line break in the data would end a RIS record or a BibTeX entry early),
+without control characters or direction marks.
 """
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ from __future__ import annotations
 import json
 
 from generator.model import Author, Citation
-from generator.text import bibtex_text, one_line
+from generator.text import bibtex_text, plain_line
 
 
 def bibtex_key(slug: str) -> str:
@@ -16,7 +17,7 @@ def bibtex_key(slug: str) -> str:
 
 
 def _line(text: str) -> str:
-    return one_line(text).strip()
+    return plain_line(text)
 
 
 def _bibtex_name(author: Author) -> str:

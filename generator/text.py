@@ -3,7 +3,7 @@
 One function per context, used by every writer: Markdown pages (`escape_markdown`, the templates'
 finalizer), tooltips (`tooltip`), link targets (`link_target`), HTML outside Markdown (`html_text`),
 chart text (`chart_text`), fenced code (`code_block`), CSV cells (`csv_cell`), BibTeX (`bibtex_text`)
-and RIS (`one_line`).
+and RIS (`plain_line`).
 """
 
 from __future__ import annotations
@@ -40,6 +40,17 @@ _LATEX = {
 def one_line(text: str) -> str:
     """Line breaks, tabs and runs of spaces as one space: the text on one line, as a reader sees it."""
     return _SPACE_RUN.sub(" ", text)
+
+
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+"""Control characters (ESC among them, which a terminal obeys) and the marks that reorder text
+(U+202E turns what follows right to left): in a plain-text file they are not text."""
+
+
+def plain_line(text: str) -> str:
+    """A field of a plain-text format (RIS, BibTeX): on one line, without control characters or
+    direction marks, trimmed."""
+    return _CONTROLS.sub("", one_line(text)).strip()
 
 
 def _reference(char: str) -> str:
@@ -114,4 +125,4 @@ def csv_cell(value: object) -> object:
 
 def bibtex_text(text: str) -> str:
     """A BibTeX field value on one line, LaTeX's special characters escaped, its braces balanced."""
-    return "".join(_LATEX.get(c, c) for c in one_line(text).strip())
+    return "".join(_LATEX.get(c, c) for c in plain_line(text))

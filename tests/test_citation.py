@@ -110,3 +110,19 @@ def test_bibtex_gives_the_month_as_the_unbraced_macro_styles_expand(citation):
     assert library.failed_blocks == []
     (entry,) = library.entries
     assert entry.fields_dict["month"].value == month, "bibtexparser reads it as the undelimited macro"
+
+
+@pytest.mark.parametrize(
+    "hostile", ["\x1b[31mRed\x1b[0m", "\u202eevil\u202c", "a\x00b\x07c\x9bd", "\u2067x\u2069"]
+)
+def test_control_characters_and_direction_marks_never_reach_ris_or_bibtex(citation, hostile):
+    """ESC (which a terminal obeys) and U+202E (which turns text right to left) were written raw."""
+    odd = citation.model_copy(update={"title": f"Title {hostile} end", "journal": hostile})
+    author = citation.authors[0].model_copy(update={"family": f"Smith{hostile}"})
+    odd = odd.model_copy(update={"authors": [author, *citation.authors[1:]]})
+    for text in (to_ris(odd), to_bibtex(odd, "x")):
+        assert not [c for c in text if c not in "\n" and (ord(c) < 32 or 0x7F <= ord(c) <= 0x9F)], repr(text)
+        assert not set(text) & set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f")
+    (record,) = rispy.loads(to_ris(odd))
+    (entry,) = bibtexparser.parse_string(to_bibtex(odd, "x")).entries
+    assert "Title " in entry["title"] and record["authors"][0].startswith("Smith")
