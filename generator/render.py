@@ -230,13 +230,19 @@ class PageEnvironment(ImmutableSandboxedEnvironment):
     code_generator_class = _GuardedLoops
     intercepted_binops = frozenset({"*", "**", "%", "+"})
     deadline = float("inf")
+    page_size = 0
+    """Characters of the page written so far (by `_generate`), checked at every loop step and call, so
+    that a page grown too large stops inside the template line that grows it."""
 
     def start_page(self) -> None:
         self.deadline = time.monotonic() + RENDER_SECONDS
+        self.page_size = 0
 
     def tick(self) -> None:
         if time.monotonic() > self.deadline:
             raise RenderLimit(f"it took longer than {RENDER_SECONDS:g} s: a loop or a macro without end?")
+        if self.page_size > MAX_PAGE_CHARS:
+            raise RenderLimit(f"the page grew past {MAX_PAGE_CHARS:,} characters")
 
     def call(__self, __context, __obj, *args, **kwargs):  # Jinja's signature
         __self.tick()
@@ -1102,7 +1108,8 @@ def _generate(env: PageEnvironment, page: jinja2.Template, context: dict) -> str
     chunks, size = [], 0
     for chunk in page.generate(context):
         size += len(chunk)
-        if size > MAX_PAGE_CHARS:
+        env.page_size = size  # the template stops at its next loop step or call, with its line
+        if size > MAX_PAGE_CHARS + MAX_VALUE_CHARS:  # text alone grows a page by at most one value
             raise RenderLimit(f"the page grew past {MAX_PAGE_CHARS:,} characters")
         chunks.append(chunk)
     return "".join(chunks)

@@ -103,7 +103,18 @@ def test_an_enormous_or_unsafe_template_stops_with_its_location(tmp_path, monkey
     problem = problem_of(tmp_path, f"Intro\n{source}\n")
     assert problem.file == tmp_path / "page.md.j2"
     assert message in problem.message
-    assert problem.line == (None if "grew" in message else 2)
+    assert problem.line == 2
+
+
+def test_a_page_that_grows_too_large_in_an_included_template_names_that_file_and_line(tmp_path, monkeypatch):
+    """ "The page grew past 50,000,000 characters" named no line."""
+    monkeypatch.setattr(render, "MAX_PAGE_CHARS", 1_000_000)
+    (tmp_path / "part.md.j2").write_text(
+        "One\nTwo\n{% for i in range(100000) %}{{ 'x' * 1000 }}{% endfor %}\n"
+    )
+    problem = problem_of(tmp_path, "Intro\n\n{% include 'part.md.j2' %}\n")
+    assert (problem.file, problem.line) == (tmp_path / "part.md.j2", 3)
+    assert problem.message == "template stopped: the page grew past 1,000,000 characters"
 
 
 class Hung(Exception):
