@@ -12,6 +12,7 @@ import functools
 import html
 import itertools
 import json
+import os
 import re
 import time
 import types
@@ -657,7 +658,7 @@ def environment(templates_dir: Path) -> PageEnvironment:
 
 def make_environment(templates_dir: Path) -> PageEnvironment:
     env = PageEnvironment(
-        loader=jinja2.FileSystemLoader(templates_dir),
+        loader=_ConfinedLoader(templates_dir),
         undefined=jinja2.StrictUndefined,
         autoescape=True,
         finalize=_shown,
@@ -684,6 +685,41 @@ def make_environment(templates_dir: Path) -> PageEnvironment:
     env.filters[GUARD_FILTER] = _guarded_loop
     env.globals["ALL"] = ALL_PATIENTS
     return env
+
+
+class _ConfinedLoader(jinja2.FileSystemLoader):
+    """Jinja's file loader, refusing a template that is a link to a file outside the templates folder
+    (the content folder refuses links; a linked template would put any readable file in a page)."""
+
+    def __init__(self, folder: Path):
+        super().__init__(folder)
+        self.folder = folder
+
+    def get_source(self, environment: jinja2.Environment, template: str):
+        source, filename, uptodate = super().get_source(environment, template)
+        outside_problem(Path(filename), self.folder)
+        return source, filename, uptodate
+
+
+def outside_problem(path: Path, folder: Path) -> None:
+    """A TemplateError when `path`, links followed, is not inside `folder`."""
+    target = path.resolve()
+    if not target.is_relative_to(folder.resolve()):
+        message = (
+            f"is a link to {target}, outside the templates folder {folder}; "
+            "copy the file into the templates folder instead"
+        )
+        raise TemplateError([Problem(path, message)])
+
+
+def check_links(templates_dir: Path) -> None:
+    """Refuse a link anywhere in the templates folder (pages, assets, the theme's overrides, which
+    mkdocs reads) that leads outside it."""
+    for folder, names, files in os.walk(templates_dir):
+        for name in [*names, *files]:
+            path = Path(folder) / name
+            if path.is_symlink():
+                outside_problem(path, templates_dir)
 
 
 def figure_json(chart: Chart) -> Markup:
@@ -1133,12 +1169,10 @@ def _template_frame(exc: BaseException, default: Path) -> tuple[Path, int | None
 
 def site_assets(templates_dir: Path) -> dict[str, bytes]:
     """The site's scripts and styles from templates/assets: plotly.js is its pinned basic bundle there."""
+    check_links(templates_dir)
     folder = templates_dir / "assets"
-    files = {
-        f"assets/{path.relative_to(folder).as_posix()}": path.read_bytes()
-        for path in sorted(folder.rglob("*"))
-        if path.is_file()
-    }
+    paths = [path for path in sorted(folder.rglob("*")) if path.is_file()]
+    files = {f"assets/{path.relative_to(folder).as_posix()}": path.read_bytes() for path in paths}
     missing = [f"assets/{name}" for name in REQUIRED_ASSETS if not files.get(f"assets/{name}", b"").strip()]
     if missing:
         state = "is missing or empty" if not files else f"lacks {', '.join(missing)} (or it is empty)"

@@ -338,3 +338,27 @@ def test_a_known_discrepancy_naming_no_check_names_its_line(project_copy, study_
         handle.write("known_discrepancies:\n  - check: no/such/check\n    reason: a test\n")
     code, stderr = check(project_copy, capsys)
     assert_located(code, stderr, "study.yml, line", "field 'known_discrepancies[0].check': known discrepancy")
+
+
+@pytest.mark.parametrize(
+    "link", ["home.md.j2", "study/secret.md.j2", "assets/stylesheets/secret.css", "overrides/partials/x.html"]
+)
+def test_a_link_out_of_the_templates_folder_is_refused_and_never_shown(project_copy, tmp_path, capsys, link):
+    """Its content was included in a page (content/ refused links; templates/ did not)."""
+    secret = tmp_path / "outside" / "secret.txt"
+    secret.parent.mkdir()
+    secret.write_text("SECRET-TOKEN-1234\n")
+    path = project_copy / "templates" / link
+    path.unlink(missing_ok=True)
+    path.symlink_to(secret)
+    code, stderr = check(project_copy, capsys)
+    assert_located(code, stderr, f"{path}: is a link to {secret}, outside the templates folder")
+    assert "SECRET-TOKEN" not in stderr
+
+
+def test_a_link_inside_the_templates_folder_is_followed(project_copy, capsys):
+    templates = project_copy / "templates"
+    (templates / "home-original.md.j2").write_bytes((templates / "home.md.j2").read_bytes())
+    (templates / "home.md.j2").unlink()
+    (templates / "home.md.j2").symlink_to(templates / "home-original.md.j2")
+    assert check(project_copy, capsys) == (0, "")
