@@ -21,6 +21,8 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from mkdocs.livereload import LiveReloadServer
+
 from generator.build import SITE_CONFIG, Project, generate, open_project, read_manifest
 from generator.errors import BuildError, GeneratorError
 from generator.mkdocs_hooks import NAV_FILE
@@ -141,8 +143,6 @@ def theme_inputs(mkdocs_config: Path) -> bytes:
 
 def serve(project: Project, dev_addr: str) -> None:
     """Generate the pages, serve them with live reload at `dev_addr`, and rebuild on every edit."""
-    from mkdocs.livereload import LiveReloadServer
-
     # a bad input here stops with its located error
     files = generate(project, read_manifest(None, project.site_dir))
     write_tree(files, project.docs_dir)
@@ -156,7 +156,7 @@ def serve(project: Project, dev_addr: str) -> None:
         # merges the index itself (`_merge_search_index`), so the plugins are told the builds are clean.
         config.plugins.on_startup(command="serve", dirty=False)
         host, port = config.dev_addr
-        server = LiveReloadServer(
+        server = _Server(
             builder=preview.rebuild,
             host=host,
             port=port,
@@ -190,6 +190,16 @@ def serve(project: Project, dev_addr: str) -> None:
     finally:
         logging.getLogger("mkdocs.commands.build").removeFilter(quiet)
         shutil.rmtree(site_dir, ignore_errors=True)
+
+
+class _Server(LiveReloadServer):
+    """mkdocs' live-reload server, answering 404 to a path no file can have: a NUL byte (`/%00`)
+    made its open() raise, and the server log a traceback."""
+
+    def _serve_request(self, environ, start_response):
+        if "\0" in environ.get("PATH_INFO", ""):
+            return None  # not found
+        return super()._serve_request(environ, start_response)
 
 
 def _stop_on_sigterm() -> None:
