@@ -25,6 +25,12 @@ generator.schema imports the content model, which is not needed to print the hel
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_USAGE, EXIT_BUILD_FAILED, EXIT_INTERNAL = 0, 1, 2, 3, 4
 EXIT_INTERRUPTED = 130
+WRITE_FAILED = {
+    "new": "the study folder could not be written, so nothing was",
+    "schema": "the schemas could not be written",
+    "share": "the offline copy could not be written",
+}
+"""What failed, when the disk or a folder refuses a command that is not a build."""
 
 DESCRIPTION = """\
 Turn study data (content/studies/<slug>/: study.yml and outcome CSVs) into a searchable static
@@ -186,8 +192,8 @@ def main(argv: list[str] | None = None) -> int:
     except BuildError as exc:
         _fail(args, exc)
         return EXIT_BUILD_FAILED
-    except OSError as exc:  # the disk is full, a folder is read-only: the build failed, the input is fine
-        _fail(args, exc, prefix="the build failed: ")
+    except OSError as exc:  # the disk is full, a folder is read-only: the command failed, the input is fine
+        _fail(args, exc, prefix=f"{WRITE_FAILED.get(args.command, 'the build failed')}: ")
         return EXIT_BUILD_FAILED
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED

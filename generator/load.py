@@ -22,6 +22,7 @@ from generator.model import (
     GENERATED_TABLES,
     HEADLINE_KINDS,
     KEY,
+    MAX_SLUG_CHARS,
     SHARED_OUTCOMES_FILE,
     SLUG,
     TABLE_KINDS,
@@ -238,6 +239,11 @@ def _load_study(folder: Path, problems: list[Problem], vocabulary: OutcomeVocabu
         problems.append(
             Problem(folder, "study folder names are slugs: lowercase letters, digits and hyphens")
         )
+    elif len(folder.name) > MAX_SLUG_CHARS:
+        message = (
+            f"the folder's name is {len(folder.name)} characters long; expected at most {MAX_SLUG_CHARS}"
+        )
+        problems.append(Problem(folder, message))
     files = study_files(folder, problems)
     meta_path = folder / STUDY_FILE
     meta, lines = _load_meta(meta_path, problems) if meta_path in files else (None, {})

@@ -29,6 +29,9 @@ if TYPE_CHECKING:
     import pandas as pd
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+MAX_SLUG_CHARS = 100
+"""Longest study slug: it names a folder, a cache file and part of every page's address (a file name
+holds at most 255 bytes, and a staging folder's name adds to it)."""
 KEY = re.compile(r"^[a-z0-9_]+$")
 ALL_PATIENTS = "all"
 

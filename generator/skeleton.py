@@ -477,6 +477,9 @@ def new_study(content_dir: Path, slug: str, schema_file: Path | None = None) -> 
                 )
             ]
         )
+    if len(slug) > model.MAX_SLUG_CHARS:
+        message = f"the slug is {len(slug)} characters long; expected at most {model.MAX_SLUG_CHARS}"
+        raise InputError([Problem(where, message, field="SLUG")])
     if not studies.is_dir() or studies.is_symlink():
         raise InputError([Problem(studies, "no studies folder: expected content/studies/ to be a folder")])
     target = studies / slug

@@ -225,6 +225,49 @@ def test_new_refuses_a_bad_slug_with_a_located_message_and_writes_nothing(projec
     assert not (project_copy / "content" / "x").exists() and not (project_copy / "x").exists()
 
 
+def test_new_refuses_a_slug_too_long_for_a_file_name_and_writes_nothing(project_copy, capsys):
+    """A 300-character slug was "the build failed" (exit 3): the folder name was too long."""
+    listing = studies_listing(project_copy)
+    assert main(["new", "a" * 300, "--project", str(project_copy)]) == 1
+    err = capsys.readouterr().err
+    assert "command line, field 'SLUG': the slug is 300 characters long; expected at most 100" in err
+    assert studies_listing(project_copy) == listing
+    assert main(["new", "a" * 100, "--project", str(project_copy), "-q"]) == 0
+
+
+def test_a_study_folder_with_a_name_too_long_is_located(project_copy):
+    from generator.errors import DataError
+    from generator.load import load_studies
+
+    studies = project_copy / "content" / "studies"
+    (studies / STUDY).rename(studies / ("a" * 101))
+    with pytest.raises(DataError) as caught:
+        load_studies(project_copy / "content")
+    assert any(
+        "the folder's name is 101 characters long; expected at most 100" in str(p)
+        for p in caught.value.problems
+    )
+
+
+def test_new_in_a_folder_that_cannot_be_written_says_so_and_not_that_a_build_failed(
+    project_copy, capsys, monkeypatch
+):
+    """Tests run as root, whom permissions do not stop: the disk's refusal is made here."""
+    import errno
+    import tempfile
+
+    def read_only(*args, **kwargs):
+        raise OSError(errno.EROFS, "Read-only file system", str(project_copy / "content" / "studies"))
+
+    listing = studies_listing(project_copy)
+    monkeypatch.setattr(tempfile, "mkdtemp", read_only)
+    assert main(["new", "smith-2020", "--project", str(project_copy)]) == 3
+    err = capsys.readouterr().err
+    assert "the study folder could not be written, so nothing was: [Errno 30] Read-only file system" in err
+    assert "build" not in err and "Traceback" not in err
+    assert studies_listing(project_copy) == listing
+
+
 def test_the_committed_schemas_are_the_ones_the_model_generates():
     """schema/ is in git so that editors find it right after a clone; it must not drift from the model."""
     committed = {p.name: p.read_text(encoding="utf-8") for p in (ROOT / "schema").glob("*.schema.json")}
