@@ -56,7 +56,12 @@ def share(project: Project, out: Path, previous: str | None = None) -> int:
     """Write the offline copy of the site to `out`; returns its size in bytes."""
     _check_target(out)
     inputs = {project.content_dir: "the content folder", project.templates_dir: "the templates folder"}
-    for folder, what in protected_folders(project.root, inputs).items():
+    replaced = {
+        project.site_dir.resolve(): "the site folder, which every build replaces",
+        project.docs_dir.resolve(): "the generated pages' folder, which every build replaces",
+        project.cache_dir.resolve(): "the build cache, which builds prune",
+    }
+    for folder, what in {**protected_folders(project.root, inputs), **replaced}.items():
         if out.resolve().is_relative_to(folder):
             raise ConfigError([Problem(out, f"lies inside {what} ({folder}); write the copy elsewhere")])
     raw, _ = check_mkdocs_config(project.mkdocs_config)

@@ -338,3 +338,20 @@ def test_a_link_in_the_pages_folder_fails_the_build_before_the_site_changes(proj
     assert "would be written outside" in capsys.readouterr().err
     assert list(elsewhere.iterdir()) == []
     assert {p: p.read_bytes() for p in (project / "site").rglob("*") if p.is_file()} == site
+
+
+@pytest.mark.parametrize(
+    ("out", "expected"),
+    [
+        ("site/copy.zip", "lies inside the site folder, which every build replaces"),
+        ("build/docs/copy.zip", "lies inside the generated pages' folder, which every build replaces"),
+        ("build/cache/copy.zip", "lies inside the build cache, which builds prune"),
+    ],
+)
+def test_the_offline_copy_is_never_written_where_the_next_build_deletes_it(project, capsys, out, expected):
+    for folder in ("site", "build/docs", "build/cache"):
+        (project / folder).mkdir(parents=True, exist_ok=True)
+    assert main(["share", "--project", str(project), "--out", str(project / out)]) == 1
+    error = capsys.readouterr().err
+    assert f"{project / out}: {expected}" in error and "write the copy elsewhere" in error
+    assert not (project / out).exists()
