@@ -11,10 +11,8 @@ import json
 import logging
 import os
 import re
-import stat
 import tempfile
 import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -25,11 +23,11 @@ from mkdocs.config import load_config
 from mkdocs.exceptions import MkDocsException
 from mkdocs.utils.yaml import yaml_load
 
-from generator.changes import is_history, record_version
+from generator.changes import record_version
 from generator.comparison import build_comparisons
 from generator.config import SiteConfig, load_site_config
 from generator.downloads import VALUES_INDEX, values_index, with_data_version
-from generator.errors import BuildError, ConfigError, DataError, InputError, Problem
+from generator.errors import BuildError, ConfigError, DataError, Problem
 from generator.load import (
     cap_per_file,
     content_version,
@@ -41,6 +39,7 @@ from generator.load import (
 from generator.mkdocs_hooks import NAV_FILE
 from generator.model import OutcomeVocabulary
 from generator.outputs import OutputFolder, check_output_folders, mark, replace_folder, staging_folder
+from generator.previous import read_manifest
 from generator.publish import SiteUrl, check_url, resolve_site_url
 from generator.render import SiteInfo, environment, render_site_pages, site_assets, site_nav
 from generator.reproducible import dated, source_date
@@ -273,103 +272,6 @@ def build_date() -> dt.date:
     except ValueError as exc:
         raise ConfigError([Problem(Path("SOURCE_DATE_EPOCH"), str(exc))]) from None
     return date or dt.datetime.now(dt.UTC).date()
-
-
-MAX_MANIFEST_BYTES = 200 * 1024**2
-"""The largest previous manifest read (one of a thousand studies is about 20 MB)."""
-
-
-def read_manifest(source: str | None, site_dir: Path) -> dict | None:
-    """The figures a previous build published: from `source` (a path or URL) or the last build in site_dir."""
-    if source is None:
-        last = site_dir / VALUES_INDEX
-        try:
-            manifest = json.loads(_read_bounded(last)) if last.is_file() else None
-        except (InputError, ValueError):
-            manifest = False
-        if manifest is None or is_manifest(manifest):
-            return manifest
-        log.warning("The last build's manifest %s cannot be read; comparing with nothing", last)
-        return None
-    try:
-        if re.match(r"https?://", source):
-            with urllib.request.urlopen(source, timeout=30) as response:
-                data = response.read(MAX_MANIFEST_BYTES + 1)
-            if len(data) > MAX_MANIFEST_BYTES:
-                raise InputError(
-                    [Problem(Path(source), f"is larger than {MAX_MANIFEST_BYTES // 1024**2} MB")]
-                )
-        else:
-            data = _read_bounded(Path(source))
-        manifest = json.loads(data.decode("utf-8"))
-    except (OSError, ValueError) as exc:
-        raise InputError([Problem(Path(source), f"previous manifest cannot be read: {exc}")]) from None
-    if not is_manifest(manifest):
-        raise InputError(
-            [
-                Problem(
-                    Path(source),
-                    "is not a site's data/values.json: expected an object with data_version, built "
-                    "(a date) and values (each with a text id, text, and optionally study, label and "
-                    "number), and optionally its history of data versions",
-                )
-            ]
-        )
-    return manifest
-
-
-def _read_bounded(path: Path) -> bytes:
-    """A regular file of at most MAX_MANIFEST_BYTES, opened so that a named pipe cannot block."""
-    try:
-        info = path.stat()
-        if not stat.S_ISREG(info.st_mode):
-            raise InputError([Problem(path, "is not a regular file; expected a site's data/values.json")])
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-        with os.fdopen(fd, "rb") as handle:
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
-                raise InputError([Problem(path, "is not a regular file; expected a site's data/values.json")])
-            data = handle.read(MAX_MANIFEST_BYTES + 1)
-    except OSError as exc:
-        raise InputError(
-            [Problem(path, f"previous manifest cannot be read: {exc.strerror or exc}")]
-        ) from None
-    if len(data) > MAX_MANIFEST_BYTES:
-        raise InputError([Problem(path, f"is larger than {MAX_MANIFEST_BYTES // 1024**2} MB")])
-    return data
-
-
-def is_manifest(data: object) -> bool:
-    """Whether `data` has the shape of a published data/values.json, in every field that is compared."""
-    return (
-        isinstance(data, dict)
-        and {"data_version", "built", "values"} <= set(data)
-        and isinstance(data["data_version"], str)
-        and isinstance(data["built"], str)
-        and _is_date(data["built"])
-        and isinstance(data["values"], list)
-        and all(_is_value(v) for v in data["values"])
-        and ("history" not in data or is_history(data["history"]))
-    )
-
-
-def _is_date(text: str) -> bool:
-    try:
-        dt.date.fromisoformat(text)
-    except ValueError:
-        return False
-    return True
-
-
-def _is_value(value: object) -> bool:
-    return (
-        isinstance(value, dict)
-        and isinstance(value.get("id"), str)
-        and isinstance(value.get("text"), str | None)
-        and "text" in value
-        and isinstance(value.get("study", ""), str)
-        and isinstance(value.get("label", ""), str)
-        and isinstance(value.get("number"), int | float | list | None)
-    )
 
 
 def build_site(project: Project, previous: str | None = None) -> list[str]:

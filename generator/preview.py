@@ -23,9 +23,10 @@ from typing import TYPE_CHECKING
 
 from mkdocs.livereload import LiveReloadServer
 
-from generator.build import SITE_CONFIG, Project, generate, open_project, read_manifest
+from generator.build import SITE_CONFIG, Project, generate, open_project
 from generator.errors import BuildError, GeneratorError
 from generator.mkdocs_hooks import NAV_FILE
+from generator.previous import read_manifest
 from generator.write import write_tree
 
 if TYPE_CHECKING:

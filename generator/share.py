@@ -21,13 +21,13 @@ from generator.build import (
     built_date,
     check_mkdocs_config,
     generate,
-    read_manifest,
     run_mkdocs,
     stage,
 )
 from generator.downloads import zip_files
 from generator.errors import ConfigError, Problem
 from generator.outputs import protected_folders, write_file_atomically
+from generator.previous import read_manifest
 from generator.reproducible import dated
 from generator.write import write_tree
 

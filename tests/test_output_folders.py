@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from generator import build as build_module
 from generator import outputs
+from generator import previous as previous_module
 from generator.cli import main
 from generator.errors import MOST_SHOWN, InputError, Problem
 from tests.conftest import ROOT, edit
@@ -315,7 +315,7 @@ def test_a_previous_manifest_that_is_a_pipe_or_too_large_or_misshapen_is_located
     assert "is not a regular file" in capsys.readouterr().err
     huge = tmp_path / "huge.json"
     with huge.open("wb") as handle:
-        handle.truncate(build_module.MAX_MANIFEST_BYTES + 1)
+        handle.truncate(previous_module.MAX_MANIFEST_BYTES + 1)
     assert build(project, "--previous", str(huge)) == 1
     assert "is larger than" in capsys.readouterr().err
     odd = tmp_path / "odd.json"
