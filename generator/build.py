@@ -118,10 +118,10 @@ def open_project(root: Path, *, site_dir: Path | None = None, docs_dir: Path | N
 
 
 def _site_url(root: Path, config: SiteConfig, raw: dict, mkdocs_path: Path) -> SiteUrl:
-    url = resolve_site_url(config.publish.site_url, raw.get("site_url"), root / SITE_CONFIG, mkdocs_path)
-    if url.value:
-        check_url(url.value, url.origin)
-    return url
+    """The site's address, rebuilt from its parts: the value mkdocs is given (see generator.publish)."""
+    return check_url(
+        resolve_site_url(config.publish.site_url, raw.get("site_url"), root / SITE_CONFIG, mkdocs_path)
+    )
 
 
 def _output_folder(name: str, explicit: Path | None, mkdocs_path: Path, raw: dict, lines) -> OutputFolder:

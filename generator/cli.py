@@ -259,29 +259,33 @@ def run_deploy(args: argparse.Namespace) -> int:
     """Build the site in full (strict), then push it to the gh-pages branch of a git remote."""
     from generator.build import build_site, open_project
     from generator.errors import ConfigError, Problem
-    from generator.publish import check_target, deploy
+    from generator.publish import check_target, deploy, deploy_setting
 
     start = time.perf_counter()
     project = open_project(args.project)
     if project.site_url.problem:
         where = project.root / SITE_CONFIG
         raise ConfigError([Problem(where, project.site_url.advice(), field="publish.site_url")])
-    remote = args.remote or project.config.publish.remote
-    branch = args.branch or project.config.publish.branch
-    published = check_target(project.root, remote, branch)
+    publish, config_file = project.config.publish, project.root / SITE_CONFIG
+    target = check_target(
+        project.root,
+        deploy_setting(args.remote, publish.remote, "remote", config_file),
+        deploy_setting(args.branch, publish.branch, "branch", config_file),
+    )
     with tempfile.TemporaryDirectory(prefix="evidence-deploy-") as scratch:
         previous = args.previous
-        if previous is None and published is not None:  # the record continues from what readers saw
+        if previous is None and target.published is not None:  # the record continues from what readers saw
             previous = str(Path(scratch) / "published-values.json")
-            Path(previous).write_text(published, encoding="utf-8")
+            Path(previous).write_text(target.published, encoding="utf-8")
         build_site(project, previous=previous)
     version = json.loads((project.site_dir / "data" / "values.json").read_text(encoding="utf-8"))
     message = f"Site of data version {version['data_version']}, built {version['built']}"
-    deploy(project.site_dir, project.root, remote, branch, message)
+    commit = deploy(project.site_dir, target, message)
     logging.getLogger("generator").info(
-        "Published the site to branch %s of remote %s in %.1f s; it will be served at %s",
-        branch,
-        remote,
+        "Published the site (commit %s) to branch %s of remote %s in %.1f s; it will be served at %s",
+        commit[:12],
+        target.branch,
+        target.remote,
         time.perf_counter() - start,
         project.site_url.value,
     )

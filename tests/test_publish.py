@@ -152,6 +152,169 @@ def test_a_branch_of_files_the_generator_did_not_write_is_not_replaced(repositor
 def test_an_address_with_a_password_or_a_query_is_refused(project_copy):
     result = run(project_copy, "build", env={"EVIDENCE_SITE_URL": "https://user:pw@me.github.io/x/"})
     assert result.returncode == 1 and "is not a plain http(s) address" in result.stderr
+    assert "user:pw" not in result.stderr and "https://***@me.github.io/x/" in result.stderr
+
+
+# Deploys that must not push: a teammate's commits on the remote stay as they are ---------------------
+
+
+def commit_as_teammate(remote: Path, tmp_path: Path, branches: tuple[str, ...]) -> None:
+    """A teammate's commit, pushed to each of `branches` of `remote`."""
+    clone = tmp_path / "teammate"
+    git("init", "-q", "-b", branches[0], str(clone), cwd=tmp_path)
+    (clone / "notes.md").write_text("a teammate's work")
+    git("add", "-A", cwd=clone)
+    git("-c", "user.name=Teammate", "-c", "user.email=t@example.org", "commit", "-q", "-m", "work", cwd=clone)
+    for branch in branches:
+        git("push", "-q", str(remote), f"HEAD:refs/heads/{branch}", cwd=clone)
+
+
+def remote_refs(remote: Path) -> str:
+    return git("for-each-ref", "--format=%(refname) %(objectname)", cwd=remote)
+
+
+@pytest.fixture
+def shared(repository, tmp_path) -> tuple[Path, Path]:
+    """The project (main checked out; other checked out before it, feature in a second worktree, a tag
+    v1) whose remote holds a teammate's commit on master and main, and a tag release."""
+    project, remote = repository
+    commit_as_teammate(remote, tmp_path, ("master", "main"))
+    git("tag", "release", "master", cwd=remote)
+    for command in (
+        ("checkout", "-q", "-b", "other"),
+        ("checkout", "-q", "main"),
+        ("worktree", "add", "-q", "-b", "feature", str(tmp_path / "feature-worktree")),
+        ("tag", "v1"),
+    ):
+        git(*command, cwd=project)
+    return project, remote
+
+
+@pytest.mark.parametrize(
+    ("arguments", "expected"),
+    [
+        (["--branch", "@"], "'@' is git's shorthand for what is checked out, not a branch name"),
+        (["--branch", "HEAD"], "'HEAD' is git's shorthand for what is checked out, not a branch name"),
+        (["--branch", "@{-1}"], "'@{-1}' is git's shorthand for the branch checked out before"),
+        (["--branch", "-"], "'-' is git's shorthand for the branch checked out before"),
+        (["--branch", "refs/heads/master"], "'refs/heads/master' is a full ref name, not a branch name"),
+        (["--branch", "heads/x"], "'heads/x' is a full ref name, not a branch name"),
+        (["--branch", "origin/master"], "'origin/master' starts with the remote name 'origin'"),
+        (["--branch", "main"], "'main' is the branch checked out: the site goes on a branch of its own"),
+        (["--branch", "Main"], "'Main' is the branch checked out"),
+        (["--branch", "feature"], "'feature' is the branch checked out (in the worktree"),
+        (["--branch", "v1"], "'v1' is a tag of this repository, not a branch"),
+        (["--branch", "release"], "'release' is a tag of the remote 'origin', not a branch"),
+        (["--branch", "master"], "branch master of remote 'origin' holds files this generator did not"),
+        (["--branch", "site+x"], "'site+x' holds characters git may read as shorthand"),
+        (["--remote=--upload-pack=touch pwned"], "has no git remote '--upload-pack=touch pwned'"),
+        (["--remote=ext::sh -c touch% pwned"], "has no git remote 'ext::sh -c touch% pwned'"),
+    ],
+)
+def test_a_deploy_to_a_branch_git_reads_otherwise_is_refused_and_the_remote_kept(shared, arguments, expected):
+    project, remote = shared
+    before = remote_refs(remote)
+    result = run(project, "deploy", *arguments, env={"EVIDENCE_SITE_URL": URL})
+    assert result.returncode == 1 and expected in result.stderr, result.stderr
+    assert "--branch" in result.stderr or "--remote" in result.stderr, "the message says where it was set"
+    assert "Built the site" not in result.stderr and "Traceback" not in result.stderr
+    assert remote_refs(remote) == before, "the teammate's commits are where they were, nothing was added"
+    assert not (project / "pwned").exists() and not (ROOT / "pwned").exists()
+
+
+def test_a_branch_set_to_at_in_site_config_is_refused_and_located(shared):
+    project, remote = shared
+    edit(project / "site_config.yml", "branch: gh-pages", 'branch: "@"')
+    before = remote_refs(remote)
+    result = run(project, "deploy", env={"EVIDENCE_SITE_URL": URL})
+    assert result.returncode == 1, result.stderr
+    assert "site_config.yml, line 21, field 'publish.branch': '@' is git's shorthand" in result.stderr
+    assert remote_refs(remote) == before
+
+
+def test_a_push_the_remote_rejects_is_one_clear_message(repository):
+    project, remote = repository
+    hook = remote / "hooks" / "pre-receive"
+    hook.write_text("#!/bin/sh\necho 'pushes are closed today' >&2\nexit 1\n")
+    hook.chmod(0o755)
+    result = run(project, "deploy", env={"EVIDENCE_SITE_URL": URL})
+    assert result.returncode == 3, result.stderr
+    error = next(line for line in result.stderr.splitlines() if line.startswith("error:"))
+    assert "could not be pushed to branch gh-pages of remote 'origin'" in error
+    assert "pushes are closed today" in error and "pre-receive hook declined" in error, "what git said"
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+    assert git("branch", "--list", "gh-pages", cwd=remote).strip() == ""
+    assert git("branch", "--list", cwd=project).split() == ["*", "main"], "no branch of the project is made"
+
+
+# The same, in process with a small site: no build needed -------------------------------------------
+
+
+def small_site(folder: Path) -> Path:
+    from generator.outputs import OWNER_MARK
+
+    folder.mkdir()
+    (folder / "index.html").write_text("<p>site</p>")
+    (folder / OWNER_MARK).write_text("")
+    return folder
+
+
+def test_a_site_on_top_of_which_someone_committed_is_not_replaced(repository, tmp_path):
+    from generator.errors import ConfigError
+    from generator.publish import check_target, deploy
+
+    project, remote = repository
+    deploy(small_site(tmp_path / "site"), check_target(project, "origin", "gh-pages"), "the site")
+    clone = tmp_path / "clone"
+    git("clone", "-q", "-b", "gh-pages", str(remote), str(clone), cwd=tmp_path)
+    (clone / "CNAME").write_text("evidence.example.org")
+    git("add", "-A", cwd=clone)
+    git("-c", "user.name=T", "-c", "user.email=t@example.org", "commit", "-q", "-m", "domain", cwd=clone)
+    git("push", "-q", "origin", "gh-pages", cwd=clone)
+    before = remote_refs(remote)
+    with pytest.raises(ConfigError, match="holds commits this generator did not write"):
+        check_target(project, "origin", "gh-pages")
+    assert remote_refs(remote) == before
+
+
+def test_a_deploy_replaces_only_the_branch_it_checked(repository, tmp_path):
+    """A branch that changed between the check and the push (another deploy, a teammate) is kept."""
+    from generator.errors import BuildError
+    from generator.publish import check_target, deploy
+
+    project, remote = repository
+    site = small_site(tmp_path / "site")
+    target = check_target(project, "origin", "gh-pages")
+    assert target.tip is None
+    commit_as_teammate(remote, tmp_path, ("gh-pages",))
+    before = remote_refs(remote)
+    with pytest.raises(BuildError, match="changed on the remote while the site was built"):
+        deploy(site, target, "the site")
+    assert remote_refs(remote) == before
+    git("push", "-q", str(remote), "--delete", "gh-pages", cwd=project)
+    commit = deploy(site, check_target(project, "origin", "gh-pages"), "the site")
+    assert git("rev-parse", "gh-pages", cwd=remote).strip() == commit
+    assert git("rev-list", "--count", "gh-pages", cwd=remote).strip() == "1", "one commit, no parent"
+    assert sorted(git("ls-tree", "--name-only", "gh-pages", cwd=remote).split()) == [
+        ".evidence-site-output",
+        ".nojekyll",
+        "index.html",
+    ]
+    assert git("branch", "--list", cwd=project).split() == ["*", "main"], "no branch of the project is made"
+
+
+def test_a_push_that_fails_never_shows_the_password_of_the_remote(repository, tmp_path):
+    from generator.errors import BuildError
+    from generator.publish import check_target, deploy
+
+    project, _ = repository
+    git("config", "remote.origin.pushurl", "https://deployer:s3cret-token@127.0.0.1:9/site.git", cwd=project)
+    target = check_target(project, "origin", "gh-pages")
+    with pytest.raises(BuildError) as failure:
+        deploy(small_site(tmp_path / "site"), target, "the site")
+    message = str(failure.value)
+    assert "could not be pushed to branch gh-pages of remote 'origin'" in message
+    assert "https://***@127.0.0.1:9/site.git" in message and "s3cret" not in message, message
 
 
 def test_the_offline_copy_is_never_written_into_the_content(project_copy):
