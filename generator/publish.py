@@ -25,6 +25,7 @@ import shutil
 import string
 import subprocess
 import tempfile
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -258,11 +259,51 @@ def _git(repository: Path, *args: str, timeout: int = GIT_TIMEOUT) -> subprocess
             errors="replace",
             timeout=timeout,
             check=False,
+            env=_without_repository_settings(os.environ),
         )
     except subprocess.TimeoutExpired:
         raise BuildError(f"git {args[0]} did not finish within {timeout} s in {repository}") from None
     except OSError as exc:
         raise BuildError(f"git {args[0]} could not be run in {repository}: {exc}") from None
+
+
+REPOSITORY_VARIABLES = frozenset(
+    {
+        "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+        "GIT_CONFIG",
+        "GIT_CONFIG_PARAMETERS",
+        "GIT_CONFIG_COUNT",
+        "GIT_OBJECT_DIRECTORY",
+        "GIT_DIR",
+        "GIT_WORK_TREE",
+        "GIT_IMPLICIT_WORK_TREE",
+        "GIT_GRAFT_FILE",
+        "GIT_INDEX_FILE",
+        "GIT_NO_REPLACE_OBJECTS",
+        "GIT_REPLACE_REF_BASE",
+        "GIT_PREFIX",
+        "GIT_INTERNAL_SUPER_PREFIX",
+        "GIT_SHALLOW_FILE",
+        "GIT_COMMON_DIR",
+        "GIT_NAMESPACE",
+    }
+)
+"""What `git rev-parse --local-env-vars` lists: set (as in a git hook), they would make git work on
+another repository than the project or the scratch one the site is committed in."""
+
+
+def _without_repository_settings(environment: Mapping[str, str]) -> dict[str, str]:
+    return {name: value for name, value in environment.items() if name not in REPOSITORY_VARIABLES}
+
+
+@contextlib.contextmanager
+def _plain_git_environment() -> Iterator[None]:
+    """os.environ without REPOSITORY_VARIABLES while ghp-import runs git (it passes on the environment)."""
+    removed = {name: os.environ.pop(name) for name in list(os.environ) if name in REPOSITORY_VARIABLES}
+    try:
+        yield
+    finally:
+        os.environ.update(removed)
 
 
 def _said(result: subprocess.CompletedProcess) -> str:
@@ -480,7 +521,7 @@ def _site_commit(site_dir: Path, repository: Path, scratch: Path, message: str) 
         if value:
             _git(scratch, "config", key, value)
     try:
-        with contextlib.chdir(scratch):
+        with contextlib.chdir(scratch), _plain_git_environment():
             ghp_import(
                 str(site_dir.resolve()),
                 branch=SCRATCH_BRANCH,

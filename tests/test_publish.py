@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -321,3 +322,22 @@ def test_the_offline_copy_is_never_written_into_the_content(project_copy):
     result = run(project_copy, "share", "--out", str(project_copy / "content" / "copy.zip"))
     assert result.returncode == 1 and "lies inside the content folder" in result.stderr
     assert not (project_copy / "content" / "copy.zip").exists()
+
+
+def test_git_variables_of_a_hook_never_send_the_deploy_to_another_repository(
+    repository, tmp_path, monkeypatch
+):
+    """Run from a git hook, GIT_DIR and GIT_INDEX_FILE name another repository: the deploy ignores them."""
+    from generator.publish import check_target, deploy
+
+    project, remote = repository
+    elsewhere = tmp_path / "elsewhere.git"
+    git("init", "--bare", "-q", str(elsewhere), cwd=tmp_path)
+    monkeypatch.setenv("GIT_DIR", str(elsewhere))
+    monkeypatch.setenv("GIT_INDEX_FILE", str(tmp_path / "index"))
+    commit = deploy(small_site(tmp_path / "site"), check_target(project, "origin", "gh-pages"), "the site")
+    assert os.environ["GIT_INDEX_FILE"] == str(tmp_path / "index"), "the environment is given back"
+    monkeypatch.delenv("GIT_DIR")
+    monkeypatch.delenv("GIT_INDEX_FILE")
+    assert git("rev-parse", "gh-pages", cwd=remote).strip() == commit
+    assert git("for-each-ref", cwd=elsewhere).strip() == "" and not (tmp_path / "index").exists()
