@@ -90,8 +90,8 @@ def make_parser() -> argparse.ArgumentParser:
     build.add_argument(
         "--previous",
         metavar="PATH_OR_URL",
-        help="the data/values.json of an earlier build to list what changed since "
-        "(default: the last build in the site folder)",
+        help="the data/values.json of an earlier build to list what changed since: a file, a file:// "
+        "URL or an http(s):// URL, read within 60 s (default: the last build in the site folder)",
     )
     build.add_argument(
         "--docs-dir", type=Path, help="write the generated Markdown here instead of mkdocs.yml's docs_dir"
@@ -104,7 +104,10 @@ def make_parser() -> argparse.ArgumentParser:
         description="Build the site as `build` does (mkdocs --strict), then commit site/ with .nojekyll "
         "to a branch (default gh-pages) and push it to a git remote (default origin) with ghp-import, "
         "as `mkdocs gh-deploy` does. Refused when publish.site_url (or EVIDENCE_SITE_URL) is missing "
-        "or a placeholder; nothing is pushed when the build fails.",
+        "or a placeholder; nothing is pushed when the build fails. Only the site's one commit is pushed, "
+        "to a remote configured with `git remote add`; refused, before building: git's shorthand (@, "
+        "HEAD, @{-1}, -), full ref names, tags, a checked-out branch, and a remote branch holding "
+        "anything this command did not write.",
     )
     deploy.add_argument("--remote", help="the git remote to push to (default: publish.remote, origin)")
     deploy.add_argument("--branch", help="the branch to publish on (default: publish.branch, gh-pages)")
