@@ -23,6 +23,7 @@ from mkdocs.config import load_config
 from mkdocs.exceptions import MkDocsException
 from mkdocs.utils.yaml import yaml_load
 
+from generator.cache import StudyCache
 from generator.changes import record_version
 from generator.comparison import build_comparisons
 from generator.config import SiteConfig, load_site_config
@@ -43,7 +44,8 @@ from generator.previous import read_manifest
 from generator.publish import SiteUrl, check_url, resolve_site_url
 from generator.render import SiteInfo, environment, render_site_pages, site_assets, site_nav
 from generator.reproducible import dated, source_date
-from generator.studies import StudyCache, StudyOutput, build_studies, study_tasks
+from generator.studies import build_studies, study_tasks
+from generator.summary import StudyOutput
 from generator.write import planned_targets, write_tree
 from generator.yamlfile import line_index, line_of
 

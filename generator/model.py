@@ -28,7 +28,9 @@ from pydantic import (
 if TYPE_CHECKING:
     import pandas as pd
 
-SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+SLUG_TEXT = r"[a-z0-9]+(?:-[a-z0-9]+)*"
+"""A slug (a study's folder, an outcome's key, a page's name) as a regular expression to put in others."""
+SLUG = re.compile(f"^{SLUG_TEXT}$")
 MAX_SLUG_CHARS = 100
 """Longest study slug: it names a folder, a cache file and part of every page's address (a file name
 holds at most 255 bytes, and a staging folder's name adds to it)."""

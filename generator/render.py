@@ -62,7 +62,7 @@ from generator.layout import AUDIT, DESIGN, OVERVIEW, SOURCE, ResultPage, Sectio
 from generator.load import Study
 from generator.model import ALL_PATIENTS, OutcomeVocabulary, SharedRef, parse_headline, parse_shared_ref
 from generator.provenance import Value, ValueBook
-from generator.summary import ComparisonEntry, IndexRow, StudySummary
+from generator.summary import STUDIES_FOLDER, ComparisonEntry, IndexRow, StudySummary
 from generator.text import code_block, escape_markdown, html_text, link_target
 
 PAGE_TEMPLATES = {
@@ -74,7 +74,6 @@ PAGE_TEMPLATES = {
 RESULTS_TEMPLATE = "study/results.md.j2"
 INDEX_ROW_TEMPLATE = "study/index_row.md.j2"
 CHANGES_PAGE = "changes.md"
-STUDIES_FOLDER = "studies"
 STUDIES_INDEX = f"{STUDIES_FOLDER}/index.md"
 STUDIES_TITLE = "Study index"
 REQUIRED_ASSETS = ("javascripts/charts.js", "stylesheets/extra.css")

@@ -6,38 +6,29 @@ values, charts, pages, downloads), the studies run in a process pool on every co
 study's output is kept in a cache keyed on a hash of all it depends on: after an edit to one study,
 only that study is built again.
 
-The cache is a folder the generator owns (`paths.cache_dir`): one zip per study, holding its key,
-its files and a JSON summary; it holds no code and nothing in it is ever run.
+The cache (`generator.cache`) is a folder the generator owns; its entries are untrusted input.
 """
 
 from __future__ import annotations
 
-import hashlib
-import io
-import json
 import logging
 import multiprocessing
 import os
 import time
-import zipfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
+from generator.cache import StudyCache, site_key, study_key
 from generator.config import SiteConfig
 from generator.errors import BuildError, InputError, Problem
-from generator.load import study_files
 from generator.model import OutcomeVocabulary
-from generator.outputs import mark, require_owned, write_file_atomically
-from generator.summary import StudySummary
-from generator.yamlfile import read_input_bytes
+from generator.summary import StudyOutput
 
 log = logging.getLogger("generator")
 
-CACHE_FORMAT = "1"
-"""Changes when the layout of a cache entry changes; part of every key."""
 PARALLEL_FROM = 6
 """Fewest studies to build before a process pool pays for starting its workers."""
 
@@ -55,18 +46,6 @@ class StudyTask:
     """The hash of what every study depends on (see `site_key`)."""
     key: str
     """This study's cache key, from its files as they were when the build began."""
-
-
-@dataclass(frozen=True)
-class StudyOutput:
-    """One study built: its files (relative to the docs folder), its pages in reading order, every
-    figure it publishes (for data/values.json) and what the site-wide pages show of it."""
-
-    slug: str
-    files: dict[str, bytes]
-    nav: list[tuple[str, str]]
-    values: list[dict]
-    summary: StudySummary
 
 
 def build_study(task: StudyTask) -> StudyOutput:
@@ -139,147 +118,6 @@ def _build_or_problems(task: StudyTask, cache_dir: Path | None) -> StudyOutput |
     if cache_dir is not None and study_key(task.folder, task.project_root, task.site_key) == task.key:
         StudyCache(cache_dir).put(output, task.key)
     return output
-
-
-# --- the cache ------------------------------------------------------------------------------------
-
-
-def digest_files(paths: list[Path], root: Path) -> str:
-    """A hash of the names (relative to `root`) and the bytes of `paths`, each read only if it is a
-    regular file (a named pipe would block), as the loader reads it."""
-    digest = hashlib.sha256()
-    for path in sorted(paths):
-        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
-        try:
-            digest.update(read_input_bytes(path))
-        except InputError:
-            digest.update(b"\1unreadable")  # the loader reports it
-        digest.update(b"\0")
-    return digest.hexdigest()
-
-
-def site_key(config: SiteConfig, templates_dir: Path, vocabulary_file: Path) -> str:
-    """What every study's output depends on besides its own folder: the generator's code and
-    version, the templates, the settings and the shared-outcome vocabulary."""
-    import generator
-
-    package = Path(generator.__file__).parent
-    templates = [  # Jinja follows linked folders, and so does the key
-        Path(folder) / name
-        for folder, _, names in os.walk(templates_dir, followlinks=True)
-        for name in names
-        if (Path(folder) / name).is_file()
-    ]
-    try:
-        vocabulary = read_input_bytes(vocabulary_file) if os.path.lexists(vocabulary_file) else b""
-    except InputError:
-        vocabulary = b"\1unreadable"  # the loader reports it
-    parts = [
-        CACHE_FORMAT,
-        generator.__version__,
-        *(f"{name} {_version(name)}" for name in LIBRARIES),
-        digest_files(sorted(package.glob("*.py")), package),
-        digest_files(templates, templates_dir) if templates else "",
-        config.model_dump_json(),
-        hashlib.sha256(vocabulary).hexdigest(),
-    ]
-    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
-
-
-LIBRARIES = ("pandas", "numpy", "scipy", "statsmodels", "plotly", "jinja2", "markdown", "pydantic")
-"""The libraries whose versions can change a study's pages: part of every key."""
-
-
-def _version(name: str) -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version(name)
-    except PackageNotFoundError:
-        return "absent"
-
-
-def study_key(folder: Path, project_root: Path, site: str) -> str:
-    """The cache key of one study: its files, where it is, and the site key."""
-    ignored: list[Problem] = []
-    files = study_files(folder, ignored)
-    own = digest_files(files, folder)
-    where = folder.resolve().as_posix()
-    return hashlib.sha256(f"{site}\0{where}\0{project_root.resolve()}\0{own}".encode()).hexdigest()
-
-
-class StudyCache:
-    """One zip per study in a folder the generator owns: `<slug>.zip` with its key, files and summary."""
-
-    def __init__(self, folder: Path, *, writable: bool = True):
-        self.folder = folder
-        self.writable = writable
-
-    def path(self, slug: str) -> Path:
-        return self.folder / f"{slug}.zip"
-
-    def get(self, slug: str, key: str) -> StudyOutput | None:
-        """The study's cached output if its key matches; None when absent, stale or unreadable."""
-        path = self.path(slug)
-        try:
-            with zipfile.ZipFile(path) as archive:
-                if archive.read("key").decode() != key:
-                    return None
-                meta = json.loads(archive.read("meta.json"))
-                names = [name for name in archive.namelist() if name.startswith("files/")]
-                files = {name.removeprefix("files/"): archive.read(name) for name in names}
-            output = StudyOutput(
-                slug,
-                files,
-                [(str(title), str(name)) for title, name in meta["nav"]],
-                [dict(value) for value in meta["values"]],
-                StudySummary.from_json(meta["summary"]),
-            )
-        except Exception:  # unreadable, damaged or changed by hand: built again
-            return None
-        own = f"studies/{slug}/"
-        if output.summary.study != slug or not all(name.startswith(own) for name in files):
-            return None  # a study's entry holds only the study's own files
-        return output
-
-    def put(self, output: StudyOutput, key: str) -> None:
-        """Store a study's output; a cache that cannot be written only costs time, never the build."""
-        if not self.writable:
-            return
-        meta = {"nav": output.nav, "values": output.values, "summary": output.summary.to_json()}
-        buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
-            archive.writestr("key", key)
-            archive.writestr("meta.json", json.dumps(meta, ensure_ascii=False))
-            for name in sorted(output.files):
-                archive.writestr(f"files/{name}", output.files[name])
-        target = self.path(output.slug)
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            write_file_atomically(target, buffer.getvalue())
-        except OSError as exc:
-            log.warning(
-                "The build cache %s cannot be written (%s); the next build starts afresh", target, exc
-            )
-
-    def prepare(self) -> None:
-        """Create (and mark) the cache folder; a folder the generator does not own is refused."""
-        if self.folder.exists():
-            require_owned(self.folder)
-        if not self.writable:
-            return
-        self.folder.mkdir(parents=True, exist_ok=True)
-        mark(self.folder)
-
-    def keep_only(self, slugs: set[str]) -> None:
-        """Remove the entries of studies that are gone (and partial writes)."""
-        if not self.writable:
-            return
-        for path in self.folder.glob("*.zip"):
-            if path.stem not in slugs:
-                path.unlink(missing_ok=True)
-        for path in self.folder.glob(".*.partial"):
-            path.unlink(missing_ok=True)
 
 
 # --- every study ----------------------------------------------------------------------------------

@@ -3,11 +3,28 @@
 Each study's summary is computed with the study (and cached with it), so the site-wide pages (the
 study index and the comparisons) are built from small records, never from every study's results.
 Every field is plain data, so a summary round-trips through JSON.
+
+A summary read back from the cache is untrusted input (a restored CI cache, or anyone who can write
+the cache folder): `StudySummary.from_json` checks every field's type and value, and
+`check_markdown` checks that its Markdown (the index row, each figure as shown) is exactly of the
+form the generator writes. The site-wide pages show that Markdown as it is, so a summary that fails
+either check is never used: its study is built again.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+import functools
+import html
+import math
+import posixpath
+import re
+import types
+import typing
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, fields
+
+from generator.model import SLUG_TEXT
+from generator.text import LINE_BREAKS, MARKDOWN_SPECIAL, escape_markdown, tooltip
 
 
 @dataclass(frozen=True)
@@ -88,11 +105,218 @@ class StudySummary:
         return asdict(self)
 
     @classmethod
-    def from_json(cls, data: dict) -> StudySummary:
-        return cls(
-            **{
-                **data,
-                "index_row": IndexRow(**data["index_row"]),
-                "entries": [ComparisonEntry(**entry) for entry in data["entries"]],
-            }
+    def from_json(cls, data: object) -> StudySummary:
+        """The summary `to_json` wrote, every field checked: its type, and what it may hold (a slug,
+        one of the kinds, the study's own pages). Raises SummaryError for anything else.
+
+        Its Markdown is checked apart, by `check_markdown`, which needs to know where it is shown."""
+        plain = _plain_fields(data, cls, "summary", nested={"index_row", "entries"})
+        checked: dict = typing.cast(dict, data)  # an object of exactly the summary's fields
+        entries = checked["entries"]
+        if not isinstance(entries, list):
+            raise SummaryError("summary.entries is not a list")
+        summary = cls(
+            **plain,
+            index_row=IndexRow(**_plain_fields(checked["index_row"], IndexRow, "summary.index_row")),
+            entries=[
+                ComparisonEntry(**_plain_fields(entry, ComparisonEntry, f"summary.entries[{number}]"))
+                for number, entry in enumerate(entries)
+            ],
         )
+        summary._check_values()
+        return summary
+
+    def _check_values(self) -> None:
+        slug, row = self.study, self.index_row
+        if not re.fullmatch(SLUG_TEXT, slug):
+            raise SummaryError(f"summary.study {slug!r} is not a study's folder name")
+        if (row.study, row.title) != (slug, self.title) or posixpath.basename(self.folder) != slug:
+            raise SummaryError("summary.index_row or summary.folder is of another study")
+        page = re.compile(rf"{STUDIES_FOLDER}/{re.escape(slug)}/{SLUG_TEXT}\.md")
+        for number, entry in enumerate(self.entries):
+            where = f"summary.entries[{number}]"
+            same = (entry.study, entry.study_title, entry.year, entry.doi)
+            if same != (slug, self.title, row.year, self.doi):
+                raise SummaryError(f"{where} is of another study")
+            if not re.fullmatch(SLUG_TEXT, entry.outcome):
+                raise SummaryError(f"{where}.outcome is not an outcome's key")
+            for name, allowed in _CHOICES.items():
+                if getattr(entry, name) not in allowed:
+                    raise SummaryError(f"{where}.{name} is none of {', '.join(sorted(allowed))}")
+            if not page.fullmatch(entry.page):
+                raise SummaryError(f"{where}.page is not a page of the study")
+
+
+class SummaryError(ValueError):
+    """A summary that is not one the generator writes (a cache entry damaged or changed by hand)."""
+
+
+STUDIES_FOLDER = "studies"
+"""Where each study's pages are, relative to the docs folder."""
+
+_CHOICES = {
+    "kind": frozenset({"proportions", "measures", "effects"}),
+    "interval": frozenset({"reported", "computed", "none"}),
+    "status": frozenset({"reported", "derived"}),
+}
+"""The values the generator writes in these fields of a ComparisonEntry (and the pages' code expects)."""
+
+
+def _plain_fields(
+    data: object, cls: type, where: str, nested: frozenset[str] | set[str] = frozenset()
+) -> dict:
+    """The fields of dataclass `cls` in `data`, a dict holding exactly those fields, each of its type;
+    the `nested` fields are left for the caller to check."""
+    if not isinstance(data, dict):
+        raise SummaryError(f"{where} is not an object")
+    names = {f.name for f in fields(cls)}
+    if set(data) != names:
+        odd = sorted(map(str, set(data) ^ names))
+        raise SummaryError(f"{where} lacks or has extra fields: {', '.join(odd[:5])}")
+    hints = _type_hints(cls)
+    for name in names - set(nested):
+        if not _fits(data[name], hints[name]):
+            raise SummaryError(f"{where}.{name} is not of type {hints[name]}")
+    return {name: data[name] for name in names - set(nested)}
+
+
+@functools.cache
+def _type_hints(cls: type) -> dict[str, object]:
+    return typing.get_type_hints(cls)
+
+
+def _fits(value: object, hint: object) -> bool:
+    """Whether a JSON value is of a field's type: str, int, float (finite), bool, None or a union."""
+    if hint is str:
+        return isinstance(value, str)
+    if hint is bool:
+        return isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool) and abs(value) <= 2**53
+    if hint is float:
+        return isinstance(value, int | float) and not isinstance(value, bool) and _finite(value)
+    if hint is type(None):
+        return value is None
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        return any(_fits(value, option) for option in typing.get_args(hint))
+    return False
+
+
+def _finite(number: float) -> bool:
+    try:
+        return math.isfinite(number)
+    except OverflowError:  # an integer beyond any float
+        return False
+
+
+# --- the Markdown of a summary --------------------------------------------------------------------
+
+_FIGURE = re.compile(
+    r'\[(?P<text>[^\[\]]*)\]\((?P<href>[^\s()"]*) "(?P<title>[^"]*)"\)'
+    r"\{ #(?P<id>[a-z0-9-]+) \.ev-value \.ev-(?:reported|derived|computed) \}"
+)
+"""A figure as `generator.figures.figure_link` writes it: its text, target, tooltip, id and marks."""
+_LINK = re.compile(r'\[(?P<text>[^\[\]]*)\]\((?P<href>[^\s()"]*)\)')
+_TAG = re.compile(r'<span class="ev-(?:label|source)">|</span>')
+_REFERENCE = re.compile(r"&#(?P<code>[0-9]{1,7});")
+_PLAIN = re.compile(r"[^&<>\[\]{}!\\`\"'\x00-\x1f\x7f-\x9f" + LINE_BREAKS + "]+")
+"""Text that Markdown shows as it is: no HTML, entity, link, image, attribute list, code or escape."""
+_ESCAPED = MARKDOWN_SPECIAL | frozenset("-+=.")
+"""The characters `escape_markdown` writes as character references."""
+DASH = "–"
+"""What a page shows for a figure that is absent (generator.figures.FigureLinks.for_page)."""
+
+
+def check_markdown(summary: StudySummary, index_page: str, comparison_page: Callable[[str], str]) -> None:
+    """Raise SummaryError unless the summary's Markdown is exactly of the form the generator writes.
+
+    The index row (shown on `index_page`) is a Markdown table row of text as `escape_markdown`
+    writes it, the generator's own label and year spans, the study's link to its overview and its
+    figures; each entry's figure and interval (shown on `comparison_page(outcome)`) is one figure
+    link, or a dash (an interval: nothing). A figure link is checked in every part: its text and
+    tooltip are what `escape_markdown` and `tooltip` write for some text, and it links to the study's
+    own source or audit page. A whitelist of what the generator writes, not a list of attacks: a
+    template that writes other Markdown into the index row only costs its study a rebuild."""
+    slug = summary.study
+    _check_row(summary.index_row.markdown, slug, index_page)
+    for number, entry in enumerate(summary.entries):
+        where = f"summary.entries[{number}]"
+        page = comparison_page(entry.outcome)
+        if entry.shown != DASH and not _is_figure(entry.shown, slug, page):
+            raise SummaryError(f"{where}.shown is not a figure as the generator writes it")
+        if entry.shown_interval and not _is_figure(entry.shown_interval, slug, page):
+            raise SummaryError(f"{where}.shown_interval is not a figure as the generator writes it")
+
+
+def _check_row(markdown: str, slug: str, page: str) -> None:
+    folder = posixpath.relpath(f"{STUDIES_FOLDER}/{slug}", posixpath.dirname(page))
+    if not (markdown.startswith("|") and markdown.endswith("|")):
+        raise SummaryError("summary.index_row.markdown is not a table row")
+    position, depth = 0, 0
+    while position < len(markdown):
+        found = _FIGURE.match(markdown, position)
+        if found:
+            if not _is_figure(found[0], slug, page):
+                raise SummaryError("summary.index_row.markdown holds a figure the generator does not write")
+            position = found.end()
+            continue
+        found = _LINK.match(markdown, position)
+        if found:
+            if found["href"] != f"{folder}/index.md" or not _is_escaped(found["text"]):
+                raise SummaryError("summary.index_row.markdown holds a link the generator does not write")
+            position = found.end()
+            continue
+        found = _TAG.match(markdown, position)
+        if found:
+            depth += -1 if found[0] == "</span>" else 1
+            if depth < 0:
+                raise SummaryError("summary.index_row.markdown closes a span it did not open")
+            position = found.end()
+            continue
+        found = _REFERENCE.match(markdown, position) or _PLAIN.match(markdown, position)
+        if not found or (found.re is _REFERENCE and chr(min(int(found["code"]), 0x10FFFF)) not in _ESCAPED):
+            raise SummaryError(
+                f"summary.index_row.markdown holds {markdown[position : position + 12]!r}, "
+                "which the generator does not write"
+            )
+        position = found.end()
+    if depth:
+        raise SummaryError("summary.index_row.markdown leaves a span open")
+
+
+def _is_figure(markdown: str, slug: str, page: str) -> bool:
+    """Whether `markdown` is one figure of study `slug` exactly as `figure_link` writes it on `page`."""
+    from generator.figures import AUDIT_PAGE, SOURCE_PAGE
+
+    found = _FIGURE.fullmatch(markdown)
+    if not found:
+        return False
+    folder = posixpath.relpath(f"{STUDIES_FOLDER}/{slug}", posixpath.dirname(page))
+    target = re.compile(
+        rf"{re.escape(folder)}/(?:{re.escape(SOURCE_PAGE)}#q-[0-9]+|{re.escape(AUDIT_PAGE)}#v-[a-z0-9-]*)"
+    )
+    title = found["title"]
+    return (
+        target.fullmatch(found["href"]) is not None
+        and re.fullmatch(rf"u-{re.escape(slug)}-[a-z0-9-]*", found["id"]) is not None
+        and found["text"] != ""
+        and _is_escaped(found["text"])
+        and tooltip(html.unescape(html.unescape(title))) == title
+    )
+
+
+def _is_escaped(markdown: str) -> bool:
+    """Whether `markdown` is what `escape_markdown` writes for some text (and so shows it as text)."""
+    return str(escape_markdown(html.unescape(markdown))) == markdown
+
+
+@dataclass(frozen=True)
+class StudyOutput:
+    """One study built: its files (relative to the docs folder), its pages in reading order, every
+    figure it publishes (for data/values.json) and what the site-wide pages show of it."""
+
+    slug: str
+    files: dict[str, bytes]
+    nav: list[tuple[str, str]]
+    values: list[dict]
+    summary: StudySummary

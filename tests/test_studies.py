@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 
 from generator.build import generate, open_project
+from generator.cache import StudyCache
 from generator.errors import ConfigError, DataError
 from generator.load import list_study_folders, load_vocabulary, vocabulary_path
 from generator.outputs import OWNER_MARK
-from generator.studies import StudyCache, build_studies, study_tasks
+from generator.studies import build_studies, study_tasks
 from tests.conftest import STUDY, edit
 
 

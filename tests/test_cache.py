@@ -1,0 +1,338 @@
+"""The build cache is untrusted input: a CI cache restored from an earlier run, or a folder anyone may
+write. Each entry is checked before use, and anything wrong in it discards the whole entry: its study
+is built again, with one warning, and the site is the one a clean build makes.
+
+One project is built once; each test poisons an entry of it (keeping its key, so that only the checks
+stand between the poison and the site) and builds again.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import warnings
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from generator.build import build_site, generate, open_project
+from generator.cache import MAX_ENTRY_BYTES, MAX_MEMBER_BYTES, MAX_MEMBERS, StudyCache, read_entry
+from tests.conftest import STUDY, copy_project
+
+OWN = f"files/studies/{STUDY}"
+"""The members holding the study's own files."""
+SCRIPT = '<script>window.__pwned = 1; alert("pwned")</script>'
+IMAGE = '<img id="pwned" src="data:," onerror="window.__pwned = 1; alert(1)">'
+
+
+@pytest.fixture(scope="module")
+def clean(tmp_path_factory) -> tuple[Path, dict[str, bytes], dict[str, bytes]]:
+    """A copy of the project built once: its root, its generated files, and its clean cache entries."""
+    root = copy_project(tmp_path_factory.mktemp("cache"))
+    project = open_project(root)
+    files = generate(project)
+    entries = {path.name: path.read_bytes() for path in project.cache_dir.glob("*.zip")}
+    assert len(entries) == len(list((root / "content" / "studies").iterdir()))
+    return root, files, entries
+
+
+@pytest.fixture
+def cache(clean) -> Path:
+    """The cache folder, every entry as the clean build wrote it."""
+    root, _, entries = clean
+    folder = open_project(root).cache_dir
+    for name, data in entries.items():
+        (folder / name).write_bytes(data)
+    return folder
+
+
+def rewrite(
+    entry: Path,
+    meta: Callable[[dict], None] | None = None,
+    add: dict[str, bytes] | None = None,
+    *,
+    method: int = zipfile.ZIP_DEFLATED,
+) -> None:
+    """Write `entry` again with its own key: meta.json changed in place by `meta`, members added."""
+    with zipfile.ZipFile(entry) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    if meta is not None:
+        data = json.loads(members["meta.json"])
+        meta(data)
+        members["meta.json"] = json.dumps(data, ensure_ascii=False).encode()
+    buffer = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # zipfile warns of a name written twice
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for name, data in members.items():
+                archive.writestr(name, data)
+            for name, data in (add or {}).items():
+                archive.writestr(name, data, compress_type=method)
+    entry.write_bytes(buffer.getvalue())
+
+
+def rebuilt(root: Path, caplog) -> dict[str, bytes]:
+    """A build of the project, which must take every study but the poisoned one from the cache and
+    say once why the poisoned entry was discarded."""
+    caplog.clear()
+    caplog.set_level(logging.INFO, logger="generator")
+    files = generate(open_project(root))
+    discarded = [r for r in caplog.records if "is discarded" in r.getMessage()]
+    assert len(discarded) == 1 and discarded[0].levelno == logging.WARNING, discarded
+    assert f"{STUDY}.zip" in discarded[0].getMessage()
+    studies = len(list((root / "content" / "studies").iterdir()))
+    assert any(f"{studies - 1} from the cache" in r.getMessage() for r in caplog.records)
+    return files
+
+
+def assert_discarded(clean, caplog) -> None:
+    """The poisoned study was built again: the site equals the clean build, and its entry is clean again."""
+    root, files, _ = clean
+    assert rebuilt(root, caplog) == files  # nothing of the poison, inside or outside the study
+    entry = StudyCache(open_project(root).cache_dir).path(STUDY)
+    with zipfile.ZipFile(entry) as archive:
+        key = archive.read("key").decode()
+    assert read_entry(entry, STUDY, key).slug == STUDY
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        f"{OWN}/../../index.md",  # the home page
+        f"{OWN}/../../assets/javascripts/charts.js",  # the site-wide script
+        f"{OWN}/../kantarjian-2017/index.md",  # another study's page
+        f"{OWN}/./index.md",
+        f"{OWN}//index.md",
+        f"{OWN}/..\\..\\index.md",
+        f"{OWN}/data/\x1b[31m.csv",
+        f"{OWN}/.pages",
+        f"{OWN}/pwned.html",  # a page mkdocs would copy as it is
+        f"{OWN}/pwned.js",
+        f"{OWN}/extra.md",  # a page the study's navigation does not name
+        f"{OWN}/data/pwned.md",
+        f"{OWN}/index.md",  # a second member of that name
+    ],
+)
+def test_a_member_outside_the_study_or_of_a_name_it_never_writes_discards_the_entry(
+    clean, cache, caplog, name
+):
+    rewrite(cache / f"{STUDY}.zip", add={name: f"# Pwned\n\n{SCRIPT}\n".encode()})
+    assert_discarded(clean, caplog)
+
+
+def test_a_member_name_with_a_nul_byte_discards_the_entry(clean, cache, caplog):
+    """zipfile cuts a name at its NUL (so `pwned.md\\0.html` reads as `pwned.md`): such a name is refused."""
+    entry = cache / f"{STUDY}.zip"
+    rewrite(entry, add={f"{OWN}/pwned.mdX.html": SCRIPT.encode()})
+    data = entry.read_bytes()
+    assert data.count(b"pwned.mdX.html") == 2  # its local header and the directory
+    entry.write_bytes(data.replace(b"pwned.mdX.html", b"pwned.md\0.html"))
+    assert_discarded(clean, caplog)
+
+
+def write_zeros(archive: zipfile.ZipFile, name: str, size: int) -> None:
+    """A member of `size` zero bytes, written a megabyte at a time (it packs to about a thousandth)."""
+    chunk = bytes(1024**2)
+    with archive.open(name, "w", force_zip64=True) as stream:
+        for start in range(0, size, len(chunk)):
+            stream.write(chunk[: size - start])
+
+
+def add_zeros(entry: Path, sizes: dict[str, int]) -> None:
+    with zipfile.ZipFile(entry, "a", zipfile.ZIP_DEFLATED) as archive:
+        for name, size in sizes.items():
+            write_zeros(archive, name, size)
+
+
+def test_a_member_that_unpacks_past_its_cap_is_refused_before_it_is_unpacked(clean, cache, caplog):
+    entry = cache / f"{STUDY}.zip"
+    add_zeros(entry, {f"{OWN}/data/bomb.csv": MAX_MEMBER_BYTES + 1})
+    assert entry.stat().st_size < 1024**2  # a small file, a large member
+    assert_discarded(clean, caplog)
+
+
+def test_members_that_unpack_past_the_entry_cap_together_are_refused(clean, cache, caplog):
+    entry = cache / f"{STUDY}.zip"
+    count = MAX_ENTRY_BYTES // MAX_MEMBER_BYTES + 1
+    add_zeros(entry, {f"{OWN}/data/bomb-{n}.csv": MAX_MEMBER_BYTES for n in range(count)})
+    assert_discarded(clean, caplog)
+
+
+def test_an_entry_of_too_many_members_is_refused(clean, cache, caplog):
+    entry = cache / f"{STUDY}.zip"
+    with zipfile.ZipFile(entry, "a") as archive:
+        for number in range(MAX_MEMBERS):
+            archive.writestr(f"{OWN}/data/many-{number}.csv", b"")
+    assert_discarded(clean, caplog)
+
+
+def test_a_member_compressed_as_the_cache_never_writes_is_refused(clean, cache, caplog):
+    """bzip2 (or lzma) packs far tighter than deflate: a bomb's favourite."""
+    rewrite(cache / f"{STUDY}.zip", add={f"{OWN}/data/packed.csv": b"a,b\r\n"}, method=zipfile.ZIP_BZIP2)
+    assert_discarded(clean, caplog)
+
+
+def _entry(data: dict, number: int = 0) -> dict:
+    return data["summary"]["entries"][number]
+
+
+def _with_interval(data: dict) -> dict:
+    return next(e for e in data["summary"]["entries"] if e["shown_interval"])
+
+
+def _first_value(data: dict) -> dict:
+    return data["values"][0]
+
+
+def _nested(depth: int) -> list:
+    value: list = [1.0]
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+HOSTILE_SUMMARIES: dict[str, Callable[[dict], None]] = {
+    # HTML and script where the site-wide pages show the summary's Markdown as it is
+    "script in the index row": lambda d: d["summary"]["index_row"].update(
+        markdown=d["summary"]["index_row"]["markdown"][:-1] + SCRIPT + " |"
+    ),
+    "image in the index row's link": lambda d: d["summary"]["index_row"].update(
+        markdown=d["summary"]["index_row"]["markdown"].replace("](", f"{IMAGE}](", 1)
+    ),
+    "javascript link in the index row": lambda d: d["summary"]["index_row"].update(
+        markdown=d["summary"]["index_row"]["markdown"].replace(
+            f"]({STUDY}/index.md)", "](javascript:alert(1))"
+        )
+    ),
+    "attribute list in the index row": lambda d: d["summary"]["index_row"].update(
+        markdown=d["summary"]["index_row"]["markdown"].replace(
+            " .ev-value", ' onmouseover="alert(1)" .ev-value'
+        )
+    ),
+    "image as a figure": lambda d: _entry(d).update(shown=IMAGE),
+    "script after a figure": lambda d: _entry(d).update(shown=_entry(d)["shown"] + SCRIPT),
+    "a figure's text unescaped": lambda d: _entry(d).update(
+        shown=_entry(d)["shown"].replace("](", "<b>x</b>](", 1)
+    ),
+    "markup in a figure's tooltip": lambda d: _entry(d).update(
+        shown=_entry(d)["shown"].replace(' "', ' "&#60;img src=x onerror=alert(1)&#62;', 1)
+    ),
+    "a figure linking out of the site": lambda d: _entry(d).update(
+        shown=_entry(d)["shown"].replace("](../", "](https://evil.example/", 1)
+    ),
+    "a figure linking to script": lambda d: _with_interval(d).update(
+        shown_interval='[1 to 2](javascript:alert(1) "x"){ #u-x .ev-value .ev-computed }'
+    ),
+    "a figure of another study": lambda d: _entry(d).update(
+        shown=_entry(d)["shown"].replace(f"studies/{STUDY}/", "studies/kantarjian-2017/")
+    ),
+    "markup in a navigation title": lambda d: d["nav"][0].__setitem__(0, IMAGE),
+    # types and values the site-wide pages' code does not expect
+    "a year that is text": lambda d: d["summary"]["index_row"].update(year="2013"),
+    "an estimate that is text": lambda d: _entry(d).update(estimate="0.5"),
+    "an estimate that is no number": lambda d: _entry(d).update(estimate=float("nan")),
+    "a year that is true": lambda d: _entry(d).update(year=True),
+    "an unknown interval": lambda d: _entry(d).update(interval="made up"),
+    "a page of another study": lambda d: _entry(d).update(page="studies/kantarjian-2017/survival.md"),
+    "a figure that is text": lambda d: _first_value(d).update(number="90"),
+    "a figure of another study's id": lambda d: _first_value(d).update(id="kantarjian-2017/sets/all/x"),
+    "a navigation title that is a number": lambda d: d["nav"][2].__setitem__(0, 7),
+    "a figure nested deep": lambda d: _first_value(d).update(number=_nested(500)),
+}
+
+
+@pytest.mark.parametrize("poison", list(HOSTILE_SUMMARIES))
+def test_a_summary_of_a_form_the_generator_never_writes_discards_the_entry(clean, cache, caplog, poison):
+    rewrite(cache / f"{STUDY}.zip", meta=HOSTILE_SUMMARIES[poison])
+    assert_discarded(clean, caplog)
+
+
+def test_a_summary_nested_past_the_recursion_limit_discards_the_entry(clean, cache, caplog):
+    """json.loads raises RecursionError on it (caught on main too, by a catch-all: kept so)."""
+    entry = cache / f"{STUDY}.zip"
+    rewrite(entry)
+    with zipfile.ZipFile(entry) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    members["meta.json"] = b'{"nav": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    with zipfile.ZipFile(entry, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    assert_discarded(clean, caplog)
+
+
+def test_a_cache_folder_that_cannot_be_created_costs_time_not_the_build(clean, tmp_path, caplog):
+    """A read-only project (`share` of a checkout it may not write): here `build` is a file, which
+    fails for root too. The build warns once, builds every study and writes no cache."""
+    _, files, _ = clean
+    root = copy_project(tmp_path)
+    (root / "build").write_text("not a folder")
+    caplog.set_level(logging.INFO, logger="generator")
+    assert generate(open_project(root)) == files
+    warned = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warned) == 1 and "cache" in warned[0], warned
+    assert (root / "build").read_text() == "not a folder"
+
+
+# --- in a browser ---------------------------------------------------------------------------------
+
+
+def poison_every_entry(cache: Path, clean_files: dict[str, bytes]) -> None:
+    """Script beside every piece of Markdown of every entry's summary that a site-wide page shows,
+    and script in members whose names climb out of the study's folder to the home page and the
+    site's scripts. The poison keeps every anchor, so that without the checks the site still builds
+    (and its script runs)."""
+    home = clean_files["index.md"].decode() + f"\n{SCRIPT}\n\n{IMAGE}\n"
+    script = clean_files["assets/javascripts/tables.js"] + b"\nwindow.__pwned = 1; alert(1);\n"
+    for entry in sorted(cache.glob("*.zip")):
+        own = f"files/studies/{entry.stem}"
+
+        def meta(data: dict) -> None:
+            summary = data["summary"]
+            summary["index_row"]["markdown"] += f" {SCRIPT} {IMAGE} |"
+            for item in summary["entries"]:
+                item["shown"] += f"{IMAGE}{SCRIPT}"
+                if item["shown_interval"]:
+                    item["shown_interval"] += f" [x](javascript:alert(1)){IMAGE}"
+            data["nav"][0][0] = IMAGE
+
+        rewrite(
+            entry,
+            meta,
+            add={
+                f"{own}/../../index.md": home.encode(),
+                f"{own}/../../assets/javascripts/tables.js": script,
+                f"{own}/pwned.html": f"<html><body>{SCRIPT}{IMAGE}</body></html>".encode(),
+            },
+        )
+
+
+@pytest.mark.browser
+def test_a_poisoned_cache_runs_nothing_on_any_page(clean, cache, browser, tmp_path):
+    """Every page of a site built from a cache poisoned everywhere, in Chromium: no dialog, no script
+    of the poison, no element of it (routed_page also fails on any console error or stray request)."""
+    import yaml
+
+    from tests.conftest import ROOT
+    from tests.sitebrowser import routed_page
+
+    root, files, _ = clean
+    poison_every_entry(cache, files)
+    build_site(open_project(root, site_dir=tmp_path / "site", docs_dir=tmp_path / "docs"))
+    site = tmp_path / "site"
+    pages = sorted(path.relative_to(site).as_posix() for path in site.rglob("*.html"))
+    assert "index.html" in pages and f"studies/{STUDY}/index.html" in pages
+    site_url = yaml.load((ROOT / "mkdocs.yml").read_text(), Loader=yaml.BaseLoader)["site_url"]
+    with routed_page(browser, site, site_url) as (page, _):
+        for path in pages:
+            page.goto(site_url + path.removesuffix("index.html"))
+            page.wait_for_load_state("load")
+            assert page.evaluate("window.__pwned") is None, path
+            assert page.locator("#pwned").count() == 0, path
+            inline = page.locator("script:not([src])").evaluate_all("nodes => nodes.map(n => n.textContent)")
+            assert not any("__pwned" in text for text in inline), path
+            assert page.evaluate("[...document.links].filter(a => a.protocol === 'javascript:').length") == 0
+    assert not list(site.rglob("pwned*"))
+    assert b"__pwned" not in (site / "assets" / "javascripts" / "tables.js").read_bytes()
