@@ -461,6 +461,13 @@ Q_ROUNDING = 1e-9
 """A Cochran's Q this close to 0 is 0: estimates that are the same give Q of ±1e-15 in floating point."""
 
 
+SAME_ESTIMATES = "The estimates are the same, so they vary no more than chance allows: Q is 0 and I² 0%."
+Q_NOT_ABOVE_DF = (
+    "I² is 0% because Q is not above its degrees of freedom: the estimates vary no more than chance "
+    "allows (I² = (Q − df) / Q, taken as 0 below 0)."
+)
+
+
 def heterogeneity_in_range(q: float, df: int, i2: float) -> tuple[float, float, str]:
     """Cochran's Q and I² (statsmodels') kept in their ranges, with why a bound was taken.
 
@@ -468,14 +475,9 @@ def heterogeneity_in_range(q: float, df: int, i2: float) -> tuple[float, float, 
     of freedom (Higgins and Thompson 2002). Identical estimates give Q of 0 (statsmodels' rounding
     leaves ±1e-15, and an I² divided by it that runs to 10¹⁵)."""
     if not math.isfinite(q) or q < Q_ROUNDING * max(df, 1):
-        return 0.0, 0.0, (
-            "The estimates are the same, so they vary no more than chance allows: Q is 0 and I² 0%."
-        )
+        return 0.0, 0.0, SAME_ESTIMATES
     if q <= df or not math.isfinite(i2):
-        return q, 0.0, (
-            "I² is 0% because Q is not above its degrees of freedom: the estimates vary no more than "
-            "chance allows (I² = (Q − df) / Q, taken as 0 below 0)."
-        )
+        return q, 0.0, Q_NOT_ABOVE_DF
     return q, min(max(i2, 0.0), 1.0), ""
 
 

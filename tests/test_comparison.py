@@ -201,7 +201,7 @@ def test_identical_studies_give_q_and_i2_of_zero_and_the_page_says_why(model):
     assert (pooled.q_text, pooled.i2_text, pooled.estimate_text) == ("0.00", "0.0%", "0.71")
     assert pooled.q_p_value == pytest.approx(1.0)
     page, _ = rendered(comparison, forest_chart(comparison))
-    assert "I² <span class=\"ev-value ev-computed\">0.0%</span>" in page
+    assert 'I² <span class="ev-value ev-computed">0.0%</span>' in page
     assert "The estimates are the same" in page and "-0.00" not in page
 
 
