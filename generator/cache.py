@@ -3,6 +3,11 @@
 The cache is a folder the generator owns (`paths.cache_dir`): one zip per study, holding its key,
 its files and a JSON summary; it holds no code and nothing in it is ever run.
 
+Every entry is signed (HMAC-SHA256) with a secret kept outside the project: EVIDENCE_CACHE_SECRET when
+set (for CI, from its secrets), else a file of random bytes made once in the user's configuration folder
+(~/.config/evidence-site/cache-secret). An entry not signed with it (restored from another machine or
+run, or written by anyone who cannot read the secret) is never opened as a zip: its study is built again.
+
 The cache is untrusted input: a CI cache restored from an earlier run, or a folder anyone may have
 written. Every entry is checked before use (see `read_entry`), and anything wrong discards the whole
 entry: its study is built again. An entry can hold only its own study's files (under
@@ -13,15 +18,19 @@ that cannot be created or written only costs time, never the build.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import hmac
 import io
 import json
 import logging
 import math
 import os
 import re
+import secrets
 import stat
 import struct
+import tempfile
 import zipfile
 import zlib
 from pathlib import Path
@@ -38,6 +47,67 @@ log = logging.getLogger("generator")
 
 CACHE_FORMAT = "1"
 """Changes when the layout of a cache entry changes; part of every key."""
+
+SECRET_ENV = "EVIDENCE_CACHE_SECRET"
+MIN_SECRET_BYTES = 32
+SIGNED_HEADER = b"evidence-site cache entry, HMAC-SHA256 "
+"""What an entry file starts with: then the hex signature of the zip, a line break and the zip."""
+_SIGNATURE_CHARS = 64
+
+
+def secret_file() -> Path:
+    """Where this machine's cache secret is kept: the user's configuration folder, outside any project."""
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "evidence-site" / "cache-secret"
+
+
+def cache_secret(*, create: bool = True) -> bytes | None:
+    """The key entries are signed with: EVIDENCE_CACHE_SECRET, else this machine's secret file (made
+    with random bytes on first use, unless not to `create`); None when neither can be had (the cache is
+    then not used)."""
+    given = os.environ.get(SECRET_ENV, "")
+    if given:
+        secret = given.encode()
+        return secret if len(secret) >= MIN_SECRET_BYTES else None
+    path = secret_file()
+    try:
+        if create and not path.exists():
+            _make_secret(path)
+        data = _read_regular(path, 1024)
+    except (OSError, EntryRefused):
+        return None
+    return data if len(data) >= MIN_SECRET_BYTES else None
+
+
+def _make_secret(path: Path) -> None:
+    """Random bytes, readable by the user only, written whole and never over another process's."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    handle, temporary = tempfile.mkstemp(prefix=".cache-secret.", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w") as stream:
+            stream.write(secrets.token_hex(MIN_SECRET_BYTES) + "\n")
+        with contextlib.suppress(FileExistsError):  # another build made it first: theirs is kept
+            os.link(temporary, path)
+    finally:
+        os.unlink(temporary)
+
+
+def signed(archive: bytes, secret: bytes) -> bytes:
+    """An entry file: the header, the archive's signature, a line break, the archive."""
+    signature = hmac.new(secret, archive, hashlib.sha256).hexdigest().encode()
+    return SIGNED_HEADER + signature + b"\n" + archive
+
+
+def verified(data: bytes, secret: bytes) -> bytes:
+    """The archive of an entry file, once its signature is this secret's; ForeignEntry otherwise."""
+    start = len(SIGNED_HEADER) + _SIGNATURE_CHARS + 1
+    if not data.startswith(SIGNED_HEADER) or data[start - 1 : start] != b"\n":
+        raise ForeignEntry("it is not signed")
+    archive = data[start:]
+    expected = hmac.new(secret, archive, hashlib.sha256).hexdigest().encode()
+    if not hmac.compare_digest(expected, data[len(SIGNED_HEADER) : start - 1]):
+        raise ForeignEntry("its signature is not this machine's cache secret's")
+    return archive
 
 
 def digest_files(paths: list[Path], root: Path) -> str:
@@ -110,6 +180,9 @@ class StudyCache:
     def __init__(self, folder: Path, *, writable: bool = True):
         self.folder = folder
         self.writable = writable
+        self.secret = cache_secret(create=writable)
+        self.foreign = 0
+        """Entries found signed otherwise (another machine's, another run's, or forged)."""
 
     def path(self, slug: str) -> Path:
         return self.folder / f"{slug}.zip"
@@ -118,11 +191,21 @@ class StudyCache:
         """The study's cached output if its key matches and the entry passes every check of
         `read_entry`; None when absent or stale, and None with one warning when it is refused."""
         path = self.path(slug)
-        if not re.fullmatch(SLUG_TEXT, slug) or not os.path.lexists(path):
+        if self.secret is None or not re.fullmatch(SLUG_TEXT, slug) or not os.path.lexists(path):
             return None  # a folder that is no slug is reported by the loader
         try:
-            return read_entry(path, slug, key)
+            return read_entry(path, slug, key, self.secret)
         except StaleEntry:
+            return None
+        except ForeignEntry as exc:
+            self.foreign += 1
+            if self.foreign == 1:  # once: a cache from another machine has every entry so
+                log.warning(
+                    "The cache entry %s is not used, as %s (a cache from another machine or run, or "
+                    "written by someone else); it and any other such entry are built again",
+                    path,
+                    exc,
+                )
             return None
         except EntryRefused as exc:
             log.warning("The cache entry %s is discarded (%s); %s is built again", path, exc, slug)
@@ -130,7 +213,7 @@ class StudyCache:
 
     def put(self, output: StudyOutput, key: str) -> None:
         """Store a study's output; a cache that cannot be written only costs time, never the build."""
-        if not self.writable:
+        if not self.writable or self.secret is None:
             return
         meta = {"nav": output.nav, "values": output.values, "summary": output.summary.to_json()}
         buffer = io.BytesIO()
@@ -142,7 +225,7 @@ class StudyCache:
         target = self.path(output.slug)
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            write_file_atomically(target, buffer.getvalue())
+            write_file_atomically(target, signed(buffer.getvalue(), self.secret))
         except OSError as exc:
             log.warning(
                 "The build cache %s cannot be written (%s); the next build starts afresh", target, exc
@@ -159,6 +242,14 @@ class StudyCache:
             exists = False
         if exists:
             require_owned(self.folder)
+        if self.secret is None and self.writable:  # (`check` only reads, with a secret made before)
+            log.warning(
+                "Warning: no cache secret (%s of at least 32 characters, or the file %s) can be read or "
+                "made, so the build cache is not used: every study is built afresh",
+                SECRET_ENV,
+                secret_file(),
+            )
+            self.writable = False
         if not self.writable:
             return
         try:
@@ -212,13 +303,18 @@ class EntryRefused(Exception):
     """A cache entry that is not one the generator writes; the message says why."""
 
 
+class ForeignEntry(Exception):
+    """A cache entry not signed with this machine's cache secret: never opened."""
+
+
 class StaleEntry(Exception):
     """A well-formed cache entry of other inputs (its key differs)."""
 
 
-def read_entry(path: Path, slug: str, key: str) -> StudyOutput:
+def read_entry(path: Path, slug: str, key: str, secret: bytes) -> StudyOutput:
     """A cache entry, checked before use: raises StaleEntry when its key differs, EntryRefused when
-    anything in it is not exactly what `StudyCache.put` writes for this study.
+    anything in it is not exactly what `StudyCache.put` writes for this study, ForeignEntry when it is
+    not signed with `secret` (then nothing of it is parsed).
 
     - the file: a regular file (no link, no pipe) of at most MAX_ENTRY_BYTES, a zip whose directory
       is at most MAX_DIRECTORY_BYTES;
@@ -230,7 +326,7 @@ def read_entry(path: Path, slug: str, key: str) -> StudyOutput:
     - its summary: JSON of at most MAX_META_BYTES, every field of its type (StudySummary.from_json),
       its Markdown exactly of the form the generator writes (check_markdown), its navigation naming
       exactly the study's pages, and its figures (for data/values.json) the study's own."""
-    data = _read_regular(path, MAX_ENTRY_BYTES)
+    data = verified(_read_regular(path, MAX_ENTRY_BYTES + len(SIGNED_HEADER) + 65), secret)
     _check_directory(data)
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
@@ -255,10 +351,11 @@ def _read_regular(path: Path, limit: int) -> bytes:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
     except OSError as exc:
         raise EntryRefused(f"cannot be opened: {exc.strerror or exc}") from None
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        raise EntryRefused("not a regular file")
     with os.fdopen(fd, "rb") as handle:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise EntryRefused("not a regular file")
         if info.st_size > limit:
             raise EntryRefused(f"larger than {limit // 1024**2} MB")
         try:

@@ -2,8 +2,9 @@
 write. Each entry is checked before use, and anything wrong in it discards the whole entry: its study
 is built again, with one warning, and the site is the one a clean build makes.
 
-One project is built once; each test poisons an entry of it (keeping its key, so that only the checks
-stand between the poison and the site) and builds again.
+One project is built once; each test poisons an entry of it and builds again. Most sign the poisoned
+entry with this machine's cache secret, as a damaged entry of our own would be, so that only the checks
+of its contents stand between the poison and the site; the others forge it without the secret.
 """
 
 from __future__ import annotations
@@ -19,7 +20,16 @@ from pathlib import Path
 import pytest
 
 from generator.build import build_site, generate, open_project
-from generator.cache import MAX_ENTRY_BYTES, MAX_MEMBER_BYTES, MAX_MEMBERS, StudyCache, read_entry
+from generator.cache import (
+    MAX_ENTRY_BYTES,
+    MAX_MEMBER_BYTES,
+    MAX_MEMBERS,
+    StudyCache,
+    cache_secret,
+    read_entry,
+    signed,
+    verified,
+)
 from tests.conftest import STUDY, copy_project
 
 OWN = f"files/studies/{STUDY}"
@@ -49,6 +59,20 @@ def cache(clean) -> Path:
     return folder
 
 
+def archive_of(entry: Path) -> bytes:
+    """The zip of an entry file, its signature checked."""
+    secret = cache_secret()
+    assert secret is not None
+    return verified(entry.read_bytes(), secret)
+
+
+def sign_into(entry: Path, archive: bytes) -> None:
+    """Write `archive` as the entry, signed with this machine's secret (as a damaged entry of ours)."""
+    secret = cache_secret()
+    assert secret is not None
+    entry.write_bytes(signed(archive, secret))
+
+
 def rewrite(
     entry: Path,
     meta: Callable[[dict], None] | None = None,
@@ -57,7 +81,7 @@ def rewrite(
     method: int = zipfile.ZIP_DEFLATED,
 ) -> None:
     """Write `entry` again with its own key: meta.json changed in place by `meta`, members added."""
-    with zipfile.ZipFile(entry) as archive:
+    with zipfile.ZipFile(io.BytesIO(archive_of(entry))) as archive:
         members = {name: archive.read(name) for name in archive.namelist()}
     if meta is not None:
         data = json.loads(members["meta.json"])
@@ -71,7 +95,7 @@ def rewrite(
                 archive.writestr(name, data)
             for name, data in (add or {}).items():
                 archive.writestr(name, data, compress_type=method)
-    entry.write_bytes(buffer.getvalue())
+    sign_into(entry, buffer.getvalue())
 
 
 def rebuilt(root: Path, caplog) -> dict[str, bytes]:
@@ -93,9 +117,9 @@ def assert_discarded(clean, caplog) -> None:
     root, files, _ = clean
     assert rebuilt(root, caplog) == files  # nothing of the poison, inside or outside the study
     entry = StudyCache(open_project(root).cache_dir).path(STUDY)
-    with zipfile.ZipFile(entry) as archive:
+    with zipfile.ZipFile(io.BytesIO(archive_of(entry))) as archive:
         key = archive.read("key").decode()
-    assert read_entry(entry, STUDY, key).slug == STUDY
+    assert read_entry(entry, STUDY, key, cache_secret()).slug == STUDY
 
 
 @pytest.mark.parametrize(
@@ -127,9 +151,9 @@ def test_a_member_name_with_a_nul_byte_discards_the_entry(clean, cache, caplog):
     """zipfile cuts a name at its NUL (so `pwned.md\\0.html` reads as `pwned.md`): such a name is refused."""
     entry = cache / f"{STUDY}.zip"
     rewrite(entry, add={f"{OWN}/pwned.mdX.html": SCRIPT.encode()})
-    data = entry.read_bytes()
+    data = archive_of(entry)
     assert data.count(b"pwned.mdX.html") == 2  # its local header and the directory
-    entry.write_bytes(data.replace(b"pwned.mdX.html", b"pwned.md\0.html"))
+    sign_into(entry, data.replace(b"pwned.mdX.html", b"pwned.md\0.html"))
     assert_discarded(clean, caplog)
 
 
@@ -142,9 +166,11 @@ def write_zeros(archive: zipfile.ZipFile, name: str, size: int) -> None:
 
 
 def add_zeros(entry: Path, sizes: dict[str, int]) -> None:
-    with zipfile.ZipFile(entry, "a", zipfile.ZIP_DEFLATED) as archive:
+    buffer = io.BytesIO(archive_of(entry))
+    with zipfile.ZipFile(buffer, "a", zipfile.ZIP_DEFLATED) as archive:
         for name, size in sizes.items():
             write_zeros(archive, name, size)
+    sign_into(entry, buffer.getvalue())
 
 
 def test_a_member_that_unpacks_past_its_cap_is_refused_before_it_is_unpacked(clean, cache, caplog):
@@ -163,9 +189,11 @@ def test_members_that_unpack_past_the_entry_cap_together_are_refused(clean, cach
 
 def test_an_entry_of_too_many_members_is_refused(clean, cache, caplog):
     entry = cache / f"{STUDY}.zip"
-    with zipfile.ZipFile(entry, "a") as archive:
+    buffer = io.BytesIO(archive_of(entry))
+    with zipfile.ZipFile(buffer, "a") as archive:
         for number in range(MAX_MEMBERS):
             archive.writestr(f"{OWN}/data/many-{number}.csv", b"")
+    sign_into(entry, buffer.getvalue())
     assert_discarded(clean, caplog)
 
 
@@ -254,12 +282,14 @@ def test_a_summary_nested_past_the_recursion_limit_discards_the_entry(clean, cac
     """json.loads raises RecursionError on it (caught on main too, by a catch-all: kept so)."""
     entry = cache / f"{STUDY}.zip"
     rewrite(entry)
-    with zipfile.ZipFile(entry) as archive:
+    with zipfile.ZipFile(io.BytesIO(archive_of(entry))) as archive:
         members = {name: archive.read(name) for name in archive.namelist()}
     members["meta.json"] = b'{"nav": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
-    with zipfile.ZipFile(entry, "w", zipfile.ZIP_DEFLATED) as archive:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, data in members.items():
             archive.writestr(name, data)
+    sign_into(entry, buffer.getvalue())
     assert_discarded(clean, caplog)
 
 
@@ -274,6 +304,81 @@ def test_a_cache_folder_that_cannot_be_created_costs_time_not_the_build(clean, t
     warned = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
     assert len(warned) == 1 and "cache" in warned[0], warned
     assert (root / "build").read_text() == "not a folder"
+
+
+# --- entries not signed with this machine's secret --------------------------------------------------
+
+
+def wrong_number(data: dict) -> None:
+    """A figure of the study index changed (405 patients to 4050): passes every check of the contents."""
+    row = data["summary"]["index_row"]
+    assert "[405](" in row["markdown"] or "[" in row["markdown"]
+    row["markdown"] = row["markdown"].replace("[", "[9", 1)
+
+
+@pytest.mark.parametrize("forge", ["unsigned", "another secret", "signature cut", "directory"])
+def test_an_entry_not_signed_with_this_machines_secret_is_never_used(clean, cache, caplog, forge):
+    """A restored or forged entry whose contents pass every check (a changed number, say) is refused
+    by its signature before anything of it is read; one warning for all such entries."""
+    root, files, _ = clean
+    entry = cache / f"{STUDY}.zip"
+    rewrite(entry, wrong_number)
+    archive = archive_of(entry)
+    if forge == "unsigned":
+        entry.write_bytes(archive)
+    elif forge == "another secret":
+        entry.write_bytes(signed(archive, b"s" * 64))
+    elif forge == "signature cut":
+        entry.write_bytes(entry.read_bytes()[:60] + entry.read_bytes()[100:])
+    else:
+        entry.unlink()
+        entry.mkdir()
+    other = cache / "kantarjian-2017.zip"
+    other.write_bytes(signed(archive_of(other), b"t" * 64))
+    caplog.set_level(logging.INFO, logger="generator")
+    assert generate(open_project(root)) == files
+    warned = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    if forge == "directory":  # refused, and it cannot be written over either
+        assert len(warned) == 3 and "not a regular file" in warned[0], warned
+        entry.rmdir()
+    else:
+        assert len(warned) == 1 and "is not used" in warned[0], warned
+    assert read_entry(other, "kantarjian-2017", _key(other), cache_secret()).slug == "kantarjian-2017"
+
+
+def _key(entry: Path) -> str:
+    with zipfile.ZipFile(io.BytesIO(archive_of(entry))) as archive:
+        return archive.read("key").decode()
+
+
+def test_without_a_cache_secret_the_cache_is_not_used_and_the_build_works(
+    clean, tmp_path, caplog, monkeypatch
+):
+    _, files, _ = clean
+    root = copy_project(tmp_path / "project")
+    (tmp_path / "config").write_text("a file where the configuration folder should be")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.delenv("EVIDENCE_CACHE_SECRET", raising=False)
+    caplog.set_level(logging.INFO, logger="generator")
+    assert generate(open_project(root)) == files
+    warned = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warned) == 1 and "no cache secret" in warned[0], warned
+    assert not list((root / "build" / "cache").glob("*.zip"))
+
+
+def test_the_secret_is_made_once_for_the_user_only_or_taken_from_the_environment(tmp_path, monkeypatch):
+    import stat
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    monkeypatch.delenv("EVIDENCE_CACHE_SECRET", raising=False)
+    first = cache_secret()
+    path = tmp_path / "evidence-site" / "cache-secret"
+    assert first is not None and len(first) >= 32 and cache_secret() == first
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    monkeypatch.setenv("EVIDENCE_CACHE_SECRET", "x" * 40)
+    assert cache_secret() == b"x" * 40
+    monkeypatch.setenv("EVIDENCE_CACHE_SECRET", "short")
+    assert cache_secret() is None, "a guessable secret is no secret"
 
 
 # --- in a browser ---------------------------------------------------------------------------------
