@@ -136,6 +136,8 @@ def rebuilt_url(value: str) -> str:
     if port == 0:
         raise UnsafeUrl("its port is not a number from 1 to 65535")
     host = _host(parts.netloc, parts.hostname or "")
+    if "//" in parts.path:  # a page's `//x/...` is another host: Material's 404 page loads its scripts so
+        raise UnsafeUrl("its path holds '//', which a page reads as the start of another host's address")
     path = "".join(_path_character(parts.path, i) for i in range(len(parts.path))) or "/"
     if not path.startswith("/"):
         path = "/" + path
@@ -183,7 +185,7 @@ def without_user(value: str) -> str:
 
 def redacted(text: str) -> str:
     """`text` (such as what git said) with the user name and password of every address in it as ***."""
-    return re.sub(r"(?i)\b([a-z][a-z0-9+.-]*://)[^\s/?#]*@", r"\1***@", text)
+    return re.sub(r"(?i)\b([a-z][a-z0-9+.-]*://)[^\s'\"]*@", r"\1***@", text)
 
 
 def _with_slash(value: str) -> str:
@@ -389,7 +391,7 @@ def _remote_problem(remote: Setting, remotes: list[str]) -> Problem | None:
         return None
     names = ", ".join(remotes) or "none"
     return remote.problem(
-        f"the repository has no git remote {remote.value!r}; its remotes: {names} (the deploy pushes to "
+        f"the repository has no git remote {redacted(repr(remote.value))}; its remotes: {names} (the deploy pushes to "
         "a remote configured with `git remote add`, never to an address given here)"
     )
 
@@ -520,10 +522,11 @@ def _site_commit(site_dir: Path, repository: Path, scratch: Path, message: str) 
         value = _git(repository, "config", "--get", key).stdout.strip()
         if value:
             _git(scratch, "config", key, value)
+    site = str(site_dir.resolve())  # before the chdir: `--project .` gives a relative site folder
     try:
         with contextlib.chdir(scratch), _plain_git_environment():
             ghp_import(
-                str(site_dir.resolve()),
+                site,
                 branch=SCRATCH_BRANCH,
                 mesg=message,
                 push=False,

@@ -341,3 +341,28 @@ def test_git_variables_of_a_hook_never_send_the_deploy_to_another_repository(
     monkeypatch.delenv("GIT_INDEX_FILE")
     assert git("rev-parse", "gh-pages", cwd=remote).strip() == commit
     assert git("for-each-ref", cwd=elsewhere).strip() == "" and not (tmp_path / "index").exists()
+
+
+def test_deploy_from_the_project_folder_as_make_deploy_runs_it(repository):
+    """`--project .` (the default, and `make deploy`): the site folder was resolved after a chdir."""
+    project, remote = repository
+    result = subprocess.run(
+        [sys.executable, "-m", "generator", "deploy"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**_environment(), "EVIDENCE_SITE_URL": URL, "PYTHONPATH": str(ROOT)},
+    )
+    assert result.returncode == 0, result.stderr
+    assert "index.html" in git("ls-tree", "--name-only", "gh-pages", cwd=remote).split()
+
+
+def test_a_remote_given_as_an_address_with_a_token_is_refused_without_showing_it(repository):
+    from generator.errors import ConfigError
+    from generator.publish import check_target
+
+    project, _ = repository
+    with pytest.raises(ConfigError) as refused:
+        check_target(project, "https://x:TOKEN?1@github.com/o/r", "gh-pages")
+    assert "TOKEN" not in str(refused.value) and "https://***@github.com/o/r" in str(refused.value)

@@ -68,6 +68,8 @@ def test_an_address_is_rebuilt_with_what_an_attribute_cannot_hold_percent_encode
         ("https://me.github.io:70000/", "cannot be read"),
         ("https://me.github.io:0/", "port is not a number"),
         ("https://[::1%25eth0]/", "not a valid IPv6"),
+        ("https://a.github.io//evil.example/", "holds '//'"),  # 404.html loaded scripts from evil.example
+        ("https://a.github.io/x//evil.example/", "holds '//'"),
     ],
 )
 def test_an_address_that_is_not_plain_is_refused(value, reason):
@@ -122,6 +124,9 @@ def test_a_refused_address_is_located_and_never_shows_its_password(url, where):
 def test_a_password_is_removed_from_what_git_says():
     said = "fatal: unable to access 'https://x-token:ghp_S3CRET@github.com/me/r.git/': 403; http://a:b@c:d@h/"
     assert redacted(said) == "fatal: unable to access 'https://***@github.com/me/r.git/': 403; http://***@h/"
+    for password in ("Sup3r?Secret", "Sup3r#Secret", "Sup3r/Secret"):
+        shown = redacted(f"cannot reach https://alice:{password}@github.com/o/r.git: refused")
+        assert shown == "cannot reach https://***@github.com/o/r.git: refused"
 
 
 def test_the_command_line_never_prints_the_password_of_an_address(project_copy):
