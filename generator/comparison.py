@@ -349,11 +349,29 @@ def pool_effects(
     pooled, notes = [], []
     for measure, group in groups.items():
         reason = unpoolable(measure, group)
+        try:
+            result = None if reason else pool(measure, group, settings, ci_level)
+        except (ArithmeticError, ValueError):
+            result = None
+            reason = _beyond(measure)
+        if result is not None and not all(map(math.isfinite, _numbers(result))):
+            reason = _beyond(measure)
         if reason:
             notes.append(reason)
-        else:
-            pooled.append(pool(measure, group, settings, ci_level))
+        elif result is not None:
+            pooled.append(result)
     return pooled, notes
+
+
+def _numbers(pooled: Pooled) -> list[float]:
+    return [pooled.estimate, pooled.ci_low, pooled.ci_high, pooled.tau2, pooled.i2, pooled.q]
+
+
+def _beyond(measure: str) -> str:
+    return (
+        f"{measure_name(measure).capitalize()}: not pooled, as the estimates and intervals are beyond "
+        "what floating-point numbers can combine."
+    )
 
 
 def unpoolable(measure: str, group: list[ComparisonEntry]) -> str | None:
@@ -373,8 +391,16 @@ def unpoolable(measure: str, group: list[ComparisonEntry]) -> str | None:
     without = [e for e in group if not has_interval(e)]
     if without:
         return (
-            f"{name}: not pooled, as {len(without)} of the {len(group)} estimates have no interval "
-            "with its level (or one of zero width) to derive a variance from."
+            f"{name}: not pooled, as {len(without)} of the {len(group)} estimates "
+            f"{'has' if len(without) == 1 else 'have'} no interval with its level (or one of zero width) "
+            "to derive a variance from."
+        )
+    beyond = [e for e in group if variance(e) is None]
+    if beyond:
+        return (
+            f"{name}: not pooled, as {len(beyond)} of the {len(group)} estimates "
+            f"{'has' if len(beyond) == 1 else 'have'} an interval too narrow or too wide for its variance "
+            "to be computed with floating-point numbers."
         )
     per_study = Counter(e.study for e in group)
     repeated = [e.study_title for e in group if per_study[e.study] > 1]
@@ -408,6 +434,17 @@ def standard_error(entry: ComparisonEntry) -> float:
     return (scale(entry.ci_high) - scale(entry.ci_low)) / (2 * z)
 
 
+def variance(entry: ComparisonEntry) -> float | None:
+    """The estimate's variance from its interval, None when it is not a positive finite number (an
+    interval of 1e-200 underflows to 0, one of 1e+200 overflows) or the estimate is not finite."""
+    try:
+        value = standard_error(entry) ** 2
+        finite = math.isfinite(_log_scale(entry.measure)(entry.estimate))
+    except (OverflowError, ValueError):
+        return None
+    return value if finite and math.isfinite(value) and value > 0 else None
+
+
 def _log_scale(measure: str):
     return math.log if measure in RATIO_MEASURES else float
 
@@ -418,7 +455,7 @@ def pool(measure: str, group: list[ComparisonEntry], settings: ComparisonSetting
 
     scale = _log_scale(measure)
     effects = np.array([scale(e.estimate) for e in group])
-    variances = np.array([standard_error(e) ** 2 for e in group])
+    variances = np.array([variance(e) for e in group], dtype=float)
     alpha = 1 - ci_level
     # statsmodels divides by Q (0 for identical estimates) and takes roots of a negative variance
     # (its Hartung-Knapp interval, unused here) when its tau² is below 0
@@ -439,7 +476,8 @@ def pool(measure: str, group: list[ComparisonEntry], settings: ComparisonSetting
         mean, ci, method = result.mean_effect_re, random_ci, f"random effects, {tau2_name} estimate of tau²"
     back = math.exp if measure in RATIO_MEASURES else float
     heterogeneity = result.test_homogeneity()
-    q, i2, note = heterogeneity_in_range(float(result.q), int(heterogeneity.df), float(result.i2))
+    same = len(set(effects.tolist())) == 1
+    q, i2, note = heterogeneity_in_range(float(result.q), int(heterogeneity.df), float(result.i2), same=same)
     return Pooled(
         measure=measure,
         estimate=back(float(mean)),
@@ -462,20 +500,24 @@ Q_ROUNDING = 1e-9
 
 
 SAME_ESTIMATES = "The estimates are the same, so they vary no more than chance allows: Q is 0 and I² 0%."
+Q_ZERO = (
+    "Q is 0 to the precision of the computation (the estimates differ by far less than their intervals' "
+    "width), so I² is 0%."
+)
 Q_NOT_ABOVE_DF = (
     "I² is 0% because Q is not above its degrees of freedom: the estimates vary no more than chance "
     "allows (I² = (Q − df) / Q, taken as 0 below 0)."
 )
 
 
-def heterogeneity_in_range(q: float, df: int, i2: float) -> tuple[float, float, str]:
+def heterogeneity_in_range(q: float, df: int, i2: float, *, same: bool = False) -> tuple[float, float, str]:
     """Cochran's Q and I² (statsmodels') kept in their ranges, with why a bound was taken.
 
     Q is a sum of squares, so at least 0; I² = (Q − df) / Q is a share, 0 when Q is at most its degrees
     of freedom (Higgins and Thompson 2002). Identical estimates give Q of 0 (statsmodels' rounding
     leaves ±1e-15, and an I² divided by it that runs to 10¹⁵)."""
     if not math.isfinite(q) or q < Q_ROUNDING * max(df, 1):
-        return 0.0, 0.0, SAME_ESTIMATES
+        return 0.0, 0.0, SAME_ESTIMATES if same else Q_ZERO
     if q <= df or not math.isfinite(i2):
         return q, 0.0, Q_NOT_ABOVE_DF
     return q, min(max(i2, 0.0), 1.0), ""

@@ -556,6 +556,12 @@ class EffectRow(Strict):
             raise ValueError("a row with measure none needs its p_value")
         if self.measure in RATIO_MEASURES and any(v is not None and v <= 0 for v in self._numbers):
             raise ValueError("a ratio, and its interval, are above 0")
+        beyond = [str(v) for v in self._numbers if v is not None and not _computable(v, self.measure)]
+        if beyond:
+            raise ValueError(
+                f"{beyond[0]} is beyond what can be computed with (a ratio between 1e-300 and 1e+300, "
+                "a difference below 1e+150 in size); is a digit or an exponent mistyped?"
+            )
         if self.p_value is not None:
             parse_p_value(self.p_value)
         return self
@@ -563,6 +569,15 @@ class EffectRow(Strict):
     @property
     def _numbers(self) -> list[Decimal | None]:
         return [self.estimate, self.ci_low, self.ci_high]
+
+
+def _computable(value: Decimal, measure: str) -> bool:
+    """A number the analysis can compute with as a float: a ratio's logarithm is finite, a difference's
+    square is (1e-400 is 0.0 as a float, 1e+400 is inf)."""
+    number = float(value)
+    if measure in RATIO_MEASURES:
+        return 1e-300 <= number <= 1e300
+    return abs(number) <= 1e150
 
 
 P_VALUE = re.compile(r"^\s*[Pp]\s*(?P<relation><|>|=|≤|≥|<=|>=)\s*(?P<value>\d*\.?\d+(?:[eE]-?\d+)?)\s*$")

@@ -233,6 +233,34 @@ def test_q_and_i2_stay_in_their_ranges(q, df, i2, expected):
     assert (note == "") == (q > df), "a bound taken is said, and only then"
 
 
+@pytest.mark.parametrize(
+    ("scale", "measure"), [(1e-200, "difference"), (1e200, "difference"), (1e-300, "hazard_ratio")]
+)
+def test_numbers_beyond_floating_point_are_not_pooled_and_never_published_as_nan(scale, measure):
+    """Differences of 1e-200 gave a variance of 0 and a pooled "nan (95% CI nan to nan)"; of 1e+200,
+    an OverflowError (exit 4)."""
+    entries = [
+        entry("a", measure=measure, estimate=1 * scale, ci_low=0.5 * scale, ci_high=2 * scale),
+        entry("b", measure=measure, estimate=3 * scale, ci_low=2 * scale, ci_high=4 * scale),
+    ]
+    comparison = compare(outcome(), entries, POOLING, 0.95)
+    if comparison.pooled:  # a ratio's log scale keeps these numbers in range
+        assert all(map(math.isfinite, [comparison.pooled[0].estimate, comparison.pooled[0].q]))
+    else:
+        assert "not pooled, as 2 of the 2 estimates have an interval too narrow or too wide" in " ".join(
+            comparison.pooling_notes
+        )
+    page, _ = rendered(comparison, forest_chart(comparison))
+    assert not re.search(r"\b(nan|inf)\b", page, flags=re.I), re.findall(r".{40}\b(?:nan|inf)\b.{40}", page)
+
+
+def test_q_of_zero_from_rounding_is_said_so_when_the_estimates_differ():
+    from generator.comparison import Q_ZERO, SAME_ESTIMATES, heterogeneity_in_range
+
+    assert heterogeneity_in_range(2e-14, 1, 0.5, same=False) == (0.0, 0.0, Q_ZERO)
+    assert heterogeneity_in_range(2e-14, 1, 0.5, same=True) == (0.0, 0.0, SAME_ESTIMATES)
+
+
 def test_pooling_is_off_unless_the_settings_turn_it_on():
     assert SiteConfig().comparison.pooling is False
     comparison = compare(outcome(), bcg_entries(), ComparisonSettings(), 0.95)
@@ -245,11 +273,11 @@ def test_pooling_is_off_unless_the_settings_turn_it_on():
         ([entry("a")], "Hazard ratio: not pooled, as only one study reports it."),
         (
             [entry("a"), entry("b", ci_low=None, ci_high=None, interval="none")],
-            "Hazard ratio: not pooled, as 1 of the 2 estimates have no interval",
+            "Hazard ratio: not pooled, as 1 of the 2 estimates has no interval",
         ),
         (
             [entry("a"), entry("b", ci_level=None)],
-            "Hazard ratio: not pooled, as 1 of the 2 estimates have no interval",
+            "Hazard ratio: not pooled, as 1 of the 2 estimates has no interval",
         ),
         (
             [entry("a"), entry("a", arm="Drug B vs placebo"), entry("b")],
@@ -568,7 +596,7 @@ def test_both_pages_render_with_hostile_text_escaped_and_tables_whole():
     assert '<div class="ev-chart" id="chart-compare-response" data-chart="compare-response"' in page
     assert "(data/chart-compare-response.csv)" in page and "(data/response.csv)" in page
     assert '    - <span class="ev-label">&#45; a list?' in page
-    assert "Hazard ratio: not pooled, as 1 of the 2 estimates have no interval" in page
+    assert "Hazard ratio: not pooled, as 1 of the 2 estimates has no interval" in page
     count = r'<span class="ev-check">2</span>'
     cells = rf'{count} \| {count} \| <span class="ev-label">not possible'
     assert re.search(r"\| \[.+\]\(response\.md\) \| effect between arms \| " + cells, index)

@@ -362,3 +362,17 @@ def test_a_link_inside_the_templates_folder_is_followed(project_copy, capsys):
     (templates / "home.md.j2").unlink()
     (templates / "home.md.j2").symlink_to(templates / "home-original.md.j2")
     assert check(project_copy, capsys) == (0, "")
+
+
+@pytest.mark.parametrize(
+    "interval",
+    ["1e-400,0.93", "0." + "0" * 400 + "1,0.93", "0.55,1e+400"],
+    ids=["1e-400", "0.0...1", "1e+400"],
+)
+def test_a_ratio_beyond_floating_point_is_located_not_an_internal_error(project_copy, capsys, interval):
+    """A ratio above 0 as written but 0.0 (or inf) as a float stopped the build with a math domain
+    error (exit 4)."""
+    path = project_copy / "content" / "studies" / "kantarjian-2017" / "survival_effects.csv"
+    edit(path, "hazard_ratio,0.71,0.55,0.93,", f"hazard_ratio,0.71,{interval},")
+    code, stderr = check(project_copy, capsys)
+    assert_located(code, stderr, "survival_effects.csv, line 2", "is beyond what can be computed with")
