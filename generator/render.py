@@ -88,6 +88,9 @@ MAX_VALUE_CHARS = 1_000_000
 """Longest text or list one operator, filter or method call in a template may make (`*`, `%`,
 center, replace, join, str.format, ...): refused before it is made, as one call cannot be stopped."""
 MAX_EXPONENT = 1024
+MAX_INTEGER_BITS = 100_000
+"""Largest whole number `*` or `**` may make (about 30,000 digits): `(10 ** 1000) ** 1000` passed the
+exponent limit and then ran for minutes in one step."""
 GUARD_FILTER = "_guarded_loop"
 
 
@@ -258,6 +261,12 @@ class PageEnvironment(ImmutableSandboxedEnvironment):
     def call_binop(self, context, operator: str, left, right):
         if operator == "**" and isinstance(right, int | float) and abs(right) > MAX_EXPONENT:
             raise RenderLimit(f"an exponent above {MAX_EXPONENT} ({right})")
+        bits = _integer_bits(operator, left, right)
+        if bits > MAX_INTEGER_BITS:
+            raise RenderLimit(
+                f"'{operator}' would make a whole number of about {bits:,} bits, above the limit of "
+                f"{MAX_INTEGER_BITS:,} (one such step cannot be stopped once it runs)"
+            )
         if operator in _SIZE_OF:
             _limit(_SIZE_OF[operator](left, right), f"'{operator}'")
         return _limited(super().call_binop(context, operator, left, right), f"'{operator}'")
@@ -319,6 +328,17 @@ class _TextBuffer(list):
         self.size += size
         if self.size > MAX_PAGE_CHARS:
             raise RenderLimit(f"a macro, call, filter or set block grew past {MAX_PAGE_CHARS:,} characters")
+
+
+def _integer_bits(operator: str, left, right) -> int:
+    """About the size in bits of `left * right` or `left ** right` for whole numbers; 0 otherwise."""
+    if not all(isinstance(n, int) and not isinstance(n, bool) for n in (left, right)):
+        return 0
+    if operator == "*":
+        return left.bit_length() + right.bit_length()
+    if operator == "**" and right > 0:
+        return left.bit_length() * right
+    return 0
 
 
 def _limit(size: int, what: str) -> None:

@@ -93,6 +93,11 @@ def test_a_template_that_never_ends_stops_with_its_location(tmp_path, monkeypatc
         ("{{ range(10 ** 9)|length }}", "Range too big"),
         ("{{ 'x' * 10 ** 10 }}", "10,000,000,000 items"),
         ("{{ 9 ** (9 ** 9) }}", "an exponent above"),
+        ("{% set a = 10 ** 1000 %}{% set b = a ** 1000 %}{{ (b ** 1000) > 5 }}", "bits, above the limit"),
+        (
+            "{% set a = 10 ** 1000 %}{% set b = a * a * a * a * a * a * a * a %}{{ b * b * b * b * b }}",
+            "bits",
+        ),
         ("{{ '%099999999999d' % 1 }}", "'%' would make a text or list of 100,000,000,013 items"),
         ("{% for i in range(100000) %}{{ 'x' * 1000 }}{% endfor %}", "the page grew past"),
         ("{{ ''.__class__.__mro__ }}", "not allowed in a template"),
