@@ -8,9 +8,12 @@ rebuilding it changes nothing. Comparing is pure; reading the manifest is done b
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import asdict, dataclass, field, replace
 
 CHANGE_LISTS = ("changed", "appeared", "disappeared")
+FIRST_BUILD_YEAR = 1970
+"""No build is dated before 1970: a build's date becomes SOURCE_DATE_EPOCH, which cannot be negative."""
 
 
 @dataclass(frozen=True)
@@ -93,14 +96,26 @@ def record_version(
     return [replace(compare_manifests(previous, current), data_version=data_version, built=today), *kept]
 
 
+def is_date(text: object) -> bool:
+    """Whether `text` is a build's date as a manifest gives it: an ISO date from 1970 to 9999, which
+    `datetime.date.fromisoformat` reads and SOURCE_DATE_EPOCH can name."""
+    try:
+        return isinstance(text, str) and dt.date.fromisoformat(text).year >= FIRST_BUILD_YEAR
+    except ValueError:
+        return False
+
+
 def is_history(data: object) -> bool:
-    """Whether `data` has the shape of a manifest's record of data versions."""
+    """Whether `data` has the shape of a manifest's record of data versions, in every field a build
+    reads: each record's `built` is a date (the build parses the newest one's), the other fields are
+    only shown or compared, so their type is all that matters."""
     text = (str, type(None))
     return isinstance(data, list) and all(
         isinstance(item, dict)
         and set(item) == set(Changes.__dataclass_fields__)
-        and all(isinstance(item[k], text) for k in ("previous_version", "previous_built", "data_version"))
-        and isinstance(item["built"], str)
+        and all(isinstance(item[k], text) for k in ("previous_version", "previous_built"))
+        and isinstance(item["data_version"], str)
+        and is_date(item["built"])
         and all(
             isinstance(item[name], list)
             and all(

@@ -7,8 +7,10 @@ sends, reading it gives a manifest or one located InputError, and no message sho
 - a file must be a regular file (a named pipe cannot block) of at most MAX_MANIFEST_BYTES;
 - a fetch has one deadline, FETCH_SECONDS, for all of it: connecting, the status line and headers, every
   redirect and the body (a server sending a byte every few seconds is cut off too). It reads at most
-  MAX_MANIFEST_BYTES, headers included. It runs in a daemon thread that the build waits for until the
-  deadline; then the fetch's sockets are shut down, so the thread ends as well;
+  MAX_MANIFEST_BYTES, headers included, and a chunk size only as hex digits (http.client would read
+  the whole stream for a size of -1); running out of memory is an InputError as well. It runs in a
+  daemon thread that the build waits for until the deadline; then the fetch's sockets are shut down,
+  so the thread ends as well;
 - only redirects to http:// and https:// URLs are followed, at most MAX_REDIRECTS, and their body is not
   read;
 - a user:password in the URL is sent as HTTP basic authentication, to that URL's origin only; a URL is
@@ -19,7 +21,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import datetime as dt
 import http.client
 import json
 import logging
@@ -35,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import SplitResult, unquote, urljoin, urlsplit, urlunsplit
 
-from generator.changes import is_history
+from generator.changes import is_date, is_history
 from generator.downloads import VALUES_INDEX
 from generator.errors import InputError, Problem
 
@@ -67,7 +68,7 @@ def read_manifest(source: str | None, site_dir: Path) -> dict | None:
         last = site_dir / VALUES_INDEX
         try:
             manifest = json.loads(_read_bounded(last)) if last.is_file() else None
-        except (InputError, ValueError, RecursionError):
+        except (InputError, ValueError, RecursionError, MemoryError):
             manifest = False
         if manifest is None or is_manifest(manifest):
             return manifest
@@ -80,6 +81,8 @@ def read_manifest(source: str | None, site_dir: Path) -> dict | None:
         raise where.error("is not UTF-8 text") from None
     except RecursionError:
         raise where.error("is nested too deeply to be a site's data/values.json") from None
+    except MemoryError:
+        raise where.error(f"cannot be read: {_NO_MEMORY}") from None
     except ValueError as exc:
         raise where.error(f"is not JSON: {exc}") from None
     if not is_manifest(manifest):
@@ -138,15 +141,17 @@ def _too_large() -> str:
 
 
 def shown_url(url: str) -> str:
-    """`url` as a message shows it: anything before its last @ (user:password) and its query as ***.
+    """`url` as a message shows it: anything between :// and its last @ (user:password) and its query
+    as ***, its fragment left out.
 
-    Cut by text, not parsed, so that no URL, however malformed, shows its password."""
-    url = url.split("#", 1)[0]
-    url, question, _ = url.partition("?")
+    Cut by text, not parsed, so that no URL, however malformed, shows its password: the user info is
+    hidden first, as a password may hold # ? or / (a path with an @ is hidden up to it as well)."""
     scheme, slashes, rest = url.partition("://")
-    if "@" in rest:
-        rest = "***@" + rest.rpartition("@")[2]
-    return f"{scheme}{slashes}{rest}{'?***' if question else ''}"
+    hidden = "@" in rest
+    rest = rest.rpartition("@")[2]
+    rest = rest.split("#", 1)[0]
+    rest, question, _ = rest.partition("?")
+    return f"{scheme}{slashes}{'***@' if hidden else ''}{rest}{'?***' if question else ''}"
 
 
 class _Url:
@@ -172,7 +177,12 @@ class _Url:
             parts = urlsplit(self.text)
             parts.port  # noqa: B018 -- raises ValueError for a port that is not a number
         except ValueError:
-            raise self.where.error("is not a valid URL") from None
+            hint = (
+                " (in a user name or password, write # as %23, ? as %3F, / as %2F and @ as %40)"
+                if "@" in self.text
+                else ""
+            )
+            raise self.where.error(f"is not a valid URL{hint}") from None
         return parts
 
     def fetch(self) -> bytes:
@@ -246,6 +256,8 @@ def _reason(exc: BaseException) -> str | None:
     if isinstance(exc, urllib.error.URLError):
         inner = exc.reason
         return (_reason(inner) if isinstance(inner, BaseException) else None) or str(inner)
+    if isinstance(exc, MemoryError):
+        return _NO_MEMORY
     if isinstance(exc, http.client.RemoteDisconnected):
         return "the server closed the connection without an answer"
     if isinstance(exc, http.client.BadStatusLine):
@@ -267,6 +279,26 @@ def _reason(exc: BaseException) -> str | None:
     if isinstance(exc, ValueError):
         return f"the URL or the answer is not valid: {exc}"
     return None
+
+
+_NO_MEMORY = "there is not enough memory to hold it"
+_CHUNK_SIZE = re.compile(rb"[0-9A-Fa-f]{1,16}")
+"""A chunk's size as HTTP/1.1 writes it: hex digits only (int(x, 16) would take -1, +1, 0x1 or 1_0)."""
+
+
+class _Response(http.client.HTTPResponse):
+    """http.client's answer, reading a chunk's size only as hex digits: a size of -1 would make it read
+    the rest of the stream at once, past MAX_MANIFEST_BYTES."""
+
+    def _read_next_chunk_size(self) -> int:
+        line = self.fp.readline(http.client._MAXLINE + 1)
+        if len(line) > http.client._MAXLINE:
+            raise http.client.LineTooLong("chunk size")
+        size = line.split(b";", 1)[0].strip(b" \t\r\n")
+        if not _CHUNK_SIZE.fullmatch(size):
+            self._close_conn()
+            raise ValueError("malformed chunk size")  # http.client raises IncompleteRead for it
+        return int(size, 16)
 
 
 def _printable(text: str) -> str:
@@ -314,6 +346,8 @@ def _opener(sockets: _Sockets, url: _Url) -> urllib.request.OpenerDirector:
     whose sockets `sockets` records, and the redirects _Redirects allows; no other scheme."""
 
     class Recorded(http.client.HTTPConnection):
+        response_class = _Response
+
         def __init__(self, *args: object, **kwargs: object):
             super().__init__(*args, **kwargs)  # type: ignore[arg-type]
             create = self._create_connection
@@ -398,20 +432,11 @@ def is_manifest(data: object) -> bool:
         isinstance(data, dict)
         and {"data_version", "built", "values"} <= set(data)
         and isinstance(data["data_version"], str)
-        and isinstance(data["built"], str)
-        and _is_date(data["built"])
+        and is_date(data["built"])
         and isinstance(data["values"], list)
         and all(_is_value(v) for v in data["values"])
         and ("history" not in data or is_history(data["history"]))
     )
-
-
-def _is_date(text: str) -> bool:
-    try:
-        dt.date.fromisoformat(text)
-    except ValueError:
-        return False
-    return True
 
 
 def _is_value(value: object) -> bool:

@@ -391,8 +391,8 @@ def _remote_problem(remote: Setting, remotes: list[str]) -> Problem | None:
         return None
     names = ", ".join(remotes) or "none"
     return remote.problem(
-        f"the repository has no git remote {redacted(repr(remote.value))}; its remotes: {names} (the deploy pushes to "
-        "a remote configured with `git remote add`, never to an address given here)"
+        f"the repository has no git remote {redacted(repr(remote.value))}; its remotes: {names} (the "
+        "deploy pushes to a remote configured with `git remote add`, never to an address given here)"
     )
 
 

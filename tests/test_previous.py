@@ -13,6 +13,7 @@ import os
 import socketserver
 import threading
 import time
+import tracemalloc
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -20,7 +21,9 @@ import pytest
 
 from generator import previous
 from generator.cli import main
+from generator.downloads import VALUES_INDEX
 from generator.errors import InputError
+from generator.load import content_version
 from generator.previous import read_manifest
 from tests.conftest import copy_project
 
@@ -43,6 +46,22 @@ def drip(handler: Hostile, data: bytes) -> None:
         time.sleep(DRIP_SECONDS)
 
 
+STREAM_BYTES = 4 * 1024**2
+"""What /chunk-size streams after its chunk size: more than the client may hold at once."""
+
+
+def chunked(handler: Hostile, headers: dict[str, str]) -> None:
+    """A chunked answer whose chunk size is the query (e.g. -1), then STREAM_BYTES of data."""
+    size = handler.server.seen[-1][0].partition("?")[2]
+    handler.request.sendall(
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+        + size.encode("latin-1")
+        + b"\r\n"
+    )
+    for _ in range(STREAM_BYTES // 65536):
+        handler.request.sendall(b" " * 65536)
+
+
 BASIC = "Basic " + base64.b64encode(b"user:secret").decode()
 ANSWERS: dict[str, Callable[[Hostile, dict[str, str]], bytes | None]] = {
     "/values.json": lambda h, headers: answer("200 OK", BODY),
@@ -56,6 +75,7 @@ ANSWERS: dict[str, Callable[[Hostile, dict[str, str]], bytes | None]] = {
         b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\nzz\r\nabc\r\n"
     ),
     "/nested": lambda h, headers: answer("200 OK", NESTED),
+    "/chunk-size": lambda h, headers: chunked(h, headers),
     "/drip-status": lambda h, headers: drip(h, answer("200 OK", BODY)),
     "/drip-body": lambda h, headers: h.request.sendall(answer("200 OK", BODY)[: -len(BODY)]) or drip(h, BODY),
     "/padded": lambda h, headers: answer("200 OK", BODY, ("X-Pad: " + "a" * 2000,)),
@@ -290,4 +310,103 @@ def test_the_command_line_reports_a_hostile_server_as_bad_input(url, tmp_path, c
         err = capsys.readouterr().err
         assert f"--previous: http://***@{authority}/{path} cannot be read: " in err and reason in err
         assert "Traceback" not in err and "secret" not in err and "internal error" not in err
+    assert not (project / "site").exists()
+
+
+@pytest.mark.parametrize("size", ["-1", "-0x10", "+10", "0x10", "1_0"])
+def test_a_chunk_size_that_is_not_hex_digits_is_refused_before_its_data_is_read(url, tmp_path, size):
+    """int(size, 16) takes each; -1 would make http.client read the whole stream at once, past the cap."""
+    tracemalloc.start()
+    try:
+        message = refused(f"{url}/chunk-size?{size}", tmp_path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert message == (
+        f"--previous: {url}/chunk-size?*** cannot be read: "
+        "the answer ended early, or its chunked encoding is broken"
+    )
+    assert peak < STREAM_BYTES // 2, peak
+
+
+def test_running_out_of_memory_is_a_located_input_error(url, tmp_path, monkeypatch):
+    def exhausted(*args: object) -> bytes:
+        raise MemoryError
+
+    monkeypatch.setattr(previous._Url, "_get", exhausted)
+    message = refused(f"{url}/values.json", tmp_path)
+    assert message == f"--previous: {url}/values.json cannot be read: there is not enough memory to hold it"
+    monkeypatch.setattr(previous.json, "loads", exhausted)
+    manifest = tmp_path / "values.json"
+    manifest.write_text(json.dumps(MANIFEST))
+    assert refused(str(manifest), tmp_path) == (
+        f"{manifest}: cannot be read: there is not enough memory to hold it"
+    )
+
+
+@pytest.mark.parametrize(
+    "password", ["Sup3r#Secret", "Sup3r?Secret", "Sup3r/Secret", "Sup3r?x#Secret/", "Sup3r@Secret#"]
+)
+def test_a_password_with_a_url_delimiter_never_shows(tmp_path, password):
+    source = f"http://alice:{password}@127.0.0.1:1/x.json?token=Secret#Secret"
+    message = refused(source, tmp_path)
+    assert "Sup3r" not in message and "Secret" not in message and "***@" in message, message
+    assert previous.shown_url(source) == "http://***@127.0.0.1:1/x.json?***"
+
+
+HISTORY_RECORD = {
+    "previous_version": None,
+    "previous_built": None,
+    "changed": [],
+    "appeared": [],
+    "disappeared": [],
+    "data_version": "v1",
+    "built": "2024-01-01",
+}
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        {"built": "not-a-date"},
+        {"built": "2024-02-30"},
+        {"built": "1969-12-31"},
+        {"built": ""},
+        {"built": 20240101},
+        {"data_version": None},
+    ],
+)
+def test_a_history_record_that_a_build_cannot_read_is_refused(tmp_path, record):
+    odd = tmp_path / "odd.json"
+    odd.write_text(json.dumps({**MANIFEST, "history": [{**HISTORY_RECORD, **record}]}))
+    assert "is not a site's data/values.json" in refused(str(odd), tmp_path)
+    last = tmp_path / VALUES_INDEX
+    last.parent.mkdir(parents=True, exist_ok=True)
+    last.write_text(odd.read_text())
+    assert read_manifest(None, tmp_path) is None  # the last build's: a warning, compared with nothing
+
+
+def test_a_history_that_is_read_is_a_build_s_record(tmp_path):
+    good = tmp_path / "good.json"
+    for history in (
+        [],
+        [HISTORY_RECORD],
+        [{**HISTORY_RECORD, "previous_version": "v0", "previous_built": "x"}],
+    ):
+        good.write_text(json.dumps({**MANIFEST, "history": history}))
+        assert read_manifest(str(good), tmp_path)["history"] == history
+
+
+@pytest.mark.parametrize("built", ["not-a-date", "2024-02-30"])
+def test_a_previous_manifest_of_the_same_data_with_a_bad_date_is_bad_input(tmp_path, capsys, built):
+    """The build parses the newest record's date when the data version is the same: refused as read."""
+    project = copy_project(tmp_path / "project")
+    version = content_version(project / "content")
+    manifest = {**MANIFEST, "data_version": version}
+    manifest["history"] = [{**HISTORY_RECORD, "data_version": version, "built": built}]
+    odd = tmp_path / "odd.json"
+    odd.write_text(json.dumps(manifest))
+    assert main(["build", "--project", str(project), "--previous", str(odd)]) == 1
+    err = capsys.readouterr().err
+    assert f"{odd}: is not a site's data/values.json" in err and "Traceback" not in err
     assert not (project / "site").exists()
