@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import shutil
 import signal
 import tempfile
@@ -195,11 +196,13 @@ def serve(project: Project, dev_addr: str) -> None:
 
 class _Server(LiveReloadServer):
     """mkdocs' live-reload server, answering 404 to a path no file can have: a NUL byte (`/%00`)
-    made its open() raise, and the server log a traceback."""
+    made its open() raise, and a reload poll numbered past any real epoch its int() (each logged a
+    traceback)."""
 
     def _serve_request(self, environ, start_response):
-        if "\0" in environ.get("PATH_INFO", ""):
-            return None  # not found
+        path = environ.get("PATH_INFO", "")
+        if "\0" in path or re.match(r"/livereload/(?:\d{19,}|\d*/\d{19,})", path):
+            return None  # not found (mkdocs' int() of a 5,000-digit number raised)
         return super()._serve_request(environ, start_response)
 
 

@@ -97,10 +97,13 @@ def _check_target(out: Path) -> None:
         if not out.parent.is_dir():
             raise ConfigError([Problem(out, "its folder does not exist")])
         return
-    try:
-        ours = out.is_file() and not out.is_symlink() and zipfile.ZipFile(out).comment == ZIP_COMMENT
-    except (OSError, zipfile.BadZipFile):
-        ours = False
+    ours = False
+    if out.is_file() and not out.is_symlink():  # never opened otherwise: a named pipe would block
+        try:
+            with zipfile.ZipFile(out) as archive:
+                ours = archive.comment == ZIP_COMMENT
+        except Exception:  # a damaged zip raises whatever zipfile meets in it: it is not ours
+            ours = False
     if not ours:
         raise ConfigError(
             [Problem(out, "exists and is not an offline copy this command wrote; name a new file with --out")]

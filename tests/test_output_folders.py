@@ -355,3 +355,28 @@ def test_the_offline_copy_is_never_written_where_the_next_build_deletes_it(proje
     error = capsys.readouterr().err
     assert f"{project / out}: {expected}" in error and "write the copy elsewhere" in error
     assert not (project / out).exists()
+
+
+@pytest.mark.parametrize("damage", ["version", "name"])
+def test_a_damaged_zip_at_the_offline_copys_place_is_refused_not_an_internal_error(
+    project, tmp_path, capsys, damage
+):
+    """zipfile raised NotImplementedError or UnicodeDecodeError on these (exit 4)."""
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("a", "x")
+    data = bytearray(buffer.getvalue())
+    directory = data.find(b"PK\x01\x02")
+    if damage == "version":
+        data[directory + 6] = 200  # the version needed to extract
+    else:
+        data[directory + 9] |= 0x08  # the UTF-8 flag (bit 11), on a name that is not UTF-8
+        data[directory + 46] = 0xFF
+    out = tmp_path / "mine.zip"
+    out.write_bytes(bytes(data))
+    assert main(["share", "--project", str(project), "--out", str(out)]) == 1
+    assert "exists and is not an offline copy this command wrote" in capsys.readouterr().err
+    assert out.read_bytes() == bytes(data)

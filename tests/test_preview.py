@@ -105,7 +105,8 @@ def test_preview_rebuilds_once_per_burst_only_the_changed_pages_and_keeps_them_o
         )
         design_built, other_built = design.stat().st_mtime_ns, other.stat().st_mtime_ns
         pages = len(json.loads(fetch(preview.url + "search/search_index.json"))["docs"])
-        for hostile in ("%00", "studies/%00/", "%00.html", "a%00b/index.html"):
+        digits = "9" * 5000
+        for hostile in ("%00", "studies/%00/", "%00.html", "a%00b/index.html", f"livereload/{digits}/1"):
             with pytest.raises(urllib.error.HTTPError) as refused:
                 urllib.request.urlopen(preview.url + hostile, timeout=10)
             assert refused.value.code == 404, hostile
