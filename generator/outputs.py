@@ -130,7 +130,7 @@ def ownership_problem(output: OutputFolder) -> Problem | None:
     more = f" and {len(names) - SHOWN_FILES} more" if len(names) > SHOWN_FILES else ""
     return output.problem(
         f"holds files this generator did not write, which a build would delete: {shown}{more} "
-        f"(it has no {OWNER_MARK} file); name a new or empty folder, or empty this one"
+        f"(it has no {OWNER_MARK} that is a plain file); name a new or empty folder, or empty this one"
     )
 
 
