@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +35,25 @@ def shortened(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
     return f"{text[:limit]}... ({len(text) - limit:,} more characters)"
+
+
+def shown_address(url: str) -> str:
+    """An address as a message shows it: anything between :// and its last @ (user:password) and its
+    query as ***, its fragment left out.
+
+    Cut by text, not parsed, so that no address, however malformed, shows its password: the user info
+    is hidden first, as a password may hold # ? or / (a path with an @ is hidden up to it as well)."""
+    scheme, slashes, rest = url.partition("://")
+    hidden = "@" in rest
+    rest = rest.rpartition("@")[2]
+    rest = rest.split("#", 1)[0]
+    rest, question, _ = rest.partition("?")
+    return f"{scheme}{slashes}{'***@' if hidden else ''}{rest}{'?***' if question else ''}"
+
+
+def redacted(text: str) -> str:
+    """`text` (such as what git said) with the user name and password of every address in it as ***."""
+    return re.sub(r"(?i)\b([a-z][a-z0-9+.-]*://)[^\s'\"]*@", r"\1***@", text)
 
 
 class GeneratorError(Exception):

@@ -38,7 +38,7 @@ from urllib.parse import SplitResult, unquote, urljoin, urlsplit, urlunsplit
 
 from generator.changes import is_date, is_history
 from generator.downloads import VALUES_INDEX
-from generator.errors import InputError, Problem
+from generator.errors import InputError, Problem, shown_address
 
 log = logging.getLogger("generator")
 
@@ -140,26 +140,12 @@ def _too_large() -> str:
     return f"is larger than {MAX_MANIFEST_BYTES // 1024**2} MB"
 
 
-def shown_url(url: str) -> str:
-    """`url` as a message shows it: anything between :// and its last @ (user:password) and its query
-    as ***, its fragment left out.
-
-    Cut by text, not parsed, so that no URL, however malformed, shows its password: the user info is
-    hidden first, as a password may hold # ? or / (a path with an @ is hidden up to it as well)."""
-    scheme, slashes, rest = url.partition("://")
-    hidden = "@" in rest
-    rest = rest.rpartition("@")[2]
-    rest = rest.split("#", 1)[0]
-    rest, question, _ = rest.partition("?")
-    return f"{scheme}{slashes}{'***@' if hidden else ''}{rest}{'?***' if question else ''}"
-
-
 class _Url:
     """A URL given as --previous: shown without credentials, fetched within the deadline and size."""
 
     def __init__(self, text: str):
         self.text = text
-        self.where = _Where(OPTION, f"{shown_url(text)} ")
+        self.where = _Where(OPTION, f"{shown_address(text)} ")
         self.secrets: list[str] = []
         """Hidden in the text of a failure as well. The request never holds the user:password (it goes
         in a header), but http.client's InvalidURL repeats the path and query. A user name, or a password
@@ -403,12 +389,12 @@ class _Redirects(urllib.request.HTTPRedirectHandler):
             target = urljoin(req.full_url, location)
             if not _HTTP.match(target):
                 raise self.url.where.error(
-                    f"cannot be read: it redirects to {shown_url(target)}, and only redirects to "
+                    f"cannot be read: it redirects to {shown_address(target)}, and only redirects to "
                     "http:// and https:// URLs are followed"
                 )
             if "@" in urlsplit(target).netloc:
                 raise self.url.where.error(
-                    f"cannot be read: it redirects to {shown_url(target)}, a URL with a user name; "
+                    f"cannot be read: it redirects to {shown_address(target)}, a URL with a user name; "
                     "such redirects are not followed"
                 )
         return super().http_error_302(req, fp, code, msg, headers)

@@ -31,7 +31,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from generator.downloads import VALUES_INDEX
-from generator.errors import BuildError, ConfigError, Problem
+from generator.errors import BuildError, ConfigError, Problem, redacted, shown_address
 from generator.outputs import OWNER_MARK
 
 SITE_URL_ENV = "EVIDENCE_SITE_URL"
@@ -93,7 +93,7 @@ def check_url(url: SiteUrl) -> SiteUrl:
         return replace(url, value=rebuilt_url(url.value))
     except UnsafeUrl as exc:
         message = (
-            f"site_url {without_user(url.value)!r} is not a plain http(s) address: {exc}; give a scheme, "
+            f"site_url {shown_address(url.value)!r} is not a plain http(s) address: {exc}; give a scheme, "
             "a host and a path only, such as https://<user>.github.io/<repository>/"
         )
         if url.file is None:
@@ -172,20 +172,6 @@ def _path_character(path: str, i: int) -> str:
     if c in SAFE_IN_PATH or (c == "%" and len(path) > i + 2 and set(path[i + 1 : i + 3]) <= HEX):
         return c
     return "".join(f"%{byte:02X}" for byte in c.encode("utf-8"))
-
-
-def without_user(value: str) -> str:
-    """An address as a message may show it: whatever stands between its scheme and its last '@' (a
-    user name and password, whatever they hold) replaced by ***."""
-    scheme = value.find("://")
-    start = scheme + 3 if scheme >= 0 else 0
-    at = value.rfind("@")
-    return value if at < start else f"{value[:start]}***{value[at:]}"
-
-
-def redacted(text: str) -> str:
-    """`text` (such as what git said) with the user name and password of every address in it as ***."""
-    return re.sub(r"(?i)\b([a-z][a-z0-9+.-]*://)[^\s'\"]*@", r"\1***@", text)
 
 
 def _with_slash(value: str) -> str:

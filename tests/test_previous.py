@@ -22,7 +22,7 @@ import pytest
 from generator import previous
 from generator.cli import main
 from generator.downloads import VALUES_INDEX
-from generator.errors import InputError
+from generator.errors import InputError, shown_address
 from generator.load import content_version
 from generator.previous import read_manifest
 from tests.conftest import copy_project
@@ -351,7 +351,7 @@ def test_a_password_with_a_url_delimiter_never_shows(tmp_path, password):
     source = f"http://alice:{password}@127.0.0.1:1/x.json?token=Secret#Secret"
     message = refused(source, tmp_path)
     assert "Sup3r" not in message and "Secret" not in message and "***@" in message, message
-    assert previous.shown_url(source) == "http://***@127.0.0.1:1/x.json?***"
+    assert shown_address(source) == "http://***@127.0.0.1:1/x.json?***"
 
 
 HISTORY_RECORD = {

@@ -15,8 +15,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from generator.build import build_site, open_project
-from generator.errors import ConfigError
-from generator.publish import SITE_URL_ENV, SiteUrl, UnsafeUrl, check_url, rebuilt_url, redacted
+from generator.errors import ConfigError, redacted
+from generator.publish import SITE_URL_ENV, SiteUrl, UnsafeUrl, check_url, rebuilt_url
 from tests.conftest import ROOT, edit
 from tests.sitebrowser import SiteRouter
 
