@@ -67,7 +67,7 @@ def cache_secret(*, create: bool = True) -> bytes | None:
     then not used)."""
     given = os.environ.get(SECRET_ENV, "")
     if given:
-        secret = given.encode()
+        secret = given.encode("utf-8", "surrogateescape")  # an environment of any bytes
         return secret if len(secret) >= MIN_SECRET_BYTES else None
     path = secret_file()
     try:

@@ -441,3 +441,9 @@ def test_a_poisoned_cache_runs_nothing_on_any_page(clean, cache, browser, tmp_pa
             assert page.evaluate("[...document.links].filter(a => a.protocol === 'javascript:').length") == 0
     assert not list(site.rglob("pwned*"))
     assert b"__pwned" not in (site / "assets" / "javascripts" / "tables.js").read_bytes()
+
+
+def test_a_secret_of_any_bytes_in_the_environment_is_taken(monkeypatch):
+    """An environment variable of bytes that are not UTF-8 reaches Python as surrogates."""
+    monkeypatch.setenv("EVIDENCE_CACHE_SECRET", "\udcff" * 40)
+    assert cache_secret() == b"\xff" * 40

@@ -221,6 +221,7 @@ def test_i2_is_zero_with_its_reason_when_q_is_below_its_degrees_of_freedom():
         (-1.8e-15, 1, 5.6e14, (0.0, 0.0)),
         (float("nan"), 2, float("nan"), (0.0, 0.0)),
         (0.5, 1, -1.0, (0.5, 0.0)),
+        (2.0, 2, 0.0, (2.0, 0.0)),  # Q at its degrees of freedom: I² is 0, and the page says why
         (152.233, 12, 0.9212, (152.233, 0.9212)),
         (3.0, 1, 1.5, (3.0, 1.0)),
     ],
