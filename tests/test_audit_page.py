@@ -227,6 +227,11 @@ def test_a_search_shared_with_the_audit_ranks_the_results_page_first(browser, bu
             page.keyboard.press("Escape")
 
 
+OPENED = "id => document.getElementById(id)?.closest('details')?.open"
+"""The figure's row is on the page and its list is open (after instant navigation the new page may not
+be in place yet when the address has changed)."""
+
+
 @pytest.mark.browser
 def test_a_figure_link_opens_the_figure_list_at_its_row(browser, built_site):
     figure = "u-responses-overall-response-all-count"  # derived: its link goes to the audit page
@@ -237,7 +242,7 @@ def test_a_figure_link_opens_the_figure_list_at_its_row(browser, built_site):
         assert href.endswith(f"/{STUDY}/audit/#{anchor}") and anchor.startswith("v-")
 
         page.goto(url("audit") + "#" + anchor)  # a direct load
-        page.wait_for_function("id => document.getElementById(id).closest('details').open", arg=anchor)
+        page.wait_for_function(OPENED, arg=anchor)
         page.wait_for_timeout(300)
         row = page.evaluate(ROW, anchor)
         assert row["open"] and row["target"] and row["header"] <= row["top"] < row["height"] - 50, row
@@ -247,7 +252,7 @@ def test_a_figure_link_opens_the_figure_list_at_its_row(browser, built_site):
         page.evaluate("window.__sameWindow = 'kept'")
         page.locator(f"#{figure}").click()  # instant navigation
         page.wait_for_url(url("audit") + "#" + anchor)
-        page.wait_for_function("id => document.getElementById(id).closest('details').open", arg=anchor)
+        page.wait_for_function(OPENED, arg=anchor)
         page.wait_for_timeout(300)
         assert page.evaluate("window.__sameWindow") == "kept", "Material's instant navigation"
         row = page.evaluate(ROW, anchor)
