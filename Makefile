@@ -9,6 +9,7 @@ STAMP  := $(VENV)/.installed-site
 DEV    := $(VENV)/.installed-dev
 
 .PHONY: site deploy test preview check lint lock bench screenshots clean help
+.PHONY: same-output
 
 help:  ## List the commands
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -37,6 +38,10 @@ lint: $(DEV)  ## ruff
 STUDIES ?= 100
 bench: $(STAMP)  ## Benchmark a build of STUDIES=N synthetic studies (default 100); BENCH_ARGS=--skip-preview ...
 	$(PY) bench/build_bench.py --studies $(STUDIES) $(BENCH_ARGS)
+
+REF ?= HEAD
+same-output: $(STAMP)  ## Compare the real and fixture sites built from REF=<commit> (default HEAD) and the working tree, byte for byte
+	$(PY) scripts/same_output.py --against $(REF)
 
 screenshots: $(DEV) browser  ## Screenshots of every page of site/ at 1280 and 390 px, light and dark, into build/screenshots/
 	$(PY) scripts/screenshots.py
