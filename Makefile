@@ -20,9 +20,10 @@ site: $(STAMP)  ## Build the static site into site/ (creates .venv with pinned d
 deploy: $(STAMP)  ## Build the site, then push it to the gh-pages branch of origin (needs publish.site_url)
 	$(PY) -m generator deploy $(BUILD_ARGS)
 
-test: $(DEV) browser  ## Lint (ruff check and format), then run every test, the real-browser ones included
+test: $(DEV) browser  ## Lint (ruff check and format, mypy), then run every test, the real-browser ones included
 	$(PY) -m ruff check generator tests bench scripts
 	$(PY) -m ruff format --check generator tests bench scripts
+	$(PY) -m mypy
 	$(PY) -m pytest
 
 preview: $(STAMP)  ## Regenerate on every change and serve with live reload at http://127.0.0.1:8000
@@ -31,9 +32,10 @@ preview: $(STAMP)  ## Regenerate on every change and serve with live reload at h
 check: $(STAMP)  ## Validate the content without building
 	$(PY) -m generator check
 
-lint: $(DEV)  ## ruff
+lint: $(DEV)  ## ruff and mypy
 	$(PY) -m ruff check generator tests bench scripts
 	$(PY) -m ruff format --check generator tests bench scripts
+	$(PY) -m mypy
 
 STUDIES ?= 100
 bench: $(STAMP)  ## Benchmark a build of STUDIES=N synthetic studies (default 100); BENCH_ARGS=--skip-preview ...

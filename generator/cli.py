@@ -14,9 +14,13 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from generator import __version__
 from generator.errors import BuildError, InputError
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 SITE_CONFIG = "site_config.yml"  # generator.build.SITE_CONFIG, not imported for `--help`
 SCHEMA_HELP_DIR, STUDY_SCHEMA_HELP = "schema", "study.schema.json"
@@ -327,12 +331,14 @@ def run_settings(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def describe_settings(model: type, prefix: str = "") -> list[str]:
+def describe_settings(model: type[BaseModel], prefix: str = "") -> list[str]:
     """Every setting as 'key (default): description', nested sections included."""
+    from pydantic import BaseModel
+
     lines = []
     for name, field in model.model_fields.items():
         annotation = field.annotation
-        if isinstance(annotation, type) and hasattr(annotation, "model_fields"):
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
             lines.append(f"{prefix}{name}: {field.description}")
             lines += describe_settings(annotation, prefix=f"{prefix}{name}.")
         else:

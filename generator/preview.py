@@ -133,7 +133,7 @@ def theme_inputs(mkdocs_config: Path) -> bytes:
     from mkdocs.utils.yaml import yaml_load
 
     data = mkdocs_config.read_bytes()
-    theme = (yaml_load(data) or {}).get("theme")
+    theme = (yaml_load(data) or {}).get("theme")  # type: ignore[arg-type]  # yaml.load takes bytes too
     custom_dir = theme.get("custom_dir") if isinstance(theme, dict) else None
     parts = [data]
     if isinstance(custom_dir, str):
@@ -158,7 +158,7 @@ def serve(project: Project, dev_addr: str) -> None:
         # merges the index itself (`_merge_search_index`), so the plugins are told the builds are clean.
         config.plugins.on_startup(command="serve", dirty=False)
         host, port = config.dev_addr
-        server = _Server(
+        server: LiveReloadServer = _Server(
             builder=preview.rebuild,
             host=host,
             port=port,

@@ -32,8 +32,10 @@ import stat
 import threading
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import SplitResult, unquote, urljoin, urlsplit, urlunsplit
 
 from generator.changes import is_date, is_history
@@ -277,12 +279,13 @@ class _Response(http.client.HTTPResponse):
     the rest of the stream at once, past MAX_MANIFEST_BYTES."""
 
     def _read_next_chunk_size(self) -> int:
-        line = self.fp.readline(http.client._MAXLINE + 1)
-        if len(line) > http.client._MAXLINE:
+        maxline: int = http.client._MAXLINE  # type: ignore[attr-defined]  # private, so not in typeshed
+        line = self.fp.readline(maxline + 1)
+        if len(line) > maxline:
             raise http.client.LineTooLong("chunk size")
         size = line.split(b";", 1)[0].strip(b" \t\r\n")
         if not _CHUNK_SIZE.fullmatch(size):
-            self._close_conn()
+            self._close_conn()  # type: ignore[attr-defined]  # private, so not in typeshed
             raise ValueError("malformed chunk size")  # http.client raises IncompleteRead for it
         return int(size, 16)
 
@@ -297,6 +300,9 @@ def _origin(url: str) -> tuple[str, str | None, int | None]:
     return parts.scheme, parts.hostname, parts.port or {"http": 80, "https": 443}.get(parts.scheme)
 
 
+_Socket = TypeVar("_Socket", bound=socket.socket)
+
+
 @dataclass
 class _Sockets:
     """The sockets of one fetch, shut down by the waiting thread when the deadline has passed."""
@@ -305,7 +311,7 @@ class _Sockets:
     shut: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def add(self, sock: socket.socket) -> socket.socket:
+    def add(self, sock: _Socket) -> _Socket:
         with self.lock:
             self.opened.append(sock)
             shut = self.shut
@@ -333,6 +339,7 @@ def _opener(sockets: _Sockets, url: _Url) -> urllib.request.OpenerDirector:
 
     class Recorded(http.client.HTTPConnection):
         response_class = _Response
+        _create_connection: Callable[..., socket.socket]  # set by HTTPConnection; private, not in typeshed
 
         def __init__(self, *args: object, **kwargs: object):
             super().__init__(*args, **kwargs)  # type: ignore[arg-type]
@@ -340,6 +347,9 @@ def _opener(sockets: _Sockets, url: _Url) -> urllib.request.OpenerDirector:
             self._create_connection = lambda *a, **k: sockets.add(create(*a, **k))
 
     class Secure(Recorded, http.client.HTTPSConnection):
+        _tunnel_host: str | None  # set by HTTPConnection; private, so not in typeshed
+        _context: ssl.SSLContext  # set by HTTPSConnection; private, so not in typeshed
+
         def connect(self) -> None:  # HTTPSConnection.connect, the TLS socket recorded before its handshake
             http.client.HTTPConnection.connect(self)
             hostname = self._tunnel_host or self.host
@@ -356,6 +366,8 @@ def _opener(sockets: _Sockets, url: _Url) -> urllib.request.OpenerDirector:
             return self.do_open(Plain, req)
 
     class SecureHandler(urllib.request.HTTPSHandler):
+        _context: ssl.SSLContext  # set by HTTPSHandler; private, so not in typeshed
+
         def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
             return self.do_open(Secure, req, context=self._context)
 

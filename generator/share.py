@@ -66,7 +66,7 @@ def share(project: Project, out: Path, previous: str | None = None) -> int:
             raise ConfigError([Problem(out, f"lies inside {what} ({folder}); write the copy elsewhere")])
     raw, _ = check_mkdocs_config(project.mkdocs_config)
     files = generate(project, read_manifest(previous, project.site_dir))
-    folder = project.site_name.strip().lower().replace(" ", "-") or "evidence-site"
+    top_folder = project.site_name.strip().lower().replace(" ", "-") or "evidence-site"
     with tempfile.TemporaryDirectory(prefix="evidence-share-") as scratch:
         docs, site = Path(scratch) / "docs", Path(scratch) / "site"
         write_tree(files, docs)
@@ -74,7 +74,7 @@ def share(project: Project, out: Path, previous: str | None = None) -> int:
             url = None if project.site_url.problem else project.site_url.value
             run_mkdocs(project.mkdocs_config, docs, site, url, **offline_overrides(raw))
         contents = {
-            f"{folder}/{path.relative_to(site).as_posix()}": path.read_bytes()
+            f"{top_folder}/{path.relative_to(site).as_posix()}": path.read_bytes()
             for path in sorted(site.rglob("*"))
             if path.is_file()
         }

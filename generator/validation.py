@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any, TypeVar, get_args
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from generator.errors import InputError, Problem
 from generator.yamlfile import KeyPath, dotted, line_of, read_yaml
@@ -52,7 +53,7 @@ def validate(
         return None
 
 
-def _describe(error: dict[str, Any]) -> str:
+def _describe(error: ErrorDetails) -> str:
     kind = error["type"]
     if kind == "missing":
         return "required field is missing"

@@ -128,7 +128,7 @@ def _check_events(path: Path, text: str) -> None:
     """Refuse the first alias and the first collection nested deeper than MAX_DEPTH, with its line."""
     depth = 0
     for event in yaml.parse(text, Loader=_PARSER):
-        line = event.start_mark.line + 1
+        line = event.start_mark.line + 1 if event.start_mark else None  # the parser marks every event
         if isinstance(event, yaml.AliasEvent):
             raise _refused(
                 Problem(
