@@ -11,13 +11,25 @@ from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from generator.config import CI_METHODS, StatisticsSettings
 from generator.errors import DataError, Problem
-from generator.load import Study
-from generator.model import ALL_PATIENTS, RATIO_MEASURES, Arm, grade_slug, parse_derivation, slugify
+from generator.model import (
+    ALL_PATIENTS,
+    RATIO_MEASURES,
+    ROW_QUALIFIERS,
+    Arm,
+    parse_derivation,
+    printed_decimals,
+    rounding_half,
+    row_segments,
+)
+
+if TYPE_CHECKING:  # the loader tells each table's kind, and the kinds compute with this module
+    from generator.load import Study
 
 DAYS_PER_WEEK = 7
 DIFFERENCE_METHODS = {"newcombe": "newcomb", "wald": "wald", "agresti-caffo": "agresti-caffo"}
@@ -35,7 +47,7 @@ def counts_matching_percent(percent: Decimal | float, denominator: int) -> list[
     The rounding is read from the reported value itself: '57' to whole percent, '57.1' to tenths.
     """
     printed = Decimal(str(percent))
-    decimals = max(0, -printed.as_tuple().exponent)
+    decimals = printed_decimals(printed)
     scaled = Fraction(printed) * 10**decimals  # a whole number: the printed digits
     # round_half_up(100 k / N) == printed  <=>  scaled - 1/2 <= 100 k / N * 10**decimals < scaled + 1/2
     unit = Fraction(denominator, 100 * 10**decimals)
@@ -102,7 +114,7 @@ class _CountResolver:
 
     def __init__(self, frame: pd.DataFrame, source: Path):
         self.frame, self.source = frame, source
-        self.index = {(r.outcome, r.arm): i for i, r in frame.iterrows()}
+        self.index: dict[tuple[Any, Any], Any] = {(r.outcome, r.arm): i for i, r in frame.iterrows()}
         self.done: dict[int, int | None] = {}
         self.visiting: set[int] = set()
         self.problems: list[Problem] = []
@@ -180,13 +192,13 @@ def summarise_proportions(
     frame["ci_low"] = None
     frame["ci_high"] = None
     for i in frame.index[known]:
-        count, total = int(frame.at[i, "count"]), int(frame.at[i, "denominator"])
+        count, total = _whole(frame.at[i, "count"]), _whole(frame.at[i, "denominator"])
         low, high = proportion_ci(count, total, settings.ci_level, settings.ci_method)
         frame.at[i, "estimate"], frame.at[i, "ci_low"], frame.at[i, "ci_high"] = count / total, low, high
     return frame
 
 
-COMPARED_ALIKE = ("subgroup", "grade", "set")
+COMPARED_ALIKE = ROW_QUALIFIERS
 """What a comparison holds alike besides the outcome: one arm's subgroup is compared only with the same
 subgroup of the reference arm, a grade band with the same band, an analysis set with the same set."""
 
@@ -257,23 +269,22 @@ def comparison_keys(frame: pd.DataFrame) -> list[str]:
     `/set-treated` for each of those the outcome's comparisons of that pair of arms differ in."""
     pair = ["outcome", "arm", "reference"]
     varies = {
-        name: frame.groupby(pair)[name].transform("nunique") > 1 if len(frame) else frame[name]
+        name: list(frame.groupby(pair)[name].transform("nunique") > 1) if len(frame) else []
         for name in COMPARED_ALIKE
     }
     keys = []
-    for i, r in frame.iterrows():
-        key = f"{r['outcome']}/{r['arm']}-vs-{r['reference']}"
-        if varies["subgroup"][i] and r["subgroup"]:
-            key += f"/{slugify(r['subgroup'])}"
-        if varies["grade"][i] and r["grade"]:
-            key += f"/grade-{grade_slug(r['grade'])}"
-        if varies["set"][i] and r["set"]:
-            key += f"/set-{slugify(r['set'])}"
-        keys.append(key)
+    for position, r in enumerate(frame.to_dict("records")):
+        varying = [name for name in COMPARED_ALIKE if varies[name][position]]
+        keys.append(f"{r['outcome']}/{r['arm']}-vs-{r['reference']}" + row_segments(r, varying))
     return keys
 
 
-def _text(value: object) -> str:
+def _whole(value: Any) -> int:
+    """A cell holding a whole number, as an int."""
+    return int(value)
+
+
+def _text(value: Any) -> str:
     """A cell as text; an empty cell as ''."""
     return "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
 
@@ -340,7 +351,7 @@ def schedule_summary(arms: list[Arm]) -> pd.DataFrame:
 def summarise_effects(table: pd.DataFrame, study: Study) -> pd.DataFrame:
     """Effects as printed, with the labels of both groups and, where an estimate has its interval,
     the two-sided P value that interval implies (`implied_p`, with the range its rounding allows)."""
-    frame = _with_arm_labels(table, study)
+    frame = with_arm_labels(table, study)
     frame["reference_label"] = frame["reference_arm"].map(study.arm_label)
     implied = [implied_p_range(r) for r in frame.to_dict("records")]
     frame["implied_p"] = [p[0] if p else None for p in implied]
@@ -365,7 +376,7 @@ def implied_p_value(measure: str, estimate: float, low: float, high: float, leve
 def implied_p_range(row: dict) -> tuple[float, float, float] | None:
     """The implied P value, and its lowest and highest over every estimate and bound the printed ones
     round from (0.71 stands for 0.705 to 0.715); None without an estimate and its interval."""
-    numbers = [row.get("estimate"), row.get("ci_low"), row.get("ci_high")]
+    numbers: list[Any] = [row.get("estimate"), row.get("ci_low"), row.get("ci_high")]
     if row["measure"] == "none" or any(n is None or pd.isna(n) for n in numbers):
         return None
     level = float(row.get("ci_level") or 95) / 100
@@ -376,12 +387,13 @@ def implied_p_range(row: dict) -> tuple[float, float, float] | None:
             for high in spreads[2]:
                 if high > low and (row["measure"] not in RATIO_MEASURES or low > 0):
                     corners.append(implied_p_value(row["measure"], estimate, low, high, level))
-    central = implied_p_value(row["measure"], *(float(n) for n in numbers), level)
+    printed = [float(n) for n in numbers]
+    central = implied_p_value(row["measure"], printed[0], printed[1], printed[2], level)
     return central, min(corners, default=central), max(corners, default=central)
 
 
 def _rounding_range(printed: Decimal) -> tuple[float, float]:
-    half = Decimal(1).scaleb(printed.as_tuple().exponent) / 2
+    half = rounding_half(printed)
     return float(printed - half), float(printed + half)
 
 
@@ -392,59 +404,50 @@ def reference_first(arms: list[Arm]) -> list[Arm]:
 
 @dataclass(frozen=True)
 class StudyResults:
-    """Everything computed for one study, ready for charts and pages."""
+    """Everything computed for one study, ready for charts and pages: its tables as computed, by kind
+    name then table name (the kinds in the registry's order), the tables its kinds compute across
+    them (such as comparisons between arms), and what the study.yml gives (sets, dosing)."""
 
     study: Study
-    proportions: dict[str, pd.DataFrame]
-    comparisons: pd.DataFrame
-    measures: dict[str, pd.DataFrame]
-    findings: dict[str, pd.DataFrame]
-    effects: dict[str, pd.DataFrame]
+    tables: dict[str, dict[str, pd.DataFrame]]
+    computed: dict[str, pd.DataFrame]
     dosing: pd.DataFrame
     schedules: pd.DataFrame
     sets: pd.DataFrame
 
+    def frame(self, table: str) -> pd.DataFrame:
+        """One of the study's tables as computed, by its name."""
+        return next(tables[table] for tables in self.tables.values() if table in tables)
+
 
 def analyse_study(study: Study, settings: StatisticsSettings) -> StudyResults:
-    """Run every computation for one study; the problems of all its tables are reported together."""
-    proportions, problems = {}, []
-    for name, table in study.tables_of("proportions").items():
+    """Run every computation for one study, each kind of table by its kind; the problems of all its
+    tables are reported together."""
+    tables, problems = {}, []
+    for kind in study.kinds:
         try:
-            proportions[name] = summarise_proportions(table, study, settings, study.folder / f"{name}.csv")
+            tables[kind.name] = kind.analyse(study, study.tables_of(kind.name), settings)
         except DataError as exc:
             problems += exc.problems
     if problems:
         raise DataError(problems)
-    comparisons = (
-        pd.concat(
-            [
-                compare_arms(frame, reference_first(study.meta.arms), settings).assign(table=name)
-                for name, frame in proportions.items()
-            ],
-            ignore_index=True,
-        )
-        if proportions
-        else pd.DataFrame()
-    )
-    measures = {name: _with_arm_labels(t, study) for name, t in study.tables_of("measures").items()}
-    findings = {name: _with_arm_labels(t, study) for name, t in study.tables_of("statements").items()}
-    for frame in findings.values():
-        frame["reference_label"] = frame["reference_arm"].map(study.arm_label)
-    effects = {name: summarise_effects(t, study) for name, t in study.tables_of("effects").items()}
+    computed = {
+        name: frame
+        for kind in study.kinds
+        for name, frame in kind.computed(study, tables[kind.name], settings).items()
+    }
     return StudyResults(
         study,
-        proportions,
-        comparisons,
-        measures,
-        findings,
-        effects,
+        tables,
+        computed,
         dosing_schedule(study.meta.arms),
         schedule_summary(study.meta.arms),
         analysis_sets(study),
     )
 
 
-def _with_arm_labels(table: pd.DataFrame, study: Study) -> pd.DataFrame:
+def with_arm_labels(table: pd.DataFrame, study: Study) -> pd.DataFrame:
+    """A copy of a table with the label of each row's arm (`arm_label`)."""
     frame = table.copy()
     frame["arm_label"] = frame["arm"].map(study.arm_label)
     return frame

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from mkdocs.commands.build import build as mkdocs_build
 from mkdocs.config import load_config
@@ -182,7 +183,7 @@ def check_mkdocs_config(path: Path) -> tuple[dict, dict]:
 @contextmanager
 def stage(label: str) -> Iterator[Callable[[str], None]]:
     """Log a pipeline stage with how long it took; the stage may add a note to its line."""
-    start, notes = time.perf_counter(), []
+    start, notes = time.perf_counter(), list[str]()
     yield notes.append
     note = "".join(f", {n}" for n in notes if n)
     log.info("%s%s (%.2f s)", label, note, time.perf_counter() - start)
@@ -240,7 +241,8 @@ def assemble_site(
             )
         history = record_version(previous, values, version, build_date().isoformat())
         # the date this data version was first built: rebuilding the same data changes nothing
-        site = SiteInfo(project.site_name, version, dt.date.fromisoformat(history[0].built))
+        first_built = history[0].built or build_date().isoformat()  # record_version always dates it
+        site = SiteInfo(project.site_name, version, dt.date.fromisoformat(first_built))
         summaries = [output.summary for output in outputs]
         entries = [entry for summary in summaries for entry in summary.entries]
         comparisons = build_comparisons(
@@ -308,7 +310,7 @@ def built_date(files: dict[str, bytes]) -> str:
 
 
 def run_mkdocs(
-    config_file: Path, docs_dir: Path, site_dir: Path, site_url: str | None = None, **overrides: object
+    config_file: Path, docs_dir: Path, site_dir: Path, site_url: str | None = None, **overrides: Any
 ) -> None:
     """A real `mkdocs build --strict` of `docs_dir` into `site_dir` (served at `site_url` when given,
     with other settings of mkdocs.yml replaced by `overrides`); warnings become a BuildError."""

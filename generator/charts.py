@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import textwrap
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -173,7 +174,7 @@ def row_figure(panels: list[Panel], traces: list[list[go.Scatter]]) -> tuple[go.
     wide, narrow = stack_panels(panels, WIDE), stack_panels(panels, NARROW)
     fig = go.Figure()
     update: dict = {"height": narrow.height, "font.size": FONT_SIZE[NARROW]}
-    annotations = []
+    annotations: list[dict] = []
     for index, panel in enumerate(panels):
         n = "" if index == 0 else str(index + 1)
         rows = [-float(i) for i in range(len(panel.labels))]
@@ -368,7 +369,7 @@ def measure_chart(key: str, title: str, caption: str, frame: pd.DataFrame) -> Ch
     whisker spans the reported interval, a hollow point has none. Panels in the same unit share
     one x scale; a value in percent is on a scale of 0 to 100."""
     groups = measure_groups(frame)
-    scales = {
+    scales: dict[str, list[float]] = {
         u: [0, 100] if u == "%" else _measure_range([g for g in groups if g["unit"].iloc[0] == u])
         for u in frame["unit"].unique()
     }
@@ -537,14 +538,15 @@ def _measure_row(row: pd.Series, name_arm: bool) -> str:
     return " · ".join(_row_parts(row, name_arm)) or str(row["arm_label"])
 
 
-def _bound(value: object) -> str:
+def _bound(value: Any) -> str:
     """An interval's bound as printed: '1.1', 'not reached'."""
     return reported_number(value) if _has(value) else _text(value)
 
 
 def _measure_interval(row: pd.Series) -> str:
     """'95% CI 5.1 to 7.7 months', '95% CI 1.1 to not reached', or '' without a reported interval."""
-    low, high = row.get("ci_low"), row.get("ci_high")
+    low: Any = row.get("ci_low")
+    high: Any = row.get("ci_high")
     if not (_given(low) and _given(high)):
         return ""
     level = f"{reported_number(row['ci_level'])}% CI" if _has(row.get("ci_level")) else "CI"

@@ -15,21 +15,25 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from html import unescape
-from typing import TYPE_CHECKING
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from markupsafe import Markup
 
-from generator.config import TAU2_METHOD_NAMES, TAU2_METHODS, ComparisonSettings, StatisticsSettings
-from generator.formatting import NumberFormat, p_value, reported_number
-from generator.model import RATIO_MEASURES, OutcomeVocabulary, SharedOutcome
+from generator.analysis import StudyResults
+from generator.charts import Chart
+from generator.config import TAU2_METHOD_NAMES, TAU2_METHODS, ComparisonSettings
+from generator.figures import ShowFigure
+from generator.formatting import NumberFormat, design_words, p_value, reported_number
+from generator.kinds import KINDS
+from generator.kinds.base import text_or_none
+from generator.layout import SiteInfo, StudyLayout
+from generator.model import RATIO_MEASURES, OutcomeVocabulary, SharedOutcome, SharedRef
 from generator.summary import ComparisonEntry
 from generator.text import escape_markdown
-
-if TYPE_CHECKING:
-    from generator.charts import Chart
-    from generator.render import SiteInfo
+from generator.values import FigureField as F
+from generator.values import ValueBook
 
 FOLDER = "comparisons"
 """The comparison pages' folder, relative to the docs folder: one page per outcome and the list."""
@@ -49,11 +53,6 @@ MEASURE_NAMES = {
     "risk_ratio": "risk ratio",
     "rate_ratio": "rate ratio",
     DIFFERENCE: "difference",
-}
-KIND_WORDS = {
-    "proportions": "proportion of patients, per arm",
-    "measures": "measure as reported (such as a median)",
-    "effects": "effect between arms",
 }
 INTERVAL_WORDS = {
     "reported": "reported",
@@ -226,7 +225,7 @@ class Comparison:
 
     @property
     def kind_words(self) -> str:
-        return KIND_WORDS[self.outcome.kind]
+        return str(KINDS[self.outcome.kind].compared_as)
 
     @property
     def pooled_words(self) -> str:
@@ -311,7 +310,8 @@ def compare(
     """The comparison of one outcome's entries."""
     ordered = sorted(entries, key=_entry_order)
     measure = chart_measure(ordered)
-    pooled, notes = [], []
+    pooled: list[Pooled] = []
+    notes: list[str] = []
     if settings.pooling:
         pooled, notes = pool_effects(outcome, ordered, settings, ci_level)
     return Comparison(
@@ -338,10 +338,11 @@ def pool_effects(
     outcome: SharedOutcome, entries: list[ComparisonEntry], settings: ComparisonSettings, ci_level: float
 ) -> tuple[list[Pooled], list[str]]:
     """Pooled estimates, one per effect measure that can be pooled, and why the others cannot."""
-    if outcome.kind != "effects":
+    kind = KINDS[outcome.kind]
+    if not kind.pooled:
         return [], [
             f"Pooling is offered only for effects between arms (ratios or differences); this outcome's "
-            f"figures are of another kind ({KIND_WORDS[outcome.kind]})."
+            f"figures are of another kind ({kind.compared_as})."
         ]
     groups: dict[str, list[ComparisonEntry]] = defaultdict(list)
     for entry in entries:
@@ -429,6 +430,8 @@ def standard_error(entry: ComparisonEntry) -> float:
     """SE from the interval: (ln hi − ln lo) / (2z) for a ratio, (hi − lo) / (2z) otherwise."""
     from scipy.stats import norm
 
+    if entry.ci_level is None or entry.ci_low is None or entry.ci_high is None:
+        raise ValueError("an entry without an interval and its level has no standard error")
     z = float(norm.ppf(0.5 + entry.ci_level / 2))
     scale = _log_scale(entry.measure)
     return (scale(entry.ci_high) - scale(entry.ci_low)) / (2 * z)
@@ -582,13 +585,11 @@ def _chart_caveats(entries: list[ComparisonEntry], measure: str | None) -> list[
     found = []
     others = _distinct(e.measure for e in entries if e.measure != measure and e.estimate is not None)
     if others and measure is not None:
-        units = entries[0].kind == "measures"
+        units = KINDS[entries[0].kind].measured_in_units
         shown = f"those in {measure}" if units else f"the {measure_name(measure)} estimates"
         names = _listed([measure_name(m) for m in others])
-        found.append(
-            f"Figures in other {'units' if units else 'measures'} ({names}) are in the table only: "
-            f"the chart shows {shown}."
-        )
+        other = "unit" if units else "measure"
+        found.append(f"Figures in other {other}s ({names}) are in the table only: the chart shows {shown}.")
     unnumbered = [e for e in entries if e.estimate is None]
     if unnumbered:
         found.append(
@@ -627,11 +628,7 @@ def figure_text(entry: ComparisonEntry, fmt: NumberFormat | None = None) -> str:
     """The figure's estimate in words (a proportion as a percentage)."""
     if entry.estimate is None:
         return "–"
-    if entry.kind == "proportions":
-        return fmt.percent(entry.estimate) if fmt else f"{entry.estimate * 100:.1f}%"
-    if entry.kind == "measures":
-        return f"{reported_number(entry.estimate)} {entry.measure}"
-    return reported_number(entry.estimate)
+    return KINDS[entry.kind].figure_text(entry, fmt)
 
 
 _LINK_TEXT = re.compile(r"\[(?P<text>[^\]]*)\]\(")
@@ -648,14 +645,7 @@ def interval_text(entry: ComparisonEntry, fmt: NumberFormat | None = None) -> st
     if entry.ci_low is None or entry.ci_high is None:
         return "–"
     level = f"{reported_number(round(entry.ci_level * 100, 6))}% CI " if entry.ci_level else "CI "
-    if entry.kind == "proportions":
-        low, high = (
-            (fmt.percent(entry.ci_low), fmt.percent(entry.ci_high))
-            if fmt
-            else (f"{entry.ci_low * 100:.1f}%", f"{entry.ci_high * 100:.1f}%")
-        )
-    else:
-        low, high = reported_number(entry.ci_low), reported_number(entry.ci_high)
+    low, high = KINDS[entry.kind].bounds_text(entry, fmt)
     return f"{level}{low} to {high}"
 
 
@@ -727,45 +717,45 @@ def chart_rows(comparison: Comparison, data: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def comparison_downloads(
-    comparison: Comparison, chart: Chart | None, stats: StatisticsSettings
-) -> dict[str, bytes]:
-    """The comparison's table and the data behind its chart, by path relative to the docs folder: in
-    the units and columns of every download (generator.downloads), each interval with its method."""
-    from generator.downloads import to_csv
-
-    return {path: to_csv(frame) for path, frame in comparison_frames(comparison, chart, stats).items()}
+# From a study's figures to its entries
 
 
-def comparison_frames(
-    comparison: Comparison, chart: Chart | None, stats: StatisticsSettings
-) -> dict[str, pd.DataFrame]:
-    """The comparison's downloads as tables, by path relative to the docs folder."""
-    from generator.downloads import shared_frame
-
-    pooling = [p.method for p in comparison.pooled]
-    frames = {
-        f"{FOLDER}/data/{comparison.key}.csv": shared_frame(entries_frame(comparison.entries), stats, pooling)
-    }
-    if chart is not None:
-        frames[f"{FOLDER}/data/chart-{chart.key}.csv"] = shared_frame(
-            chart_rows(comparison, chart.data), stats, pooling, whole=False
+def comparison_entries(
+    results: StudyResults,
+    book: ValueBook,
+    layout: StudyLayout,
+    folder: str,
+    fmt: NumberFormat,
+    key: str,
+    ref: SharedRef,
+    show: ShowFigure,
+) -> list[ComparisonEntry]:
+    """The study's figures for one shared outcome, each shown (with its provenance) on the comparison
+    page; what each row gives is its kind's (`Kind.entry_fields`)."""
+    study = results.study
+    table = study.tables[ref.table]
+    entries = []
+    for record in ref.rows(results.frame(ref.table)).to_dict("records"):
+        values = book.row(ref.table, record)
+        main = table.kind.main_figure(values)
+        interval = values.get(F.CI) or values.get(F.REPORTED_CI)
+        shown_interval = show(interval) if interval is not None else ""  # shown first, as it always was
+        fields: dict[str, Any] = table.kind.entry_fields(study, record, fmt)
+        entries.append(
+            ComparisonEntry(
+                outcome=key,
+                study=study.slug,
+                study_title=study.meta.short_title,
+                year=study.meta.citation.year,
+                design=design_words(study.meta.design),
+                subgroup=text_or_none(record.get("subgroup")),
+                kind=table.kind.name,
+                page=layout.page_of(ref.table, folder),
+                shown=str(show(main)),
+                shown_interval=str(shown_interval),
+                registry_id="; ".join(r.id for r in study.meta.design.registrations),
+                doi=study.meta.citation.doi,
+                **fields,
+            )
         )
-    return frames
-
-
-def comparisons_dictionary(
-    comparisons: list[Comparison], charts: dict[str, Chart | None], stats: StatisticsSettings
-) -> dict[str, bytes]:
-    """The data dictionary of every comparison download (comparisons/data/data-dictionary.csv), from the
-    same column declarations as the study downloads'; `charts` by comparison key."""
-    from generator.downloads import data_dictionary, to_csv
-
-    if not comparisons:
-        return {}
-    frames = {
-        posixpath.basename(path): frame
-        for c in comparisons
-        for path, frame in comparison_frames(c, charts.get(c.key), stats).items()
-    }
-    return {DICTIONARY: to_csv(data_dictionary(frames))}
+    return entries

@@ -59,6 +59,7 @@ def forest_chart(comparison: Comparison, fmt: NumberFormat | None = None) -> Cha
     if not entries:
         return None
     measure = comparison.chart_measure
+    assert measure is not None  # the charted entries are those of the chart's measure
     pooled = [p for p in comparison.pooled if p.measure == measure]
     fig = go.Figure()
     rows = [-float(i) for i in range(len(entries))]
@@ -122,7 +123,7 @@ def _table_rows(
     entries: list[ComparisonEntry], pooled: list[Pooled], fmt: NumberFormat | None
 ) -> list[tuple[str, ...]]:
     """One row a point: the study's figure and its interval as its page shows them, and their origin."""
-    rows = [
+    rows: list[tuple[str, ...]] = [
         (
             row_label(e),
             shown_text(e, fmt),
@@ -159,8 +160,10 @@ def tick_label(entry: ComparisonEntry, width: int = LABEL_CHARS[WIDE]) -> str:
     return "<br>".join(chart_text(line) for line in lines)
 
 
-def _x(value: float, measure: str) -> float:
-    """Where a figure goes on the x axis: a proportion in percent, anything else as it is."""
+def _x(value: float | None, measure: str) -> float:
+    """Where a figure goes on the x axis: a proportion in percent, anything else as it is (a figure
+    drawn is a number: the charted entries have an estimate, those with whiskers an interval)."""
+    assert value is not None
     return value * 100 if measure == "proportion" else value
 
 

@@ -1,4 +1,5 @@
-"""Which pages a study has and what each shows: composed from the kinds of table it holds.
+"""Which pages a study has and what each shows: composed from the kinds of table it holds; and what
+identifies a build of the site, which every site-wide page shows (`SiteInfo`).
 
 By default a study's tables share one Results page; `pages` in study.yml orders, groups and titles
 them (a page with the id `design` adds its tables to the design page). No page is ever empty.
@@ -6,8 +7,10 @@ them (a page with the id `design` adds its tables to the design page). No page i
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
+from generator.kinds import Kind
 from generator.load import Study
 from generator.model import DESIGN_PAGE, PageDeclaration
 
@@ -21,11 +24,21 @@ FIXED_TITLES = {
 
 
 @dataclass(frozen=True)
+class SiteInfo:
+    """What identifies this build of the site."""
+
+    title: str
+    data_version: str
+    built: dt.date
+
+
+@dataclass(frozen=True)
 class Section:
-    """One table on a page: its name (the CSV file name without .csv), kind and heading."""
+    """One table on a page: its name (the CSV file name without .csv), kind and heading; its kind's
+    template draws it."""
 
     table: str
-    kind: str
+    kind: Kind
     title: str
 
 
@@ -74,4 +87,4 @@ def study_layout(study: Study) -> StudyLayout:
 def _section(study: Study, page: PageDeclaration, name: str) -> Section:
     kind = study.tables[name].kind
     title = page.titles.get(name) or name.replace("_", " ").capitalize()
-    return Section(name, kind.name, title)
+    return Section(name, kind, title)

@@ -13,27 +13,28 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypedDict
 
 import pandas as pd
 
 from generator.errors import DataError, InputError, Problem
+from generator.kinds import HEADLINE_KINDS, TABLE_KINDS, kind_of_columns
+from generator.kinds import Kind as TableKind
 from generator.model import (
     ALL_PATIENTS,
     GENERATED_TABLES,
-    HEADLINE_KINDS,
     KEY,
     MAX_SLUG_CHARS,
     SHARED_OUTCOMES_FILE,
     SLUG,
-    TABLE_KINDS,
-    FindingRow,
+    Arm,
+    Group,
     Headline,
     OutcomeVocabulary,
     ProportionRow,
+    StatementRow,
     Strict,
     StudyFile,
-    TableKind,
-    kind_of_columns,
     parse_derivation,
     parse_headline,
     parse_shared_ref,
@@ -79,13 +80,19 @@ class Study:
     def source_text(self) -> str:
         return source_text(self.meta)
 
+    @property
+    def kinds(self) -> list[TableKind]:
+        """The kinds of table the study holds, in the registry's order: the stages go through these."""
+        return [kind for kind in TABLE_KINDS.values() if any(t.kind is kind for t in self.tables.values())]
+
     def tables_of(self, kind: str) -> dict[str, pd.DataFrame]:
         """The rows of each table of one kind, by table name."""
         return {name: t.frame for name, t in self.tables.items() if t.kind.name == kind}
 
     def arm_label(self, arm_id: str) -> str:
         """The label of an arm or group; 'All patients' for `all`."""
-        return next((a.label for a in [*self.meta.arms, *self.meta.groups] if a.id == arm_id), "All patients")
+        members: list[Arm | Group] = [*self.meta.arms, *self.meta.groups]
+        return next((a.label for a in members if a.id == arm_id), "All patients")
 
 
 def source_text(meta: StudyFile) -> str:
@@ -200,7 +207,8 @@ def _entries(folder: Path, problems: list[Problem]) -> list[Path]:
 def cap_per_file(problems: list[Problem], limit: int = MAX_PROBLEMS_PER_FILE) -> list[Problem]:
     """The first `limit` problems of each file, then one line saying how many more that file has."""
     counts = Counter(problem.file for problem in problems)
-    kept, shown = [], Counter()
+    kept: list[Problem] = []
+    shown: Counter[Path] = Counter()
     for problem in problems:
         shown[problem.file] += 1
         if shown[problem.file] <= limit:
@@ -216,7 +224,8 @@ def duplicate_studies(identities: list[tuple[Path, str, str | None]]) -> list[Pr
     """The same publication in two folders (same DOI or PMID) would publish two copies of it.
 
     `identities` holds each study's (folder, DOI, PMID)."""
-    problems, seen = [], {}
+    problems: list[Problem] = []
+    seen: dict[tuple[str, str], Path] = {}
     for folder, doi, pmid in identities:
         for field, key in (("citation.doi", doi.lower()), ("citation.pmid", pmid)):
             if key is None:
@@ -500,10 +509,17 @@ def _check_references(study: Study, problems: list[Problem]) -> None:
             _check_set(study, path, record, problems)
             if schema is ProportionRow:
                 _check_derivation(path, record, outcomes.get(record["arm"], set()), problems)
-        check = _duplicate_findings if schema is FindingRow else _duplicate_outcomes
+        check = _duplicate_findings if schema is StatementRow else _duplicate_outcomes
         problems += check(path, table)
     _check_headline(study, problems)
     _check_pages(study, problems)
+
+
+class Where(TypedDict):
+    """Where in study.yml a problem is: the keyword arguments of a Problem after its message."""
+
+    line: int | None
+    field: str
 
 
 def _check_shared_outcomes(study: Study, vocabulary: OutcomeVocabulary, problems: list[Problem]) -> None:
@@ -511,7 +527,7 @@ def _check_shared_outcomes(study: Study, vocabulary: OutcomeVocabulary, problems
     path = study.folder / STUDY_FILE
     kinds = {outcome.key: outcome.kind for outcome in vocabulary.outcomes}
     for key, ref in study.meta.shared_outcomes.items():
-        where = {
+        where: Where = {
             "line": line_of(study.meta_lines, ("shared_outcomes", key)),
             "field": f"shared_outcomes.{key}",
         }
@@ -551,7 +567,7 @@ def _check_pages(study: Study, problems: list[Problem]) -> None:
     for p, page in enumerate(study.meta.pages):
         for t, name in enumerate(page.tables):
             at = ("pages", p, "tables", t)
-            where = {"line": line_of(study.meta_lines, at), "field": dotted(at)}
+            where: Where = {"line": line_of(study.meta_lines, at), "field": dotted(at)}
             if name in placed:
                 problems.append(Problem(path, f"table {name!r} is on two pages; keep one", **where))
             elif name not in study.tables and not os.path.lexists(study.folder / f"{name}.csv"):
@@ -590,7 +606,8 @@ def _duplicate_outcomes(path: Path, table: pd.DataFrame) -> list[Problem]:
 
 def _duplicate_findings(path: Path, table: pd.DataFrame) -> list[Problem]:
     """Two rows comparing the same two arms (either way round) on the same event (case and spaces aside)."""
-    problems, first = [], {}
+    problems: list[Problem] = []
+    first: dict[tuple[str, frozenset[str]], int] = {}
     for record in table.to_dict("records"):
         arms = frozenset((record["arm"], record["reference_arm"]))
         key = (normalise_space(record["event"]).casefold(), arms)
@@ -630,7 +647,7 @@ def _check_set(study: Study, path: Path, record: dict, problems: list[Problem]) 
         return
     arm = next((a for a in study.meta.arms if a.id == record["arm"]), None)
     sets = {s.id: s.n for s in (arm.sets if arm else study.meta.population.sets)}
-    where = {"line": record["line"], "field": "set"}
+    where: Where = {"line": record["line"], "field": "set"}
     if set_id not in sets:
         known = ", ".join(sorted(sets))
         message = f"unknown analysis set {set_id!r} for {record['arm']}; expected one of {known}"

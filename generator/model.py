@@ -10,9 +10,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeGuard, get_args
 
 from pydantic import (
     BaseModel,
@@ -327,7 +328,6 @@ class PageDeclaration(Strict):
 
 SHARED_OUTCOMES_FILE = "outcomes.yml"
 """The vocabulary of outcomes studies share, in the content folder beside `studies/`."""
-COMPARABLE_KINDS = ("proportions", "measures", "effects")
 
 
 class SharedOutcome(Strict):
@@ -477,7 +477,7 @@ class ProportionRow(Strict):
 
 
 def _check_interval(
-    low: Decimal | None, high: Decimal | None, level: Decimal | None, estimate: object = None
+    low: Decimal | str | None, high: Decimal | str | None, level: Decimal | None, estimate: object = None
 ) -> None:
     """A reported interval has both bounds, in order, around its estimate; a level goes with an interval."""
     if (low is None) != (high is None):
@@ -598,7 +598,7 @@ class PValue:
             return Decimal(0), self.value
         if self.relation in (">", "≥", ">="):
             return self.value, Decimal(1)
-        half = Decimal(1).scaleb(self.value.as_tuple().exponent) / 2
+        half = rounding_half(self.value)
         return max(Decimal(0), self.value - half), min(Decimal(1), self.value + half)
 
 
@@ -610,8 +610,8 @@ def parse_p_value(text: str) -> PValue:
     return PValue(text.strip(), match["relation"], Decimal(match["value"]))
 
 
-class FindingRow(Strict):
-    """A row of a findings table (adverse events): a comparison reported in words only."""
+class StatementRow(Strict):
+    """A row of a statements table (such as adverse events): a comparison reported in words only."""
 
     event: str
     arm: str
@@ -621,7 +621,7 @@ class FindingRow(Strict):
     source: str
 
     @model_validator(mode="after")
-    def _two_arms(self) -> FindingRow:
+    def _two_arms(self) -> StatementRow:
         if self.arm == self.reference_arm:
             raise ValueError(
                 f"arm and reference_arm are both {self.arm!r}: an arm compared with itself; "
@@ -630,69 +630,55 @@ class FindingRow(Strict):
         return self
 
 
-@dataclass(frozen=True)
-class TableKind:
-    """A kind of table a study may hold, told by its columns; a study names its CSV files freely."""
-
-    name: str
-    row: type[Strict]
-    columns: tuple[str, ...]
-    """The columns every table of this kind has; the row's other fields are optional columns."""
-    title: str
-    description: str
-
-    @property
-    def optional_columns(self) -> tuple[str, ...]:
-        return tuple(name for name in self.row.model_fields if name not in self.columns)
+def printed_exponent(printed: Decimal) -> int:
+    """The exponent of a number as printed: -1 for '57.1', 0 for '57', 1 for '1E+1'."""
+    exponent = printed.as_tuple().exponent
+    if not isinstance(exponent, int):
+        raise ValueError(f"{printed} is not a finite number")
+    return exponent
 
 
-TABLE_KINDS: dict[str, TableKind] = {
-    kind.name: kind
-    for kind in (
-        TableKind(
-            "proportions",
-            ProportionRow,
-            ("outcome", "label", "arm", "count", "denominator", "percent", "status", "source"),
-            "Proportions",
-            "Patients with an outcome: count of denominator, the percentage as printed.",
-        ),
-        TableKind(
-            "measures",
-            MeasureRow,
-            ("outcome", "label", "arm", "value", "unit", "status", "source"),
-            "Measures",
-            "A value as printed with its unit, such as a median time.",
-        ),
-        TableKind(
-            "effects",
-            EffectRow,
-            ("outcome", "label", "arm", "reference_arm", "measure", "status", "source"),
-            "Effects",
-            "One group against another as printed: a ratio or difference with its interval, a P value.",
-        ),
-        TableKind(
-            "statements",
-            FindingRow,
-            ("event", "arm", "reference_arm", "direction", "status", "source"),
-            "Statements",
-            "A comparison the source states in words only.",
-        ),
-    )
-}
-"""The kinds of table, declared once: the loader tells a CSV's kind by its columns."""
+def printed_decimals(printed: Decimal) -> int:
+    """The decimals a number is printed to ('57.1': 1, '57': 0): the precision it was rounded to."""
+    return max(0, -printed_exponent(printed))
 
 
-def kind_of_columns(header: list[str]) -> TableKind | None:
-    """The one kind whose required columns the header has and whose columns hold all of it."""
-    fits = [
-        kind
-        for kind in TABLE_KINDS.values()
-        if set(kind.columns) <= set(header) and set(header) <= set(kind.row.model_fields)
-    ]
-    return fits[0] if len(fits) == 1 else None
+def rounding_half(printed: Decimal) -> Decimal:
+    """Half the unit of the last printed digit: the most rounding moved it ('0.71': 0.005)."""
+    return Decimal(1).scaleb(printed_exponent(printed)) / 2
+
+
+ROW_QUALIFIERS = ("subgroup", "grade", "set")
+"""What tells apart rows of a table about the same outcome and arm: the subgroup, the grade band and the
+analysis set. Ids and keys name those a row has, each as a segment (`row_segments`)."""
+
+
+def row_segments(record: Mapping[Any, Any], names: Iterable[str] = ROW_QUALIFIERS) -> str:
+    """The qualifiers `names` a row has, in that order, as path segments: '/salvage-1', '/grade-ge3',
+    '/set-treated'; '' for a row that has none of them."""
+    segments = []
+    for name in names:
+        value = record.get(name)
+        if not value:
+            continue
+        if name == "subgroup":
+            segments.append(slugify(str(value)))
+        elif name == "grade":
+            segments.append(f"grade-{grade_slug(str(value))}")
+        else:
+            segments.append(f"{name}-{slugify(str(value))}")
+    return "".join(f"/{segment}" for segment in segments if segment)
 
 
 DERIVATION = re.compile(r"^(?P<rule>from_percent|sum|complement)(?:\((?P<args>[^()]*)\))?$")
+
+
+DerivationRule = Literal["from_percent", "sum", "complement"]
+
+
+def _is_rule(text: str) -> TypeGuard[DerivationRule]:
+    """Whether `text` names a derivation rule (then typed as one)."""
+    return text in get_args(DerivationRule)
 
 
 class Derivation(BaseModel):
@@ -704,7 +690,7 @@ class Derivation(BaseModel):
     """
 
     model_config = ConfigDict(frozen=True)
-    rule: Literal["from_percent", "sum", "complement"]
+    rule: DerivationRule
     refs: tuple[str, ...] = ()
 
 
@@ -712,9 +698,9 @@ def parse_derivation(text: str) -> Derivation:
     """Parse a derivation; raise ValueError with the expected forms when it does not fit."""
     expected = "expected from_percent, sum(a, b, ...) or complement(a)"
     match = DERIVATION.match(text.strip())
-    if not match:
+    rule = match["rule"] if match else ""
+    if not match or not _is_rule(rule):  # DERIVATION matches one of the rules or nothing
         raise ValueError(f"cannot read derivation {text!r}; {expected}")
-    rule = match["rule"]
     refs = tuple(r.strip() for r in (match["args"] or "").split(",") if r.strip())
     wanted = {"from_percent": (0, 0), "sum": (2, 99), "complement": (1, 1)}[rule]
     if not wanted[0] <= len(refs) <= wanted[1] or (rule != "from_percent" and match["args"] is None):
@@ -736,8 +722,6 @@ def slugify(text: str) -> str:
 HEADLINE = re.compile(
     r"^(?P<table>[a-z0-9_]+):(?P<outcome>[a-z0-9_]+)@(?P<arm>[a-z0-9-]+)(?:/(?P<subgroup>.+))?$"
 )
-HEADLINE_KINDS = ("proportions", "measures")
-"""The kinds of table whose rows can lead the overview as a card."""
 
 
 @dataclass(frozen=True)

@@ -8,152 +8,33 @@ through it, the audit page lists it, and the site publishes it as JSON.
 
 from __future__ import annotations
 
-import re
-from dataclasses import asdict, dataclass, field, replace
-from decimal import Decimal
-from pathlib import Path
-from typing import Literal
-
-import pandas as pd
+from dataclasses import dataclass, replace
 
 from generator.analysis import StudyResults
 from generator.audit import printed_in
-from generator.errors import DataError, Problem
-from generator.formatting import (
-    NumberFormat,
-    count_of,
-    dose_range,
-    number_range,
-    p_value,
-    reported_number,
-    with_unit,
-)
+from generator.formatting import NumberFormat, dose_range, number_range
 from generator.load import normalise_space
-from generator.model import TABLE_CELL_SEPARATOR, SourceDocument, grade_slug, parse_p_value, slugify
+from generator.model import TABLE_CELL_SEPARATOR, SourceDocument
 from generator.text import escape_markdown
-
-Kind = Literal["reported", "derived", "computed"]
-
-
-@dataclass(frozen=True)
-class Value:
-    """One figure on the site, with its provenance."""
-
-    id: str
-    label: str
-    text: str
-    number: float | list[float] | None
-    kind: Kind
-    quote: str | None = None
-    how: str | None = None
-    file: str | None = None
-    line: int | None = None
-    where: str | None = None
-    """For a reported figure: the document it is quoted from, and a table's row and column."""
-
-    @property
-    def anchor(self) -> str:
-        """The id of this value's entry on the study's audit page."""
-        return "v-" + re.sub(r"[^a-z0-9]+", "-", self.id.split("/", 1)[-1].lower()).strip("-")
-
-    @property
-    def explanation(self) -> str:
-        """One line for a tooltip: where the figure comes from."""
-        if self.kind == "reported":
-            return f"Reported ({self.where}): “{self.quote}”" if self.where else f"Reported: “{self.quote}”"
-        return f"{self.kind.capitalize()}: {self.how}"
-
-    def as_json(self) -> dict:
-        data = {k: v for k, v in asdict(self).items() if v is not None}
-        return data
-
-
-@dataclass
-class ValueBook:
-    """A study's Values by id, in the order they were added."""
-
-    slug: str
-    values: dict[str, Value] = field(default_factory=dict)
-    _by_anchor: dict[str, Value] = field(default_factory=dict, repr=False, compare=False)
-    _by_row: dict[str, dict[str, str]] = field(default_factory=dict, repr=False, compare=False)
-    """The ids of each row's Values by field name (the Values themselves may be replaced in `values`)."""
-
-    def add(self, value: Value) -> Value:
-        clash = self.values.get(value.id) or self._by_anchor.get(value.anchor)
-        if clash is not None:
-            raise DataError(
-                [
-                    Problem(
-                        Path(value.file or self.slug),
-                        f"figures '{clash.label}' and '{value.label}' "
-                        "would share one name on the site; rename an outcome or subgroup",
-                        line=value.line,
-                    )
-                ]
-            )
-        self.values[value.id] = value
-        self._by_anchor[value.anchor] = value
-        row, name = value.id.rsplit("/", 1)
-        self._by_row.setdefault(row + "/", {})[name] = value.id
-        return value
-
-    def __getitem__(self, key: str) -> Value:
-        return self.values[f"{self.slug}/{key}"]
-
-    def row(self, table: str, record: dict) -> dict[str, Value]:
-        """The Values of one table row, by field name."""
-        fields = self._by_row.get(f"{self.slug}/{row_key(table, record)}/", {})
-        return {name: self.values[value_id] for name, value_id in fields.items()}
-
-
-def check_provenance(book: ValueBook) -> None:
-    """Every figure needs a source sentence (reported) or a derivation (derived, computed)."""
-    missing = [v for v in book.values.values() if not (v.quote if v.kind == "reported" else v.how)]
-    if missing:
-        raise DataError(
-            [
-                Problem(
-                    Path(v.file or book.slug),
-                    f"figure '{v.label}' ({v.text}) has no source and no derivation",
-                    line=v.line,
-                )
-                for v in missing
-            ]
-        )
-
-
-def row_key(table: str, record: dict) -> str:
-    """'responses/overall_response@all', with '/salvage-1' for a subgroup, '/grade-ge3' for a grade band
-    and '-vs-placebo' for a comparison."""
-    key = f"{table}/{record['outcome']}@{record['arm']}"
-    if record.get("reference_arm"):
-        key += f"-vs-{record['reference_arm']}"
-    if record.get("subgroup"):
-        key += f"/{slugify(record['subgroup'])}"
-    if record.get("grade"):
-        key += f"/grade-{grade_slug(record['grade'])}"
-    return key
+from generator.values import FigureField as F
+from generator.values import Value, ValueBook, check_provenance
 
 
 def collect_values(results: StudyResults, fmt: NumberFormat) -> ValueBook:
-    """Every figure of one study, reported, derived or computed; each must say where it comes from."""
+    """Every figure of one study, reported, derived or computed; each must say where it comes from.
+
+    The study's own (analysis sets, dosing), then each table's by its kind, then what the kinds
+    compute across their tables."""
     study = results.study
     book = ValueBook(study.slug)
     folder = study.published_folder
     _set_values(book, results, folder)
     _arm_values(book, results, folder)
-    for table, frame in results.proportions.items():
-        for record in frame.to_dict("records"):
-            record["denominator_source"] = _denominator_source(results, record)
-            _proportion_values(book, table, record, fmt, f"{folder}/{table}.csv")
-    for table, frame in results.measures.items():
-        for record in frame.to_dict("records"):
-            _measure_values(book, table, record, f"{folder}/{table}.csv")
-    for table, frame in results.effects.items():
-        for record in frame.to_dict("records"):
-            _effect_values(book, table, record, fmt, f"{folder}/{table}.csv")
-    for record in results.comparisons.to_dict("records") if not results.comparisons.empty else []:
-        _comparison_values(book, record, fmt)
+    for kind in study.kinds:
+        for table, frame in results.tables[kind.name].items():
+            kind.add_values(book, table, frame, results, fmt)
+    for kind in study.kinds:
+        kind.add_computed_values(book, results, fmt)
     check_provenance(book)
     locate_quotes(book, study.meta.sources)
     return book
@@ -214,7 +95,7 @@ def _arm_values(book: ValueBook, results: StudyResults, folder: str) -> None:
         weeks = number_range(s["cycle_weeks_min"], s["cycle_weeks_max"])
         book.add(
             Value(
-                f"{base}/cycle_weeks",
+                f"{base}/{F.CYCLE_WEEKS}",
                 f"{label}: cycle length",
                 f"{weeks} weeks",
                 [s["cycle_weeks_min"], s["cycle_weeks_max"]],
@@ -225,7 +106,7 @@ def _arm_values(book: ValueBook, results: StudyResults, folder: str) -> None:
         )
         book.add(
             Value(
-                f"{base}/cycle_days",
+                f"{base}/{F.CYCLE_DAYS}",
                 f"{label}: cycle length in days",
                 f"{number_range(s['cycle_days_min'], s['cycle_days_max'])} days",
                 [s["cycle_days_min"], s["cycle_days_max"]],
@@ -238,7 +119,7 @@ def _arm_values(book: ValueBook, results: StudyResults, folder: str) -> None:
         doses = results.dosing[results.dosing["arm"] == s["arm"]]
         book.add(
             Value(
-                f"{base}/doses_per_cycle",
+                f"{base}/{F.DOSES_PER_CYCLE}",
                 f"{label}: doses per cycle",
                 str(s["doses_per_cycle"]),
                 s["doses_per_cycle"],
@@ -254,7 +135,7 @@ def _arm_values(book: ValueBook, results: StudyResults, folder: str) -> None:
         )
         book.add(
             Value(
-                f"{base}/total_dose",
+                f"{base}/{F.TOTAL_DOSE}",
                 f"{label}: total dose per cycle",
                 dose_range(s["total_min"], s["total_max"], s["unit"] or ""),
                 [s["total_min"], s["total_max"]],
@@ -267,7 +148,7 @@ def _arm_values(book: ValueBook, results: StudyResults, folder: str) -> None:
         for d in doses.to_dict("records"):
             book.add(
                 Value(
-                    f"{base}/day-{d['day']}/day",
+                    f"{base}/day-{d['day']}/{F.DAY}",
                     f"{label}: day of cycle",
                     str(d["day"]),
                     d["day"],
@@ -278,7 +159,7 @@ def _arm_values(book: ValueBook, results: StudyResults, folder: str) -> None:
             )
             book.add(
                 Value(
-                    f"{base}/day-{d['day']}/dose",
+                    f"{base}/day-{d['day']}/{F.DOSE}",
                     f"{label}: dose on day {d['day']}",
                     dose_range(d["dose_min"], d["dose_max"], d["unit"]),
                     [d["dose_min"], d["dose_max"]],
@@ -287,240 +168,6 @@ def _arm_values(book: ValueBook, results: StudyResults, folder: str) -> None:
                     file=file,
                 )
             )
-
-
-def _denominator_source(results: StudyResults, record: dict) -> str:
-    """The sentence that prints a row's denominator: its own, else that of an analysis set of its arm
-    (or of all patients) of that size."""
-    denominator = record["denominator"]
-    if denominator is None or re.search(rf"\b{int(denominator)}\b", record["source"]):
-        return record["source"]
-    sets = results.sets[(results.sets["arm"] == record["arm"]) & (results.sets["n"] == int(denominator))]
-    return sets["source"].iloc[0] if len(sets) else record["source"]
-
-
-def _effect_values(book: ValueBook, table: str, r: dict, fmt: NumberFormat, file: str) -> None:
-    """An effect as printed (estimate, interval with its level, P value) and the P value its interval
-    implies, computed."""
-    base = f"{book.slug}/{row_key(table, r)}"
-    label = f"{r['label']}: {r['arm_label']} vs {r['reference_label']}"
-    where = {"file": file, "line": r["line"]}
-    measure = r["measure"].replace("_", " ")
-    if r["estimate"] is not None:
-        text = reported_number(r["estimate"])
-        book.add(
-            Value(
-                f"{base}/estimate",
-                f"{label}: {measure}",
-                text,
-                float(r["estimate"]),
-                "reported",
-                r["source"],
-                **where,
-            )
-        )
-    if r["ci_low"] is not None:
-        level = f"{reported_number(r['ci_level'])}% " if r["ci_level"] else ""
-        text = f"{reported_number(r['ci_low'])} to {reported_number(r['ci_high'])}"
-        numbers = [float(r["ci_low"]), float(r["ci_high"])]
-        book.add(Value(f"{base}/ci", f"{label}: {level}CI", text, numbers, "reported", r["source"], **where))
-    if r["p_value"]:
-        printed = parse_p_value(r["p_value"])
-        book.add(
-            Value(
-                f"{base}/p",
-                f"{label}: P value",
-                printed.printed,
-                float(printed.value),
-                "reported",
-                r["source"],
-                **where,
-            )
-        )
-    if r["implied_p"] is not None and not pd.isna(r["implied_p"]):
-        how = (
-            f"two-sided P implied by the {measure} {reported_number(r['estimate'])} and its interval "
-            f"{reported_number(r['ci_low'])} to {reported_number(r['ci_high'])} (Altman and Bland): "
-            f"{r['implied_p']:.4f}"
-        )
-        text = p_value(r["implied_p"])
-        book.add(
-            Value(
-                f"{base}/implied_p",
-                f"{label}: P implied by the interval",
-                text,
-                r["implied_p"],
-                "computed",
-                None,
-                how,
-                **where,
-            )
-        )
-
-
-def _proportion_values(book: ValueBook, table: str, r: dict, fmt: NumberFormat, file: str) -> None:
-    base = f"{book.slug}/{row_key(table, r)}"
-    label = f"{r['label']}, {r['arm_label']}" + (f" (grade {r['grade']})" if r.get("grade") else "")
-    line = r["line"]
-    if r["count"] is not None and not pd.isna(r["count"]):
-        kind: Kind = "derived" if r["status"] == "derived" else "reported"
-        book.add(
-            Value(
-                f"{base}/count",
-                f"{label}: patients",
-                str(int(r["count"])),
-                int(r["count"]),
-                kind,
-                r["source"],
-                r["how"],
-                file,
-                line,
-            )
-        )
-    if r["denominator"] is not None:
-        book.add(
-            Value(
-                f"{base}/denominator",
-                f"{label}: of",
-                str(int(r["denominator"])),
-                int(r["denominator"]),
-                "reported",
-                r["denominator_source"],
-                file=file,
-                line=line,
-            )
-        )
-    if r["percent"] is not None:
-        book.add(
-            Value(
-                f"{base}/percent",
-                f"{label}: percentage as reported",
-                f"{reported_number(r['percent'])}%",
-                float(r["percent"]),
-                "reported",
-                r["source"],
-                file=file,
-                line=line,
-            )
-        )
-    if r["estimate"] is not None:
-        n_of = count_of(r["count"], r["denominator"])
-        book.add(
-            Value(
-                f"{base}/estimate",
-                f"{label}: percentage",
-                fmt.percent(r["estimate"]),
-                round(float(r["estimate"]) * 100, 6),
-                "computed",
-                r["source"],
-                f"{n_of} × 100",
-                file,
-                line,
-            )
-        )
-        book.add(
-            Value(
-                f"{base}/ci",
-                f"{label}: {fmt.ci_name}",
-                fmt.interval(r["ci_low"], r["ci_high"]),
-                [round(float(r["ci_low"]) * 100, 6), round(float(r["ci_high"]) * 100, 6)],
-                "computed",
-                r["source"],
-                f"{fmt.ci_name} of {n_of}, {fmt.ci_method_name}",
-                file,
-                line,
-            )
-        )
-    if r.get("reported_ci_low") is not None and not pd.isna(r["reported_ci_low"]):
-        level = f"{reported_number(r['ci_level'])}% " if r["ci_level"] else ""
-        book.add(
-            Value(
-                f"{base}/reported_ci",
-                f"{label}: {level}CI as reported",
-                f"{reported_number(r['reported_ci_low'])}% to {reported_number(r['reported_ci_high'])}%",
-                [float(r["reported_ci_low"]), float(r["reported_ci_high"])],
-                "reported",
-                r["source"],
-                file=file,
-                line=line,
-            )
-        )
-
-
-def _measure_values(book: ValueBook, table: str, r: dict, file: str) -> None:
-    label = " · ".join(str(p) for p in (r["label"], r["arm_label"], r.get("subgroup")) if p)
-    value = r["value"]
-    book.add(
-        Value(
-            f"{book.slug}/{row_key(table, r)}/value",
-            label,
-            with_unit(value, r["unit"]),
-            float(value) if isinstance(value, Decimal) else None,
-            "reported",
-            r["source"],
-            file=file,
-            line=r["line"],
-        )
-    )
-    if r.get("ci_low") is not None and not pd.isna(r["ci_low"]):
-        level = f"{reported_number(r['ci_level'])}% " if r["ci_level"] else ""
-        low = r["ci_low"] if isinstance(r["ci_low"], str) else reported_number(r["ci_low"])
-        text = f"{low} to {with_unit(r['ci_high'], r['unit'])}"
-        book.add(
-            Value(
-                f"{book.slug}/{row_key(table, r)}/ci",
-                f"{label}: {level}CI",
-                text,
-                [None if isinstance(b, str) else float(b) for b in (r["ci_low"], r["ci_high"])],
-                "reported",
-                r["source"],
-                file=file,
-                line=r["line"],
-            )
-        )
-
-
-def _comparison_values(book: ValueBook, c: dict, fmt: NumberFormat) -> None:
-    key = c.get("key") or f"{c['outcome']}/{c['arm']}-vs-{c['reference']}"
-    base = f"{book.slug}/comparison/{c['table']}/{key}"
-    qualified = key.count("/") > 1  # the subgroup, grade or set tells it apart from another comparison
-    alike = [str(c[name]) for name in ("subgroup", "grade", "set") if qualified and c.get(name)]
-    grouped = f" ({', '.join(alike)})" if alike else ""
-    label = f"{c['label']}{grouped}: {c['arm_label']} vs {c['reference_label']}"
-    inputs = f"{c['arm_label']} minus {c['reference_label']}, from the n/N of each"
-    book.add(
-        Value(
-            f"{base}/difference",
-            f"{label}, difference",
-            fmt.points(c["difference"]),
-            round(c["difference"] * 100, 6),
-            "computed",
-            None,
-            inputs,
-        )
-    )
-    book.add(
-        Value(
-            f"{base}/ci",
-            f"{label}, {fmt.ci_name} of the difference",
-            fmt.interval(c["ci_low"], c["ci_high"], signed=True),
-            [round(c["ci_low"] * 100, 6), round(c["ci_high"] * 100, 6)],
-            "computed",
-            None,
-            f"{fmt.ci_name}, {fmt.difference_method_name} method",
-        )
-    )
-    book.add(
-        Value(
-            f"{base}/fisher_p",
-            f"{label}, Fisher's exact test",
-            p_value(c["fisher_p"]),
-            round(c["fisher_p"], 6),
-            "computed",
-            None,
-            "Fisher's exact test, two-sided, on the 2×2 table",
-        )
-    )
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from pydantic import BaseModel
 
 from generator import model
 from generator.errors import InputError, Problem
+from generator.kinds import KINDS, Kind
 from generator.outputs import write_file_atomically
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -24,7 +25,7 @@ SCHEMA_DIR = "schema"
 """The folder of the project the `schema` command writes by default; the generator owns it."""
 STUDY_SCHEMA = "study.schema.json"
 
-HELP: dict[str, str] = {
+STUDY_HELP: dict[str, str] = {
     "StudyFile.short_title": "A short name of the study for navigation and titles.",
     "StudyFile.citation": "The publication the study is read from.",
     "StudyFile.design": "How the study was designed, with the sentence it is read from.",
@@ -69,27 +70,16 @@ HELP: dict[str, str] = {
     "Arm.dosing": "How the arm's treatment is given, where the source says.",
     "KnownDiscrepancy.reason": "Why the failed check is accepted.",
     "PageDeclaration.title": "The page's title.",
-    "ProportionRow.outcome": "The outcome's key: lowercase letters, digits and underscores.",
-    "ProportionRow.label": "How the site names the outcome.",
-    "ProportionRow.arm": "An arm id of study.yml, or all for every patient.",
-    "ProportionRow.count": "Patients with the outcome, as printed; empty for a derived row.",
-    "ProportionRow.denominator": "Patients the count is out of.",
-    "ProportionRow.source": "The sentence of a source the row is read from, word for word.",
-    "MeasureRow.outcome": "The outcome's key: lowercase letters, digits and underscores.",
-    "MeasureRow.label": "How the site names the outcome.",
-    "MeasureRow.arm": "An arm id of study.yml, or all for every patient.",
-    "MeasureRow.subgroup": "The subgroup of patients the value is for, if any.",
-    "MeasureRow.status": "Always reported: a measure is printed in the source.",
-    "MeasureRow.unit": "The value's unit, such as months.",
-    "MeasureRow.source": "The sentence of a source the row is read from, word for word.",
-    "FindingRow.event": "What is compared, such as an adverse event.",
-    "FindingRow.arm": "An arm id of study.yml.",
-    "FindingRow.reference_arm": "The arm id it is compared with.",
-    "FindingRow.direction": "How the arm compares with the reference arm.",
-    "FindingRow.source": "The sentence of a source the row is read from, word for word.",
 }
-"""What a field means, for the fields the model gives no description (the model's own wins).
-Keyed by model class and field name; a test checks every key still names a field."""
+"""What a field of study.yml means, for the fields the model gives no description."""
+
+HELP: dict[str, str] = {
+    **STUDY_HELP,
+    **{f"{kind.row.__name__}.{name}": text for kind in KINDS.values() for name, text in kind.help.items()},
+}
+"""What a field means, for the fields the model gives no description (the model's own wins): those of
+study.yml, then each kind's row's (`Kind.help`). Keyed by model class and field name; a test checks
+every key still names a field."""
 
 
 def field_help(cls: type[BaseModel], name: str) -> str | None:
@@ -149,11 +139,11 @@ def study_schema() -> dict:
     return schema
 
 
-def table_file(kind: model.TableKind) -> str:
+def table_file(kind: Kind) -> str:
     return f"{kind.name}.schema.json"
 
 
-def table_schema(kind: model.TableKind) -> dict:
+def table_schema(kind: Kind) -> dict:
     """The JSON Schema of one row of a CSV table of this kind, read as an object of its cells."""
     schema = _add_help(kind.row.model_json_schema(), kind.row)
     model_required = schema.get("required", [])
@@ -180,7 +170,7 @@ def table_schema(kind: model.TableKind) -> dict:
 def schemas() -> dict[str, dict]:
     """Every schema by file name: study.yml's, then one per table kind of the model's registry."""
     files = {STUDY_SCHEMA: study_schema()}
-    files.update({table_file(kind): table_schema(kind) for kind in model.TABLE_KINDS.values()})
+    files.update({table_file(kind): table_schema(kind) for kind in KINDS.values()})
     return files
 
 

@@ -24,6 +24,7 @@ from pydantic import BaseModel
 
 from generator import model
 from generator.errors import InputError, Problem
+from generator.kinds import KINDS, Kind
 from generator.schema import SCHEMA_DIR, STUDY_SCHEMA, describe_property, field_help, models_in
 
 STUDY_FILE = "study.yml"
@@ -160,86 +161,7 @@ COMMENTED_OUT: dict[str, Any] = {
 
 
 EXAMPLE_TABLES: dict[str, tuple[str, list[dict[str, Any]]]] = {
-    "proportions": (
-        "responses",
-        [
-            {
-                "outcome": "response",
-                "label": "Response (REPLACE)",
-                "arm": "drug-a",
-                "count": 12,
-                "denominator": 30,
-                "percent": "40",
-                "status": "reported",
-                "source": "Of the 30 patients assigned to drug A, 12 (40%) had a response",
-            },
-            {
-                "outcome": "response",
-                "label": "Response (REPLACE)",
-                "arm": "placebo",
-                "count": 6,
-                "denominator": 30,
-                "percent": "20",
-                "status": "reported",
-                "source": "6 of the 30 patients (20%) assigned to placebo",
-            },
-            {
-                "outcome": "no_response",
-                "label": "No response (REPLACE)",
-                "arm": "drug-a",
-                "denominator": 30,
-                "status": "derived",
-                "derivation": "complement(response)",
-                "source": "Of the 30 patients assigned to drug A, 12 (40%) had a response",
-            },
-        ],
-    ),
-    "measures": (
-        "survival",
-        [
-            {
-                "outcome": "median_os",
-                "label": "Median overall survival (REPLACE)",
-                "arm": "drug-a",
-                "value": "9.5",
-                "unit": "months",
-                "status": "reported",
-                "source": "The median overall survival was 9.5 months with drug A",
-            }
-        ],
-    ),
-    "effects": (
-        "survival_effects",
-        [
-            {
-                "outcome": "death",
-                "label": "Death (REPLACE)",
-                "arm": "drug-a",
-                "reference_arm": "placebo",
-                "measure": "hazard_ratio",
-                "estimate": "0.80",
-                "ci_low": "0.50",
-                "ci_high": "1.28",
-                "ci_level": "95",
-                "p_value": "P = 0.35",
-                "status": "reported",
-                "source": "The hazard ratio for death with drug A was 0.80 (95% CI, 0.50 to 1.28; P = 0.35).",
-            }
-        ],
-    ),
-    "statements": (
-        "adverse_events",
-        [
-            {
-                "event": "Nausea (REPLACE)",
-                "arm": "drug-a",
-                "reference_arm": "placebo",
-                "direction": "more frequent",
-                "status": "reported",
-                "source": "Nausea was more frequent with drug A than with placebo",
-            }
-        ],
-    ),
+    name: kind.example for name, kind in KINDS.items()
 }
 """An example table of each kind, by kind: its file name (without .csv) and its rows."""
 
@@ -280,7 +202,7 @@ def _tables_comment() -> list[str]:
         "`pages`. The kinds:",
         0,
     )
-    for kind in model.TABLE_KINDS.values():
+    for kind in KINDS.values():
         example = EXAMPLE_TABLES.get(kind.name)
         where = f"{example[0]}.csv in this folder" if example else "no example in this folder"
         lines += _comment(f"{kind.name} ({where}): {kind.description}", 0, within=2)
@@ -432,7 +354,7 @@ def _scalar(value: Any) -> str:
 # The CSV tables
 
 
-def table_csv(kind: model.TableKind, rows: list[dict[str, Any]]) -> str:
+def table_csv(kind: Kind, rows: list[dict[str, Any]]) -> str:
     """A CSV table of `kind` with every column of its rows, required and optional."""
     columns = list(kind.row.model_fields)
     buffer = io.StringIO()
@@ -446,7 +368,7 @@ def table_csv(kind: model.TableKind, rows: list[dict[str, Any]]) -> str:
 def skeleton_files(slug: str, schema_path: str | None = None) -> dict[str, str]:
     """Every file of a new study folder by name: study.yml and an example table of each kind."""
     files = {STUDY_FILE: study_yaml(slug, schema_path)}
-    for kind in model.TABLE_KINDS.values():
+    for kind in KINDS.values():
         if kind.name in EXAMPLE_TABLES:
             name, rows = EXAMPLE_TABLES[kind.name]
             files[f"{name}.csv"] = table_csv(kind, rows)

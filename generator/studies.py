@@ -21,11 +21,21 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
+from generator import errors
+from generator.analysis import analyse_study
+from generator.audit import audit_study, raise_for_failures
 from generator.cache import StudyCache, site_key, study_key
 from generator.config import SiteConfig
+from generator.downloads import published_values, study_downloads
 from generator.errors import BuildError, InputError, Problem
+from generator.figures import FigureLinks
+from generator.formatting import NumberFormat
+from generator.layout import study_layout
+from generator.load import load_study
 from generator.model import OutcomeVocabulary
-from generator.summary import StudyOutput
+from generator.provenance import QuoteIndex, collect_values
+from generator.render import environment, render_study, study_charts
+from generator.summary import STUDIES_FOLDER, StudyOutput
 
 log = logging.getLogger("generator")
 
@@ -50,16 +60,6 @@ class StudyTask:
 
 def build_study(task: StudyTask) -> StudyOutput:
     """The per-study pipeline: load -> compute -> audit -> values -> charts -> pages -> downloads."""
-    from generator.analysis import analyse_study
-    from generator.audit import audit_study, raise_for_failures
-    from generator.downloads import published_values, study_downloads
-    from generator.figures import FigureLinks
-    from generator.formatting import NumberFormat
-    from generator.layout import study_layout
-    from generator.load import load_study
-    from generator.provenance import QuoteIndex, collect_values
-    from generator.render import STUDIES_FOLDER, environment, render_study, study_charts
-
     fmt = NumberFormat(task.config)
     study = load_study(task.folder, task.project_root, task.vocabulary)
     results = analyse_study(study, task.config.statistics)
@@ -200,8 +200,6 @@ def _run_in_pool(
 
 
 def _error_class(name: str) -> Callable[[list[Problem]], InputError]:
-    from generator import errors
-
     found = getattr(errors, name, None)
     return found if isinstance(found, type) and issubclass(found, InputError) else errors.DataError
 

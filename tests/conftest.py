@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import fcntl
+import importlib
+import os
 import shutil
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -13,10 +18,42 @@ ROOT = Path(__file__).resolve().parent.parent
 STUDY = "kantarjian-2013"
 
 
-def copy_project(destination: Path) -> Path:
-    """The project's inputs (content, templates, settings, mkdocs.yml and its hook) copied to break."""
+IN_CI = os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+"""Running in CI (CI set, as GitHub Actions and most CI services set it): a missing tool fails there."""
+
+
+def needed(module: str) -> ModuleType:
+    """Import a tool the tests need. Missing, it skips the tests here, but fails them in CI, where
+    `make test` installed it: a browser stack that is missing must never pass as skipped tests."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        message = f"{module} is not installed ({exc}); `make test` installs it"
+        if IN_CI:
+            pytest.fail(f"{message}. In CI (CI={os.environ['CI']}) a missing tool fails", pytrace=False)
+        pytest.skip(message, allow_module_level=True)
+
+
+def left_out(studies: Iterable[str] | None = None) -> Callable[[str, list[str]], set[str]]:
+    """What a copy of the project's folders leaves out (for shutil.copytree's `ignore`): caches, and
+    with `studies`, every study folder of the real content but those."""
+    keep = None if studies is None else set(studies)
+
+    def ignored(folder: str, names: list[str]) -> set[str]:
+        out = {"__pycache__"} & set(names)
+        if keep is not None and Path(folder) == ROOT / "content" / "studies":
+            assert keep <= set(names), f"no such studies: {keep - set(names)}"
+            out |= set(names) - keep
+        return out
+
+    return ignored
+
+
+def copy_project(destination: Path, studies: Iterable[str] | None = None) -> Path:
+    """The project's inputs (content, templates, settings, mkdocs.yml and its hook) copied to break;
+    with `studies`, holding those studies only (a smaller project, for a test no other study serves)."""
     for name in ("content", "templates", "generator"):
-        shutil.copytree(ROOT / name, destination / name, ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copytree(ROOT / name, destination / name, ignore=left_out(studies))
     for name in ("site_config.yml", "mkdocs.yml"):
         shutil.copy(ROOT / name, destination / name)
     return destination
@@ -35,16 +72,46 @@ def project_copy(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
+def one_study_copy(tmp_path: Path) -> Path:
+    """A copy holding only STUDY (and the shared vocabulary), for a test that breaks or builds that
+    study and proves nothing more with the other studies: a third of the loading, analysis and pages."""
+    return copy_project(tmp_path, [STUDY])
+
+
+@pytest.fixture
 def study_dir(project_copy: Path) -> Path:
     return project_copy / "content" / "studies" / STUDY
 
 
+def made_once(tmp_path_factory: pytest.TempPathFactory, name: str, make: Callable[[Path], None]) -> Path:
+    """A folder `make` fills once for the whole run, for tests that only read it. With parallel
+    workers (pytest-xdist), the first worker to ask makes it in the folder of the run they share,
+    while the others wait on its lock, then read it; a failed `make` leaves it to the next to try."""
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        folder = tmp_path_factory.mktemp(name)
+        make(folder)
+        return folder
+    run = tmp_path_factory.getbasetemp().parent  # this run's, beside each worker's own
+    folder, done = run / name, run / f"{name}.done"
+    with (run / f"{name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            make(folder)
+            done.touch()
+    return folder
+
+
 @pytest.fixture(scope="session")
 def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The real site, built once from the real content by the real mkdocs (strict)."""
-    out = tmp_path_factory.mktemp("build")
-    build_site(open_project(ROOT, site_dir=out / "site", docs_dir=out / "docs"))
-    return out
+    """The real site, built once from the real content by the real mkdocs (strict): `site` and the
+    Markdown of its pages in `docs`. Built once for the run, and shared by the workers: read, never change."""
+
+    def build(out: Path) -> None:
+        build_site(open_project(ROOT, site_dir=out / "site", docs_dir=out / "docs"))
+
+    return made_once(tmp_path_factory, "built-site", build)
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +119,7 @@ def browser():
     """Debian's chromium, headless, driven by Playwright (its own browser download cannot work here)."""
     from tests.sitebrowser import CHROMIUM, CHROMIUM_ARGS
 
-    playwright_api = pytest.importorskip("playwright.sync_api")
+    playwright_api = needed("playwright.sync_api")
     if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
         pytest.fail("Debian's chromium is missing: `make test` installs it (apt-get install chromium)")
     with playwright_api.sync_playwright() as p:

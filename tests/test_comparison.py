@@ -22,10 +22,10 @@ from generator.comparison import (
     ComparisonsIndexPage,
     build_comparisons,
     compare,
-    comparison_downloads,
     standard_error,
 )
 from generator.config import ComparisonSettings, SiteConfig, StatisticsSettings
+from generator.downloads import comparison_downloads
 from generator.forest import forest_chart
 from generator.formatting import NumberFormat
 from generator.model import OutcomeVocabulary, SharedOutcome

@@ -15,21 +15,18 @@ from pathlib import Path
 import pytest
 
 from generator.build import generate, open_project
+from generator.columns import AS_REPORTED, PERCENT, POINTS, PROBABILITY
 from generator.config import CI_METHOD_NAMES, DIFFERENCE_METHOD_NAMES, SiteConfig, load_site_config
 from generator.downloads import (
-    AS_REPORTED,
     COLUMNS,
     DATA_VERSION_MARK,
     IDENTIFIERS,
     LAYOUTS,
-    PERCENT,
-    POINTS,
-    PROBABILITY,
     with_data_version,
     zip_files,
 )
 from generator.errors import ConfigError
-from generator.provenance import row_key
+from generator.values import row_key
 from tests.conftest import STUDY, edit
 from tests.pages import page_text
 

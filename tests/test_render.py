@@ -10,11 +10,12 @@ import plotly.graph_objects as go
 import pytest
 from markupsafe import Markup
 
-from generator import render
+from generator import sandbox
 from generator.build import generate, open_project
 from generator.charts import Chart
 from generator.errors import TemplateError
-from generator.render import REQUIRED_ASSETS, escape_markdown, figure_json, make_environment, render_page
+from generator.render import REQUIRED_ASSETS, figure_json, make_environment, render_page
+from generator.text import escape_markdown
 from tests.conftest import ROOT, STUDY, edit
 
 
@@ -79,7 +80,7 @@ def test_a_macro_that_calls_itself_is_located(tmp_path):
     ids=["nested ranges", "nested lists", "macro calling itself twice"],
 )
 def test_a_template_that_never_ends_stops_with_its_location(tmp_path, monkeypatch, source):
-    monkeypatch.setattr(render, "RENDER_SECONDS", 0.3)
+    monkeypatch.setattr(sandbox, "RENDER_SECONDS", 0.3)
     start = time.monotonic()
     problem = problem_of(tmp_path, f"Intro\n{source}\n")
     assert time.monotonic() - start < 5
@@ -104,7 +105,7 @@ def test_a_template_that_never_ends_stops_with_its_location(tmp_path, monkeypatc
     ],
 )
 def test_an_enormous_or_unsafe_template_stops_with_its_location(tmp_path, monkeypatch, source, message):
-    monkeypatch.setattr(render, "MAX_PAGE_CHARS", 10_000_000)
+    monkeypatch.setattr(sandbox, "MAX_PAGE_CHARS", 10_000_000)
     problem = problem_of(tmp_path, f"Intro\n{source}\n")
     assert problem.file == tmp_path / "page.md.j2"
     assert message in problem.message
@@ -113,7 +114,7 @@ def test_an_enormous_or_unsafe_template_stops_with_its_location(tmp_path, monkey
 
 def test_a_page_that_grows_too_large_in_an_included_template_names_that_file_and_line(tmp_path, monkeypatch):
     """ "The page grew past 50,000,000 characters" named no line."""
-    monkeypatch.setattr(render, "MAX_PAGE_CHARS", 1_000_000)
+    monkeypatch.setattr(sandbox, "MAX_PAGE_CHARS", 1_000_000)
     (tmp_path / "part.md.j2").write_text(
         "One\nTwo\n{% for i in range(100000) %}{{ 'x' * 1000 }}{% endfor %}\n"
     )
@@ -198,11 +199,11 @@ def test_one_call_that_would_make_a_huge_value_is_refused_before_it_runs(
     problem = problem_of(tmp_path, f"Intro\n{source}\n")
     assert (problem.file, problem.line) == (tmp_path / "page.md.j2", 2)
     assert problem.message.startswith(f"template stopped: {made_by} would make a text or list of {size}")
-    assert problem.message.endswith(f"items, above the limit of {render.MAX_VALUE_CHARS:,} for one value")
+    assert problem.message.endswith(f"items, above the limit of {sandbox.MAX_VALUE_CHARS:,} for one value")
 
 
 def test_a_macro_or_block_that_doubles_its_text_stops_at_the_page_limit(tmp_path, monkeypatch, fails_fast):
-    monkeypatch.setattr(render, "MAX_PAGE_CHARS", 10_000_000)
+    monkeypatch.setattr(sandbox, "MAX_PAGE_CHARS", 10_000_000)
     source = '{% macro twice(s) %}{{ s }}{{ s }}{% endmacro %}{{ twice(twice(twice(twice("x" * 1000000)))) }}'
     problem = problem_of(tmp_path, f"Intro\n{source}\n")
     assert (problem.file, problem.line) == (tmp_path / "page.md.j2", 2)
@@ -237,6 +238,12 @@ def test_ordinary_formatting_is_untouched(tmp_path):
         "  2.2|a  |007  a&#124;1.50&#124;&#39;b&#39; a+b   x  | a, b [1, 2] x1 abc 00ab "
         '{"a": [1]} aa\nbb\ncc a\n  b\n'
     )
+
+
+@pytest.fixture
+def project_copy(one_study_copy: Path) -> Path:
+    """The copy whose templates break holds one study: enough to render every kind of page."""
+    return one_study_copy
 
 
 def test_a_recursive_template_in_the_project_is_a_located_error(project_copy):

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from generator import model
+from generator import kinds, model
 from generator.build import generate, open_project
 from generator.cli import main
 from generator.load import load_studies
@@ -28,7 +28,7 @@ needs_jsonschema = pytest.mark.skipif(jsonschema is None, reason="jsonschema is 
 
 
 def expected_files() -> set[str]:
-    return {STUDY_SCHEMA} | {f"{name}.schema.json" for name in model.TABLE_KINDS}
+    return {STUDY_SCHEMA} | {f"{name}.schema.json" for name in kinds.KINDS}
 
 
 def write_schemas(out: Path) -> dict[str, bytes]:
@@ -66,6 +66,12 @@ def test_schema_output_is_deterministic_and_unchanged_files_are_not_rewritten(tm
     assert "all unchanged" in capsys.readouterr().out
 
 
+@pytest.fixture
+def project_copy(one_study_copy: Path) -> Path:
+    """The project `schema` and `new` write into holds one study: `new` adds one beside it."""
+    return one_study_copy
+
+
 def test_schema_defaults_to_the_projects_schema_folder(project_copy):
     assert main(["schema", "--project", str(project_copy), "-q"]) == 0
     assert {p.name for p in (project_copy / "schema").iterdir()} == expected_files()
@@ -89,7 +95,7 @@ def test_study_schema_has_every_field_of_the_model_and_no_other():
 
 
 def test_table_schema_describes_a_row_with_the_kinds_required_columns():
-    for kind in model.TABLE_KINDS.values():
+    for kind in kinds.KINDS.values():
         schema = schemas()[f"{kind.name}.schema.json"]
         assert set(schema["properties"]) == set(kind.row.model_fields)
         assert set(kind.columns) <= set(schema["required"])
@@ -100,7 +106,7 @@ def test_table_schema_describes_a_row_with_the_kinds_required_columns():
 
 def test_every_help_text_names_a_field_of_the_model():
     models = {cls.__name__: cls for cls in model_tree(model.StudyFile)}
-    models.update({kind.row.__name__: kind.row for kind in model.TABLE_KINDS.values()})
+    models.update({kind.row.__name__: kind.row for kind in kinds.KINDS.values()})
     for key in HELP:
         cls, field = key.split(".")
         assert cls in models and field in models[cls].model_fields, f"HELP names no field: {key}"
@@ -121,7 +127,7 @@ def test_table_schemas_accept_the_real_studys_rows():
     folder = ROOT / "content" / "studies" / STUDY
     for path in sorted(folder.glob("*.csv")):
         header, *_ = list(csv.reader(io.StringIO(path.read_text())))
-        kind = model.kind_of_columns(header)
+        kind = kinds.kind_of_columns(header)
         assert kind is not None, path.name
         check = validator(schemas()[f"{kind.name}.schema.json"])
         for record in csv.DictReader(io.StringIO(path.read_text())):
@@ -149,11 +155,11 @@ def test_new_writes_a_study_folder_that_loads_and_passes_check(project_copy):
 
 def test_new_writes_an_example_table_of_every_kind_told_by_its_columns():
     files = skeleton_files("a-study")
-    for kind in model.TABLE_KINDS.values():
+    for kind in kinds.KINDS.values():
         assert kind.name in EXAMPLE_TABLES, f"the skeleton has no example table of kind {kind.name}"
         name, _ = EXAMPLE_TABLES[kind.name]
         header = next(csv.reader(io.StringIO(files[f"{name}.csv"])))
-        assert model.kind_of_columns(header) is kind
+        assert kinds.kind_of_columns(header) is kind
 
 
 def test_new_study_yml_explains_every_field_of_the_model_and_reads_back_as_the_example():
@@ -161,7 +167,7 @@ def test_new_study_yml_explains_every_field_of_the_model_and_reads_back_as_the_e
     for cls in model_tree(model.StudyFile):
         for name in cls.model_fields:
             assert re.search(rf"#\s+{name} \((required|optional);", text), f"{cls.__name__}.{name}"
-    for kind in model.TABLE_KINDS.values():
+    for kind in kinds.KINDS.values():
         assert f"#   {kind.name} (" in text
     data = yaml.safe_load(text)
     assert data == example_study("a-study")
