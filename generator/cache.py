@@ -144,7 +144,7 @@ def site_key(config: SiteConfig, templates_dir: Path, vocabulary_file: Path) -> 
         CACHE_FORMAT,
         generator.__version__,
         *(f"{name} {_version(name)}" for name in LIBRARIES),
-        digest_files(sorted(package.glob("*.py")), package),
+        digest_files(sorted(package.rglob("*.py")), package),
         digest_files(templates, templates_dir) if templates else "",
         config.model_dump_json(),
         hashlib.sha256(vocabulary).hexdigest(),

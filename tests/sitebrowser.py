@@ -107,3 +107,23 @@ def serious_violations(page) -> list[str]:
         for v in axe_violations(page)
         if v["impact"] in SEVERE
     ]
+
+
+CONTROL_IMAGE = """() => new Promise(resolve => {
+    const box = document.createElement("div");
+    box.innerHTML = '<img src="data:," onerror="this.dataset.ran = 1">';
+    const image = box.firstChild;
+    image.addEventListener("error", () => resolve(image.dataset.ran === "1"));
+})"""
+"""A control: markup with an image that cannot load, whose inline onerror marks it; resolves once its
+error event has run, true if the inline handler ran (as hostile markup's would)."""
+
+
+def wait_until_markup_could_have_run(page) -> None:
+    """Wait on events, not time, before checking that nothing hostile ran: every image of the page
+    has loaded or failed, so the error event of one that should not exist is queued; then a control
+    image's error event, queued after it, has run its inline handler. Markup that runs when parsed
+    (a script, an svg onload) has run by then too; if inline handlers cannot run at all, the control
+    fails, so the check is never passed by a page where nothing could have run."""
+    page.wait_for_function("[...document.images].every(image => image.complete)")
+    assert page.evaluate(CONTROL_IMAGE) is True, "the control image's inline onerror did not run"

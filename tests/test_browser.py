@@ -20,7 +20,7 @@ import yaml
 
 from generator.text import FORMULA_START
 from tests.conftest import ROOT, STUDY, copy_project
-from tests.sitebrowser import routed_page
+from tests.sitebrowser import routed_page, wait_until_markup_could_have_run
 
 pytestmark = pytest.mark.browser
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -501,7 +501,7 @@ def test_text_from_the_data_shows_as_written_and_never_runs(browser, hostile_sit
         page.evaluate("document.querySelectorAll('article details').forEach(d => d.open = true)")  # lists
         tooltips = show_every_tooltip(page)
         charts = [chart.evaluate(HOVER_CHART) for chart in page.locator("div.ev-chart").element_handles()]
-        page.wait_for_timeout(100)  # an image that should not exist would fail to load by now
+        wait_until_markup_could_have_run(page)  # an image that should not exist has failed by now
         assert page.evaluate("window.__pwned") is None
         assert page.evaluate("[...document.links].filter(a => a.protocol === 'javascript:').length") == 0
         assert page.evaluate(NOT_OURS) == []
@@ -549,7 +549,7 @@ def test_searching_hostile_text_runs_nothing(browser, hostile_site, site_url):
         page.locator("label.md-search__icon, .md-search__input").first.click()
         page.locator("input.md-search__input").press_sequentially("onerror", delay=20)
         page.locator("li.md-search-result__item").first.wait_for(timeout=15_000)
-        page.wait_for_timeout(100)
+        wait_until_markup_could_have_run(page)
         assert page.evaluate("window.__pwned") is None
         assert page.locator(".md-search-result img, .md-search-result script").count() == 0
 

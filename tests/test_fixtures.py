@@ -1,10 +1,9 @@
 """Small fixture studies of different shapes: each loads, computes, audits and renders to the golden
-Markdown kept in tests/fixtures/golden/ (run with UPDATE_GOLDEN=1 to accept a deliberate change),
+Markdown kept in tests/fixtures/golden/ (UPDATE_GOLDEN=1 rewrites it and fails: see tests/golden.py),
 and all of them build together into a site with the real mkdocs (strict)."""
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
@@ -12,6 +11,7 @@ import pytest
 
 from generator.build import build_site, generate, open_project
 from tests.conftest import copy_project
+from tests.golden import assert_golden
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SHAPES = sorted(p.name for p in (FIXTURES / "studies").iterdir() if p.is_dir())
@@ -34,16 +34,7 @@ def test_a_study_of_each_shape_renders_its_golden_pages(tmp_path, monkeypatch, s
         for name, data in files.items()
         if name.startswith(f"studies/{shape}/") and name.endswith(".md")
     }
-    golden = FIXTURES / "golden" / shape
-    if os.environ.get("UPDATE_GOLDEN"):
-        shutil.rmtree(golden, ignore_errors=True)
-        for name, data in pages.items():
-            (golden / Path(name).name).parent.mkdir(parents=True, exist_ok=True)
-            (golden / Path(name).name).write_bytes(data)
-    expected = {f"studies/{shape}/{p.name}": p.read_bytes() for p in sorted(golden.glob("*.md"))}
-    assert sorted(pages) == sorted(expected)
-    for name in pages:
-        assert pages[name].decode() == expected[name].decode(), name
+    assert_golden({Path(name).name: data for name, data in pages.items()}, FIXTURES / "golden" / shape)
 
 
 def test_every_shape_builds_together_with_mkdocs_strict(tmp_path):

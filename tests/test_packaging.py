@@ -14,6 +14,11 @@ import zipfile
 from tests.conftest import ROOT
 
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+BACKEND_MISSING = (
+    "The wheel is built offline with the build backend installed beside the tests (pip wheel "
+    "--no-build-isolation --no-index): one that builds wheels by itself, setuptools 70.1 or newer "
+    "(or an older setuptools with the wheel package), must be installed from requirements-dev.lock"
+)
 
 
 def _name(requirement: str) -> str:
@@ -32,15 +37,22 @@ def test_a_wheel_installs_the_evidence_site_command(tmp_path):
         shutil.copy(ROOT / name, source / name)
     shutil.copytree(ROOT / "generator", source / "generator", ignore=shutil.ignore_patterns("__pycache__"))
     wheels = tmp_path / "wheels"
-    # with build isolation: pip takes a current setuptools from the index, as `pip install .` does
-    build = [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(wheels)]
-    subprocess.run([*build, str(source)], check=True, capture_output=True, timeout=300)
+    # offline: the build backend installed with the tests' tools, no build isolation (which fetches
+    # setuptools from the index), and pip told not to reach any index
+    build = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index", "-q"]
+    offline = {**os.environ, "PIP_NO_INDEX": "1", "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+    built = subprocess.run(
+        [*build, "-w", str(wheels), str(source)], capture_output=True, text=True, timeout=300, env=offline
+    )
+    assert built.returncode == 0, f"{BACKEND_MISSING}\n{built.stderr[-2000:]}"
     (wheel,) = wheels.glob("*.whl")
     with zipfile.ZipFile(wheel) as archive:
         names = archive.namelist()
         entry_points = next(archive.read(n).decode() for n in names if n.endswith("entry_points.txt"))
         metadata = next(archive.read(n).decode() for n in names if n.endswith("METADATA"))
     assert "generator/cli.py" in names and not any(n.startswith(("tests/", "bench/")) for n in names)
+    modules = {p.relative_to(source).as_posix() for p in (source / "generator").rglob("*.py")}
+    assert modules - set(names) == set(), "every module of the generator, its subpackages' too"
     assert "evidence-site = generator.__main__:run" in entry_points
     required = {
         _name(line.split(":", 1)[1].strip())
@@ -50,8 +62,10 @@ def test_a_wheel_installs_the_evidence_site_command(tmp_path):
     assert required == {_name(d) for d in PYPROJECT["project"]["dependencies"]}
 
     target = tmp_path / "installed"
-    install = [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)]
-    subprocess.run(install, check=True, capture_output=True, timeout=300)
+    install = [sys.executable, "-m", "pip", "install", "--no-deps", "--no-index", "-q", "--target"]
+    subprocess.run(
+        [*install, str(target), str(wheel)], check=True, capture_output=True, timeout=300, env=offline
+    )
     env = {**os.environ, "PYTHONPATH": str(target)}
     result = subprocess.run(
         [str(target / "bin" / "evidence-site"), "--help"],

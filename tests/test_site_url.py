@@ -18,7 +18,7 @@ from generator.build import build_site, open_project
 from generator.errors import ConfigError, redacted
 from generator.publish import SITE_URL_ENV, SiteUrl, UnsafeUrl, check_url, rebuilt_url
 from tests.conftest import ROOT, edit
-from tests.sitebrowser import SiteRouter
+from tests.sitebrowser import SiteRouter, wait_until_markup_could_have_run
 
 UNSAFE_IN_ATTRIBUTES = set("\"'<>`\\&() ")
 
@@ -227,7 +227,7 @@ def test_no_page_of_the_site_runs_what_its_address_holds(browser, hostile_addres
     try:
         for name in pages:
             page.goto(address + name.removesuffix("index.html"))
-            page.wait_for_timeout(50)
+            wait_until_markup_could_have_run(page)
             injected = page.evaluate("document.querySelectorAll('svg[onload], [onload], [onerror]').length")
             assert injected == 0, name
             assert page.evaluate(
