@@ -1,7 +1,8 @@
 """Which pages a study has and what each shows: composed from the kinds of table it holds; and what
 identifies a build of the site, which every site-wide page shows (`SiteInfo`).
 
-By default a study's tables share one Results page; `pages` in study.yml orders, groups and titles
+By default a study's tables share one Results page, except those whose kind has a page of its own
+(`Kind.page`: the design page, under the kind's title); `pages` in study.yml orders, groups and titles
 them (a page with the id `design` adds its tables to the design page). No page is ever empty.
 """
 
@@ -71,10 +72,17 @@ class StudyLayout:
 
 def study_layout(study: Study) -> StudyLayout:
     """The study's pages: as declared in study.yml, or one Results page with every table."""
+    own_page = [name for name, table in study.tables.items() if table.kind.page is None]
     declared = study.meta.pages or (
-        [PageDeclaration(title="Results", id="results", tables=sorted(study.tables))] if study.tables else []
+        [PageDeclaration(title="Results", id="results", tables=sorted(own_page))] if own_page else []
     )
-    result_pages, design_sections = [], []
+    placed = {name for page in declared for name in page.tables}
+    result_pages: list[ResultPage] = []
+    design_sections = [  # the tables whose kind has a page of its own, unless study.yml places them
+        Section(name, table.kind, table.kind.title)
+        for name, table in study.tables.items()
+        if table.kind.page == DESIGN_PAGE and name not in placed
+    ]
     for page in declared:
         sections = [_section(study, page, name) for name in page.tables if name in study.tables]
         if page.slug == DESIGN_PAGE:

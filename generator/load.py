@@ -61,6 +61,8 @@ class Table:
     name: str
     kind: TableKind
     frame: pd.DataFrame
+    implied: bool = False
+    """Given by study.yml alone, without a CSV file (`Kind.implied`)."""
 
 
 @dataclass(frozen=True)
@@ -264,7 +266,15 @@ def _load_study(folder: Path, problems: list[Problem], vocabulary: OutcomeVocabu
     study = Study(folder.name, folder, meta, tables, lines)
     _check_references(study, problems)  # on every table that loaded, so all problems come at once
     _check_shared_outcomes(study, vocabulary, problems)
-    return study if len(problems) == before else None
+    if len(problems) != before:
+        return None
+    implied = {
+        name: Table(name, kind, frame, implied=True)
+        for kind in TABLE_KINDS.values()
+        for name, frame in kind.implied(study).items()
+        if name not in tables
+    }
+    return dataclasses.replace(study, tables={**tables, **implied}) if implied else study
 
 
 def _load_meta(path: Path, problems: list[Problem]) -> tuple[StudyFile | None, dict]:
@@ -509,8 +519,11 @@ def _check_references(study: Study, problems: list[Problem]) -> None:
             _check_set(study, path, record, problems)
             if schema is ProportionRow:
                 _check_derivation(path, record, outcomes.get(record["arm"], set()), problems)
-        check = _duplicate_findings if schema is StatementRow else _duplicate_outcomes
-        problems += check(path, table)
+        if schema is StatementRow:
+            problems += _duplicate_findings(path, table)
+        elif "outcome" in table:
+            problems += _duplicate_outcomes(path, table)
+        problems += loaded.kind.check_rows(study, path, table)
     _check_headline(study, problems)
     _check_pages(study, problems)
 
@@ -576,7 +589,8 @@ def _check_pages(study: Study, problems: list[Problem]) -> None:
                 problems.append(Problem(path, message, **where))
             placed[name] = p
     if study.meta.pages:
-        for name in sorted(set(study.tables) - set(placed)):
+        homeless = {name for name, table in study.tables.items() if table.kind.page is None}
+        for name in sorted(homeless - set(placed)):
             problems.append(
                 Problem(
                     path,

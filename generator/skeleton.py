@@ -71,7 +71,7 @@ def example_study(slug: str) -> dict[str, Any]:
                 "note": "REPLACE: where the text comes from, such as the article's PubMed record.",
                 "sections": [
                     {"heading": "Methods", "text": ABSTRACT_METHODS},
-                    {"heading": "Results", "text": ABSTRACT_RESULTS},
+                    {"heading": "Results", "text": " ".join([ABSTRACT_RESULTS, *EXAMPLE_SOURCES])},
                 ],
             }
         ],
@@ -164,6 +164,8 @@ EXAMPLE_TABLES: dict[str, tuple[str, list[dict[str, Any]]]] = {
     name: kind.example for name, kind in KINDS.items()
 }
 """An example table of each kind, by kind: its file name (without .csv) and its rows."""
+EXAMPLE_SOURCES = [kind.example_source for kind in KINDS.values() if kind.example_source]
+"""What the example tables quote beyond the shared example abstract, added to its results."""
 
 
 # ---------------------------------------------------------------------------------------------

@@ -126,3 +126,8 @@ def csv_cell(value: object) -> object:
 def bibtex_text(text: str) -> str:
     """A BibTeX field value on one line, LaTeX's special characters escaped, its braces balanced."""
     return "".join(_LATEX.get(c, c) for c in plain_line(text))
+
+
+def in_sentence(label: str) -> str:
+    """A label inside a sentence: its first letter lower case, unless the word is an acronym ('ITT')."""
+    return label[:1].lower() + label[1:] if label[1:2].islower() else label

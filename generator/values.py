@@ -41,6 +41,7 @@ class FigureField(StrEnum):
     TOTAL_DOSE = "total_dose"
     DAY = "day"
     DOSE = "dose"
+    SPREAD = "spread"
 
 
 @dataclass(frozen=True)

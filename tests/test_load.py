@@ -18,7 +18,9 @@ def problems_of(project: Path) -> list[str]:
 def test_the_real_study_loads_with_all_its_tables():
     study = next(s for s in load_studies(ROOT / "content") if s.slug == STUDY)
     assert study.slug == STUDY
-    assert set(study.tables) == {"population", "responses", "survival", "transplant", "adverse_events"}
+    csv_tables = {"population", "responses", "survival", "transplant", "adverse_events"}
+    assert set(study.tables) == csv_tables | {"flow"}
+    assert [name for name, table in study.tables.items() if table.implied] == ["flow"]  # from study.yml
     assert [a.set_size("treated") for a in study.meta.arms] == [49, 41]
 
 

@@ -9,11 +9,12 @@ To add a kind: a module here with a subclass of `Kind` and its object `KIND`, it
 
 from __future__ import annotations
 
-from generator.kinds import effects, measures, proportions, statements
+from generator.kinds import baseline, effects, flow, measures, proportions, statements
 from generator.kinds.base import Download, Kind
 
 KINDS: dict[str, Kind] = {
-    kind.name: kind for kind in (proportions.KIND, measures.KIND, effects.KIND, statements.KIND)
+    kind.name: kind
+    for kind in (proportions.KIND, measures.KIND, effects.KIND, statements.KIND, baseline.KIND, flow.KIND)
 }
 """Every kind of table, by name, in the order the site lists them."""
 

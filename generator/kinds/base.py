@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import pandas as pd
@@ -23,6 +24,7 @@ from generator.analysis import StudyResults, with_arm_labels
 from generator.audit import Check, ImpliedCounts
 from generator.columns import Column
 from generator.config import StatisticsSettings
+from generator.errors import Problem
 from generator.formatting import NumberFormat, reported_number
 from generator.model import ALL_PATIENTS, AnalysisSet, Strict
 from generator.values import FigureField, Value, ValueBook
@@ -77,6 +79,9 @@ class Kind:
     download: ClassVar[Download]
     example: ClassVar[tuple[str, list[dict[str, Any]]]]
     """The example table of a new study: its file name (without .csv) and its rows."""
+    example_source: ClassVar[str] = ""
+    """Sentences its example rows quote, added to the new study's example abstract (`generator.skeleton`);
+    empty when they quote what the abstract already says."""
     headline: ClassVar[bool] = False
     """Whether a row of its tables can lead the overview as a card (study.yml's `headline`)."""
     compared_as: ClassVar[str | None] = None
@@ -92,6 +97,9 @@ class Kind:
     declares those the downloads share."""
     rules: ClassVar[Mapping[str, str]] = {}
     """Audit rules of its own, beside the audit's shared ones (`generator.audit.RULES`), by id."""
+    page: ClassVar[str | None] = None
+    """The page its tables go on when study.yml's `pages` does not place them: None for the study's
+    result pages, `model.DESIGN_PAGE` for the design page, under the kind's title."""
 
     def __repr__(self) -> str:
         return f"<kind {self.name}>"
@@ -99,6 +107,19 @@ class Kind:
     @property
     def optional_columns(self) -> tuple[str, ...]:
         return tuple(name for name in self.row.model_fields if name not in self.columns)
+
+    # Loading
+
+    def implied(self, study: Study) -> dict[str, pd.DataFrame]:
+        """The tables of this kind a study gives without a CSV file, from its study.yml alone, by table
+        name: their rows as the loader reads a CSV file's (the row's fields and `line`). The loader
+        adds them to a study that has loaded without a problem; none by default."""
+        return {}
+
+    def check_rows(self, study: Study, path: Path, table: pd.DataFrame) -> list[Problem]:
+        """The problems of one of its tables beyond those every table is checked for (its arms, quotes
+        and analysis sets), each located by line and field; none by default."""
+        return []
 
     # Analysis
 

@@ -17,6 +17,7 @@ from generator.columns import ROW_UNIT, TEXT, Column, as_reported
 from generator.formatting import NumberFormat, reported_number, with_unit
 from generator.kinds.base import Download, Kind, Record, arm_population, as_printed, column_names, table_file
 from generator.model import MeasureRow
+from generator.text import in_sentence
 from generator.values import FigureField as F
 from generator.values import Value, ValueBook, row_key
 
@@ -90,7 +91,7 @@ class Measures(Kind):
         groups = measure_groups(frame)
         if not groups:
             return None
-        measures = [_in_sentence(str(g["label"].iloc[0])) for g in groups]
+        measures = [in_sentence(str(g["label"].iloc[0])) for g in groups]
         named = ", ".join(measures[:-1]) + (" and " if len(measures) > 1 else "") + measures[-1]
         left_out = len(frame) - sum(len(g) for g in groups)
         words = " Figures given in words are in the table only." if left_out else ""
@@ -118,11 +119,6 @@ class Measures(Kind):
 
     def figure_text(self, entry: ComparisonEntry, fmt: NumberFormat | None) -> str:
         return f"{super().figure_text(entry, fmt)} {entry.measure}"
-
-
-def _in_sentence(label: str) -> str:
-    """A label inside a sentence: its first letter lower case, unless the word is an acronym."""
-    return label[:1].lower() + label[1:] if label[1:2].islower() else label
 
 
 def _measure_values(book: ValueBook, table: str, r: dict, file: str) -> None:
