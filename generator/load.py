@@ -272,7 +272,7 @@ def _load_study(folder: Path, problems: list[Problem], vocabulary: OutcomeVocabu
         name: Table(name, kind, frame, implied=True)
         for kind in TABLE_KINDS.values()
         for name, frame in kind.implied(study).items()
-        if name not in tables
+        if name not in tables and not any(table.kind is kind for table in tables.values())
     }
     return dataclasses.replace(study, tables={**tables, **implied}) if implied else study
 
@@ -497,6 +497,21 @@ def _meta_quotes(meta: StudyFile) -> list[tuple[tuple, str]]:
     return quotes
 
 
+def _check_one_table(study: Study, problems: list[Problem]) -> None:
+    """A kind a study holds at most one table of (`Kind.one_table`): a second table is refused."""
+    first: dict[str, str] = {}
+    for name, loaded in sorted(study.tables.items()):
+        kind = loaded.kind
+        if kind.one_table and first.setdefault(kind.name, name) != name:
+            problems.append(
+                Problem(
+                    study.folder / f"{name}.csv",
+                    f"a second table of {kind.name} (the first is {first[kind.name]}.csv); a study holds "
+                    f"one, expected every row of {kind.name} in {first[kind.name]}.csv",
+                )
+            )
+
+
 def _missing_quote(path: Path, quote: str, line: int | None, field) -> Problem:
     name = dotted(field) if isinstance(field, tuple) else field
     return Problem(
@@ -509,6 +524,7 @@ def _missing_quote(path: Path, quote: str, line: int | None, field) -> Problem:
 
 
 def _check_references(study: Study, problems: list[Problem]) -> None:
+    _check_one_table(study, problems)
     arms = {arm.id for arm in study.meta.arms} | {g.id for g in study.meta.groups} | {ALL_PATIENTS}
     text = study.source_text
     for name, loaded in study.tables.items():

@@ -102,12 +102,14 @@ def test_n_percent_and_a_measure_with_its_spread_keep_their_printed_digits():
         ({**N_PERCENT, "count": "201"}, "count 201 is larger than its denominator 200"),
         ({**MEDIAN, "measure": None}, "value 52.0 needs its measure: mean or median"),
         ({**MEDIAN, "value": None}, "a measure needs its value as printed"),
-        ({**MEDIAN, "spread_high": None}, "an IQR needs both bounds as printed: spread_low and spread_high"),
-        ({**MEDIAN, "spread": "range", "spread_value": "3"}, "an range has two bounds"),
+        ({**MEDIAN, "spread_high": None}, "IQR needs both bounds as printed: spread_low and spread_high"),
+        ({**MEDIAN, "spread": "range", "spread_value": "3"}, "range has two bounds"),
         ({**MEDIAN, "spread": "sd"}, "an SD is one number (spread_value), not bounds"),
         ({**MEDIAN, "spread": "sd", "spread_low": None, "spread_high": None}, "an SD needs its spread_value"),
         ({**MEDIAN, "spread_low": "61"}, "spread_low 61 is above spread_high 60.5"),
-        ({**MEDIAN, "spread": None}, "spread_low, spread_high need the spread they give"),
+        ({**MEDIAN, "spread": None}, "spread_low, spread_high: expected the spread they give"),
+        ({**MEDIAN, "value": "1E+400"}, "1E+400 is beyond what can be shown and computed with"),
+        ({**MEDIAN, "spread_high": "9e200"}, "9E+200 is beyond what can be shown and computed with"),
     ],
 )
 def test_a_bad_combination_is_refused_with_a_located_message(change, expected):
@@ -159,7 +161,7 @@ def test_a_bad_row_in_the_csv_is_located_by_file_and_line(tmp_path):
         load(folder)
     (problem,) = caught.value.problems
     assert problem.file.name == "baseline.csv" and problem.line == 10
-    assert "an IQR has two bounds (spread_low, spread_high), not spread_value" in problem.message
+    assert "IQR has two bounds (spread_low, spread_high), not spread_value" in problem.message
 
 
 def test_two_rows_for_the_same_characteristic_category_and_arm_are_refused(tmp_path):

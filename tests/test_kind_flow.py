@@ -157,6 +157,28 @@ def test_a_reason_where_the_next_set_is_larger_is_a_load_error(tmp_path):
     assert any("is larger than it (48)" in m for m in messages), messages
 
 
+def test_a_second_flow_table_is_refused_naming_both(tmp_path):
+    """Two flow tables would draw two diagrams, each missing the other's reasons."""
+    folder = fixture_copy(tmp_path)
+    shutil.copy(folder / "flow.csv", folder / "flow_more.csv")
+    with pytest.raises(DataError) as caught:
+        load_study(folder, None, OutcomeVocabulary())
+    (problem,) = [p for p in caught.value.problems if p.file.name == "flow_more.csv"]
+    assert "a second table of flow (the first is flow.csv)" in problem.message
+
+
+def test_a_reason_s_figure_gives_its_csv_line_as_a_whole_number(tmp_path):
+    """A float line (2.0) fails the cache's strict check, so the study would be built again every time."""
+    from generator.kinds.flow import KIND
+    from generator.values import ValueBook
+
+    results = analysed(fixture_copy(tmp_path))
+    book = ValueBook("participant-flow")
+    KIND.add_values(book, "flow", results.frame("flow"), results, None)  # type: ignore[arg-type]
+    lines = [value.line for value in book.values.values() if value.line is not None]
+    assert lines and all(type(line) is int for line in lines)
+
+
 def test_a_study_without_a_flow_table_has_its_flow_from_its_sets(tmp_path):
     folder = fixture_copy(tmp_path)
     (folder / "flow.csv").unlink()

@@ -97,6 +97,8 @@ class Kind:
     declares those the downloads share."""
     rules: ClassVar[Mapping[str, str]] = {}
     """Audit rules of its own, beside the audit's shared ones (`generator.audit.RULES`), by id."""
+    one_table: ClassVar[bool] = False
+    """Whether a study holds at most one table of this kind (two would tell two stories)."""
     page: ClassVar[str | None] = None
     """The page its tables go on when study.yml's `pages` does not place them: None for the study's
     result pages, `model.DESIGN_PAGE` for the design page, under the kind's title."""

@@ -47,6 +47,10 @@ QUOTED_FIGURES = ["count", "percent", "value", "spread_low", "spread_high", "spr
 in a column heading)."""
 
 
+MAX_NUMBER = 1e150
+"""The largest value or spread a row may give (1e+400 would be infinite as a float)."""
+
+
 class BaselineRow(Strict):
     """A row of a baseline characteristics table: one characteristic (or category) of one arm, as printed:
     n (%) (count, denominator, percent) or a value with its measure and spread."""
@@ -106,18 +110,25 @@ class BaselineRow(Strict):
             raise ValueError("a measure needs its value as printed; value is empty")
         if self.measure is None:
             raise ValueError(f"value {self.value} needs its measure: mean or median")
+        numbers = [self.value, self.spread_low, self.spread_high, self.spread_value]
+        beyond = [str(n) for n in numbers if n is not None and not abs(float(n)) <= MAX_NUMBER]
+        if beyond:
+            raise ValueError(
+                f"{beyond[0]} is beyond what can be shown and computed with (at most {MAX_NUMBER:g} in "
+                "size); is a digit or an exponent mistyped?"
+            )
         bounds = [name for name in ("spread_low", "spread_high") if getattr(self, name) is not None]
         if self.spread is None:
             given = [*bounds, *(["spread_value"] if self.spread_value is not None else [])]
             if given:
-                raise ValueError(f"{', '.join(given)} need the spread they give: sd, se, iqr or range")
+                raise ValueError(f"{', '.join(given)}: expected the spread they give (sd, se, iqr or range)")
             return
         name = SPREAD_NAMES[self.spread]
         if self.spread in BOUNDED_SPREADS:
             if self.spread_value is not None:
-                raise ValueError(f"an {name} has two bounds (spread_low, spread_high), not spread_value")
+                raise ValueError(f"{name} has two bounds (spread_low, spread_high), not spread_value")
             if len(bounds) < 2:
-                raise ValueError(f"an {name} needs both bounds as printed: spread_low and spread_high")
+                raise ValueError(f"{name} needs both bounds as printed: spread_low and spread_high")
             assert self.spread_low is not None and self.spread_high is not None
             if self.spread_low > self.spread_high:
                 raise ValueError(f"spread_low {self.spread_low} is above spread_high {self.spread_high}")

@@ -87,6 +87,7 @@ class Flow(Kind):
     help: ClassVar[Mapping[str, str]] = {}
     template = "kinds/flow.md.j2"
     page = DESIGN_PAGE
+    one_table = True
     download = Download(
         column_names(
             "study registry_id doi arm step set set_label after_set reason patients status how_derived source"
@@ -211,7 +212,7 @@ class Flow(Kind):
                     r["source"] if reported else None,
                     None if reported else r["how_derived"],
                     file=table_file(results, table) if reported else f"{folder}/study.yml",
-                    line=r["line"] if reported else None,
+                    line=int(r["line"]) if reported else None,
                 )
             )
 
@@ -316,7 +317,7 @@ def _gap(arm: Arm, index: int, table: str, reasons: list[dict[str, Any]]) -> lis
                 "patients": int(r["count"]),
                 "status": "reported",
                 "source": r["source"],
-                "line": r["line"],
+                "line": int(r["line"]),
                 "value": f"{key}/reason-{slugify(r['reason'])}/{FigureField.COUNT}",
             }
         )
