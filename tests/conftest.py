@@ -6,7 +6,7 @@ import fcntl
 import importlib
 import os
 import shutil
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Generator, Iterable
 from pathlib import Path
 from types import ModuleType
 
@@ -32,6 +32,32 @@ def needed(module: str) -> ModuleType:
         if IN_CI:
             pytest.fail(f"{message}. In CI (CI={os.environ['CI']}) a missing tool fails", pytrace=False)
         pytest.skip(message, allow_module_level=True)
+
+
+def _failed_in_ci(report: pytest.TestReport | pytest.CollectReport) -> None:
+    """In CI, a skip (a tool missing, say) fails the test: there every test must run."""
+    if IN_CI and report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.outcome = "failed"
+        report.longrepr = f"skipped in CI (CI={os.environ['CI']}), where every test must run: {reason}"
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    _failed_in_ci(report)
+    return report
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(
+    collector: pytest.Collector,
+) -> Generator[None, pytest.CollectReport, pytest.CollectReport]:
+    report = yield
+    _failed_in_ci(report)
+    return report
 
 
 def left_out(studies: Iterable[str] | None = None) -> Callable[[str, list[str]], set[str]]:

@@ -19,11 +19,11 @@ import rispy
 import yaml
 
 from generator.text import FORMULA_START
-from tests.conftest import ROOT, STUDY, copy_project
+from tests.conftest import ROOT, STUDY, copy_project, needed
 from tests.sitebrowser import routed_page, wait_until_markup_could_have_run
 
 pytestmark = pytest.mark.browser
-playwright_api = pytest.importorskip("playwright.sync_api")
+playwright_api = needed("playwright.sync_api")  # skipped here when missing, failed in CI
 
 STUDIES = sorted(p.name for p in (ROOT / "content" / "studies").iterdir() if p.is_dir())
 """Every study of the real content: the browser tests walk each of them."""

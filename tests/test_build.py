@@ -159,6 +159,12 @@ def _digest(folder: Path) -> dict[str, str]:
     }
 
 
+@pytest.fixture
+def project_copy(one_study_copy: Path) -> Path:
+    """The copy whose data breaks holds one study (the real site is `built_site`, built once)."""
+    return one_study_copy
+
+
 def test_a_failed_build_leaves_the_last_good_site_untouched(project_copy, study_dir, tmp_path):
     project = open_project(project_copy)
     build_site(project)

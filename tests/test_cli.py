@@ -4,6 +4,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from generator.cli import COMMANDS, describe_settings
 from generator.config import SiteConfig
 from tests.conftest import ROOT
@@ -41,6 +43,12 @@ def test_new_and_schema_help_say_what_they_write():
 def test_build_help_says_where_things_go():
     result = run("build", "--help")
     assert result.returncode == 0 and "--site-dir" in result.stdout and "staging" in result.stdout
+
+
+@pytest.fixture
+def project_copy(one_study_copy):
+    """One study is enough to show a located error, and the progress of a build."""
+    return one_study_copy
 
 
 def test_bad_input_exits_1_with_located_errors_and_no_traceback(project_copy, study_dir):

@@ -30,6 +30,12 @@ def assert_located(result: subprocess.CompletedProcess, *expected: str) -> None:
         assert text in result.stderr, result.stderr
 
 
+@pytest.fixture
+def project_copy(one_study_copy: Path) -> Path:
+    """The copy each case breaks holds one study: where an error is located needs no other."""
+    return one_study_copy
+
+
 def test_template_syntax_error_names_template_and_line(project_copy):
     template = project_copy / "templates/study/results.md.j2"
     lines = template.read_text().splitlines()

@@ -129,9 +129,9 @@ def primary_nav(html: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def sites(tmp_path_factory) -> dict[int, Path]:
-    tmp_path = tmp_path_factory.mktemp("nav")
-    return {copies: build_with(tmp_path, copies) for copies in (0, 9)}  # 3 and 12 studies
+def sites(tmp_path_factory, built_site) -> dict[int, Path]:
+    """The real site (3 studies, the shared build of the real content) and one with 9 copies more (12)."""
+    return {0: built_site / "site", 9: build_with(tmp_path_factory.mktemp("nav"), 9)}
 
 
 def test_page_html_does_not_grow_with_the_number_of_studies(sites):

@@ -35,12 +35,13 @@ def snapshot(root: Path) -> dict[str, str]:
 
 
 @pytest.fixture
-def project(project_copy: Path) -> Path:
-    """The project copy with sentinels where a user keeps things: a repository and a tests folder."""
+def project(one_study_copy: Path) -> Path:
+    """The project copy with sentinels where a user keeps things: a repository and a tests folder.
+    It holds one study: where a build writes and what it deletes do not depend on the content."""
     for folder in (".git", "tests", ".venv"):
-        (project_copy / folder).mkdir()
-        (project_copy / folder / "sentinel.txt").write_text("keep me\n")
-    return project_copy
+        (one_study_copy / folder).mkdir()
+        (one_study_copy / folder / "sentinel.txt").write_text("keep me\n")
+    return one_study_copy
 
 
 def build(project: Path, *args: str) -> int:

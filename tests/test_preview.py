@@ -19,7 +19,7 @@ import pytest
 from generator.build import generate, open_project
 from generator.preview import _merge_search_index
 from generator.write import write_tree
-from tests.conftest import ROOT, edit
+from tests.conftest import ROOT, STUDY, copy_project, edit
 
 
 def wait_until(check, seconds: float = 60.0) -> bool:
@@ -89,6 +89,12 @@ class Preview:
         except subprocess.TimeoutExpired:
             self.process.kill()
             raise
+
+
+@pytest.fixture
+def project_copy(tmp_path: Path) -> Path:
+    """Two studies: one edited, and another whose pages a rebuild must leave alone or build again."""
+    return copy_project(tmp_path, [STUDY, "kantarjian-2017"])
 
 
 def test_preview_rebuilds_once_per_burst_only_the_changed_pages_and_keeps_them_on_a_bad_edit(

@@ -24,7 +24,7 @@ from generator.audit import audit_study
 from generator.config import StatisticsSettings, load_site_config
 from generator.errors import ConfigError, InputError
 from generator.load import load_studies
-from tests.conftest import ROOT, STUDY
+from tests.conftest import ROOT, STUDY, left_out
 
 SETTINGS = settings(
     max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -56,10 +56,11 @@ cells = st.one_of(
 
 def load_or_locate(name: str, content: str | bytes) -> None:
     """Put `content` in the study's file `name`, then load (and, when valid, compute and audit) a copy
-    of the content; any error must be an InputError naming its file."""
+    of the content; any error must be an InputError naming its file. The copy holds the vocabulary and
+    that study only: the other studies, unchanged, would add work to every example and nothing to it."""
     root = Path(tempfile.mkdtemp(prefix="evidence-props-"))
     try:
-        shutil.copytree(ROOT / "content", root / "content")
+        shutil.copytree(ROOT / "content", root / "content", ignore=left_out([STUDY]))
         target = root / "content/studies" / STUDY / name
         target.write_bytes(content) if isinstance(content, bytes) else target.write_text(content)
         with bounded():

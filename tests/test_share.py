@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, STUDY, copy_project
+from tests.conftest import ROOT, STUDY, copy_project, needed
 
 pytestmark = pytest.mark.browser
-playwright_api = pytest.importorskip("playwright.sync_api")
+playwright_api = needed("playwright.sync_api")  # skipped here when missing, failed in CI
 
 
 @pytest.fixture(scope="module")

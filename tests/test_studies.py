@@ -13,7 +13,7 @@ from generator.cache import StudyCache
 from generator.errors import ConfigError, DataError
 from generator.load import list_study_folders, load_vocabulary, vocabulary_path
 from generator.outputs import OWNER_MARK
-from generator.studies import build_studies, study_tasks
+from generator.studies import PARALLEL_FROM, build_studies, study_tasks
 from tests.conftest import STUDY, edit
 
 
@@ -87,8 +87,17 @@ def test_what_every_study_depends_on_invalidates_every_cached_study(project_copy
     assert "from the cache" not in built(caplog)
 
 
+def to_build_in_parallel(project: Path) -> list[str]:
+    """Copies of the first study enough to make the project's studies as many as a build starts
+    worker processes for (PARALLEL_FROM): the three real studies and as few copies as that takes."""
+    folder = project / "content" / "studies"
+    slugs = clone_studies(project, max(PARALLEL_FROM - len(list(folder.iterdir())), 2))
+    assert len(list(folder.iterdir())) >= PARALLEL_FROM
+    return slugs
+
+
 def test_a_parallel_build_gives_the_same_files_as_a_serial_one(project_copy, tmp_path):
-    clone_studies(project_copy, 6)
+    to_build_in_parallel(project_copy)
     project = open_project(project_copy)
     serial, _, _ = build_studies(_tasks(project), None, workers=1)
     parallel, errors, _ = build_studies(_tasks(project), None, workers=2)
@@ -111,7 +120,7 @@ def _tasks(project):
 
 
 def test_problems_of_several_studies_built_in_parallel_are_reported_together(project_copy):
-    slugs = clone_studies(project_copy, 6)
+    slugs = to_build_in_parallel(project_copy)
     studies = project_copy / "content" / "studies"
     for slug in slugs[:2]:
         edit(
