@@ -54,6 +54,9 @@ class Preview:
         self.url = f"http://127.0.0.1:{self.port}/"
         self.log = log
         self.mark = 0
+        # a pytest-xdist worker ignores SIGINT, and a child started with it ignored never installs
+        # Python's Ctrl-C handler: the preview would not stop on Ctrl-C, as it does from a terminal
+        inherited = signal.signal(signal.SIGINT, signal.SIG_DFL)
         with open(log, "wb") as out:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "generator", "preview", "--dev-addr", f"127.0.0.1:{self.port}"],
@@ -62,6 +65,7 @@ class Preview:
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )
+        signal.signal(signal.SIGINT, inherited)
 
     def since_mark(self) -> str:
         return self.log.read_text(errors="replace")[self.mark :]
