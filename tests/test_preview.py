@@ -88,10 +88,9 @@ class Preview:
             time.sleep(0.1)
 
     def stop(self) -> int:
-        """Ctrl-C, as a person stops the preview. Rarely (seen once under a loaded parallel run, after
-        every check had passed) the first one went unanswered: then the threads' stacks are dumped into
-        the log (faulthandler, on SIGABRT) for whoever looks into it, the test warns, and a second
-        Ctrl-C, as a person would press, must stop it."""
+        """Ctrl-C, as a person stops the preview. Should the first go unanswered, the test warns and a
+        second must stop it; should that too, the threads' stacks are dumped into the log (faulthandler,
+        on SIGABRT) and the test fails with them. (They showed a preview started with SIGINT ignored.)"""
         self.process.send_signal(signal.SIGINT)
         try:
             return self.process.wait(timeout=30)
