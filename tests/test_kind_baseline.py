@@ -220,6 +220,16 @@ def test_a_median_outside_its_range_fails(tmp_path):
     assert failure.expected == "21 ≤ 85 ≤ 79: the median within its range"
 
 
+@pytest.mark.parametrize("median", ["21", "79"])
+def test_a_median_on_a_bound_of_its_range_passes(tmp_path, median):
+    """A median may equal the range's lowest or highest value (half the patients may share it)."""
+    folder = copy_fixture(tmp_path)
+    for name in ("study.yml", "baseline.csv"):
+        edit_all(folder / name, "55 (21–79)", f"{median} (21–79)")
+    edit(folder / "baseline.csv", 'age,"Age, years",,placebo,,,,55', f'age,"Age, years",,placebo,,,,{median}')
+    assert not audit_of(folder).failures
+
+
 def test_without_pages_in_study_yml_the_table_is_on_the_design_page(tmp_path):
     folder = copy_fixture(tmp_path)
     text = (folder / "study.yml").read_text(encoding="utf-8")
