@@ -1,8 +1,7 @@
-"""Every chart of the real built site, in a real Chromium at a desktop and a phone width: it draws, its
-labels stay inside it and the screen, its toolbar sits beside it, and its table view lists its points.
-
-The pages are found in the built site (any page with a chart), not named here: one browser and one
-page per width serve them all.
+"""A chart of the real built site, in a real Chromium at a desktop and a phone width: it follows the
+window from wide to narrow and back, offers a reset only where a drag zooms, and its downloaded image
+is wide, titled in full and on the page's colours. (Every chart of every page, fitting the screen and
+with its table view, is toured in test_every_page.)
 """
 
 from __future__ import annotations
@@ -10,10 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import yaml
 
-from tests.conftest import ROOT, needed
-from tests.sitebrowser import routed_page, serious_violations
+from tests.conftest import needed
+from tests.sitebrowser import CHART_LAYOUT, real_site_url, routed_page
 
 pytestmark = pytest.mark.browser
 playwright_api = needed("playwright.sync_api")  # skipped here when missing, failed in CI
@@ -32,7 +30,7 @@ def chart_pages(site_dir: Path) -> list[str]:
 
 @pytest.fixture(scope="module")
 def site_url() -> str:
-    return yaml.load((ROOT / "mkdocs.yml").read_text(), Loader=yaml.BaseLoader)["site_url"]
+    return real_site_url()
 
 
 @pytest.fixture(scope="module", params=WIDTHS, ids=lambda w: f"{w}px")
@@ -54,90 +52,6 @@ def open_charts(page, url: str) -> int:
     return count
 
 
-LAYOUT = """() => {
-    const inside = (r, box) => r.left >= box.left - 1 && r.right <= box.right + 1
-        && r.top >= box.top - 1 && r.bottom <= box.bottom + 1;
-    const overlap = (a, b) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
-    const view = {left: 0, top: -1e9, right: window.innerWidth, bottom: 1e9};
-    return [...document.querySelectorAll("div.ev-chart")].map(chart => {
-        const box = chart.getBoundingClientRect();
-        const texts = [...chart.querySelectorAll(
-            ".xtick text, .ytick text, .g-xtitle text, .g-ytitle text, .annotation-text")];
-        const outside = texts.filter(t => t.textContent.trim()).filter(t => {
-            const r = t.getBoundingClientRect();
-            return !inside(r, box) || !inside(r, view);
-        }).map(t => t.textContent);
-        const sizes = [...chart.querySelectorAll(".xtick text, .ytick text")]
-            .map(t => parseFloat(getComputedStyle(t).fontSize));
-        const figure = chart.closest(".ev-figure");
-        const tools = figure.querySelector(".ev-chart-tools");
-        const plots = [...chart.querySelectorAll(".draglayer .nsewdrag")].map(d => d.getBoundingClientRect());
-        const toolBox = tools && tools.getBoundingClientRect();
-        return {
-            id: chart.id,
-            layout: chart.getAttribute("data-layout"),
-            outside: outside,
-            smallest: Math.min(...sizes),
-            tools: !!tools,
-            toolsInImage: !!(tools && tools.closest("[role=img]")),
-            buttonsInImage: document.querySelectorAll("[role=img] button, [role=img] .modebar").length,
-            toolsOverPlot: !!(toolBox && plots.some(p => overlap(p, toolBox))),
-            plots: plots.length,
-        };
-    });
-}"""
-
-POINTS = """chart => chart.data
-    .filter(trace => trace.hoverinfo !== "skip")
-    .reduce((n, trace) => n + (trace.x || []).length, 0)"""
-
-
-def test_every_chart_fits_the_screen_and_keeps_its_toolbar_outside_the_image(opened, built_site, site_url):
-    page, width = opened
-    pages = chart_pages(built_site / "site")
-    assert len(pages) >= 3, pages
-    for name in pages:
-        count = open_charts(page, site_url + name)
-        assert count > 0, name
-        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), (
-            f"{name} at {width} px scrolls sideways"
-        )
-        for chart in page.evaluate(LAYOUT):
-            where = f"{name}#{chart['id']} at {width} px"
-            assert chart["layout"] == ("narrow" if width < 600 else "wide"), where
-            assert chart["outside"] == [], f"{where}: labels outside the chart or the screen"
-            assert chart["smallest"] >= 10, f"{where}: tick labels too small to read"
-            assert chart["plots"] > 0, where
-            assert chart["tools"] and not chart["toolsInImage"], where
-            assert chart["buttonsInImage"] == 0, where
-            assert not chart["toolsOverPlot"], f"{where}: the toolbar covers the plot"
-
-
-def test_the_table_view_lists_every_point_and_gives_the_chart_back(opened, built_site, site_url):
-    page, width = opened
-    for name in chart_pages(built_site / "site"):
-        open_charts(page, site_url + name)
-        for figure in page.locator(".ev-figure").all():
-            chart = figure.locator("div.ev-chart")
-            points = chart.evaluate(POINTS)
-            toggle = figure.get_by_role("button", name="Table view")
-            assert toggle.get_attribute("aria-pressed") == "false"
-            table = page.locator("#" + toggle.get_attribute("aria-controls"))
-            assert table.is_hidden()
-            toggle.click()
-            assert toggle.get_attribute("aria-pressed") == "true"
-            assert table.is_visible() and chart.is_hidden()
-            rows = table.locator("tbody tr")
-            # every point, and any figure given in words (not drawn)
-            assert rows.count() >= points > 0, f"{name} at {width} px"
-            assert table.locator("thead th").count() == len(rows.first.locator("th, td").all())
-            assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), name
-            toggle.focus()
-            page.keyboard.press("Enter")  # a real button: the keyboard works it too
-            assert toggle.get_attribute("aria-pressed") == "false"
-            assert table.is_hidden() and chart.locator("svg.main-svg").first.is_visible()
-
-
 def test_a_chart_follows_the_window_from_wide_to_narrow_and_back(opened, built_site, site_url):
     page, width = opened
     name = chart_pages(built_site / "site")[0]
@@ -153,32 +67,9 @@ def test_a_chart_follows_the_window_from_wide_to_narrow_and_back(opened, built_s
             "&& !c.dataset.fitting && Math.abs(c._fullLayout.width - c.offsetWidth) < 2)",
             arg=mode,
         )
-        for chart in page.evaluate(LAYOUT):
+        for chart in page.evaluate(CHART_LAYOUT):
             assert chart["outside"] == [], f"{name} after a resize to {size} px"
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-
-
-def test_every_table_view_is_a_named_scrolling_region_that_axe_passes(opened, built_site, site_url):
-    page, width = opened
-    for name in chart_pages(built_site / "site"):
-        open_charts(page, site_url + name)
-        for figure in page.locator(".ev-figure").all():
-            figure.get_by_role("button", name="Table view").click()
-            region = figure.locator(".ev-chart-table [role=region]")
-            title = figure.locator("div.ev-chart").get_attribute("data-export-title")
-            assert region.get_attribute("tabindex") == "0" and region.get_attribute("aria-label") == (
-                f"{title}: table"
-            ), f"{name} at {width} px"
-            box = region.bounding_box()
-            last = region.locator("tr").first.locator("th, td").last.bounding_box()
-            scrolls = region.evaluate("r => r.scrollWidth > r.clientWidth + 1")
-            assert scrolls or last["x"] + last["width"] <= box["x"] + box["width"] + 1, (
-                f"{name} at {width} px: the last column is cut off and cannot be scrolled to"
-            )
-            hint = figure.locator(".ev-chart-table-hint")
-            assert hint.is_visible() == scrolls, f"{name} at {width} px: the hint says whether it scrolls"
-        assert serious_violations(page) == [], f"{name} at {width} px, every table view open"
-        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), name
 
 
 def test_reset_view_is_offered_only_where_a_drag_zooms(opened, built_site, site_url):

@@ -20,6 +20,7 @@ from generator.kinds.flow import flow_frame
 from generator.load import Study, load_study
 from generator.model import AnalysisSet, Arm, OutcomeVocabulary
 from tests.conftest import ROOT, copy_project, edit
+from tests.sitebrowser import open_page, site_page
 
 FIXTURE = Path(__file__).parent / "fixtures" / "studies" / "participant-flow"
 RULE = "flow-reasons-within-gap"
@@ -257,8 +258,6 @@ def test_the_real_studies_show_their_derived_flow(built_site):
 
 @pytest.mark.browser
 def test_the_diagram_shows_and_fits_a_phone(browser, built_site):
-    from tests.test_accessibility import open_page, site_page  # needs playwright: only here
-
     address = yaml.load((ROOT / "mkdocs.yml").read_text(), Loader=yaml.BaseLoader)["site_url"]
     site_dir = built_site / "site"
     with site_page(browser, site_dir, address, 390, "light") as page:
