@@ -17,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.sitebrowser import CHROMIUM, CHROMIUM_ARGS, SiteRouter  # noqa: E402
+from tests.sitebrowser import CHROMIUM, CHROMIUM_ARGS, SiteRouter, open_page, site_pages  # noqa: E402
 
 WIDTHS = {"desktop": 1280, "phone": 390}
 SCHEMES = ("light", "dark")
@@ -25,10 +25,7 @@ SCHEMES = ("light", "dark")
 
 def pages_of(site: Path) -> list[str]:
     """The address of every page, relative to the site: '' for the home page, 'studies/x/' and so on."""
-    return sorted(
-        "" if page.parent == site else page.parent.relative_to(site).as_posix() + "/"
-        for page in site.rglob("index.html")
-    )
+    return [address for address in site_pages(site) if not address.endswith(".html")]
 
 
 def site_url(project: Path) -> str:
@@ -65,9 +62,7 @@ def main(argv: list[str] | None = None) -> int:
                 context.route("**/*", SiteRouter(args.site, url).handle)
                 page = context.new_page()
                 for path in pages:
-                    page.goto(url + path)
-                    page.wait_for_load_state("networkidle")
-                    page.wait_for_timeout(300)  # charts finish drawing
+                    open_page(page, args.site, url, path)  # its charts drawn, its tables set up
                     name = (path.strip("/").replace("/", "_") or "home") + f"-{width_name}-{scheme}.png"
                     page.screenshot(path=args.out / name, full_page=True)
                     count += 1

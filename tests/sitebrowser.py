@@ -174,6 +174,9 @@ CHART_LAYOUT = """() => {
             buttonsInImage: document.querySelectorAll("[role=img] button, [role=img] .modebar").length,
             toolsOverPlot: !!(toolBox && plots.some(p => overlap(p, toolBox))),
             plots: plots.length,
+            drawn: [...chart.querySelectorAll(".plot-container svg.main-svg")]
+                .some(svg => svg.getBoundingClientRect().width > 0),
+            focusable: chart.tabIndex === 0,
         };
     });
 }"""

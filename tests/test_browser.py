@@ -68,21 +68,6 @@ def wait_for_charts(page, count: int) -> None:
 
 
 @pytest.mark.parametrize("slug", STUDIES)
-def test_every_chart_of_every_study_draws_on_a_direct_load(visit, built_site, site_url, slug):
-    page, _ = visit
-    pages = study_pages(built_site / "site", slug)
-    assert sum(charts for _, charts in pages) > 0
-    for name, charts in pages:
-        page.goto(study_url(site_url, name, slug))
-        wait_for_charts(page, charts)
-        if charts:
-            assert page.locator("div.ev-chart .plot-container svg.main-svg").first.is_visible()
-            assert page.evaluate(
-                "[...document.querySelectorAll('div.ev-chart')].every(c => c.tabIndex === 0)"
-            )
-
-
-@pytest.mark.parametrize("slug", STUDIES)
 def test_charts_draw_after_instant_navigation_through_the_sidebar(visit, built_site, site_url, slug):
     page, _ = visit
     page.goto(site_url)

@@ -216,8 +216,9 @@ def sideways_and_tables(visit: Visit, tour: Tour) -> None:
 
 
 def charts_fit(visit: Visit, tour: Tour) -> None:
-    """Every chart takes the layout of its width, keeps its labels inside it and the screen, readable,
-    and its toolbar beside the image, never over the plot."""
+    """Every chart draws on a direct load and a keyboard reaches it; it takes the layout of its width,
+    keeps its labels inside it and the screen, readable, and its toolbar beside the image, never over
+    the plot."""
     found = lambda p: tour.found("charts", p)  # noqa: E731
     charts = visit.page.evaluate(CHART_LAYOUT)
     if not charts:
@@ -231,8 +232,10 @@ def charts_fit(visit: Visit, tour: Tour) -> None:
             found(f"{where}: labels outside the chart or the screen: {chart['outside']}")
         if chart["smallest"] < 10:
             found(f"{where}: tick labels too small to read ({chart['smallest']} px)")
-        if chart["plots"] == 0:
-            found(f"{where}: no plot area")
+        if chart["plots"] == 0 or not chart["drawn"]:
+            found(f"{where}: not drawn on a direct load (no plot area shown)")
+        if not chart["focusable"]:
+            found(f"{where}: a keyboard cannot reach it")
         if not chart["tools"] or chart["toolsInImage"] or chart["buttonsInImage"]:
             found(f"{where}: its toolbar is missing or inside the image")
         if chart["toolsOverPlot"]:
@@ -466,7 +469,7 @@ def test_no_page_scrolls_sideways_and_wide_tables_say_they_scroll(tour):
         assert tour.counts["wide tables"] > 5, "at a phone's width, result tables are wider than the screen"
 
 
-def test_every_chart_fits_the_screen_and_keeps_its_toolbar_outside_the_image(tour):
+def test_every_chart_draws_fits_the_screen_and_keeps_its_toolbar_outside_the_image(tour):
     assert tour.counts["charts"] >= 3
     assert not tour.problems.get("charts"), problems(tour, "charts")
 

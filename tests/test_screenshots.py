@@ -17,7 +17,7 @@ def test_the_screenshot_command_writes_each_page_at_both_widths_in_both_schemes(
     screenshots = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(screenshots)
     out = tmp_path / "shots"
-    assert screenshots.main(["--site", str(built_site / "site"), "--out", str(out), "--limit", "2"]) == 0
+    assert screenshots.main(["--site", str(built_site / "site"), "--out", str(out), "--limit", "1"]) == 0
     names = sorted(p.name for p in out.glob("*.png"))
-    assert len(names) == 8 and "home-phone-dark.png" in names and "home-desktop-light.png" in names
+    assert len(names) == 4 and "home-phone-dark.png" in names and "home-desktop-light.png" in names
     assert all(p.stat().st_size > 10_000 for p in out.glob("*.png"))
