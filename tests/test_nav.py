@@ -128,10 +128,15 @@ def primary_nav(html: str) -> str:
     return html[start:end]
 
 
+COPIES = 4
+"""Copies of a study the larger site adds to the real three: more than twice the studies, as many as
+it takes (each copy is a study more to build) for a page that grows with the studies to show it."""
+
+
 @pytest.fixture(scope="module")
 def sites(tmp_path_factory, built_site) -> dict[int, Path]:
-    """The real site (3 studies, the shared build of the real content) and one with 9 copies more (12)."""
-    return {0: built_site / "site", 9: build_with(tmp_path_factory.mktemp("nav"), 9)}
+    """The real site (3 studies, the shared build of the real content) and one with COPIES more."""
+    return {0: built_site / "site", COPIES: build_with(tmp_path_factory.mktemp("nav"), COPIES)}
 
 
 def test_page_html_does_not_grow_with_the_number_of_studies(sites):
@@ -140,14 +145,14 @@ def test_page_html_does_not_grow_with_the_number_of_studies(sites):
         f"studies/{STUDY}/audit/index.html",
         "changes/index.html",
     ):
-        small, large = ((sites[n] / page).stat().st_size for n in (0, 9))
-        assert abs(large - small) <= 8, f"{page}: {small} bytes at 3 studies, {large} at 12"
-    small, large = (len(primary_nav((sites[n] / "index.html").read_text())) for n in (0, 9))
+        small, large = ((sites[n] / page).stat().st_size for n in (0, COPIES))
+        assert abs(large - small) <= 8, f"{page}: {small} bytes at 3 studies, {large} at {3 + COPIES}"
+    small, large = (len(primary_nav((sites[n] / "index.html").read_text())) for n in (0, COPIES))
     assert small == large
 
 
 def test_a_study_page_lists_its_own_pages_and_no_other_study(sites):
-    site = sites[9]
+    site = sites[COPIES]
     study = site / "studies" / STUDY
     html = (study / "design" / "index.html").read_text()
     nav = primary_nav(html)
@@ -155,14 +160,14 @@ def test_a_study_page_lists_its_own_pages_and_no_other_study(sites):
         assert f'href="../{page}/"' in nav or page == "design", page
     assert 'href="../"' in nav  # the study's overview
     others = {p.name for p in (site / "studies").iterdir() if p.is_dir() and p.name != STUDY}
-    assert len(others) == 11
+    assert len(others) == 2 + COPIES
     for other in others:
         assert other not in nav
     assert "Copy 03 of the study" not in nav
 
 
 def test_pages_outside_the_studies_list_no_study_page(sites):
-    site = sites[9]
+    site = sites[COPIES]
     studies = {p.name for p in (site / "studies").iterdir() if p.is_dir()}
     for page in ("index.html", "studies/index.html", "changes/index.html", "404.html"):
         nav = primary_nav((site / page).read_text())

@@ -20,7 +20,7 @@ from generator import outputs
 from generator import previous as previous_module
 from generator.cli import main
 from generator.errors import MOST_SHOWN, InputError, Problem
-from tests.conftest import ROOT, edit
+from tests.conftest import ROOT, STUDY, copy_project, edit
 
 OWN_OUTPUTS = ("site", "build", ".evidence-build-")
 
@@ -34,18 +34,44 @@ def snapshot(root: Path) -> dict[str, str]:
     }
 
 
+def with_sentinels(project: Path) -> Path:
+    """Sentinels where a user keeps things: a repository, a tests folder, a virtual environment."""
+    for folder in (".git", "tests", ".venv"):
+        (project / folder).mkdir()
+        (project / folder / "sentinel.txt").write_text("keep me\n")
+    return project
+
+
 @pytest.fixture
 def project(one_study_copy: Path) -> Path:
     """The project copy with sentinels where a user keeps things: a repository and a tests folder.
     It holds one study: where a build writes and what it deletes do not depend on the content."""
-    for folder in (".git", "tests", ".venv"):
-        (one_study_copy / folder).mkdir()
-        (one_study_copy / folder / "sentinel.txt").write_text("keep me\n")
-    return one_study_copy
+    return with_sentinels(one_study_copy)
 
 
 def build(project: Path, *args: str) -> int:
     return main(["build", "--project", str(project), "-q", *args])
+
+
+@pytest.fixture(scope="module")
+def built_once(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """`project`, built once: where it was built, and a pristine copy of it as the build left it."""
+    base = tmp_path_factory.mktemp("built-once")
+    root = with_sentinels(copy_project(base / "project", [STUDY]))
+    assert build(root) == 0
+    shutil.copytree(root, base / "pristine", symlinks=True)
+    return root, base / "pristine"
+
+
+@pytest.fixture
+def built(built_once: tuple[Path, Path]) -> Path:
+    """`project` after a build (its site, pages and cache), for tests that start from one: put back
+    for each test where it was built, as a cache entry's key names its place (a copy elsewhere would
+    build its study again). Copying it costs a fraction of a build."""
+    root, pristine = built_once
+    shutil.rmtree(root)
+    shutil.copytree(pristine, root, symlinks=True)
+    return root
 
 
 def set_folder(project: Path, setting: str, value: str) -> None:
@@ -158,9 +184,9 @@ def test_a_folder_that_only_looks_like_an_earlier_build_is_refused_naming_its_fi
     } == files
 
 
-def test_an_unmarked_site_is_refused_and_a_marked_one_replaced(project, capsys):
-    assert build(project) == 0
-    assert build(project) == 0  # marked by the first build
+def test_an_unmarked_site_is_refused_and_a_marked_one_replaced(built, capsys):
+    project = built
+    assert build(project) == 0  # marked by the build it is from
     (project / "site" / outputs.OWNER_MARK).unlink()
     assert build(project) == 1
     assert "site_dir" in capsys.readouterr().err and (project / "site" / "index.html").is_file()
@@ -192,21 +218,21 @@ def test_a_stale_staging_folder_of_a_killed_build_is_removed_and_a_live_one_kept
     assert not live.exists()
 
 
-def test_the_previous_site_of_an_older_version_is_cleaned_up(project):
-    assert build(project) == 0
+def test_the_previous_site_of_an_older_version_is_cleaned_up(built):
+    project = built
     legacy = project / ".site.previous"
     (project / "site").rename(legacy)
     assert build(project) == 0
     assert not legacy.exists()
 
 
-def test_an_undeletable_old_site_is_reported_and_never_blocks_a_build(project, monkeypatch, capsys):
+def test_an_undeletable_old_site_is_reported_and_never_blocks_a_build(built, monkeypatch, capsys):
+    project = built
     real_rmtree = outputs.rmtree
 
     def stubborn(path, onerror=None, **kwargs):
         onerror(os.unlink, str(path), (PermissionError, PermissionError(13, "Permission denied"), None))
 
-    assert build(project) == 0
     monkeypatch.setattr(outputs, "rmtree", stubborn)
     for _ in range(2):
         assert build(project) == 0
@@ -227,9 +253,9 @@ def test_an_undeletable_old_site_is_reported_and_never_blocks_a_build(project, m
     ],
 )
 def test_disk_and_permission_failures_are_a_failed_build_that_keeps_the_last_site(
-    project, monkeypatch, capsys, target, error
+    built, monkeypatch, capsys, target, error
 ):
-    assert build(project) == 0
+    project = built
     before = {p: p.read_bytes() for p in (project / "site").rglob("*") if p.is_file()}
 
     def fail(*args, **kwargs):
@@ -281,8 +307,9 @@ def test_a_flood_of_problems_is_listed_up_to_a_limit():
     assert message.endswith(f"... and {10_000 - MOST_SHOWN} more; fix these and run again to see the rest")
 
 
-def test_folders_that_only_look_like_leftovers_are_never_removed(project, tmp_path_factory):
+def test_folders_that_only_look_like_leftovers_are_never_removed(built, tmp_path_factory):
     """Beside a site named with --site-dir: folders with our prefixes but not provably ours stay."""
+    project = built
     parent = tmp_path_factory.mktemp("beside")
     keep = {
         ".thesis.previous/notes.txt": "mine",
@@ -291,7 +318,6 @@ def test_folders_that_only_look_like_leftovers_are_never_removed(project, tmp_pa
         ".evidence-build-locked/thesis.docx": "a file no build writes",
         ".old.previous/IMPORTANT.txt": "my notes",
     }
-    assert build(project) == 0
     (parent / ".old.previous" / "data").mkdir(parents=True)
     (parent / ".old.previous" / "data" / "values.json").write_bytes(
         (project / "site/data/values.json").read_bytes()
@@ -327,8 +353,8 @@ def test_a_previous_manifest_that_is_a_pipe_or_too_large_or_misshapen_is_located
     assert f"{odd}: is not a site's data/values.json" in capsys.readouterr().err
 
 
-def test_a_link_in_the_pages_folder_fails_the_build_before_the_site_changes(project, tmp_path, capsys):
-    assert build(project) == 0
+def test_a_link_in_the_pages_folder_fails_the_build_before_the_site_changes(built, tmp_path, capsys):
+    project = built
     site = {p: p.read_bytes() for p in (project / "site").rglob("*") if p.is_file()}
     elsewhere = tmp_path / "user-folder"
     elsewhere.mkdir()

@@ -4,42 +4,75 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
-import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, edit
+from generator.build import build_site, open_project
+from generator.cli import main
+from generator.publish import SITE_URL_ENV
+from tests.conftest import ROOT, STUDY, copy_project, edit
 from tests.test_regenerate import change_the_overall_median
 
 URL = "https://someone.github.io/evidence/"
+
+Run = Callable[..., subprocess.CompletedProcess]
 
 
 def git(*args: str, cwd: Path) -> str:
     return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
 
 
-def run(project: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "generator", *args, "--project", str(project)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env={**_environment(), **(env or {})},
-    )
+@pytest.fixture
+def run(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Run:
+    """A command of the command line's own main(), in this process (no second of imports for each
+    case): its exit code and what it printed, as a subprocess would give them. EVIDENCE_SITE_URL is
+    unset unless `env` sets it; with no project, the command runs in the current folder."""
+
+    def run(project: Path | None, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+        with monkeypatch.context() as patch:
+            patch.delenv(SITE_URL_ENV, raising=False)
+            for name, value in (env or {}).items():
+                patch.setenv(name, value)
+            capsys.readouterr()
+            code = main([*args, *([] if project is None else ["--project", str(project)])])
+            out, err = capsys.readouterr()
+        return subprocess.CompletedProcess(args, code, out, err)
+
+    return run
 
 
-def _environment() -> dict:
-    import os
-
-    return {k: v for k, v in os.environ.items() if k != "EVIDENCE_SITE_URL"}
+@pytest.fixture(scope="module")
+def built_once(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The one-study project's site, built once for the address URL."""
+    out = tmp_path_factory.mktemp("built-once")
+    root = copy_project(out / "project", [STUDY])
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(SITE_URL_ENV, URL)
+        build_site(open_project(root, site_dir=out / "site", docs_dir=out / "docs"))
+    return out / "site"
 
 
 @pytest.fixture
-def repository(project_copy: Path, tmp_path: Path) -> tuple[Path, Path]:
-    """The project as a git repository whose origin is a local bare repository."""
+def no_build(built_once: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`deploy` takes the site built once instead of building: for tests of what a deploy does with a
+    site (where it pushes, what it says), not of the build (the tests above deploy real builds)."""
+    import generator.build
+
+    def copy_of_the_site(project, previous: str | None = None) -> None:
+        shutil.copytree(built_once, project.site_dir)
+
+    monkeypatch.setattr(generator.build, "build_site", copy_of_the_site)
+
+
+@pytest.fixture
+def repository(tmp_path: Path) -> tuple[Path, Path]:
+    """The project as a git repository whose origin is a local bare repository. It holds one study:
+    where a deploy goes and what it refuses do not depend on the content."""
+    project_copy = copy_project(tmp_path / "project", [STUDY])
     remote = tmp_path.parent / f"{tmp_path.name}-remote.git"
     git("init", "--bare", "-q", str(remote), cwd=tmp_path)
     for command in (
@@ -54,7 +87,7 @@ def repository(project_copy: Path, tmp_path: Path) -> tuple[Path, Path]:
     return project_copy, remote
 
 
-def test_deploy_pushes_the_built_site_with_nojekyll_to_gh_pages(repository):
+def test_deploy_pushes_the_built_site_with_nojekyll_to_gh_pages(run, repository):
     project, remote = repository
     result = run(project, "deploy", env={"EVIDENCE_SITE_URL": URL})
     assert result.returncode == 0, result.stderr
@@ -69,7 +102,7 @@ def test_deploy_pushes_the_built_site_with_nojekyll_to_gh_pages(repository):
     assert "Site of data version" in git("log", "-1", "--format=%s", "gh-pages", cwd=remote)
 
 
-def test_deploy_is_refused_with_a_placeholder_address_and_pushes_nothing(repository):
+def test_deploy_is_refused_with_a_placeholder_address_and_pushes_nothing(run, repository):
     project, remote = repository
     result = run(project, "deploy")
     assert result.returncode == 1
@@ -78,7 +111,7 @@ def test_deploy_is_refused_with_a_placeholder_address_and_pushes_nothing(reposit
     assert git("branch", "--list", "gh-pages", cwd=remote).strip() == ""
 
 
-def test_deploy_of_a_failing_build_pushes_nothing(repository):
+def test_deploy_of_a_failing_build_pushes_nothing(run, repository):
     project, remote = repository
     edit(
         project / "content/studies/kantarjian-2013/responses.csv",
@@ -90,7 +123,8 @@ def test_deploy_of_a_failing_build_pushes_nothing(repository):
     assert git("branch", "--list", "gh-pages", cwd=remote).strip() == ""
 
 
-def test_a_build_warns_of_a_placeholder_address_and_uses_the_one_set(project_copy, tmp_path):
+def test_a_build_warns_of_a_placeholder_address_and_uses_the_one_set(run, one_study_copy):
+    project_copy = one_study_copy
     result = run(project_copy, "build")
     assert result.returncode == 0, result.stderr
     assert (
@@ -104,9 +138,12 @@ def test_a_build_warns_of_a_placeholder_address_and_uses_the_one_set(project_cop
     assert "<loc>https://team.example-pages.net/trials/</loc>" in sitemap
 
 
-def test_a_deploy_from_a_fresh_clone_continues_the_published_record(repository, tmp_path):
+def test_a_deploy_from_a_fresh_clone_continues_the_published_record(run, built_once, repository, tmp_path):
+    """What was published (this project's site, built once) is the record the clone's deploy continues."""
+    from generator.publish import check_target, deploy
+
     project, remote = repository
-    assert run(project, "deploy", env={"EVIDENCE_SITE_URL": URL}).returncode == 0
+    deploy(shutil.copytree(built_once, tmp_path / "site"), check_target(project, "origin", "gh-pages"), "v1")
     clone = tmp_path / "clone"
     git("clone", "-q", str(project), str(clone), cwd=tmp_path)
     git("remote", "set-url", "origin", str(remote), cwd=clone)
@@ -126,7 +163,7 @@ def test_a_deploy_from_a_fresh_clone_continues_the_published_record(repository, 
     ],
     ids=["checked-out-branch", "unknown-remote", "bad-branch-name"],
 )
-def test_a_deploy_that_cannot_go_where_asked_is_refused_before_building(repository, arguments, expected):
+def test_a_deploy_that_cannot_go_where_asked_is_refused_before_building(run, repository, arguments, expected):
     project, remote = repository
     result = run(project, "deploy", *arguments, env={"EVIDENCE_SITE_URL": URL})
     assert result.returncode == 1 and expected in result.stderr, result.stderr
@@ -134,7 +171,7 @@ def test_a_deploy_that_cannot_go_where_asked_is_refused_before_building(reposito
     assert git("branch", "--list", "gh-pages", cwd=remote).strip() == ""
 
 
-def test_a_branch_of_files_the_generator_did_not_write_is_not_replaced(repository, tmp_path):
+def test_a_branch_of_files_the_generator_did_not_write_is_not_replaced(run, repository, tmp_path):
     project, remote = repository
     other = tmp_path / "other"
     git("init", "-q", "-b", "gh-pages", str(other), cwd=tmp_path)
@@ -150,7 +187,8 @@ def test_a_branch_of_files_the_generator_did_not_write_is_not_replaced(repositor
     assert "blog.md" in git("ls-tree", "--name-only", "gh-pages", cwd=remote)
 
 
-def test_an_address_with_a_password_or_a_query_is_refused(project_copy):
+def test_an_address_with_a_password_or_a_query_is_refused(run, one_study_copy):
+    project_copy = one_study_copy
     result = run(project_copy, "build", env={"EVIDENCE_SITE_URL": "https://user:pw@me.github.io/x/"})
     assert result.returncode == 1 and "is not a plain http(s) address" in result.stderr
     assert "user:pw" not in result.stderr and "https://***@me.github.io/x/" in result.stderr
@@ -212,7 +250,9 @@ def shared(repository, tmp_path) -> tuple[Path, Path]:
         (["--remote=ext::sh -c touch% pwned"], "has no git remote 'ext::sh -c touch% pwned'"),
     ],
 )
-def test_a_deploy_to_a_branch_git_reads_otherwise_is_refused_and_the_remote_kept(shared, arguments, expected):
+def test_a_deploy_to_a_branch_git_reads_otherwise_is_refused_and_the_remote_kept(
+    run, shared, arguments, expected
+):
     project, remote = shared
     before = remote_refs(remote)
     result = run(project, "deploy", *arguments, env={"EVIDENCE_SITE_URL": URL})
@@ -220,10 +260,10 @@ def test_a_deploy_to_a_branch_git_reads_otherwise_is_refused_and_the_remote_kept
     assert "--branch" in result.stderr or "--remote" in result.stderr, "the message says where it was set"
     assert "Built the site" not in result.stderr and "Traceback" not in result.stderr
     assert remote_refs(remote) == before, "the teammate's commits are where they were, nothing was added"
-    assert not (project / "pwned").exists() and not (ROOT / "pwned").exists()
+    assert not any((folder / "pwned").exists() for folder in (project, ROOT, Path.cwd()))
 
 
-def test_a_branch_set_to_at_in_site_config_is_refused_and_located(shared):
+def test_a_branch_set_to_at_in_site_config_is_refused_and_located(run, shared):
     project, remote = shared
     edit(project / "site_config.yml", "branch: gh-pages", 'branch: "@"')
     before = remote_refs(remote)
@@ -233,7 +273,7 @@ def test_a_branch_set_to_at_in_site_config_is_refused_and_located(shared):
     assert remote_refs(remote) == before
 
 
-def test_a_push_the_remote_rejects_is_one_clear_message(repository):
+def test_a_push_the_remote_rejects_is_one_clear_message(run, no_build, repository):
     project, remote = repository
     hook = remote / "hooks" / "pre-receive"
     hook.write_text("#!/bin/sh\necho 'pushes are closed today' >&2\nexit 1\n")
@@ -318,7 +358,8 @@ def test_a_push_that_fails_never_shows_the_password_of_the_remote(repository, tm
     assert "https://***@127.0.0.1:9/site.git" in message and "s3cret" not in message, message
 
 
-def test_the_offline_copy_is_never_written_into_the_content(project_copy):
+def test_the_offline_copy_is_never_written_into_the_content(run, one_study_copy):
+    project_copy = one_study_copy
     result = run(project_copy, "share", "--out", str(project_copy / "content" / "copy.zip"))
     assert result.returncode == 1 and "lies inside the content folder" in result.stderr
     assert not (project_copy / "content" / "copy.zip").exists()
@@ -343,17 +384,11 @@ def test_git_variables_of_a_hook_never_send_the_deploy_to_another_repository(
     assert git("for-each-ref", cwd=elsewhere).strip() == "" and not (tmp_path / "index").exists()
 
 
-def test_deploy_from_the_project_folder_as_make_deploy_runs_it(repository):
+def test_deploy_from_the_project_folder_as_make_deploy_runs_it(run, no_build, repository, monkeypatch):
     """`--project .` (the default, and `make deploy`): the site folder was resolved after a chdir."""
     project, remote = repository
-    result = subprocess.run(
-        [sys.executable, "-m", "generator", "deploy"],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env={**_environment(), "EVIDENCE_SITE_URL": URL, "PYTHONPATH": str(ROOT)},
-    )
+    monkeypatch.chdir(project)
+    result = run(None, "deploy", env={"EVIDENCE_SITE_URL": URL})
     assert result.returncode == 0, result.stderr
     assert "index.html" in git("ls-tree", "--name-only", "gh-pages", cwd=remote).split()
 

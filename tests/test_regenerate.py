@@ -20,13 +20,6 @@ def files_of(folder: Path) -> dict[str, bytes]:
     }
 
 
-@pytest.fixture
-def project_copy(one_study_copy: Path) -> Path:
-    """What changed is told by the changes to one study: the copy holds that one. The whole real
-    project is copied where every page, the comparisons' too, must come out the same."""
-    return one_study_copy
-
-
 def test_two_builds_of_the_same_input_are_byte_identical(tmp_path, monkeypatch):
     project_copy = copy_project(tmp_path / "project")
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
@@ -56,28 +49,50 @@ def change_the_overall_median(study_dir: Path) -> None:
     )
 
 
-def test_what_changed_lists_a_changed_row_with_old_and_new_values(project_copy, study_dir):
-    project = open_project(project_copy)
+@pytest.fixture(scope="module")
+def changed_once(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str, bytes]:
+    """What changed is told by the changes to one study: the project holds that one (the whole real
+    project is copied where every page, the comparisons' too, must come out the same). Built, its
+    data changed (change_the_overall_median), and built again: where it was built, a pristine copy
+    as the second build left it, and of the first build its "What changed" text and values.json."""
+    base = tmp_path_factory.mktemp("changed-once")
+    root = copy_project(base / "project", [STUDY])
+    project = open_project(root)
     build_site(project)
-    first = page_text(project.site_dir, "changes")
+    first_text = page_text(project.site_dir, "changes")
+    first_manifest = (project.site_dir / "data/values.json").read_bytes()
+    change_the_overall_median(root / "content" / "studies" / STUDY)
+    build_site(open_project(root))
+    shutil.copytree(root, base / "pristine", symlinks=True)
+    return root, base / "pristine", first_text, first_manifest
+
+
+@pytest.fixture
+def changed(changed_once) -> Path:
+    """The project of `changed_once` as its second build left it, put back where it was built for
+    each test that builds it again (a cache entry's key names its place)."""
+    root, pristine, _, _ = changed_once
+    shutil.rmtree(root)
+    shutil.copytree(pristine, root, symlinks=True)
+    return root
+
+
+def test_what_changed_lists_a_changed_row_with_old_and_new_values(changed_once):
+    root, _, first, _ = changed_once
     assert "The first version this record holds" in first
-    change_the_overall_median(study_dir)
-    build_site(open_project(project_copy))
-    text = page_text(project.site_dir, "changes")
+    site = open_project(root).site_dir
+    text = page_text(site, "changes")
     assert "1 figures changed, 0 appeared and 0 disappeared" in text
     assert "Median overall survival · All patients 6.2 months 6.4 months" in text
-    home = page_text(project.site_dir, "")
+    home = page_text(site, "")
     assert "What changed in this data version" in home and ": 1 figures;" in home
 
 
-def test_the_record_of_changes_survives_rebuilds_which_change_nothing(project_copy, study_dir):
-    project = open_project(project_copy)
-    build_site(project)
-    change_the_overall_median(study_dir)
-    build_site(open_project(project_copy))
+def test_the_record_of_changes_survives_rebuilds_which_change_nothing(changed):
+    project = open_project(changed)
     after_change = files_of(project.site_dir), files_of(project.docs_dir)
     for _ in range(2):
-        build_site(open_project(project_copy))
+        build_site(open_project(changed))
         text = page_text(project.site_dir, "changes")
         assert "Median overall survival · All patients 6.2 months 6.4 months" in text
     site, docs = files_of(project.site_dir), files_of(project.docs_dir)
@@ -89,16 +104,13 @@ def test_the_record_of_changes_survives_rebuilds_which_change_nothing(project_co
     assert [record["previous_version"] is None for record in manifest["history"]] == [False, True]
 
 
-def test_a_fresh_clone_continues_the_record_from_the_published_manifest(project_copy, study_dir, tmp_path):
-    published = open_project(project_copy, site_dir=tmp_path / "published", docs_dir=tmp_path / "old-docs")
-    build_site(published)
-    change_the_overall_median(study_dir)
-    build_site(published)
+def test_a_fresh_clone_continues_the_record_from_the_published_manifest(changed, tmp_path):
+    """The published site is the project's, built before and after the change."""
+    published = open_project(changed)
     clone = tmp_path / "clone"
-    shutil.copytree(project_copy, clone, ignore=shutil.ignore_patterns("site", "build"))
-    (clone / "content/studies/kantarjian-2013/study.yml").write_text(
-        (study_dir / "study.yml").read_text().replace("short_title: ", "short_title: Renamed ", 1)
-    )
+    shutil.copytree(changed, clone, ignore=shutil.ignore_patterns("site", "build"))
+    study_yml = clone / "content/studies/kantarjian-2013/study.yml"
+    study_yml.write_text(study_yml.read_text().replace("short_title: ", "short_title: Renamed ", 1))
     fresh = open_project(clone)
     build_site(fresh, previous=str(published.site_dir / "data/values.json"))
     manifest = json.loads((fresh.site_dir / "data/values.json").read_text())
@@ -129,14 +141,12 @@ def served(tmp_path):
 
 
 def test_what_changed_compares_with_a_published_manifest_given_by_url(
-    project_copy, study_dir, tmp_path, served
+    changed_once, changed, tmp_path, served
 ):
+    """The published manifest is the first build's; the project holds the changed data."""
     folder, url = served
-    published = open_project(project_copy, site_dir=tmp_path / "old-site", docs_dir=tmp_path / "old-docs")
-    build_site(published)
-    (folder / "values.json").write_bytes((published.site_dir / "data/values.json").read_bytes())
-    change_the_overall_median(study_dir)
-    fresh = open_project(project_copy, site_dir=tmp_path / "new-site", docs_dir=tmp_path / "new-docs")
+    (folder / "values.json").write_bytes(changed_once[3])
+    fresh = open_project(changed, site_dir=tmp_path / "new-site", docs_dir=tmp_path / "new-docs")
     build_site(fresh, previous=f"{url}/values.json")
     assert "Median overall survival · All patients 6.2 months 6.4 months" in page_text(
         fresh.site_dir, "changes"
@@ -144,9 +154,8 @@ def test_what_changed_compares_with_a_published_manifest_given_by_url(
     assert f"{STUDY}" in (fresh.site_dir / "data/values.json").read_text()
 
 
-def test_a_previous_manifest_with_a_damaged_history_is_refused(project_copy, tmp_path):
-    project = open_project(project_copy, site_dir=tmp_path / "site", docs_dir=tmp_path / "docs")
-    build_site(project)
+def test_a_previous_manifest_with_a_damaged_history_is_refused(changed, tmp_path):
+    project = open_project(changed)
     manifest = json.loads((project.site_dir / "data/values.json").read_text())
     manifest["history"][0]["changed"] = [{"id": 1}]
     damaged = tmp_path / "values.json"

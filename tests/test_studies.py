@@ -14,7 +14,7 @@ from generator.errors import ConfigError, DataError
 from generator.load import list_study_folders, load_vocabulary, vocabulary_path
 from generator.outputs import OWNER_MARK
 from generator.studies import PARALLEL_FROM, build_studies, study_tasks
-from tests.conftest import STUDY, edit
+from tests.conftest import STUDY, copy_project, edit
 
 
 def clone_studies(project: Path, copies: int) -> list[str]:
@@ -38,24 +38,45 @@ def built(caplog) -> str:
     return [r.getMessage() for r in caplog.records if r.getMessage().startswith("Loaded, computed")][-1]
 
 
-def test_a_second_build_takes_every_study_from_the_cache_and_gives_the_same_files(project_copy, caplog):
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict[str, bytes]]:
+    """The project generated once, its cache filled: where it was generated, a pristine copy of it as
+    it was then, and the files it generated."""
+    base = tmp_path_factory.mktemp("generated")
+    root = copy_project(base / "project")
+    files = generate(open_project(root))
+    assert StudyCache(open_project(root).cache_dir).path(STUDY).is_file()
+    shutil.copytree(root, base / "pristine", symlinks=True)
+    return root, base / "pristine", files
+
+
+@pytest.fixture
+def cached_copy(generated) -> Path:
+    """The project as its first generation left it, cache and all, put back for each test where it
+    was generated: a cache entry's key names the study's place, so a copy elsewhere would find no
+    entry of its own. The files of that generation are `generated[2]`."""
+    root, pristine, _ = generated
+    shutil.rmtree(root)
+    shutil.copytree(pristine, root, symlinks=True)
+    return root
+
+
+def test_a_second_build_takes_every_study_from_the_cache_and_gives_the_same_files(
+    generated, cached_copy, caplog
+):
     caplog.set_level(logging.INFO, logger="generator")
-    project = open_project(project_copy)
-    first = generate(project)
-    second = generate(project)
-    assert second == first
-    studies = len(list((project_copy / "content" / "studies").iterdir()))
+    second = generate(open_project(cached_copy))
+    assert second == generated[2]
+    studies = len(list((cached_copy / "content" / "studies").iterdir()))
     assert f"{studies} from the cache" in built(caplog)
 
 
-def test_an_edit_to_one_study_builds_only_that_study_again(project_copy, study_dir, caplog):
+def test_an_edit_to_one_study_builds_only_that_study_again(generated, cached_copy, caplog):
     caplog.set_level(logging.INFO, logger="generator")
-    project = open_project(project_copy)
-    before = generate(project)
-    edit(study_dir / "study.yml", "short_title: ", "short_title: Edited ")
-    caplog.clear()
-    after = generate(project)
-    studies = len(list((project_copy / "content" / "studies").iterdir()))
+    before = generated[2]
+    edit(cached_copy / "content" / "studies" / STUDY / "study.yml", "short_title: ", "short_title: Edited ")
+    after = generate(open_project(cached_copy))
+    studies = len(list((cached_copy / "content" / "studies").iterdir()))
     assert f"{studies - 1} from the cache" in built(caplog)
     changed = {name for name in after if after[name] != before.get(name)}
     assert changed, "the edit shows"
@@ -77,13 +98,12 @@ def test_an_edit_to_one_study_builds_only_that_study_again(project_copy, study_d
     ],
     ids=["settings", "templates", "vocabulary"],
 )
-def test_what_every_study_depends_on_invalidates_every_cached_study(project_copy, caplog, change):
+def test_what_every_study_depends_on_invalidates_every_cached_study(cached_copy, caplog, change):
+    """Unchanged, every study would come from the cache (see the test above)."""
     caplog.set_level(logging.INFO, logger="generator")
-    generate(open_project(project_copy))
     file, old, new = change
-    edit(project_copy / file, old, new)
-    caplog.clear()
-    generate(open_project(project_copy))
+    edit(cached_copy / file, old, new)
+    generate(open_project(cached_copy))
     assert "from the cache" not in built(caplog)
 
 
@@ -134,15 +154,15 @@ def test_problems_of_several_studies_built_in_parallel_are_reported_together(pro
     assert all(f"{slug}/responses.csv" in message for slug in slugs[:2]), message
 
 
-def test_a_damaged_cache_entry_is_built_again(project_copy):
-    project = open_project(project_copy)
-    first = generate(project)
+def test_a_damaged_cache_entry_is_built_again(generated, cached_copy):
+    project = open_project(cached_copy)
     entry = StudyCache(project.cache_dir).path(STUDY)
     entry.write_bytes(b"not a zip")
-    assert generate(project) == first
+    assert generate(project) == generated[2]
 
 
-def test_the_cache_of_a_removed_study_is_removed(project_copy):
+def test_the_cache_of_a_removed_study_is_removed(one_study_copy):
+    project_copy = one_study_copy
     (slug,) = clone_studies(project_copy, 1)
     project = open_project(project_copy)
     generate(project)
@@ -153,7 +173,8 @@ def test_the_cache_of_a_removed_study_is_removed(project_copy):
     assert (project.cache_dir / OWNER_MARK).is_file()
 
 
-def test_a_cache_folder_holding_other_files_is_refused(project_copy):
+def test_a_cache_folder_holding_other_files_is_refused(one_study_copy):
+    project_copy = one_study_copy
     theirs = project_copy / "build" / "cache"
     theirs.mkdir(parents=True)
     (theirs / "notes.txt").write_text("mine")
@@ -162,7 +183,8 @@ def test_a_cache_folder_holding_other_files_is_refused(project_copy):
     assert (theirs / "notes.txt").read_text() == "mine"
 
 
-def test_check_reads_the_cache_but_writes_nothing(project_copy):
+def test_check_reads_the_cache_but_writes_nothing(one_study_copy):
+    project_copy = one_study_copy
     project = open_project(project_copy)
     generate(project, write_cache=False)
     assert not project.cache_dir.exists()
@@ -173,7 +195,8 @@ def test_check_reads_the_cache_but_writes_nothing(project_copy):
     assert {p.name: p.stat().st_mtime_ns for p in project.cache_dir.iterdir()} == entries
 
 
-def test_a_study_edited_while_it_is_built_is_not_cached(project_copy):
+def test_a_study_edited_while_it_is_built_is_not_cached(one_study_copy):
+    project_copy = one_study_copy
     project = open_project(project_copy)
     tasks = [replace(task, key="the files as they were before an edit") for task in _tasks(project)]
     outputs, errors, _ = build_studies(tasks, StudyCache(project.cache_dir), workers=1)
@@ -181,16 +204,17 @@ def test_a_study_edited_while_it_is_built_is_not_cached(project_copy):
     assert not any(StudyCache(project.cache_dir).path(task.folder.name).exists() for task in tasks)
 
 
-def test_a_cache_entry_holding_files_of_another_place_is_built_again(project_copy):
-    project = open_project(project_copy)
-    first = generate(project)
+def test_a_cache_entry_holding_files_of_another_place_is_built_again(generated, cached_copy):
+    project = open_project(cached_copy)
+    first = generated[2]
     entry = StudyCache(project.cache_dir).path(STUDY)
     with zipfile.ZipFile(entry, "a") as archive:
         archive.writestr("files/index.md", "# Not the home page")
     assert generate(project) == first
 
 
-def test_an_unexpected_error_names_the_study(project_copy, monkeypatch):
+def test_an_unexpected_error_names_the_study(one_study_copy, monkeypatch):
+    project_copy = one_study_copy
     import generator.studies
 
     def boom(task):
