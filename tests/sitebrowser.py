@@ -186,9 +186,10 @@ the smallest tick label, and whether its toolbar is inside the image or over a p
 
 AXE = Path(__file__).parent / "fixtures" / "axe" / "axe.min.js"
 """axe-core, pinned (axe.pin.json beside it; scripts/update_axe.py updates it from npm)."""
-AXE_RUN = """async selector => {
+AXE_RUN = """async ([selector, rules]) => {
   const context = selector ? document.querySelectorAll(selector) : document;
-  const result = await axe.run(context, {resultTypes: ['violations']});
+  const only = rules ? {runOnly: {type: 'rule', values: rules}} : {};
+  const result = await axe.run(context, {resultTypes: ['violations'], ...only});
   return result.violations.map(v => ({
     id: v.id, impact: v.impact, help: v.help,
     nodes: v.nodes.map(n => n.target.join(' ') + ': ' + n.failureSummary.replace(/\\s+/g, ' ')),
@@ -197,12 +198,12 @@ AXE_RUN = """async selector => {
 SEVERE = {"serious", "critical"}
 
 
-def axe_violations(page, within: str | None = None) -> list[dict]:
+def axe_violations(page, within: str | None = None, rules: list[str] | None = None) -> list[dict]:
     """axe-core's findings on the page as it is now (or only in the elements the CSS selector
-    `within` finds): id, impact, help and the elements."""
+    `within` finds; only by `rules`, if given): id, impact, help and the elements."""
     if not page.evaluate("typeof axe !== 'undefined'"):
         page.add_script_tag(path=str(AXE))
-    return page.evaluate(AXE_RUN, within)
+    return page.evaluate(AXE_RUN, [within, rules])
 
 
 def serious_violations(page, within: str | None = None) -> list[str]:
