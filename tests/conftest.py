@@ -6,7 +6,9 @@ import fcntl
 import importlib
 import os
 import shutil
+import subprocess
 from collections.abc import Callable, Generator, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
@@ -107,6 +109,53 @@ def one_study_copy(tmp_path: Path) -> Path:
 @pytest.fixture
 def study_dir(project_copy: Path) -> Path:
     return project_copy / "content" / "studies" / STUDY
+
+
+@dataclass(frozen=True)
+class KeptProject:
+    """A project as it was once built (or generated), kept to be put back for each test that changes
+    it. Put back where it was made, not copied elsewhere: a cache entry's key names the project's
+    place, so a copy elsewhere would build every study again. Copying costs a fraction of a build."""
+
+    root: Path
+    pristine: Path
+
+    @classmethod
+    def of(cls, root: Path) -> KeptProject:
+        """Keep `root` as it is now, in a copy beside it."""
+        pristine = root.with_name(root.name + "-pristine")
+        shutil.copytree(root, pristine, symlinks=True)
+        return cls(root, pristine)
+
+    def restored(self) -> Path:
+        """The project put back as it was kept (whatever a test did to it)."""
+        shutil.rmtree(self.root)
+        shutil.copytree(self.pristine, self.root, symlinks=True)
+        return self.root
+
+
+CommandLine = Callable[..., subprocess.CompletedProcess]
+
+
+@pytest.fixture
+def command_line(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> CommandLine:
+    """Run the command line's own main() in this process (no second of imports for each case), given
+    its arguments and `env`, variables set for the run: its exit code and what it printed, as a
+    subprocess would give them. EVIDENCE_SITE_URL is unset unless `env` sets it."""
+    from generator.cli import main
+    from generator.publish import SITE_URL_ENV
+
+    def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+        with monkeypatch.context() as patch:
+            patch.delenv(SITE_URL_ENV, raising=False)
+            for name, value in (env or {}).items():
+                patch.setenv(name, value)
+            capsys.readouterr()
+            code = main(list(args))
+            out, err = capsys.readouterr()
+        return subprocess.CompletedProcess(list(args), code, out, err)
+
+    return run
 
 
 def made_once(tmp_path_factory: pytest.TempPathFactory, name: str, make: Callable[[Path], None]) -> Path:

@@ -111,7 +111,8 @@ class SiteRouter:
         site or found nothing. Clears them, so each page's are its own."""
         found = [f"console: {e}" for e in self.errors] + [f"outside the site: {u}" for u in self.outside]
         found += [f"missing: {u}" for u in self.missing]
-        self.errors.clear(), self.outside.clear(), self.missing.clear()
+        for recorded in (self.errors, self.outside, self.missing):
+            recorded.clear()
         return found
 
 

@@ -10,7 +10,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-import yaml
 
 from generator.analysis import analyse_study
 from generator.audit import AuditReport, Check, audit_study
@@ -18,10 +17,10 @@ from generator.build import build_site, open_project
 from generator.load import load_studies
 from tests.conftest import ROOT, STUDY, copy_project, edit
 from tests.pages import unmarked_numbers
-from tests.sitebrowser import routed_page, serious_violations
+from tests.sitebrowser import real_site_url, routed_page, serious_violations
 
 STUDIES = sorted(p.name for p in (ROOT / "content" / "studies").iterdir() if p.is_dir())
-SITE_URL = yaml.load((ROOT / "mkdocs.yml").read_text(), Loader=yaml.BaseLoader)["site_url"]
+SITE_URL = real_site_url()
 WAIVED = "responses/cr@all/percent-rounding"
 REASON = "Printed as 21% in the source; a typesetting error."
 

@@ -20,7 +20,7 @@ import yaml
 
 from generator.text import FORMULA_START
 from tests.conftest import ROOT, STUDY, copy_project, needed
-from tests.sitebrowser import routed_page, wait_until_markup_could_have_run
+from tests.sitebrowser import real_site_url, routed_page, wait_until_markup_could_have_run
 
 pytestmark = pytest.mark.browser
 playwright_api = needed("playwright.sync_api")  # skipped here when missing, failed in CI
@@ -44,7 +44,7 @@ def study_pages(site_dir: Path, slug: str) -> list[tuple[str, int]]:
 
 @pytest.fixture(scope="module")
 def site_url() -> str:
-    return yaml.load((ROOT / "mkdocs.yml").read_text(), Loader=yaml.BaseLoader)["site_url"]
+    return real_site_url()
 
 
 @pytest.fixture

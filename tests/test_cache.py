@@ -422,10 +422,8 @@ def test_a_poisoned_cache_runs_nothing_on_any_page(clean, cache, browser, tmp_pa
     site's script) and its study's navigation: each site-wide page and each study's overview are
     visited, and every page of one study (the others' pages are of the same kinds, and show the same
     navigation as their overview; a page takes most of a second)."""
-    import yaml
 
-    from tests.conftest import ROOT
-    from tests.sitebrowser import routed_page
+    from tests.sitebrowser import real_site_url, routed_page
 
     root, files, _ = clean
     poison_every_entry(cache, files)
@@ -436,7 +434,7 @@ def test_a_poisoned_cache_runs_nothing_on_any_page(clean, cache, browser, tmp_pa
     visited = [path for path in pages if path.count("/") < 3 or path.startswith(f"studies/{STUDY}/")]
     assert {f"studies/{entry.stem}/index.html" for entry in cache.glob("*.zip")} <= set(visited)
     assert len(visited) < len(pages) and "comparisons/index.html" in visited and "404.html" in visited
-    site_url = yaml.load((ROOT / "mkdocs.yml").read_text(), Loader=yaml.BaseLoader)["site_url"]
+    site_url = real_site_url()
     with routed_page(browser, site, site_url) as (page, _):
         for path in visited:
             page.goto(site_url + path.removesuffix("index.html"))

@@ -7,22 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from generator.cli import main
-from tests.conftest import STUDY, edit
+from tests.conftest import STUDY, CommandLine, edit
 
 
 @pytest.fixture
-def check(capsys: pytest.CaptureFixture[str]) -> Callable[[Path], subprocess.CompletedProcess]:
-    """`check` of a project, run by the command line's own main() in this process: its exit code and
-    what it printed, as a subprocess would give them, without a second of imports for each case."""
-
-    def run(project: Path) -> subprocess.CompletedProcess:
-        capsys.readouterr()
-        code = main(["check", "--project", str(project)])
-        out, err = capsys.readouterr()
-        return subprocess.CompletedProcess(["check"], code, out, err)
-
-    return run
+def check(command_line: CommandLine) -> Callable[[Path], subprocess.CompletedProcess]:
+    """`check` of a project, run in this process (see conftest.command_line)."""
+    return lambda project: command_line("check", "--project", str(project))
 
 
 def assert_located(result: subprocess.CompletedProcess, *expected: str) -> None:

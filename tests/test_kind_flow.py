@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import yaml
 
 from generator.analysis import StudyResults, analyse_study
 from generator.audit import audit_study
@@ -19,8 +18,8 @@ from generator.errors import DataError
 from generator.kinds.flow import flow_frame
 from generator.load import Study, load_study
 from generator.model import AnalysisSet, Arm, OutcomeVocabulary
-from tests.conftest import ROOT, copy_project, edit
-from tests.sitebrowser import open_page, site_page
+from tests.conftest import copy_project, edit
+from tests.sitebrowser import open_page, real_site_url, site_page
 
 FIXTURE = Path(__file__).parent / "fixtures" / "studies" / "participant-flow"
 RULE = "flow-reasons-within-gap"
@@ -258,7 +257,7 @@ def test_the_real_studies_show_their_derived_flow(built_site):
 
 @pytest.mark.browser
 def test_the_diagram_shows_and_fits_a_phone(browser, built_site):
-    address = yaml.load((ROOT / "mkdocs.yml").read_text(), Loader=yaml.BaseLoader)["site_url"]
+    address = real_site_url()
     site_dir = built_site / "site"
     with site_page(browser, site_dir, address, 390, "light") as page:
         open_page(page, site_dir, address, "studies/kantarjian-2017/design/")

@@ -20,7 +20,7 @@ from generator import outputs
 from generator import previous as previous_module
 from generator.cli import main
 from generator.errors import MOST_SHOWN, InputError, Problem
-from tests.conftest import ROOT, STUDY, copy_project, edit
+from tests.conftest import ROOT, STUDY, KeptProject, copy_project, edit
 
 OWN_OUTPUTS = ("site", "build", ".evidence-build-")
 
@@ -54,24 +54,17 @@ def build(project: Path, *args: str) -> int:
 
 
 @pytest.fixture(scope="module")
-def built_once(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """`project`, built once: where it was built, and a pristine copy of it as the build left it."""
-    base = tmp_path_factory.mktemp("built-once")
-    root = with_sentinels(copy_project(base / "project", [STUDY]))
+def built_once(tmp_path_factory: pytest.TempPathFactory) -> KeptProject:
+    """`project`, built once and kept as the build left it."""
+    root = with_sentinels(copy_project(tmp_path_factory.mktemp("built-once") / "project", [STUDY]))
     assert build(root) == 0
-    shutil.copytree(root, base / "pristine", symlinks=True)
-    return root, base / "pristine"
+    return KeptProject.of(root)
 
 
 @pytest.fixture
-def built(built_once: tuple[Path, Path]) -> Path:
-    """`project` after a build (its site, pages and cache), for tests that start from one: put back
-    for each test where it was built, as a cache entry's key names its place (a copy elsewhere would
-    build its study again). Copying it costs a fraction of a build."""
-    root, pristine = built_once
-    shutil.rmtree(root)
-    shutil.copytree(pristine, root, symlinks=True)
-    return root
+def built(built_once: KeptProject) -> Path:
+    """`project` after a build (its site, pages and cache), for tests that start from one."""
+    return built_once.restored()
 
 
 def set_folder(project: Path, setting: str, value: str) -> None:

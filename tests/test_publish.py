@@ -12,9 +12,8 @@ from pathlib import Path
 import pytest
 
 from generator.build import build_site, open_project
-from generator.cli import main
 from generator.publish import SITE_URL_ENV
-from tests.conftest import ROOT, STUDY, copy_project, edit
+from tests.conftest import ROOT, STUDY, CommandLine, copy_project, edit
 from tests.test_regenerate import change_the_overall_median
 
 URL = "https://someone.github.io/evidence/"
@@ -27,20 +26,12 @@ def git(*args: str, cwd: Path) -> str:
 
 
 @pytest.fixture
-def run(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Run:
-    """A command of the command line's own main(), in this process (no second of imports for each
-    case): its exit code and what it printed, as a subprocess would give them. EVIDENCE_SITE_URL is
-    unset unless `env` sets it; with no project, the command runs in the current folder."""
+def run(command_line: CommandLine) -> Run:
+    """A command on a project (with none, in the current folder), run in this process (see
+    conftest.command_line)."""
 
     def run(project: Path | None, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-        with monkeypatch.context() as patch:
-            patch.delenv(SITE_URL_ENV, raising=False)
-            for name, value in (env or {}).items():
-                patch.setenv(name, value)
-            capsys.readouterr()
-            code = main([*args, *([] if project is None else ["--project", str(project)])])
-            out, err = capsys.readouterr()
-        return subprocess.CompletedProcess(args, code, out, err)
+        return command_line(*args, *([] if project is None else ["--project", str(project)]), env=env)
 
     return run
 

@@ -4,13 +4,14 @@ import http.server
 import json
 import shutil
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from generator.build import build_site, open_project
 from generator.errors import InputError
-from tests.conftest import STUDY, copy_project
+from tests.conftest import STUDY, KeptProject, copy_project
 from tests.pages import page_text
 
 
@@ -49,38 +50,39 @@ def change_the_overall_median(study_dir: Path) -> None:
     )
 
 
+@dataclass(frozen=True)
+class Changed:
+    """The one-study project built, its data changed (change_the_overall_median) and built again, kept
+    as the second build left it; and of the first build, its "What changed" text and values.json."""
+
+    kept: KeptProject
+    first_text: str
+    first_manifest: bytes
+
+
 @pytest.fixture(scope="module")
-def changed_once(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str, bytes]:
+def changed_once(tmp_path_factory: pytest.TempPathFactory) -> Changed:
     """What changed is told by the changes to one study: the project holds that one (the whole real
-    project is copied where every page, the comparisons' too, must come out the same). Built, its
-    data changed (change_the_overall_median), and built again: where it was built, a pristine copy
-    as the second build left it, and of the first build its "What changed" text and values.json."""
-    base = tmp_path_factory.mktemp("changed-once")
-    root = copy_project(base / "project", [STUDY])
+    project is copied where every page, the comparisons' too, must come out the same)."""
+    root = copy_project(tmp_path_factory.mktemp("changed-once") / "project", [STUDY])
     project = open_project(root)
     build_site(project)
     first_text = page_text(project.site_dir, "changes")
     first_manifest = (project.site_dir / "data/values.json").read_bytes()
     change_the_overall_median(root / "content" / "studies" / STUDY)
     build_site(open_project(root))
-    shutil.copytree(root, base / "pristine", symlinks=True)
-    return root, base / "pristine", first_text, first_manifest
+    return Changed(KeptProject.of(root), first_text, first_manifest)
 
 
 @pytest.fixture
-def changed(changed_once) -> Path:
-    """The project of `changed_once` as its second build left it, put back where it was built for
-    each test that builds it again (a cache entry's key names its place)."""
-    root, pristine, _, _ = changed_once
-    shutil.rmtree(root)
-    shutil.copytree(pristine, root, symlinks=True)
-    return root
+def changed(changed_once: Changed) -> Path:
+    """The project of `changed_once` as its second build left it, for a test that builds it again."""
+    return changed_once.kept.restored()
 
 
-def test_what_changed_lists_a_changed_row_with_old_and_new_values(changed_once):
-    root, _, first, _ = changed_once
-    assert "The first version this record holds" in first
-    site = open_project(root).site_dir
+def test_what_changed_lists_a_changed_row_with_old_and_new_values(changed_once, changed):
+    assert "The first version this record holds" in changed_once.first_text
+    site = open_project(changed).site_dir
     text = page_text(site, "changes")
     assert "1 figures changed, 0 appeared and 0 disappeared" in text
     assert "Median overall survival · All patients 6.2 months 6.4 months" in text
@@ -145,7 +147,7 @@ def test_what_changed_compares_with_a_published_manifest_given_by_url(
 ):
     """The published manifest is the first build's; the project holds the changed data."""
     folder, url = served
-    (folder / "values.json").write_bytes(changed_once[3])
+    (folder / "values.json").write_bytes(changed_once.first_manifest)
     fresh = open_project(changed, site_dir=tmp_path / "new-site", docs_dir=tmp_path / "new-docs")
     build_site(fresh, previous=f"{url}/values.json")
     assert "Median overall survival · All patients 6.2 months 6.4 months" in page_text(

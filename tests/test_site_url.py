@@ -12,7 +12,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from generator.build import build_site, open_project
-from generator.cli import main
 from generator.errors import ConfigError, redacted
 from generator.publish import SITE_URL_ENV, SiteUrl, UnsafeUrl, check_url, rebuilt_url
 from tests.conftest import ROOT, STUDY, edit
@@ -127,22 +126,18 @@ def test_a_password_is_removed_from_what_git_says():
         assert shown == "cannot reach https://***@github.com/o/r.git: refused"
 
 
-def test_the_command_line_never_prints_the_password_of_an_address(one_study_copy, capsys, monkeypatch):
-    """The command line's own main(), in this process: what it prints, without a subprocess's imports."""
+def test_the_command_line_never_prints_the_password_of_an_address(one_study_copy, command_line):
     edit(
         one_study_copy / "site_config.yml", 'site_url: ""', 'site_url: "https://me:Pa55w0rd@me.github.io/x/"'
     )
-    monkeypatch.delenv(SITE_URL_ENV, raising=False)
     for env in ({}, {SITE_URL_ENV: "https://ci-bot:Pa55w0rd@me.github.io/x/?q"}):
-        with monkeypatch.context() as patch:
-            for name, value in env.items():
-                patch.setenv(name, value)
-            capsys.readouterr()
-            code = main(["build", "--project", str(one_study_copy)])
-            out, err = capsys.readouterr()
-        assert code == 1, err
-        assert "Pa55w0rd" not in err + out and "is not a plain http(s) address" in err
-        assert (SITE_URL_ENV if env else "site_config.yml, line 19, field 'publish.site_url'") in err
+        result = command_line("build", "--project", str(one_study_copy), env=env)
+        assert result.returncode == 1, result.stderr
+        assert "Pa55w0rd" not in result.stderr + result.stdout
+        assert "is not a plain http(s) address" in result.stderr
+        assert (
+            SITE_URL_ENV if env else "site_config.yml, line 19, field 'publish.site_url'"
+        ) in result.stderr
 
 
 def test_the_rebuilt_address_is_the_one_the_project_gives_mkdocs(project_copy, monkeypatch):

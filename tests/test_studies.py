@@ -3,7 +3,7 @@
 import logging
 import shutil
 import zipfile
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -14,7 +14,7 @@ from generator.errors import ConfigError, DataError
 from generator.load import list_study_folders, load_vocabulary, vocabulary_path
 from generator.outputs import OWNER_MARK
 from generator.studies import PARALLEL_FROM, build_studies, study_tasks
-from tests.conftest import STUDY, copy_project, edit
+from tests.conftest import STUDY, KeptProject, copy_project, edit
 
 
 def clone_studies(project: Path, copies: int) -> list[str]:
@@ -38,27 +38,26 @@ def built(caplog) -> str:
     return [r.getMessage() for r in caplog.records if r.getMessage().startswith("Loaded, computed")][-1]
 
 
+@dataclass(frozen=True)
+class Generated:
+    """The project generated once, its cache filled, kept as it was then; and the files it generated."""
+
+    kept: KeptProject
+    files: dict[str, bytes]
+
+
 @pytest.fixture(scope="module")
-def generated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict[str, bytes]]:
-    """The project generated once, its cache filled: where it was generated, a pristine copy of it as
-    it was then, and the files it generated."""
-    base = tmp_path_factory.mktemp("generated")
-    root = copy_project(base / "project")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Generated:
+    root = copy_project(tmp_path_factory.mktemp("generated") / "project")
     files = generate(open_project(root))
     assert StudyCache(open_project(root).cache_dir).path(STUDY).is_file()
-    shutil.copytree(root, base / "pristine", symlinks=True)
-    return root, base / "pristine", files
+    return Generated(KeptProject.of(root), files)
 
 
 @pytest.fixture
-def cached_copy(generated) -> Path:
-    """The project as its first generation left it, cache and all, put back for each test where it
-    was generated: a cache entry's key names the study's place, so a copy elsewhere would find no
-    entry of its own. The files of that generation are `generated[2]`."""
-    root, pristine, _ = generated
-    shutil.rmtree(root)
-    shutil.copytree(pristine, root, symlinks=True)
-    return root
+def cached_copy(generated: Generated) -> Path:
+    """The project as its first generation left it, cache and all (its files: `generated.files`)."""
+    return generated.kept.restored()
 
 
 def test_a_second_build_takes_every_study_from_the_cache_and_gives_the_same_files(
@@ -66,14 +65,14 @@ def test_a_second_build_takes_every_study_from_the_cache_and_gives_the_same_file
 ):
     caplog.set_level(logging.INFO, logger="generator")
     second = generate(open_project(cached_copy))
-    assert second == generated[2]
+    assert second == generated.files
     studies = len(list((cached_copy / "content" / "studies").iterdir()))
     assert f"{studies} from the cache" in built(caplog)
 
 
 def test_an_edit_to_one_study_builds_only_that_study_again(generated, cached_copy, caplog):
     caplog.set_level(logging.INFO, logger="generator")
-    before = generated[2]
+    before = generated.files
     edit(cached_copy / "content" / "studies" / STUDY / "study.yml", "short_title: ", "short_title: Edited ")
     after = generate(open_project(cached_copy))
     studies = len(list((cached_copy / "content" / "studies").iterdir()))
@@ -158,7 +157,7 @@ def test_a_damaged_cache_entry_is_built_again(generated, cached_copy):
     project = open_project(cached_copy)
     entry = StudyCache(project.cache_dir).path(STUDY)
     entry.write_bytes(b"not a zip")
-    assert generate(project) == generated[2]
+    assert generate(project) == generated.files
 
 
 def test_the_cache_of_a_removed_study_is_removed(one_study_copy):
@@ -206,7 +205,7 @@ def test_a_study_edited_while_it_is_built_is_not_cached(one_study_copy):
 
 def test_a_cache_entry_holding_files_of_another_place_is_built_again(generated, cached_copy):
     project = open_project(cached_copy)
-    first = generated[2]
+    first = generated.files
     entry = StudyCache(project.cache_dir).path(STUDY)
     with zipfile.ZipFile(entry, "a") as archive:
         archive.writestr("files/index.md", "# Not the home page")
