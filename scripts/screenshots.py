@@ -45,6 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--limit", type=int, help="only the first N pages")
     args = parser.parse_args(argv)
+    from playwright.sync_api import TimeoutError as PageTimeout
     from playwright.sync_api import sync_playwright
 
     if not (args.site / "index.html").is_file():
@@ -62,7 +63,14 @@ def main(argv: list[str] | None = None) -> int:
                 context.route("**/*", SiteRouter(args.site, url).handle)
                 page = context.new_page()
                 for path in pages:
-                    open_page(page, args.site, url, path)  # its charts drawn, its tables set up
+                    try:
+                        open_page(page, args.site, url, path)  # its charts drawn, its tables set up
+                    except PageTimeout:
+                        print(
+                            f"  warning: /{path} ({width} px, {scheme}): charts or tables not ready in 15 s;"
+                            " shot as it is",
+                            file=sys.stderr,
+                        )
                     name = (path.strip("/").replace("/", "_") or "home") + f"-{width_name}-{scheme}.png"
                     page.screenshot(path=args.out / name, full_page=True)
                     count += 1
