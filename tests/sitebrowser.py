@@ -118,15 +118,25 @@ class SiteRouter:
 
 @contextmanager
 def routed_page(
-    browser, site_dir: Path, site_url: str, *, width: int = 1280, scheme: str = "light", checked: bool = True
+    browser,
+    site_dir: Path,
+    site_url: str,
+    *,
+    width: int = 1280,
+    scheme: str = "light",
+    checked: bool = True,
+    with_axe: bool = False,
 ):
     """A fresh page at one width and palette, routed to a built site (touch at a phone's width);
     afterwards (unless `checked` is false: the caller reads `router.troubles()` itself), no console
-    error, dialog or request that left the site or missed."""
+    error, dialog or request that left the site or missed. `with_axe` puts axe-core in every page it
+    opens, sent to the browser once (injecting it page by page sends and parses 650 KB each time)."""
     router = SiteRouter(site_dir, site_url)
     context = browser.new_context(
         viewport={"width": width, "height": 900}, color_scheme=scheme, has_touch=width < PHONE_WIDTH
     )
+    if with_axe:
+        context.add_init_script(path=str(AXE))
     context.route("**/*", router.handle)
     page = context.new_page()
     errors = router.errors

@@ -7,7 +7,7 @@ table and reach a chart without passing a figure of a table; nothing logs an err
 The pages are found in the built site, not named here. Each page is opened once for each width and
 palette (a tour) and every check reads it there, so the tests below only read what the tour found.
 The four tours are made once for the run and shared by the parallel workers. axe-core is the copy
-pinned in tests/fixtures/axe (scripts/update_axe.py updates it), injected into each page as it is.
+pinned in tests/fixtures/axe (scripts/update_axe.py updates it), put in each page as it opens.
 """
 
 from __future__ import annotations
@@ -416,7 +416,7 @@ def take_tour(browser, site_dir: Path, layout: Layout) -> Tour:
     problem of that check on that page, and the tour goes on to the next page."""
     tour, site_url = Tour(layout), real_site_url()
     with routed_page(
-        browser, site_dir, site_url, width=layout.width, scheme=layout.palette, checked=False
+        browser, site_dir, site_url, width=layout.width, scheme=layout.palette, checked=False, with_axe=True
     ) as (page, router):
         for address in site_pages(site_dir):
             visit = Visit(page, address, page_file(site_dir, address).read_text(encoding="utf-8"), layout)
