@@ -4,10 +4,12 @@ scrolls sideways and a table wider than its place says so and scrolls inside it;
 screen with its toolbar beside it, and its table view lists its points; a keyboard user can skip every
 table and reach a chart without passing a figure of a table; nothing logs an error or asks outside the site.
 
-The pages are found in the built site, not named here. Each page is opened once for each width and
-palette (a tour) and every check reads it there, so the tests below only read what the tour found.
-The four tours are made once for the run and shared by the parallel workers. axe-core is the copy
-pinned in tests/fixtures/axe (scripts/update_axe.py updates it), put in each page as it opens.
+The pages are found in the built site, not named here. Each page is opened once at each width (a
+tour): the checks read it in the light palette the browser asks for, again after the palette control
+switches it to dark, and then act on it in light; the tests below only read what the tours found.
+The tours are made once for the run and shared by the parallel workers. That a page opened in a
+browser which asks for dark shows the dark palette and charts is tested in test_browser. axe-core
+is the copy pinned in tests/fixtures/axe (scripts/update_axe.py updates it), put in each page as it opens.
 """
 
 from __future__ import annotations
@@ -395,60 +397,107 @@ def skip_every_table(visit: Visit, tour: Tour) -> None:
 Check = Callable[[Visit, Tour], None]
 
 
-def checks_for(visit: Visit) -> list[tuple[str, Check]]:
-    """The checks a page gets in its layout, in an order where none disturbs the next: those that
-    only read the page first, then those that move focus, open details or swap charts for tables."""
+def checks_for(visit: Visit) -> tuple[list[tuple[str, Check]], list[tuple[str, Check]]]:
+    """The checks a page gets in its layout: those that only read the page, then those that move
+    focus, open details or swap charts for tables (run last, so that none disturbs the next)."""
     light, wide = visit.layout.palette == "light", not visit.layout.narrow
-    chosen: list[tuple[str, Check]] = [("axe", palette_and_axe), ("layout", sideways_and_tables)]
+    reading: list[tuple[str, Check]] = [("axe", palette_and_axe), ("layout", sideways_and_tables)]
     if visit.has_chart:
-        chosen.append(("charts", charts_fit))
+        reading.append(("charts", charts_fit))
+    acting: list[tuple[str, Check]] = []
     if light and wide:
-        chosen.append(("keyboard", tab_to_the_first_chart))
+        acting.append(("keyboard", tab_to_the_first_chart))
     if light and visit.has_skip:
-        chosen.append(("keyboard", skip_every_table))
+        acting.append(("keyboard", skip_every_table))
     if light and visit.has_chart:
-        chosen.append(("table views", table_views))
-    return chosen
+        acting.append(("table views", table_views))
+    return reading, acting
 
 
-def take_tour(browser, site_dir: Path, layout: Layout) -> Tour:
-    """Open every page once in the layout and run its checks there. A check that breaks down is a
+SWITCH_PALETTE = """scheme => {
+  // what the palette control does when a reader uses it (a click on its input, without moving focus)
+  document.querySelector(`form[data-md-component=palette] input[data-md-color-scheme="${scheme}"]`).click();
+}"""
+PALETTE_SHOWN = """scheme => {
+  const fg = getComputedStyle(document.body).getPropertyValue('--md-default-fg-color').trim();
+  return document.body.dataset.mdColorScheme === scheme && [...document.querySelectorAll('div.ev-chart')]
+    .every(chart => chart.dataset.drawn === 'true' && chart.layout.font.color === fg);
+}"""
+
+
+def switch_palette(page, palette: str) -> None:
+    """Switch the page to the palette with Material's palette control, and wait until the page and
+    its charts show it."""
+    page.evaluate(SWITCH_PALETTE, SCHEMES[palette])
+    page.wait_for_function(PALETTE_SHOWN, arg=SCHEMES[palette], timeout=5_000)
+
+
+def run_checks(visit: Visit, tour: Tour, checks: list[tuple[str, Check]]) -> None:
+    for name, check in checks:
+        try:
+            check(visit, tour)
+        except Exception:  # recorded against its page; the tour goes on
+            tour.found(name, f"{visit.where}: the check {check.__name__} broke:\n{traceback.format_exc()}")
+
+
+def record_troubles(router, visit: Visit, tour: Tour) -> None:
+    for trouble in router.troubles():
+        tour.found("pages", f"{visit.where}: {trouble}")
+
+
+def take_tour(browser, site_dir: Path, width: int) -> dict[Layout, Tour]:
+    """Open every page once at the width, in the light palette (as the browser asks), and run its
+    checks there; switched to the dark palette with the palette control, the checks that only read
+    the page run again; then, back in light, those that act on it. A check that breaks down is a
     problem of that check on that page, and the tour goes on to the next page."""
-    tour, site_url = Tour(layout), real_site_url()
-    with routed_page(
-        browser, site_dir, site_url, width=layout.width, scheme=layout.palette, checked=False, with_axe=True
-    ) as (page, router):
+    light, dark = Layout(width, "light"), Layout(width, "dark")
+    tours, site_url = {light: Tour(light), dark: Tour(dark)}, real_site_url()
+    with routed_page(browser, site_dir, site_url, width=width, checked=False, with_axe=True) as (
+        page,
+        router,
+    ):
         for address in site_pages(site_dir):
-            visit = Visit(page, address, page_file(site_dir, address).read_text(encoding="utf-8"), layout)
+            html = page_file(site_dir, address).read_text(encoding="utf-8")
+            visits = {layout: Visit(page, address, html, layout) for layout in (light, dark)}
             try:
                 open_page(page, site_dir, site_url, address)
             except Exception as exc:  # a page that does not load is a finding
-                tour.found("pages", f"{visit.where}: did not load as a reader sees it: {exc}")
+                for layout, tour in tours.items():
+                    tour.found("pages", f"{visits[layout].where}: did not load as a reader sees it: {exc}")
                 continue
-            tour.counts["pages"] += 1
-            for name, check in checks_for(visit):
-                try:
-                    check(visit, tour)
-                except Exception:  # recorded against its page; the tour goes on
-                    tour.found(
-                        name, f"{visit.where}: the check {check.__name__} broke:\n{traceback.format_exc()}"
-                    )
-            for trouble in router.troubles():
-                tour.found("pages", f"{visit.where}: {trouble}")
-    return tour
+            tours[light].counts["pages"] += 1
+            reading, acting = checks_for(visits[light])
+            run_checks(visits[light], tours[light], reading)
+            record_troubles(router, visits[light], tours[light])
+            try:
+                switch_palette(page, "dark")
+                tours[dark].counts["pages"] += 1
+                run_checks(visits[dark], tours[dark], checks_for(visits[dark])[0])
+            except Exception as exc:
+                tours[dark].found("pages", f"{visits[dark].where}: the palette control failed: {exc}")
+            record_troubles(router, visits[dark], tours[dark])
+            try:
+                switch_palette(page, "light")
+            except Exception as exc:
+                tours[light].found("pages", f"{visits[light].where}: the palette control failed: {exc}")
+                continue
+            run_checks(visits[light], tours[light], acting)
+            record_troubles(router, visits[light], tours[light])
+    return tours
 
 
 @pytest.fixture(scope="module", params=LAYOUTS, ids=str)
 def tour(request, tmp_path_factory, browser, built_site) -> Tour:
-    """Every page toured once in one layout, for the whole run (parallel workers share it)."""
+    """Every page toured once at the layout's width, for the whole run (parallel workers share it)."""
     layout: Layout = request.param
 
     def make(folder: Path) -> None:
-        found = take_tour(browser, built_site / "site", layout)
-        record = {"problems": found.problems, "counts": dict(found.counts)}
-        (folder / "tour.json").write_text(json.dumps(record), encoding="utf-8")
+        found = take_tour(browser, built_site / "site", layout.width)
+        record = {str(k): {"problems": v.problems, "counts": dict(v.counts)} for k, v in found.items()}
+        (folder / "tours.json").write_text(json.dumps(record), encoding="utf-8")
 
-    record = json.loads((made_once(tmp_path_factory, f"tour-{layout}", make) / "tour.json").read_text())
+    made = made_once(tmp_path_factory, f"tours-{layout.width}px", make)
+    record = json.loads((made / "tours.json").read_text())[str(layout)]
     return Tour(layout, record["problems"], Counter(record["counts"]))
 
 
