@@ -55,10 +55,12 @@ $(PY):
 
 # A lock is installed by uv (pinned here; it fetches and installs in parallel: seconds where pip takes
 # about a minute), or by pip when uv cannot be had or fails, so a machine without uv still installs.
+# Compiled to bytecode as pip does: where PYTHONDONTWRITEBYTECODE is set, nothing is compiled later,
+# and every process (each test worker, each command) would compile its imports again.
 UV_PIN := uv==0.13.9
 install_lock = $(PY) -m uv --version >/dev/null 2>&1 || $(PY) -m pip install --quiet $(UV_PIN) \
   || echo "uv could not be installed: installing with pip"; \
-  { $(PY) -m uv --version >/dev/null 2>&1 && $(PY) -m uv pip install --python $(PY) -r $(1); } \
+  { $(PY) -m uv --version >/dev/null 2>&1 && $(PY) -m uv pip install --compile-bytecode --python $(PY) -r $(1); } \
   || $(PY) -m pip install --progress-bar on -r $(1)
 
 $(STAMP): requirements-site.lock | $(PY)
