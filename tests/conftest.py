@@ -62,6 +62,17 @@ def pytest_make_collect_report(
     return report
 
 
+FIRST = "tour"
+"""Tests that use this fixture run first. Each width's tour is made once, by one worker, in about a
+minute; at the front of the first worker's queue, the tours are made before the other worker could
+steal their tests (pytest-xdist's worksteal takes from the end of a queue) and sit waiting on them."""
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: FIRST not in getattr(item, "fixturenames", ()))  # stable: order kept
+
+
 def left_out(studies: Iterable[str] | None = None) -> Callable[[str, list[str]], set[str]]:
     """What a copy of the project's folders leaves out (for shutil.copytree's `ignore`): caches, and
     with `studies`, every study folder of the real content but those."""
