@@ -58,10 +58,9 @@ $(PY):
 # Compiled to bytecode as pip does: where PYTHONDONTWRITEBYTECODE is set, nothing is compiled later,
 # and every process (each test worker, each command) would compile its imports again.
 UV_PIN := uv==0.13.9
-install_lock = $(PY) -m uv --version >/dev/null 2>&1 || $(PY) -m pip install --quiet $(UV_PIN) \
-  || echo "uv could not be installed: installing with pip"; \
-  { $(PY) -m uv --version >/dev/null 2>&1 && $(PY) -m uv pip install --compile-bytecode --python $(PY) -r $(1); } \
-  || $(PY) -m pip install --progress-bar on -r $(1)
+install_lock = { $(PY) -m uv --version >/dev/null 2>&1 || $(PY) -m pip install --quiet $(UV_PIN); } \
+  && $(PY) -m uv pip install --compile-bytecode --python $(PY) -r $(1) \
+  || { echo "uv could not install $(1): installing with pip"; $(PY) -m pip install --progress-bar on -r $(1); }
 
 $(STAMP): requirements-site.lock | $(PY)
 	@echo "Installing what building the site needs (requirements-site.lock) into $(VENV)"

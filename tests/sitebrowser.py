@@ -195,6 +195,15 @@ CHART_LAYOUT = """() => {
 the smallest tick label, and whether its toolbar is inside the image or over a plot."""
 
 
+PALETTE_SHOWN = """scheme => {
+  const fg = getComputedStyle(document.body).getPropertyValue('--md-default-fg-color').trim();
+  return document.body.dataset.mdColorScheme === scheme && [...document.querySelectorAll('div.ev-chart')]
+    .every(chart => chart.dataset.drawn === 'true' && chart.layout.font.color === fg);
+}"""
+"""True once the page shows the scheme (Material's `default` or `slate`) and every chart is drawn
+in its foreground colour."""
+
+
 AXE = Path(__file__).parent / "fixtures" / "axe" / "axe.min.js"
 """axe-core, pinned (axe.pin.json beside it; scripts/update_axe.py updates it from npm)."""
 AXE_RUN = """async ([selector, rules]) => {

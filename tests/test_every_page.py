@@ -30,6 +30,7 @@ from tests.conftest import made_once, needed
 from tests.sitebrowser import (
     AXE,
     CHART_LAYOUT,
+    PALETTE_SHOWN,
     SEVERE,
     axe_violations,
     open_page,
@@ -397,31 +398,30 @@ def skip_every_table(visit: Visit, tour: Tour) -> None:
 Check = Callable[[Visit, Tour], None]
 
 
-def checks_for(visit: Visit) -> tuple[list[tuple[str, Check]], list[tuple[str, Check]]]:
-    """The checks a page gets in its layout: those that only read the page, then those that move
-    focus, open details or swap charts for tables (run last, so that none disturbs the next)."""
-    light, wide = visit.layout.palette == "light", not visit.layout.narrow
+def reading_checks(visit: Visit) -> list[tuple[str, Check]]:
+    """The checks that only read the page: they run in either palette, one after the other."""
     reading: list[tuple[str, Check]] = [("axe", palette_and_axe), ("layout", sideways_and_tables)]
     if visit.has_chart:
         reading.append(("charts", charts_fit))
+    return reading
+
+
+def acting_checks(visit: Visit) -> list[tuple[str, Check]]:
+    """The checks that move focus, open details or swap charts for tables: run last, in light, so
+    that none disturbs another (what they check does not depend on the palette)."""
     acting: list[tuple[str, Check]] = []
-    if light and wide:
+    if not visit.layout.narrow:
         acting.append(("keyboard", tab_to_the_first_chart))
-    if light and visit.has_skip:
+    if visit.has_skip:
         acting.append(("keyboard", skip_every_table))
-    if light and visit.has_chart:
+    if visit.has_chart:
         acting.append(("table views", table_views))
-    return reading, acting
+    return acting
 
 
 SWITCH_PALETTE = """scheme => {
   // what the palette control does when a reader uses it (a click on its input, without moving focus)
   document.querySelector(`form[data-md-component=palette] input[data-md-color-scheme="${scheme}"]`).click();
-}"""
-PALETTE_SHOWN = """scheme => {
-  const fg = getComputedStyle(document.body).getPropertyValue('--md-default-fg-color').trim();
-  return document.body.dataset.mdColorScheme === scheme && [...document.querySelectorAll('div.ev-chart')]
-    .every(chart => chart.dataset.drawn === 'true' && chart.layout.font.color === fg);
 }"""
 
 
@@ -466,13 +466,12 @@ def take_tour(browser, site_dir: Path, width: int) -> dict[Layout, Tour]:
                     tour.found("pages", f"{visits[layout].where}: did not load as a reader sees it: {exc}")
                 continue
             tours[light].counts["pages"] += 1
-            reading, acting = checks_for(visits[light])
-            run_checks(visits[light], tours[light], reading)
+            run_checks(visits[light], tours[light], reading_checks(visits[light]))
             record_troubles(router, visits[light], tours[light])
             try:
                 switch_palette(page, "dark")
                 tours[dark].counts["pages"] += 1
-                run_checks(visits[dark], tours[dark], checks_for(visits[dark])[0])
+                run_checks(visits[dark], tours[dark], reading_checks(visits[dark]))
             except Exception as exc:
                 tours[dark].found("pages", f"{visits[dark].where}: the palette control failed: {exc}")
             record_troubles(router, visits[dark], tours[dark])
@@ -481,7 +480,7 @@ def take_tour(browser, site_dir: Path, width: int) -> dict[Layout, Tour]:
             except Exception as exc:
                 tours[light].found("pages", f"{visits[light].where}: the palette control failed: {exc}")
                 continue
-            run_checks(visits[light], tours[light], acting)
+            run_checks(visits[light], tours[light], acting_checks(visits[light]))
             record_troubles(router, visits[light], tours[light])
     return tours
 
