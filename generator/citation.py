@@ -51,7 +51,7 @@ def to_bibtex(citation: Citation, slug: str) -> str:
         ("volume", bibtex_text(citation.volume)),
         ("number", bibtex_text(citation.issue)),
         ("pages", bibtex_text(citation.pages).replace("-", "--")),
-        ("doi", _doi_text(citation.doi)),
+        ("doi", _doi_text(citation.doi or "")),
         ("pmid", bibtex_text(citation.pmid or "")),
         ("keywords", ", ".join(bibtex_text(k) for k in citation.keywords)),
     ]
@@ -76,10 +76,10 @@ def to_ris(citation: Citation) -> str:
         ("IS", citation.issue),
         ("SP", start),
         ("EP", end or start),
-        ("DO", citation.doi),
+        *([("DO", citation.doi)] if citation.doi else []),
         *([("AN", citation.pmid)] if citation.pmid else []),
         *[("KW", keyword) for keyword in citation.keywords],
-        ("UR", f"https://doi.org/{citation.doi}"),
+        ("UR", citation.address),
         ("ER", ""),
     ]
     return "".join(f"{tag}  - {_line(value)}".rstrip() + "\n" for tag, value in lines)
@@ -101,9 +101,9 @@ def to_csl_json(citation: Citation, slug: str) -> str:
         "volume": citation.volume,
         "issue": citation.issue,
         "page": citation.pages,
-        "DOI": citation.doi,
+        **({"DOI": citation.doi} if citation.doi else {}),
         **({"PMID": citation.pmid} if citation.pmid else {}),
-        "URL": f"https://doi.org/{citation.doi}",
+        "URL": citation.address,
         "keyword": ", ".join(citation.keywords),
     }
     return json.dumps([item], indent=2, ensure_ascii=False) + "\n"

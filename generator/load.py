@@ -32,6 +32,7 @@ from generator.model import (
     Headline,
     OutcomeVocabulary,
     ProportionRow,
+    SharedRef,
     StatementRow,
     Strict,
     StudyFile,
@@ -90,6 +91,14 @@ class Study:
     def tables_of(self, kind: str) -> dict[str, pd.DataFrame]:
         """The rows of each table of one kind, by table name."""
         return {name: t.frame for name, t in self.tables.items() if t.kind.name == kind}
+
+    def is_harms(self, table: str) -> bool:
+        """Whether a table holds adverse events: named in study.yml's `harms`, or by default a table of
+        proportions by grade band (a `grade` column)."""
+        if self.meta.harms is not None:
+            return table in self.meta.harms
+        found = self.tables.get(table)
+        return found is not None and found.kind.harms_by_default(found.frame)
 
     def arm_label(self, arm_id: str) -> str:
         """The label of an arm or group; 'All patients' for `all`."""
@@ -222,15 +231,15 @@ def cap_per_file(problems: list[Problem], limit: int = MAX_PROBLEMS_PER_FILE) ->
     return kept
 
 
-def duplicate_studies(identities: list[tuple[Path, str, str | None]]) -> list[Problem]:
+def duplicate_studies(identities: list[tuple[Path, str | None, str | None]]) -> list[Problem]:
     """The same publication in two folders (same DOI or PMID) would publish two copies of it.
 
     `identities` holds each study's (folder, DOI, PMID)."""
     problems: list[Problem] = []
     seen: dict[tuple[str, str], Path] = {}
     for folder, doi, pmid in identities:
-        for field, key in (("citation.doi", doi.lower()), ("citation.pmid", pmid)):
-            if key is None:
+        for field, key in (("citation.doi", doi.lower() if doi else None), ("citation.pmid", pmid)):
+            if not key:
                 continue
             first = seen.setdefault((field, key), folder)
             if first != folder:
@@ -483,11 +492,19 @@ def _meta_quotes(meta: StudyFile) -> list[tuple[tuple, str]]:
     ]
     quotes += [(("groups", i, "source"), g.source) for i, g in enumerate(meta.groups) if g.source]
     quotes += [
-        (("design", "registrations", i, "source"), r.source) for i, r in enumerate(meta.design.registrations)
+        (("design", "registrations", i, "source"), r.source)
+        for i, r in enumerate(meta.design.registrations)
+        if r.source
     ]
-    quotes += [(("population", "sets", i, "source"), s.source) for i, s in enumerate(meta.population.sets)]
+    if meta.evidence is not None and meta.evidence.follow_up_source:
+        quotes.append((("evidence", "follow_up_source"), meta.evidence.follow_up_source))
+    quotes += [
+        (("population", "sets", i, "source"), s.source)
+        for i, s in enumerate(meta.population.sets)
+        if s.source
+    ]
     for i, arm in enumerate(meta.arms):
-        quotes += [(("arms", i, "sets", j, "source"), s.source) for j, s in enumerate(arm.sets)]
+        quotes += [(("arms", i, "sets", j, "source"), s.source) for j, s in enumerate(arm.sets) if s.source]
         if arm.dosing is not None:
             quotes.append((("arms", i, "dosing", "cycle_source"), arm.dosing.cycle_source))
             quotes += [
@@ -541,6 +558,8 @@ def _check_references(study: Study, problems: list[Problem]) -> None:
             problems += _duplicate_outcomes(path, table)
         problems += loaded.kind.check_rows(study, path, table)
     _check_headline(study, problems)
+    _check_primary(study, problems)
+    _check_harms(study, problems)
     _check_pages(study, problems)
 
 
@@ -753,6 +772,67 @@ def _check_headline(study: Study, problems: list[Problem]) -> None:
                     path, f"headline {ref!r} names no row of this study's tables", field=f"headline[{index}]"
                 )
             )
+
+
+PRIMARY_KINDS = tuple(name for name, kind in TABLE_KINDS.items() if kind.effect or name in HEADLINE_KINDS)
+"""The kinds of table a main result may come from: an effect, or a figure a headline card may show."""
+HARMS_KINDS = tuple(name for name, kind in TABLE_KINDS.items() if kind.may_hold_harms)
+
+
+def _check_primary(study: Study, problems: list[Problem]) -> None:
+    """study.yml's `primary`: its result names one row of an effects (or headline) table; its arms a
+    table:outcome of that study with rows."""
+    primary = study.meta.primary
+    if primary is None:
+        return
+    path = study.folder / STUDY_FILE
+    for field, ref, kinds in (
+        ("result", primary.result, PRIMARY_KINDS),
+        ("arms", primary.arms, HEADLINE_KINDS),
+    ):
+        if ref is None:
+            continue
+        where, line = f"primary.{field}", line_of(study.meta_lines, ("primary", field))
+        rows: Headline | SharedRef
+        try:
+            rows = parse_headline(ref) if field == "result" else parse_shared_ref(ref)
+        except ValueError as exc:
+            problems.append(
+                Problem(path, str(exc).replace("read headline ", "read "), line=line, field=where)
+            )
+            continue
+        table = study.tables.get(rows.table)
+        if table is None:
+            if not os.path.lexists(study.folder / f"{rows.table}.csv"):
+                found = ", ".join(sorted(study.tables)) or "none"
+                message = (
+                    f"{ref!r} names table {rows.table!r}, which this study does not have (tables: {found})"
+                )
+                problems.append(Problem(path, message, line=line, field=where))
+            continue
+        if table.kind.name not in kinds:
+            message = f"{ref!r} names a table of {table.kind.name}; expected a table of {' or '.join(kinds)}"
+            problems.append(Problem(path, message, line=line, field=where))
+        elif rows.rows(table.frame).empty:
+            problems.append(
+                Problem(path, f"{ref!r} names no row of table {rows.table!r}", line=line, field=where)
+            )
+
+
+def _check_harms(study: Study, problems: list[Problem]) -> None:
+    """study.yml's `harms` names tables of proportions the study has."""
+    path = study.folder / STUDY_FILE
+    for index, name in enumerate(study.meta.harms or []):
+        table = study.tables.get(name)
+        where, line = f"harms[{index}]", line_of(study.meta_lines, ("harms", index))
+        if table is None:
+            found = ", ".join(sorted(study.tables)) or "none"
+            message = f"harms names table {name!r}, which this study does not have (its tables: {found})"
+            problems.append(Problem(path, message, line=line, field=where))
+        elif table.kind.name not in HARMS_KINDS:
+            expected = " or ".join(HARMS_KINDS)
+            message = f"harms names {name!r}, a table of {table.kind.name}; expected a table of {expected}"
+            problems.append(Problem(path, message, line=line, field=where))
 
 
 def content_version(content_dir: Path) -> str:

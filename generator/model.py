@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import typing
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -38,6 +39,9 @@ holds at most 255 bytes, and a staging folder's name adds to it)."""
 KEY = re.compile(r"^[a-z0-9_]+$")
 ALL_PATIENTS = "all"
 
+Better = Literal["lower", "higher"]
+"""Which values of an outcome are good for patients: lower (deaths, adverse events) or higher (responses)."""
+
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -46,6 +50,18 @@ class Strict(BaseModel):
 class Author(Strict):
     family: str
     given: str
+
+
+def _web_address(value: object) -> object:
+    """An https or http address with a host, and no spaces, quotes or angle brackets."""
+    if isinstance(value, str) and not re.fullmatch(
+        r"https?://[A-Za-z0-9.-]+(?::\d+)?(?:/[^\s\"'<>`]*)?", value
+    ):
+        raise ValueError(f"expected an address starting https:// (or http://); found {value!r}")
+    return value
+
+
+WebAddress = Annotated[str, BeforeValidator(_web_address)]
 
 
 PARTIAL_DATE = re.compile(r"^(?P<year>\d{4})(?:-(?P<month>\d{2})(?:-(?P<day>\d{2}))?)?$")
@@ -80,13 +96,31 @@ class Citation(Strict):
     volume: str
     issue: str
     pages: str
-    doi: str = Field(pattern=r"^10\.\d{4,9}/\S+$")
+    doi: str | None = Field(None, pattern=r"^10\.\d{4,9}/\S+$")
     pmid: str | None = Field(None, pattern=r"^\d+$")
+    url: WebAddress | None = Field(
+        None, description="The record's address, for a source with neither DOI nor PMID (an abstract book)."
+    )
     notes: list[str] = Field(default=[], description="What a reader should know about this record.")
     publication_types: list[str] = []
     keywords: list[str] = []
     mesh_terms: list[str] = []
     substances: list[str] = []
+
+    @model_validator(mode="after")
+    def _identified(self) -> Citation:
+        if not (self.doi or self.pmid or self.url):
+            raise ValueError("a citation needs at least one of doi, pmid or url; found none")
+        return self
+
+    @property
+    def address(self) -> str:
+        """Where a reader finds the record: its DOI's address, else PubMed's, else its url."""
+        if self.doi:
+            return f"https://doi.org/{self.doi}"
+        if self.pmid:
+            return f"https://pubmed.ncbi.nlm.nih.gov/{self.pmid}/"
+        return str(self.url)
 
     @property
     def year(self) -> int:
@@ -156,7 +190,17 @@ TABLE_CELL_SEPARATOR = " | "
 class Registration(Strict):
     registry: str = Field(description="For example ClinicalTrials.gov.")
     id: str = Field(description="The study's number there, for example NCT01207388.")
-    source: str = Field(description="The sentence of a source that gives it.")
+    source: str | None = Field(None, description="The sentence of a source that gives it.")
+    url: WebAddress | None = Field(
+        None,
+        description="The registry record's address: the citation when no source document prints the number.",
+    )
+
+    @model_validator(mode="after")
+    def _cited(self) -> Registration:
+        if not (self.source or self.url):
+            raise ValueError("a registration needs a source (a sentence that gives it) or a url (its record)")
+        return self
 
 
 ALLOCATIONS = ("single-arm", "non-randomized", "randomized")
@@ -186,13 +230,123 @@ class Design(Strict):
         return self
 
 
+SOURCE_KINDS = {
+    "full-article": "full article",
+    "article-excerpt": "excerpt of an article",
+    "abstract": "abstract",
+    "abstract-excerpt": "excerpt of an abstract",
+    "conference-abstract": "conference abstract",
+    "registry-record": "registry record",
+}
+"""What the site's figures of a study are read from, and how the pages say it."""
+ABSTRACT_ONLY = ("abstract", "abstract-excerpt", "conference-abstract")
+"""Source kinds that give no more than an abstract: the study's methods and full results are not seen."""
+
+
+class Evidence(Strict):
+    """How mature the evidence is: what it is read from, how long patients were followed, whether the
+    analysis is interim. The pages derive flags from it and from the design (abstract only, not
+    randomized, single arm, few patients, interim analysis)."""
+
+    source_kind: Literal[
+        "full-article",
+        "article-excerpt",
+        "abstract",
+        "abstract-excerpt",
+        "conference-abstract",
+        "registry-record",
+    ] = Field(
+        description="What the figures are read from: full-article, article-excerpt (parts of an article, "
+        "such as its abstract and a table), abstract, abstract-excerpt, conference-abstract "
+        "or registry-record."
+    )
+    follow_up: str | None = Field(None, description="The follow-up as printed, such as median 11.2 months.")
+    follow_up_source: str | None = Field(
+        None, description="The sentence of a source that gives the follow-up."
+    )
+    interim: bool = Field(False, description="Whether the figures are from an interim analysis.")
+
+    @model_validator(mode="after")
+    def _follow_up_quoted(self) -> Evidence:
+        if bool(self.follow_up) != bool(self.follow_up_source):
+            raise ValueError(
+                "follow_up and follow_up_source go together: the follow-up as printed, and its sentence"
+            )
+        return self
+
+    @property
+    def source_words(self) -> str:
+        return SOURCE_KINDS[self.source_kind]
+
+    @property
+    def abstract_only(self) -> bool:
+        return self.source_kind in ABSTRACT_ONLY
+
+
+class Primary(Strict):
+    """The study's main result, which opens its overview and its row of the study index."""
+
+    result: str = Field(
+        description="The row of the main result, as table:outcome@arm or table:outcome@arm/subgroup: an "
+        "effect of the experimental arm against the control arm, or for a study without a comparison, a "
+        "figure of proportions or measures."
+    )
+    arms: str | None = Field(
+        None,
+        description="Each arm's figures of the same outcome, shown under the result, as table:outcome "
+        "(such as each arm's median survival under a hazard ratio).",
+    )
+
+
+_SUMMED = object()
+"""Marks a set total `StudyFile` has summed from the arms, which no file can hold."""
+
+
+def _arm_n(arm: Any, set_id: str) -> int:
+    """An arm's n in one set, from study.yml as read (before validation); ValueError if it has none."""
+    found = [s["n"] for s in arm["sets"] if s.get("id") == set_id]
+    if len(found) != 1 or not isinstance(found[0], int) or isinstance(found[0], bool):
+        raise ValueError(set_id)
+    return found[0]
+
+
 class AnalysisSet(Strict):
     """A count of patients the source names: randomized, treated (safety), evaluable, a subgroup."""
 
     id: str = Field(pattern=KEY.pattern, description="randomized, treated, evaluable, ...")
     label: str | None = Field(None, description="How the site names it; by default from the id.")
     n: NonNegativeInt
-    source: str
+    source: str | None = Field(None, description="The sentence of a source that gives n.")
+    derived: bool = Field(
+        False,
+        description="For a set of the whole study the source does not count (it prints only each arm's): "
+        "true, with no n and no source; n is the sum of the arms' patients in this set, marked derived.",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _sum_later(cls, data: object) -> object:
+        """A derived total is filled in from the arms (`Population.derive_totals`); until then it is 0."""
+        if not isinstance(data, dict):
+            return data
+        if data.get("derived") is _SUMMED:  # filled in by StudyFile from the arms: never from a file
+            return {**data, "derived": True}
+        if data.get("derived") is True:
+            if "n" in data:
+                raise ValueError("a derived set total takes no n: it is the sum of the arms' n")
+            return {**data, "n": 0}
+        return data
+
+    @model_validator(mode="after")
+    def _quoted_unless_derived(self) -> AnalysisSet:
+        if self.derived and self.source:
+            raise ValueError("a derived set total has no source: the source does not print it")
+        if not self.derived and not self.source:
+            raise ValueError(
+                "an analysis set needs the source sentence that gives its n; for a total the source does "
+                "not print, set derived: true (the sum of the arms)"
+            )
+        return self
 
     @property
     def name(self) -> str:
@@ -276,6 +430,9 @@ class Arm(Strict):
     @field_validator("sets")
     @classmethod
     def _unique_set_ids(cls, sets: list[AnalysisSet]) -> list[AnalysisSet]:
+        derived = [s.id for s in sets if s.derived]
+        if derived:
+            raise ValueError(f"an arm's set is counted in the source, never derived: {', '.join(derived)}")
         return _unique_ids(sets, "analysis set")
 
     def set_size(self, set_id: str) -> int | None:
@@ -330,6 +487,154 @@ SHARED_OUTCOMES_FILE = "outcomes.yml"
 """The vocabulary of outcomes studies share, in the content folder beside `studies/`."""
 
 
+CERTAINTY_LEVELS = ("very low", "low", "moderate", "high")
+"""GRADE's levels of the certainty of evidence, lowest first."""
+Certainty = Literal["high", "moderate", "low", "very low"]
+DowngradeDomain = Literal["risk of bias", "inconsistency", "indirectness", "imprecision", "publication bias"]
+"""GRADE's five domains for rating the certainty of evidence down."""
+UpgradeDomain = Literal["large effect", "dose-response gradient", "plausible confounding"]
+"""GRADE's three domains for rating the certainty of observational evidence up."""
+STARTING_CERTAINTY = {"randomized trials": "high", "observational studies": "low"}
+"""Where GRADE starts the certainty of a body of evidence, by the studies it comes from."""
+
+
+def _not_blank(text: str, field: str) -> None:
+    if not text.strip():
+        raise ValueError(f"{field} is blank; expected words")
+
+
+class ComparatorRisk(Strict):
+    """The risk of the outcome without the intervention (GRADE's assumed or comparator risk), as the
+    content states it: the site converts a relative effect into absolute ones with it, and never
+    assumes one."""
+
+    per_1000: Decimal | None = Field(
+        None, gt=0, lt=1000, description="The risk as patients per 1,000, such as 200; or give proportion."
+    )
+    proportion: Decimal | None = Field(
+        None, gt=0, lt=1, description="The risk as a proportion, such as 0.2; or give per_1000."
+    )
+    source: str = Field(
+        description="Where the risk comes from, in words, shown beside it: the control arms of the "
+        "studies, a cohort or a registry, and the time point it is at (a hazard ratio is converted at "
+        "the comparator risk's time point)."
+    )
+
+    @model_validator(mode="after")
+    def _one_risk(self) -> ComparatorRisk:
+        if (self.per_1000 is None) == (self.proportion is None):
+            raise ValueError(
+                "give the comparator risk once: per_1000 (such as 200) or proportion (such as 0.2)"
+            )
+        _not_blank(self.source, "source")
+        return self
+
+    @property
+    def fraction(self) -> float:
+        """The risk as a proportion, 0 to 1."""
+        if self.proportion is not None:
+            return float(self.proportion)
+        return float(self.per_1000 or 0) / 1000
+
+
+class _Rating(Strict):
+    """A reason the certainty of the evidence is rated down or up, as the content's reviewers judge it."""
+
+    reason: str = Field(description="Why, as the content's reviewers judge it: a footnote to the certainty.")
+
+    @model_validator(mode="after")
+    def _reason(self) -> _Rating:
+        _not_blank(self.reason, "reason")
+        return self
+
+
+class Downgrade(_Rating):
+    """Why the certainty of the evidence is rated down, in one of GRADE's five domains."""
+
+    domain: DowngradeDomain = Field(
+        description="The GRADE domain: risk of bias, inconsistency, indirectness, imprecision or publication "
+        "bias."
+    )
+
+
+class Upgrade(_Rating):
+    """Why the certainty of observational evidence is rated up, in one of GRADE's three domains."""
+
+    domain: UpgradeDomain = Field(
+        description="The GRADE domain: large effect, dose-response gradient or plausible confounding (all "
+        "plausible residual confounding would reduce the effect shown)."
+    )
+
+
+class SummaryOfFindings(Strict):
+    """A GRADE summary of findings of a shared outcome of effects: the certainty of the evidence and its
+    reasons, as the content judges them, and the comparator risk the site computes absolute effects
+    from. The site computes; it never rates the evidence."""
+
+    certainty: Certainty = Field(
+        description="The certainty of the evidence (GRADE): high, moderate, low or very low. The content's "
+        "judgement, shown as written."
+    )
+    evidence_from: Literal["randomized trials", "observational studies"] = Field(
+        "randomized trials",
+        description="What the evidence comes from: GRADE starts randomized trials at high certainty and "
+        "observational studies at low. A certainty below that start needs its reasons in downgraded, "
+        "one above it its reasons in upgraded.",
+    )
+    downgraded: list[Downgrade] = Field(
+        default=[],
+        description="Why the certainty is rated down: a domain and a reason each, one per domain, each "
+        "shown as a footnote to the certainty.",
+    )
+    upgraded: list[Upgrade] = Field(
+        default=[],
+        description="Why the certainty of observational evidence is rated up: a domain and a reason "
+        "each, one per domain, each shown as a footnote to the certainty.",
+    )
+    comparator_risk: ComparatorRisk | None = Field(
+        None,
+        description="The risk without the intervention, from which the site computes the risk with it "
+        "and the difference per 1,000; without it, the summary gives the relative effect only.",
+    )
+    difference_scale: Literal["percentage points", "proportion"] | None = Field(
+        None,
+        description="For effects that are risk differences (measure difference): their scale, percentage "
+        "points (12.5) or a proportion (0.125). A difference is converted to one per 1,000 only when "
+        "this says it is a risk difference (a difference may be of months or of a score).",
+    )
+    note: str | None = Field(
+        None, description="What else a reader of the summary needs (the follow-up, the population)."
+    )
+
+    @model_validator(mode="after")
+    def _reasons(self) -> SummaryOfFindings:
+        start = STARTING_CERTAINTY[self.evidence_from]
+        rank, level = CERTAINTY_LEVELS.index, self.certainty
+        begins = f"the level evidence from {self.evidence_from} starts at"
+        if rank(level) < rank(start) and not self.downgraded:
+            raise ValueError(
+                f"certainty {level!r} is below {start!r}, {begins}; give the reasons for rating it down "
+                "in downgraded (each a domain and a reason)"
+            )
+        if rank(level) > rank(start) and not self.upgraded:
+            raise ValueError(
+                f"certainty {level!r} is above {start!r}, {begins}; give the reasons for rating it up "
+                "in upgraded (each a domain and a reason)"
+            )
+        if self.downgraded and not self.upgraded and rank(level) >= rank(start):
+            raise ValueError(
+                f"downgraded gives reasons for rating the certainty down, but {level!r} is not below "
+                f"{start!r}, {begins}"
+            )
+        for name, reasons in (("downgraded", self.downgraded), ("upgraded", self.upgraded)):
+            twice = sorted(d for d, n in Counter(r.domain for r in reasons).items() if n > 1)
+            if twice:
+                raise ValueError(
+                    f"{name} names {', '.join(twice)} more than once; give one reason per domain"
+                )
+        return self
+
+
 class SharedOutcome(Strict):
     """An outcome that studies share: each study maps its own row to this key in `shared_outcomes`.
 
@@ -347,6 +652,27 @@ class SharedOutcome(Strict):
         description="What counts as this outcome, and how the studies' definitions may differ."
     )
     notes: list[str] = Field(default=[], description="Caveats a reader needs when comparing the studies.")
+    better: Better | None = Field(
+        None,
+        description="For an effect: which side of no effect is good for patients of the experimental arm "
+        "(lower: a hazard ratio of death below 1; higher: more remissions); it names the forest plot's "
+        "favours sides.",
+    )
+    summary_of_findings: SummaryOfFindings | None = Field(
+        None,
+        description="Optional, for an outcome of kind effects: a GRADE summary of findings on its "
+        "comparison page, with the certainty of the evidence and its reasons as the content judges them, "
+        "and the comparator risk from which the site computes the absolute effects per 1,000.",
+    )
+
+    @model_validator(mode="after")
+    def _summary_of_effects(self) -> SharedOutcome:
+        if self.summary_of_findings is not None and self.kind != "effects":
+            raise ValueError(
+                f"summary_of_findings is for an outcome of kind effects (a ratio or a risk difference, "
+                f"converted to absolute effects); this outcome's kind is {self.kind}"
+            )
+        return self
 
     @field_validator("key")
     @classmethod
@@ -419,11 +745,58 @@ class StudyFile(Strict):
         description="The study's result pages and the tables on each; by default one Results page "
         "with every table.",
     )
+    primary: Primary | None = Field(
+        None,
+        description="The main result, first on the overview and in the study index. By default the first "
+        "effect of an experimental arm against a control arm; without one, the first headline.",
+    )
+    evidence: Evidence | None = Field(
+        None, description="What the figures are read from and how mature they are; shown on the overview."
+    )
+    harms: list[str] | None = Field(
+        None,
+        description="The tables of adverse events (harms), by CSV file name without .csv: shown as counts "
+        "and percentages, with no test between arms unless site_config.yml asks (CONSORT-Harms). By "
+        "default, every table of proportions with a grade column.",
+    )
 
     @field_validator("arms")
     @classmethod
     def _unique_arm_ids(cls, arms: list[Arm]) -> list[Arm]:
         return _unique_ids(arms, "arm")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _derive_set_totals(cls, data: object) -> object:
+        """Each population set marked derived gets n, the sum of the arms' n in that set, when every arm
+        gives a whole number for it (`_derived_totals_add_up` reports it otherwise)."""
+        try:
+            sets, arms = data["population"]["sets"], data["arms"]  # type: ignore[index]
+            totals = [
+                sum(_arm_n(arm, s["id"]) for arm in arms)
+                if s.get("derived") is True and "n" not in s
+                else None
+                for s in sets
+            ]
+        except (KeyError, TypeError, ValueError, AttributeError):
+            return data  # the schema reports what is missing or mistyped
+        filled = [
+            {**s, "n": total, "derived": _SUMMED} if total is not None else s
+            for s, total in zip(sets, totals, strict=True)
+        ]
+        population = typing.cast(dict, data)["population"]
+        return {**typing.cast(dict, data), "population": {**population, "sets": filled}}
+
+    @model_validator(mode="after")
+    def _derived_totals_add_up(self) -> StudyFile:
+        for s in self.population.sets:
+            missing = [arm.id for arm in self.arms if arm.set_size(s.id) is None]
+            if s.derived and missing:
+                raise ValueError(
+                    f"analysis set {s.id!r} is derived from the arms, but arm {missing[0]!r} gives no n "
+                    "for it; give each arm's n, or the total with its source"
+                )
+        return self
 
     @model_validator(mode="after")
     def _groups_are_not_arms(self) -> StudyFile:
@@ -540,6 +913,16 @@ class EffectRow(Strict):
     ci_level: Decimal | None = Field(None, gt=0, lt=100, description="In percent, such as 95.")
     p_value: str | None = Field(None, description="As printed: P = 0.01, P<0.001, P = .002.")
     sided: Literal["one", "two"] | None = Field(None, description="two unless the source says one-sided.")
+    ci_method: Literal["newcombe", "wald", "agresti-caffo", "miettinen-nurminen"] | None = Field(
+        None,
+        description="How the source computed a difference's interval, where it says: newcombe (hybrid "
+        "score), wald, agresti-caffo or miettinen-nurminen (score); the audit then checks that method.",
+    )
+    better: Better | None = Field(
+        None,
+        description="Which side of no effect is good for patients in `arm`: lower (a hazard ratio of "
+        "death below 1) or higher (more remissions). The effect plot's favours labels come from it.",
+    )
     status: Literal["reported"]
     source: str
 

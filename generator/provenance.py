@@ -73,15 +73,20 @@ def _column(value: Value, document: SourceDocument, row: list[str]) -> str:
 
 def _set_values(book: ValueBook, results: StudyResults, folder: str) -> None:
     """The patients of each analysis set, for all patients and for each arm: `sets/<arm>/<set>`."""
+    arms = results.study.meta.arms
     for s in results.sets.to_dict("records"):
+        quote = s["source"] if isinstance(s["source"], str) and s["source"] else None
+        parts = " + ".join(f"{arm.set_size(s['set'])} ({arm.label})" for arm in arms)
+        how = f"the sum of the arms' patients in this set, which the source does not total: {parts}"
         book.add(
             Value(
                 f"{book.slug}/sets/{s['arm']}/{s['set']}",
                 f"{s['arm_label']}: {s['set_label'].lower()}",
                 str(s["n"]),
                 s["n"],
-                "reported",
-                s["source"],
+                "reported" if quote else "derived",
+                quote,
+                None if quote else how,
                 file=f"{folder}/study.yml",
             )
         )

@@ -135,6 +135,7 @@ def example_study(slug: str) -> dict[str, Any]:
                 ],
             },
         ],
+        "evidence": {"source_kind": "abstract"},
         "headline": ["responses:response@drug-a"],
     }
 
@@ -142,6 +143,9 @@ def example_study(slug: str) -> dict[str, Any]:
 COMMENTED_OUT: dict[str, Any] = {
     "citation.epub_date": dt.date(1999, 12, 1),
     "citation.pmid": "12345678",
+    "citation.url": "https://example.org/REPLACE-the-record",
+    "design.registrations.url": "https://clinicaltrials.gov/study/NCT00000000",
+    "primary": {"result": "survival_effects:death@drug-a"},
     "sources.header": ["Event", "Drug A", "Placebo"],
     "sources.rows": [["Nausea", "10 (33)", "4 (13)"]],
     "design.data_cutoff": dt.date(2001, 6, 30),

@@ -258,3 +258,142 @@ def test_an_estimate_outside_its_own_interval_is_refused(project_copy):
         and "the estimate 0.51 lies outside its interval 0.55 to 0.93" in p
         for p in problems
     ), problems
+
+
+TOWER = "kantarjian-2017"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        (
+            "result: survival_effects:overall_survival@blinatumomab",
+            "result: survival_effects:no_such_outcome@blinatumomab",
+            "field 'primary.result': 'survival_effects:no_such_outcome@blinatumomab' names no row of table",
+        ),
+        (
+            "result: survival_effects:overall_survival@blinatumomab",
+            "result: missing:overall_survival@blinatumomab",
+            "names table 'missing', which this study does not have",
+        ),
+        (
+            "arms: survival:median_os",
+            "arms: survival_effects:overall_survival",
+            "field 'primary.arms': 'survival_effects:overall_survival' names a table of effects; expected",
+        ),
+        (
+            "result: survival_effects:overall_survival@blinatumomab",
+            "result: survival effects",
+            "field 'primary.result': cannot read 'survival effects'",
+        ),
+    ],
+    ids=["no-row", "no-table", "wrong-kind", "unreadable"],
+)
+def test_the_primary_result_names_a_row_of_a_table_that_can_show_it(project_copy, old, new, expected):
+    edit(project_copy / "content" / "studies" / TOWER / "study.yml", old, new)
+    problems = problems_of(project_copy)
+    assert any("study.yml, line" in p and expected in p for p in problems), problems
+
+
+def test_harms_names_tables_of_proportions(project_copy):
+    study_file = project_copy / "content" / "studies" / TOWER / "study.yml"
+    edit(study_file, "shared_outcomes:", "harms: [adverse_events, survival, nothing]\n\nshared_outcomes:")
+    problems = problems_of(project_copy)
+    assert any("field 'harms[1]'" in p and "'survival', a table of measures" in p for p in problems), problems
+    assert any("field 'harms[2]'" in p and "'nothing', which this study does not have" in p for p in problems)
+
+
+def test_a_citation_needs_a_doi_a_pmid_or_an_address(project_copy, study_dir):
+    study_file = study_dir / "study.yml"
+    text = study_file.read_text()
+    doi = next(line for line in text.splitlines() if line.strip().startswith("doi:"))
+    pmid = next(line for line in text.splitlines() if line.strip().startswith("pmid:"))
+    edit(study_file, doi + "\n", "")
+    edit(study_file, pmid + "\n", "")
+    problems = problems_of(project_copy)
+    assert any("a citation needs at least one of doi, pmid or url" in p for p in problems), problems
+    edit(study_file, "  journal:", "  url: https://example.org/abstracts/123\n  journal:")
+    assert any(
+        s.slug == STUDY and s.meta.citation.doi is None for s in load_studies(project_copy / "content")
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "loads"),
+    [
+        ("https://clinicaltrials.gov/study/NCT02013167", True),
+        ("javascript:alert(1)", False),
+        ('https://example.org/"><script>', False),
+        ("clinicaltrials.gov/study/NCT02013167", False),
+    ],
+)
+def test_a_registration_may_cite_its_registry_record_by_an_address(project_copy, url, loads):
+    study_file = project_copy / "content" / "studies" / TOWER / "study.yml"
+    edit(study_file, "url: https://clinicaltrials.gov/study/NCT02013167", f"url: '{url}'")
+    if loads:
+        load_studies(project_copy / "content")
+    else:
+        problems = problems_of(project_copy)
+        assert any("design.registrations[0].url" in p and "expected an address" in p for p in problems), (
+            problems
+        )
+
+
+def test_a_registration_without_a_quote_or_an_address_is_refused(project_copy):
+    study_file = project_copy / "content" / "studies" / TOWER / "study.yml"
+    edit(study_file, "      url: https://clinicaltrials.gov/study/NCT02013167\n", "")
+    problems = problems_of(project_copy)
+    assert any("needs a source (a sentence that gives it) or a url" in p for p in problems), problems
+
+
+def test_a_follow_up_is_quoted_from_the_source(project_copy):
+    study_file = project_copy / "content" / "studies" / TOWER / "study.yml"
+    edit(
+        study_file,
+        "  source_kind: article-excerpt\n",
+        "  source_kind: article-excerpt\n  follow_up: 11 months\n  follow_up_source: after 11 months\n",
+    )
+    problems = problems_of(project_copy)
+    assert any("evidence.follow_up_source" in p for p in problems), problems
+
+
+TOWER_TOTAL = """    - id: randomized
+      n: 405
+      source: >-
+        Of the 405 patients who were randomly assigned to receive blinatumomab (271 patients) or
+        chemotherapy (134 patients), 376 patients received at least one dose.
+"""
+
+
+def test_a_set_total_the_source_does_not_print_is_derived_from_the_arms(project_copy):
+    study_file = project_copy / "content" / "studies" / TOWER / "study.yml"
+    edit(study_file, TOWER_TOTAL, "    - id: randomized\n      derived: true\n")
+    study = next(s for s in load_studies(project_copy / "content") if s.slug == TOWER)
+    (randomized,) = [s for s in study.meta.population.sets if s.id == "randomized"]
+    assert (randomized.n, randomized.derived, randomized.source) == (405, True, None)
+
+
+@pytest.mark.parametrize(
+    ("replacement", "expected"),
+    [
+        ("    - id: randomized\n      derived: true\n      n: 405\n", "a derived set total takes no n"),
+        (
+            "    - id: randomized\n      derived: true\n      source: Of the 405 patients\n",
+            "a derived set total has no source",
+        ),
+        ("    - id: randomized\n      n: 405\n", "needs the source sentence that gives its n"),
+    ],
+)
+def test_a_derived_total_is_marked_and_never_quoted(project_copy, replacement, expected):
+    edit(project_copy / "content" / "studies" / TOWER / "study.yml", TOWER_TOTAL, replacement)
+    assert any(expected in p for p in problems_of(project_copy))
+
+
+def test_a_total_derived_from_arms_that_do_not_all_count_the_set_is_refused(project_copy):
+    study_file = project_copy / "content" / "studies" / TOWER / "study.yml"
+    edit(study_file, TOWER_TOTAL, "    - id: randomized\n      derived: true\n")
+    edit(study_file, "      - id: randomized\n        n: 134\n", "      - id: randomised\n        n: 134\n")
+    problems = problems_of(project_copy)
+    assert any(
+        "'randomized' is derived from the arms, but arm 'chemotherapy' gives no n" in p for p in problems
+    )

@@ -107,3 +107,21 @@ def test_a_figure_from_a_table_names_the_document_row_and_column(tmp_path):
     assert count.where == "Table 2. Adverse events., row “Nausea, grade ≥3”, column “Drug C (N = 50)”"
     assert count.explanation.startswith("Reported (Table 2. Adverse events., row “Nausea, grade ≥3”")
     assert book["sets/drug-c/treated"].where == "Table 2. Adverse events., header, column “Drug C (N = 50)”"
+
+
+def test_a_set_total_derived_from_the_arms_is_marked_derived_and_still_audited(project_copy):
+    from generator.audit import audit_study
+
+    study_file = project_copy / "content" / "studies" / "kantarjian-2017" / "study.yml"
+    text = study_file.read_text()
+    start = text.index("    - id: randomized\n      n: 405\n")
+    end = text.index("    - id: treated\n", start)
+    study_file.write_text(text[:start] + "    - id: randomized\n      derived: true\n" + text[end:])
+    study = next(s for s in load_studies(project_copy / "content") if s.slug == "kantarjian-2017")
+    results = analyse_study(study, SiteConfig().statistics)
+    total = collect_values(results, NumberFormat(SiteConfig()))["sets/all/randomized"]
+    assert (total.text, total.kind, total.quote) == ("405", "derived", None)
+    assert "271 (Blinatumomab) + 134 (Chemotherapy)" in (total.how or "")
+    checks = {c.id: c for c in audit_study(results).checks}
+    assert "sets/all/randomized/figure-in-quote" not in checks  # nothing printed to find
+    assert any(c.rule == "arms-sum-to-population" and c.passed for c in checks.values())
