@@ -15,7 +15,15 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from generator.config import CI_METHODS, StatisticsSettings
+from generator.config import (
+    CI_METHODS,
+    EXPLORATORY_UNADJUSTED,
+    FROM_DERIVED_COUNTS,
+    NOT_RANDOMIZED,
+    BetweenArmsSettings,
+    StatisticsSettings,
+)
+from generator.difference_intervals import Counts, difference_interval
 from generator.errors import DataError, Problem
 from generator.model import (
     ALL_PATIENTS,
@@ -32,7 +40,6 @@ if TYPE_CHECKING:  # the loader tells each table's kind, and the kinds compute w
     from generator.load import Study
 
 DAYS_PER_WEEK = 7
-DIFFERENCE_METHODS = {"newcombe": "newcomb", "wald": "wald", "agresti-caffo": "agresti-caffo"}
 
 
 def round_half_up(value: Fraction, decimals: int = 0) -> Fraction:
@@ -78,16 +85,10 @@ def compare_proportions(
     count: int, total: int, ref_count: int, ref_total: int, settings: StatisticsSettings
 ) -> Comparison:
     """Difference count/total - ref_count/ref_total with its interval, and Fisher's exact test."""
-    from statsmodels.stats.proportion import confint_proportions_2indep
-
-    low, high = confint_proportions_2indep(
-        count,
-        total,
-        ref_count,
-        ref_total,
-        method=DIFFERENCE_METHODS[settings.difference_method],
-        compare="diff",
-        alpha=1 - settings.ci_level,
+    counts = Counts(count, total, ref_count, ref_total)
+    low, high = difference_interval(settings.difference_method, counts, settings.ci_level) or (
+        math.nan,
+        math.nan,
     )
     table = [[count, total - count], [ref_count, ref_total - ref_count]]
     from scipy.stats import fisher_exact
@@ -203,9 +204,53 @@ COMPARED_ALIKE = ROW_QUALIFIERS
 subgroup of the reference arm, a grade band with the same band, an analysis set with the same set."""
 
 
-def compare_arms(proportions: pd.DataFrame, arms: list[Arm], settings: StatisticsSettings) -> pd.DataFrame:
+@dataclass(frozen=True)
+class ArmPolicy:
+    """What the settings allow between the arms of one table, given the study's design and whether the
+    table holds adverse events (`arm_policy`)."""
+
+    differences: bool
+    """Whether differences with their intervals are computed at all."""
+    p_values: bool
+    """Whether Fisher's exact test is computed beside each difference."""
+    randomized: bool = True
+    harms: bool = False
+
+    def caveat(self, derived: bool, tests: int) -> str:
+        """How a comparison is labelled: not randomized, exploratory and unadjusted (one of `tests` on
+        its table), from derived counts; empty for a randomized comparison of reported counts."""
+        words = [] if self.randomized else [NOT_RANDOMIZED]
+        if self.harms and self.p_values:
+            tests_here = f"one of {tests} tests" if tests > 1 else "the only test"
+            words.append(f"{EXPLORATORY_UNADJUSTED}: {tests_here} on this table")
+        if derived:
+            words.append(FROM_DERIVED_COUNTS)
+        return "; ".join(words)
+
+
+RANDOMIZED_EFFICACY = ArmPolicy(differences=True, p_values=True)
+"""Randomized arms, an outcome that is not an adverse event: differences and tests."""
+NOTHING = ArmPolicy(differences=False, p_values=False)
+
+
+def arm_policy(allocation: str, harms: bool, settings: BetweenArmsSettings) -> ArmPolicy:
+    """What may be computed between arms (CONSORT, CONSORT-Harms): between randomized arms, differences
+    and Fisher P values for efficacy; between arms that were not randomized, or for adverse events, only
+    what the settings ask (`statistics.between_arms`), and then labelled."""
+    randomized = allocation == "randomized"
+    if not randomized and not settings.non_randomized:
+        return NOTHING
+    if harms and not settings.harms_differences:
+        return NOTHING
+    return ArmPolicy(True, settings.harms_p_values if harms else True, randomized, harms)
+
+
+def compare_arms(
+    proportions: pd.DataFrame, arms: list[Arm], settings: StatisticsSettings, policy: ArmPolicy
+) -> pd.DataFrame:
     """For each outcome (and subgroup, grade band and analysis set) known in every arm: each arm against
-    the first (the reference), like with like only.
+    the first (the reference), like with like only; as far as `policy` allows (nothing, differences, or
+    differences and Fisher P values), each with its `caveat`.
 
     `key` names the comparison among the table's: `outcome/arm-vs-reference`, with the subgroup, grade
     or set added (as in provenance.row_key) only where the outcome's comparisons differ in it."""
@@ -221,9 +266,12 @@ def compare_arms(proportions: pd.DataFrame, arms: list[Arm], settings: Statistic
         "ci_low",
         "ci_high",
         "fisher_p",
+        "derived_counts",
+        "caveat",
+        "tests_in_table",
         "key",
     ]
-    if len(arms) < 2:
+    if len(arms) < 2 or not policy.differences:
         return pd.DataFrame(columns=columns)
     reference, rows = arms[0], []
     known = proportions[proportions["estimate"].notna()].copy()
@@ -255,13 +303,24 @@ def compare_arms(proportions: pd.DataFrame, arms: list[Arm], settings: Statistic
                     result.difference,
                     result.ci_low,
                     result.ci_high,
-                    result.fisher_p,
+                    result.fisher_p if policy.p_values else None,
+                    _derived(row) or _derived(ref),
+                    "",
+                    None,
                     None,
                 ]
             )
     frame = pd.DataFrame(rows, columns=columns)
+    tests = len(frame) if policy.p_values else 0
+    frame["tests_in_table"] = [tests or None] * len(frame)
+    frame["caveat"] = [policy.caveat(bool(d), tests) for d in frame["derived_counts"]]
     frame["key"] = comparison_keys(frame)
     return frame
+
+
+def _derived(row: pd.Series) -> bool:
+    """Whether a row's count is derived by the site (from a percentage, a sum or a complement)."""
+    return row.get("status") == "derived"
 
 
 def comparison_keys(frame: pd.DataFrame) -> list[str]:

@@ -124,7 +124,9 @@ COLUMNS = declare(
         "ci_method",
         "How the row's interval was obtained: the method this site computed it by (statistics.ci_method and "
         "statistics.difference_method in site_config.yml, or the pooling method), or 'as reported' for an "
-        "interval printed in the source; empty without an interval.",
+        "interval printed in the source; for a printed difference of two proportions, the method the source "
+        "states ('Wald, as the source states') or the standard methods that reproduce it ('Newcombe hybrid "
+        "score, identified by the audit'); empty without an interval.",
         TEXT,
         "; ".join([*CI_METHOD_NAMES.values(), *DIFFERENCE_METHOD_NAMES.values(), AS_REPORTED]),
     ),
@@ -162,7 +164,8 @@ COLUMNS = declare(
     Column("expected", "What they should give.", TEXT),
     Column(
         "result",
-        "pass, fail or known discrepancy (a failure of the source itself, with its reason); for "
+        "pass, fail, known discrepancy (a failure of the source itself, with its reason) or note (a "
+        "finding to read, which neither passes nor fails); for "
         "implied-counts rows, the counts the printed percentage allows.",
         TEXT,
     ),

@@ -8,9 +8,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from generator.difference_intervals import METHODS as DIFFERENCE_INTERVALS
 from generator.errors import ConfigError, InputError, Problem
 from generator.validation import read_validated
 from generator.yamlfile import read_yaml
@@ -29,15 +30,50 @@ CI_METHOD_NAMES = {
     "agresti-coull": "Agresti-Coull",
     "normal": "normal approximation (Wald)",
 }
-DIFFERENCE_METHOD_NAMES = {
-    "newcombe": "Newcombe hybrid score",
-    "wald": "Wald",
-    "agresti-caffo": "Agresti-Caffo",
-}
+DIFFERENCE_METHOD_NAMES = {key: method.name for key, method in DIFFERENCE_INTERVALS.items()}
+NOT_RANDOMIZED = "not randomized: descriptive, exploratory"
+"""The label of a difference or test between arms that were not randomized."""
+EXPLORATORY_UNADJUSTED = "exploratory, unadjusted"
+"""The label of a P value on adverse events (with the number of tests on its table)."""
+FROM_DERIVED_COUNTS = "from derived counts"
+"""The label of a difference or test that uses a count the site derived (from a rounded percentage, a
+sum or a complement)."""
 
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class BetweenArmsSettings(Strict):
+    """Which differences and tests between arms the site computes from the counts: by default only those
+    the design supports (CONSORT): between randomized arms, and for efficacy, not adverse events."""
+
+    non_randomized: bool = Field(
+        False,
+        description="Differences and Fisher P values between arms that were not randomized (consecutive "
+        "or parallel cohorts, the groups of a single-arm study); off: descriptive statistics only. When "
+        f"on, each such figure is labelled '{NOT_RANDOMIZED}'.",
+    )
+    harms_differences: bool = Field(
+        False,
+        description="Risk differences with their intervals between arms for adverse events (a study's "
+        "`harms` tables; by default, tables of proportions with a grade column); off: counts and "
+        "percentages only (CONSORT-Harms). No P value unless harms_p_values asks.",
+    )
+    harms_p_values: bool = Field(
+        False,
+        description="Fisher P values beside those risk differences (needs harms_differences), each "
+        f"labelled '{EXPLORATORY_UNADJUSTED}' with the number of tests on its table.",
+    )
+
+    @model_validator(mode="after")
+    def _p_values_need_differences(self) -> BetweenArmsSettings:
+        if self.harms_p_values and not self.harms_differences:
+            raise ValueError(
+                "harms_p_values is true but harms_differences is false; expected harms_differences: true "
+                "for P values on adverse events"
+            )
+        return self
 
 
 class StatisticsSettings(Strict):
@@ -47,8 +83,13 @@ class StatisticsSettings(Strict):
     ci_level: float = Field(
         0.95, gt=0, lt=1, description="Confidence level of every interval, as a fraction."
     )
-    difference_method: Literal["newcombe", "wald", "agresti-caffo"] = Field(
+    difference_method: Literal["newcombe", "wald", "agresti-caffo", "miettinen-nurminen"] = Field(
         "newcombe", description="Interval method for a difference between two proportions."
+    )
+    between_arms: BetweenArmsSettings = Field(
+        default_factory=BetweenArmsSettings,
+        description="Which comparisons between arms the site computes from the counts: by default, "
+        "differences and Fisher P values only between randomized arms, and none for adverse events.",
     )
 
 
@@ -197,6 +238,16 @@ class DataSettings(Strict):
         return {"id": self.licence, "name": self.name, "url": self.url, "sources": SOURCE_COPYRIGHT}
 
 
+class EvidenceSettings(Strict):
+    few_patients: int = Field(
+        100,
+        ge=1,
+        le=1_000_000,
+        description="A study with fewer patients (in its first analysis set) is flagged as small on its "
+        "overview and in the study index.",
+    )
+
+
 class SiteConfig(Strict):
     statistics: StatisticsSettings = Field(
         default_factory=StatisticsSettings, description="How the statistics are computed."
@@ -211,6 +262,9 @@ class SiteConfig(Strict):
     )
     data: DataSettings = Field(
         default_factory=DataSettings, description="The downloads: the licence of the data the site publishes."
+    )
+    evidence: EvidenceSettings = Field(
+        default_factory=EvidenceSettings, description="How the maturity of each study's evidence is flagged."
     )
 
 

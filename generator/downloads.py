@@ -147,7 +147,7 @@ def study_identifiers(result: StudyResults) -> dict[str, str]:
     return {
         "study": result.study.slug,
         "registry_id": "; ".join(r.id for r in meta.design.registrations),
-        "doi": meta.citation.doi,
+        "doi": meta.citation.doi or "",
     }
 
 
@@ -279,22 +279,26 @@ def readme(result: StudyResults, names: list[str], config: SiteConfig) -> str:
     """The zip's README: the study, its citation, the data version, the intervals, the units, the licence."""
     meta, stats, data = result.study.meta, config.statistics, config.data
     level = reported_number(level_percent(stats.ci_level))
-    registrations = "; ".join(f"{r.registry} {r.id}" for r in meta.design.registrations) or "none recorded"
+    registered = meta.design.registrations
+    registrations = (
+        "; ".join(f"{r.registry} {r.id}" + (f" ({r.url})" if r.url else "") for r in registered)
+        or "none recorded"
+    )
     lines = [
         f"Tables of one study: {meta.short_title}",
         "",
         f"Study: {result.study.slug}",
         f"Citation: {vancouver_reference(meta.citation)}",
-        f"DOI: https://doi.org/{meta.citation.doi}",
+        *([f"DOI: https://doi.org/{meta.citation.doi}"] if meta.citation.doi else []),
         *([f"PMID: {meta.citation.pmid}"] if meta.citation.pmid else []),
+        *([f"Record: {meta.citation.url}"] if meta.citation.url else []),
         f"Registration: {registrations}",
         DATA_VERSION_MARK,
         "",
         "Intervals",
         f"- Computed by this site for a proportion: {level}% confidence intervals, "
         f"{CI_METHOD_NAMES[stats.ci_method]} method.",
-        f"- Computed for a difference between two arms: {level}% confidence intervals, "
-        f"{DIFFERENCE_METHOD_NAMES[stats.difference_method]} method.",
+        *differences_lines(result, stats, level),
         f"- Printed in the source: given {AS_REPORTED}, at their printed level.",
         "- Each row says which: columns ci_method and ci_level_percent.",
         "",
@@ -317,6 +321,21 @@ def readme(result: StudyResults, names: list[str], config: SiteConfig) -> str:
         SOURCE_COPYRIGHT,
     ]
     return "\r\n".join(one_line(line) for line in lines) + "\r\n"
+
+
+def differences_lines(result: StudyResults, stats: StatisticsSettings, level: str) -> list[str]:
+    """The README's line on differences between arms: their method where the site computed any, else
+    why there are none (statistics.between_arms)."""
+    if any(not frame.empty for frame in result.computed.values()):
+        return [
+            f"- Computed for a difference between two arms: {level}% confidence intervals, "
+            f"{DIFFERENCE_METHOD_NAMES[stats.difference_method]} method; each row's caveat says when the "
+            "arms were not randomized, the P value is exploratory, or a count is derived."
+        ]
+    return [
+        "- No difference between arms is computed for this study: by default only between randomized "
+        "arms, and not for adverse events (statistics.between_arms in the site's settings)."
+    ]
 
 
 def tables_zip(result: StudyResults, frames: Mapping[str, pd.DataFrame], config: SiteConfig) -> bytes:

@@ -101,9 +101,10 @@ def vancouver_reference(citation: Citation) -> str:
         f"{a.family} {''.join(part[0] for part in a.given.split())}" for a in citation.authors
     ) + ("" if citation.authors_complete else ", et al")
     epub = f" Epub {pubmed_date(citation.epub_date)}." if citation.epub_date else ""
+    doi = f" doi: {citation.doi}." if citation.doi else ""
     return (
         f"{authors}. {citation.title.strip().rstrip('.')}. {citation.journal}. {pubmed_date(citation.date)};"
-        f"{citation.volume}({citation.issue}):{citation.pages}. doi: {citation.doi}.{epub}"
+        f"{citation.volume}({citation.issue}):{citation.pages}.{doi}{epub}"
     )
 
 

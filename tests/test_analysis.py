@@ -8,6 +8,9 @@ import pandas as pd
 import pytest
 
 from generator.analysis import (
+    NOTHING,
+    RANDOMIZED_EFFICACY,
+    arm_policy,
     compare_arms,
     compare_proportions,
     counts_matching_percent,
@@ -17,7 +20,7 @@ from generator.analysis import (
     resolve_counts,
     round_half_up,
 )
-from generator.config import StatisticsSettings
+from generator.config import BetweenArmsSettings, StatisticsSettings
 from generator.errors import DataError
 from generator.model import Arm, parse_p_value
 
@@ -195,7 +198,7 @@ def test_arms_are_compared_like_with_like_whole_arm_subgroup_and_grade_apart():
             ("nausea", "drug", None, "≥3", 4, 41),
         ]
     )
-    frame = compare_arms(proportions, _arms(), StatisticsSettings())
+    frame = compare_arms(proportions, _arms(), StatisticsSettings(), RANDOMIZED_EFFICACY)
     by_key = {r["key"]: r for r in frame.to_dict("records")}
     whole = by_key["response/drug-vs-control"]
     assert whole["difference"] == pytest.approx(30 / 41 - 20 / 40), (
@@ -211,7 +214,7 @@ def test_arms_are_compared_like_with_like_whole_arm_subgroup_and_grade_apart():
 
 def test_a_single_grade_or_set_adds_nothing_to_the_key():
     proportions = _known([("nausea", "control", None, "≥3", 2, 40), ("nausea", "drug", None, "≥3", 4, 41)])
-    frame = compare_arms(proportions, _arms(), StatisticsSettings())
+    frame = compare_arms(proportions, _arms(), StatisticsSettings(), RANDOMIZED_EFFICACY)
     assert list(frame["key"]) == ["nausea/drug-vs-control"], "the ids of a table without several grades stay"
 
 
@@ -219,4 +222,88 @@ def test_a_subgroup_is_not_compared_with_the_other_arms_whole():
     proportions = _known(
         [("response", "control", None, None, 20, 40), ("response", "drug", "Age 65 or older", None, 5, 20)]
     )
-    assert compare_arms(proportions, _arms(), StatisticsSettings()).empty
+    assert compare_arms(proportions, _arms(), StatisticsSettings(), RANDOMIZED_EFFICACY).empty
+
+
+# What the design and the settings allow between arms (statistics.between_arms)
+
+ALLOCATIONS = ["randomized", "non-randomized", "single-arm"]
+
+
+@pytest.mark.parametrize("allocation", ALLOCATIONS)
+@pytest.mark.parametrize("harms", [False, True])
+def test_by_default_only_randomized_efficacy_is_compared(allocation, harms):
+    policy = arm_policy(allocation, harms, BetweenArmsSettings())
+    if allocation == "randomized" and not harms:
+        assert policy == RANDOMIZED_EFFICACY
+    else:
+        assert policy == NOTHING, "no difference and no P value between cohorts or on adverse events"
+
+
+def test_the_settings_open_each_comparison_and_label_it():
+    cohorts = arm_policy("non-randomized", False, BetweenArmsSettings(non_randomized=True))
+    assert (cohorts.differences, cohorts.p_values) == (True, True)
+    assert cohorts.caveat(derived=False, tests=3) == "not randomized: descriptive, exploratory"
+    harms = BetweenArmsSettings(harms_differences=True)
+    differences_only = arm_policy("randomized", True, harms)
+    assert (differences_only.differences, differences_only.p_values) == (True, False)
+    assert differences_only.caveat(derived=False, tests=0) == ""
+    tested = arm_policy("randomized", True, BetweenArmsSettings(harms_differences=True, harms_p_values=True))
+    assert tested.caveat(derived=True, tests=14) == (
+        "exploratory, unadjusted: one of 14 tests on this table; from derived counts"
+    )
+    assert arm_policy("single-arm", True, harms) == NOTHING, "adverse events of cohorts need both settings"
+
+
+def test_p_values_on_adverse_events_need_their_differences():
+    with pytest.raises(ValueError, match="harms_differences: true"):
+        BetweenArmsSettings(harms_p_values=True)
+
+
+def _two_outcomes():
+    frame = _known(
+        [
+            ("response", "control", None, None, 20, 40),
+            ("response", "drug", None, None, 30, 41),
+            ("nausea", "control", None, None, 2, 40),
+            ("nausea", "drug", None, None, 4, 41),
+        ]
+    )
+    frame["status"] = ["reported", "derived", "reported", "reported"]
+    return frame
+
+
+def test_nothing_allowed_gives_no_comparison_at_all():
+    frame = compare_arms(_two_outcomes(), _arms(), StatisticsSettings(), NOTHING)
+    assert frame.empty and {"difference", "fisher_p", "caveat"} <= set(frame.columns)
+
+
+def test_randomized_efficacy_has_differences_and_p_values_labelled_only_for_derived_counts():
+    frame = compare_arms(_two_outcomes(), _arms(), StatisticsSettings(), RANDOMIZED_EFFICACY)
+    by_outcome = {r["outcome"]: r for r in frame.to_dict("records")}
+    assert by_outcome["response"]["fisher_p"] == pytest.approx(
+        compare_proportions(30, 41, 20, 40, StatisticsSettings()).fisher_p
+    )
+    assert by_outcome["response"]["caveat"] == "from derived counts", "the drug arm's 30 is derived"
+    assert by_outcome["nausea"]["caveat"] == "" and by_outcome["nausea"]["derived_counts"] is False
+    assert by_outcome["nausea"]["tests_in_table"] == 2, "the tests on the table, counted for every table"
+
+
+def test_harms_differences_have_intervals_but_no_p_value_unless_asked():
+    settings = StatisticsSettings(between_arms=BetweenArmsSettings(harms_differences=True))
+    policy = arm_policy("randomized", True, settings.between_arms)
+    frame = compare_arms(_two_outcomes(), _arms(), settings, policy)
+    assert frame["ci_low"].notna().all() and frame["fisher_p"].isna().all()
+    asked = BetweenArmsSettings(harms_differences=True, harms_p_values=True)
+    tested = compare_arms(_two_outcomes(), _arms(), settings, arm_policy("randomized", True, asked))
+    assert tested["fisher_p"].notna().all() and list(tested["tests_in_table"]) == [2, 2]
+    assert all("exploratory, unadjusted: one of 2 tests on this table" in c for c in tested["caveat"])
+
+
+def test_non_randomized_cohorts_compared_when_asked_are_labelled():
+    policy = arm_policy("non-randomized", False, BetweenArmsSettings(non_randomized=True))
+    frame = compare_arms(_two_outcomes(), _arms(), StatisticsSettings(), policy)
+    assert list(frame["caveat"]) == [
+        "not randomized: descriptive, exploratory; from derived counts",
+        "not randomized: descriptive, exploratory",
+    ]

@@ -27,7 +27,7 @@ from generator.downloads import (
 )
 from generator.errors import ConfigError
 from generator.values import row_key
-from tests.conftest import STUDY, edit
+from tests.conftest import STUDY, copy_project, edit
 from tests.pages import page_text
 
 REGISTERED = "gokbuget-2018"
@@ -104,7 +104,8 @@ def test_no_column_holds_a_fraction_where_a_percentage_belongs(downloads):
             if unit in (PERCENT, POINTS):
                 assert "percent" in column, (name, column)
             seen.add(column)
-    assert {"percent_reported", "estimate_percent", "difference_percentage_points"} <= seen
+    assert {"percent_reported", "estimate_percent"} <= seen
+    assert "difference_percentage_points" not in seen, "by default no study's arms are compared"
     assert "percent" not in seen, "the old column of printed percentages beside computed fractions"
 
 
@@ -129,7 +130,7 @@ def test_known_percentages_read_the_same_in_the_table_the_chart_the_comparison_a
     assert [
         shared[k] for k in ("estimate", "ci_low", "ci_high", "unit", "ci_method", "ci_level_percent")
     ] == [
-        "18.8889",
+        "19",  # as printed, first; the interval is the site's, computed from 17/90
         "11.406",
         "28.5113",
         "percent",
@@ -143,12 +144,9 @@ def test_known_percentages_read_the_same_in_the_table_the_chart_the_comparison_a
         ("chemotherapy", "16", ""),
     ]
     assert [r["estimate"] for r in comparison if r["study"] == RANDOMIZED] == ["34", "16"]
-    # differences of proportions in percentage points: 28/49 vs 24/41 (the site's own working)
-    (difference,) = table(site, STUDY, "comparisons.csv")
-    assert float(difference["difference_percentage_points"]) == pytest.approx(
-        (24 / 41 - 28 / 49) * 100, abs=1e-4
-    )
-    assert difference["ci_method"] == DIFFERENCE_METHOD_NAMES["newcombe"]
+    # consecutive cohorts, not randomized: no difference between them by default (statistics.between_arms)
+    assert not (site / f"studies/{STUDY}/data/comparisons.csv").exists()
+    assert not (site / f"studies/{RANDOMIZED}/data/comparisons.csv").exists(), "adverse events: none"
 
 
 def test_every_computed_percentage_matches_values_json(site):
@@ -226,7 +224,7 @@ def test_the_readme_names_the_study_its_citation_the_data_version_the_method_and
         "Registration: ClinicalTrials.gov NCT01207388",
         f"Data version: {version} ",
         "95% confidence intervals, exact Clopper-Pearson method",
-        "95% confidence intervals, Newcombe hybrid score method",
+        "No difference between arms is computed for this study",
         "licensed under CC-BY-4.0 (Creative Commons Attribution 4.0 International)",
         "https://creativecommons.org/licenses/by/4.0/",
         "The source articles keep their own copyright",
@@ -258,7 +256,7 @@ def test_the_data_version_is_stamped_into_each_zip_and_nothing_else_changes():
 
 def test_every_row_of_every_study_table_names_its_study(site, downloads):
     doi = {"gokbuget-2018": "10.1182/blood-2017-08-798322", STUDY: "10.1002/cncr.28136"}
-    registry = {"gokbuget-2018": "NCT01207388"}
+    registry = {"gokbuget-2018": "NCT01207388", RANDOMIZED: "NCT02013167"}
     checked = 0
     for name, data in downloads.items():
         slug = re.match(r"studies/([^/]+)/", name)
@@ -469,14 +467,43 @@ def test_the_dictionary_and_readme_say_what_p_value_and_sided_hold(site):
     assert sided <= {"", "one", "two"}
 
 
-def test_differences_between_arms_name_their_grade_band_on_the_page_and_in_the_csv(site):
-    rows = table(site, RANDOMIZED, "comparisons.csv")
+@pytest.fixture(scope="module")
+def compared(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+    """The real studies generated (in memory, without mkdocs) with every comparison between arms the
+    settings can ask for: between cohorts not randomized, and risk differences with P values on
+    adverse events."""
+    root = copy_project(tmp_path_factory.mktemp("compared"))
+    settings = root / "site_config.yml"
+    for name in ("non_randomized", "harms_differences", "harms_p_values"):
+        edit(settings, f"{name}: false", f"{name}: true")
+    return generate(open_project(root), write_cache=False)
+
+
+def test_differences_between_arms_name_their_grade_band_on_the_page_and_in_the_csv(compared):
+    rows = rows_of(compared[f"studies/{RANDOMIZED}/data/comparisons.csv"])
     assert {r["grade"] for r in rows} == {"any", "≥3"} and {r["set"] for r in rows} == {"treated"}
     neutropenia = next(r for r in rows if r["outcome"] == "neutropenia")
     assert neutropenia["subgroup"] == "" and float(
         neutropenia["difference_percentage_points"]
     ) == pytest.approx((101 / 267 - 63 / 109) * 100, abs=1e-3)
-    text = page_text(site, f"studies/{RANDOMIZED}/safety")
+    assert neutropenia["ci_method"] == DIFFERENCE_METHOD_NAMES["newcombe"]
+    assert (neutropenia["tests_in_table"], neutropenia["caveat"]) == (
+        "14",
+        "exploratory, unadjusted: one of 14 tests on this table",
+    )
+    text = compared[f"studies/{RANDOMIZED}/safety.md"].decode()
     header = text.split("Difference between arms", 1)[1]
-    assert "Outcome Grade Comparison Difference" in header, "the table says which grade band it compares"
-    assert "Neutropenia ≥3 Blinatumomab vs Chemotherapy" in header
+    assert "| Outcome | Grade | Comparison | Difference |" in header, "the table says which grade band"
+    assert 'exploratory, unadjusted**: <span class="ev-check">14</span> tests on this table' in header
+
+
+def test_cohorts_compared_on_request_are_labelled_in_the_csv(compared):
+    """28/49 vs 24/41, both counts derived from rounded percentages (the site's own working)."""
+    (difference,) = rows_of(compared[f"studies/{STUDY}/data/comparisons.csv"])
+    assert float(difference["difference_percentage_points"]) == pytest.approx(
+        (24 / 41 - 28 / 49) * 100, abs=1e-4
+    )
+    assert difference["caveat"] == "not randomized: descriptive, exploratory; from derived counts"
+    assert float(difference["fisher_p"]) == pytest.approx(1.0)
+    header = header_of(compared[f"studies/{STUDY}/data/comparisons.csv"])
+    assert {COLUMNS[c].unit for c in header if c.endswith("_percentage_points")} == {POINTS}

@@ -274,3 +274,71 @@ def test_missing_assets_are_a_located_error(project_copy, damage):
     assert (
         "lacks assets/javascripts/charts.js" if damage == "one missing" else "is missing or empty"
     ) in message
+
+
+# The notes of a page name the methods its figures use, and no other
+
+
+@pytest.fixture(scope="module")
+def fixture_pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The generated Markdown of three fixture studies: reported effects only, a randomized trial, and
+    two cohorts that were not randomized."""
+    from tests.test_fixtures import project_with
+
+    shapes = ["effects-only", "two-arm-randomized", "non-randomized-cohorts"]
+    files = generate(open_project(project_with(tmp_path_factory.mktemp("legend"), shapes)))
+    return {name: data.decode() for name, data in files.items() if name.endswith(".md")}
+
+
+def legend(page: str) -> str:
+    """The text of a page's "How to read the figures" note (its indented lines)."""
+    after = page.split('!!! info "How to read the figures"\n', 1)[1]
+    lines = []
+    for line in after.splitlines():
+        if not line.startswith("    "):
+            break
+        lines.append(line.strip())
+    return " ".join(lines)
+
+
+METHOD_WORDS = {
+    "proportion": "Clopper-Pearson",
+    "difference": "Newcombe hybrid score",
+    "fisher": "Fisher's exact test",
+    "printed": "intervals printed by the source are shown as printed",
+    "derived": "Derived",
+}
+
+
+def named_methods(page: str) -> set[str]:
+    text = legend(page)
+    return {name for name, words in METHOD_WORDS.items() if words in text}
+
+
+def test_a_page_of_reported_effects_names_no_computed_method(fixture_pages):
+    assert named_methods(fixture_pages["studies/effects-only/results.md"]) == set()
+    assert "Computed" not in legend(fixture_pages["studies/effects-only/results.md"])
+
+
+def test_a_randomized_trial_names_its_intervals_difference_and_test(fixture_pages):
+    page = fixture_pages["studies/two-arm-randomized/results.md"]
+    assert named_methods(page) == {"proportion", "difference", "fisher", "printed"}
+    assert "(exact Clopper-Pearson) |" in page and "(Newcombe hybrid score) |" in page
+    assert "Interval as printed" in page, "each interval column says where it comes from"
+
+
+def test_cohorts_not_randomized_name_only_the_interval_of_each_proportion(fixture_pages):
+    page = fixture_pages["studies/non-randomized-cohorts/results.md"]
+    assert named_methods(page) == {"proportion"}
+    assert "Difference between arms" not in page and "Fisher" not in page and " pp" not in page
+    assert "Single dose · Treated, n = 30" in page, "the Patients column names the set of the denominator"
+
+
+def test_the_methods_of_figures_shown_alone_follow_their_origin():
+    from generator.methods import Methods, values_methods
+    from generator.values import Value
+
+    reported_ci = Value("s/t/o@a/ci", "CI", "0.55 to 0.93", [0.55, 0.93], "reported", "quote")
+    computed_ci = Value("s/t/o@a/ci", "CI", "1% to 2%", [1, 2], "computed", None, "95% CI of 1/90")
+    assert values_methods([reported_ci, None]) == Methods(reported_intervals=True)
+    assert values_methods([computed_ci]) == Methods(proportion_ci=True)

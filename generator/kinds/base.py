@@ -26,6 +26,7 @@ from generator.columns import Column
 from generator.config import StatisticsSettings
 from generator.errors import Problem
 from generator.formatting import NumberFormat, reported_number
+from generator.methods import Methods, any_value
 from generator.model import ALL_PATIENTS, AnalysisSet, Strict
 from generator.values import FigureField, Value, ValueBook
 
@@ -84,6 +85,11 @@ class Kind:
     empty when they quote what the abstract already says."""
     headline: ClassVar[bool] = False
     """Whether a row of its tables can lead the overview as a card (study.yml's `headline`)."""
+    effect: ClassVar[bool] = False
+    """Whether its rows are effects of one group against another (an estimate, its interval, a P value):
+    such a row is a study's main result by default (`generator.primary`)."""
+    may_hold_harms: ClassVar[bool] = False
+    """Whether study.yml's `harms` may name one of its tables (adverse events, shown without tests)."""
     compared_as: ClassVar[str | None] = None
     """Its figures in words on a comparison page; None when its rows are not compared across studies."""
     pooled: ClassVar[bool] = False
@@ -165,6 +171,22 @@ class Kind:
         """The downloads of the tables it computes, by table name."""
         return {}
 
+    def methods(self, table: str, results: StudyResults) -> Methods:
+        """The methods the figures of one of its tables use, which the page's notes name: by default,
+        intervals printed by the source (a `ci_low` column) and the P value an interval implies (an
+        `implied_p` column), where the table has them."""
+        frame = results.frame(table)
+        return Methods(reported_intervals=any_value(frame, "ci_low"), implied_p=any_value(frame, "implied_p"))
+
+    def harms_by_default(self, frame: pd.DataFrame) -> bool:
+        """Whether one of its tables holds adverse events when study.yml's `harms` does not say
+        (`Study.is_harms`); never by default."""
+        return False
+
+    def population(self, study: Study, record: Record) -> str:
+        """Who a row is about, for its Patients column: 'All patients · Transplanted, n = 36'."""
+        return row_population(study, record)
+
     # Comparisons across studies and headlines
 
     def main_figure(self, values: Mapping[str, Value]) -> Value | None:
@@ -235,6 +257,26 @@ def arm_population(study: Study, record: Record, denominator: int | None = None)
     return f"{analysis_set.name}, n = {n}" if n is not None else analysis_set.name
 
 
+def two_group_population(study: Study, record: Record) -> str:
+    """'Randomized, n = 271 vs 134': a comparison's analysis set, with the patients of both groups where
+    known."""
+    analysis_set, _ = row_set(study, record)
+    ours = set_patients(study, analysis_set, record["arm"])
+    theirs = set_patients(study, analysis_set, record.get("reference_arm"))
+    both = ours is not None and theirs is not None
+    return f"{analysis_set.name}, n = {ours} vs {theirs}" if both else analysis_set.name
+
+
+def row_population(study: Study, record: Record) -> str:
+    """A row's arm and the analysis set its denominator is: 'All patients · Transplanted, n = 36',
+    'Weekly · Treated, n = 41', 'Weekly · n = 38' for a subset the analysis sets do not name, or
+    'Weekly · denominator not given' for a percentage printed without its denominator or set."""
+    denominator = int_or_none(record.get("denominator"))
+    if "denominator" in record and denominator is None and text_or_none(record.get("set")) is None:
+        return f"{study.arm_label(record['arm'])} · denominator not given"
+    return f"{study.arm_label(record['arm'])} · {arm_population(study, record, denominator)}"
+
+
 def row_set(study: Study, record: Record) -> tuple[AnalysisSet, bool]:
     """The analysis set a row names (else the study's first), and whether it names one."""
     sets = {s.id: s for s in study.meta.population.sets}
@@ -251,9 +293,12 @@ def set_patients(study: Study, analysis_set: AnalysisSet, arm: str | None) -> in
 
 
 def as_printed(record: Record, estimate: object, measure: object) -> dict[str, Any]:
-    """The comparison fields of a row printed with its interval, if any (a measure or an effect)."""
+    """The comparison fields of a row printed with its interval, if any (a measure or an effect). A
+    half-open interval (one bound in words, such as 'not reached') is reported with its one number."""
     low, high = float_or_none(record.get("ci_low")), float_or_none(record.get("ci_high"))
-    has_interval = low is not None and high is not None
+    words = [text_or_none(record.get(b)) for b in ("ci_low", "ci_high")]
+    half_open = (low is None) != (high is None) and all(words)
+    has_interval = (low is not None and high is not None) or half_open
     bounds = (record.get("ci_low"), record.get("ci_high")) if has_interval else (None, None)
     return dict(
         measure=str(measure),

@@ -18,6 +18,7 @@ import pandas as pd
 
 from generator.analysis import (
     StudyResults,
+    arm_policy,
     compare_arms,
     counts_matching_percent,
     proportion_ci,
@@ -27,7 +28,13 @@ from generator.analysis import (
 )
 from generator.audit import Check, ImpliedCounts, figures_in_quotes, has, row_id, subject_of
 from generator.columns import PERCENT, POINTS, PROBABILITY, TEXT, Column, level_percent, percent, where_known
-from generator.config import CI_METHOD_NAMES, CI_METHODS, DIFFERENCE_METHOD_NAMES, StatisticsSettings
+from generator.config import (
+    CI_METHOD_NAMES,
+    CI_METHODS,
+    DIFFERENCE_METHOD_NAMES,
+    FROM_DERIVED_COUNTS,
+    StatisticsSettings,
+)
 from generator.errors import DataError
 from generator.formatting import NumberFormat, count_of, p_value, reported_number
 from generator.kinds.base import (
@@ -42,7 +49,15 @@ from generator.kinds.base import (
     printed_cells,
     table_file,
 )
-from generator.model import ALL_PATIENTS, ROW_QUALIFIERS, ProportionRow, parse_derivation, printed_decimals
+from generator.methods import Methods, any_value
+from generator.model import (
+    ALL_PATIENTS,
+    ROW_QUALIFIERS,
+    ProportionRow,
+    parse_derivation,
+    printed_decimals,
+    row_segments,
+)
 from generator.values import FigureField as F
 from generator.values import Origin, Value, ValueBook, row_key
 
@@ -153,7 +168,24 @@ class Proportions(Kind):
         ),
         Column("ci_low_percentage_points", "Lower bound of the difference's confidence interval.", POINTS),
         Column("ci_high_percentage_points", "Upper bound of the difference's confidence interval.", POINTS),
-        Column("fisher_p", "Two-sided P value of Fisher's exact test of the two arms' counts.", PROBABILITY),
+        Column(
+            "fisher_p",
+            "Two-sided P value of Fisher's exact test of the two arms' counts; empty where the settings "
+            "compute none (adverse events, arms not randomized: statistics.between_arms in site_config.yml).",
+            PROBABILITY,
+        ),
+        Column(
+            "caveat",
+            "How the difference is to be read, as the page labels it: not randomized (descriptive, "
+            "exploratory), exploratory and unadjusted (a P value on adverse events, with the number of "
+            "tests on its table), from derived counts; empty for a randomized comparison of printed counts.",
+            TEXT,
+        ),
+        Column(
+            "tests_in_table",
+            "How many P values the site computed on the same table (for multiplicity); empty without one.",
+            "integer (tests)",
+        ),
     )
     example = (
         "responses",
@@ -190,6 +222,7 @@ class Proportions(Kind):
         ],
     )
     headline = True
+    may_hold_harms = True
     compared_as = "proportion of patients, per arm"
 
     # Analysis
@@ -211,10 +244,16 @@ class Proportions(Kind):
     def computed(
         self, study: Study, tables: dict[str, pd.DataFrame], settings: StatisticsSettings
     ) -> dict[str, pd.DataFrame]:
-        """Each arm against the reference arm, for the outcomes every arm has, of every table."""
+        """Each arm against the reference arm, for the outcomes every arm has, of every table, as far
+        as the design and the settings allow (`analysis.arm_policy`: by default only between randomized
+        arms, and not for adverse events)."""
         arms = reference_first(study.meta.arms)
+        allocation = study.meta.design.allocation
         differences = [
-            compare_arms(frame, arms, settings).assign(table=name) for name, frame in tables.items()
+            compare_arms(
+                frame, arms, settings, arm_policy(allocation, study.is_harms(name), settings.between_arms)
+            ).assign(table=name)
+            for name, frame in tables.items()
         ]
         return {COMPARISONS: pd.concat(differences, ignore_index=True)} if differences else {}
 
@@ -270,21 +309,48 @@ class Proportions(Kind):
                 column_names(
                     """study registry_id doi table outcome label subgroup grade set arm reference_arm
                     difference_percentage_points ci_low_percentage_points ci_high_percentage_points
-                    ci_method ci_level_percent fisher_p"""
+                    ci_method ci_level_percent fisher_p tests_in_table caveat"""
                 ),
                 _differences_download,
-                "Differences between arms, computed by this site from the counts of each arm.",
+                "Differences between arms, computed by this site from the counts of each arm, where the "
+                "design and the settings allow them (statistics.between_arms), each with its caveat.",
             )
         }
+
+    def methods(self, table: str, results: StudyResults) -> Methods:
+        """Computed intervals of proportions, printed ones, derived counts; and the differences between
+        arms (with Fisher's test) the site computes for this table, where it computes any."""
+        frame = results.frame(table)
+        differences = self.differences(table, results)
+        return Methods(
+            proportion_ci=any_value(frame, "ci_low"),
+            difference_ci=any_value(differences, "ci_low"),
+            fisher=any_value(differences, "fisher_p"),
+            derived_counts=bool((frame["status"] == "derived").any()),
+            reported_intervals=any_value(frame, "reported_ci_low"),
+        )
+
+    def harms_by_default(self, frame: pd.DataFrame) -> bool:
+        """A table of proportions by grade band (a `grade` column with a value) holds adverse events."""
+        return any_value(frame, "grade")
+
+    def differences(self, table: str, results: StudyResults) -> pd.DataFrame:
+        """The differences between arms the site computed for one table (none by default for arms not
+        randomized and for adverse events: `analysis.arm_policy`)."""
+        computed = results.computed.get(COMPARISONS)
+        if computed is None or computed.empty:
+            return pd.DataFrame(columns=["table", "ci_low", "fisher_p"])
+        return computed[computed["table"] == table]
 
     # Comparisons across studies
 
     def main_figure(self, values: Mapping[str, Value]) -> Value | None:
-        """The percentage the site computes from n/N, else the one printed."""
-        return values.get(F.ESTIMATE) or values.get(F.PERCENT)
+        """The percentage as the source prints it; else the one the site computes from n/N."""
+        return values.get(F.PERCENT) or values.get(F.ESTIMATE)
 
     def entry_fields(self, study: Study, record: Record, fmt: NumberFormat) -> dict[str, Any]:
-        """A proportion as a fraction, with its printed interval (or else the one the site computes)."""
+        """A proportion as a fraction: the percentage as printed where the source prints one (else the
+        one computed from n/N), with its printed interval (or else the one the site computes)."""
         if float_or_none(record.get("reported_ci_low")) is not None:
             low, high = record["reported_ci_low"] / 100, record["reported_ci_high"] / 100
             level, interval = level_or_none(record.get("ci_level")), "reported"  # None when not printed
@@ -293,10 +359,10 @@ class Proportions(Kind):
         else:
             low = high = level = None
             interval = "none"
-        estimate = float_or_none(record.get("estimate"))
-        if estimate is None and float_or_none(record.get("percent")) is not None:
-            estimate = float(record["percent"]) / 100
-        printed = record.get("percent") if float_or_none(record.get("estimate")) is None else None
+        printed_percent = float_or_none(record.get("percent"))
+        estimate = float_or_none(record.get("estimate")) if printed_percent is None else printed_percent / 100
+        printed = record.get("percent") if printed_percent is not None else None
+        status = "reported" if printed is not None else str(record.get("status") or "reported")
         reported = interval == "reported"
         bounds = (record.get("reported_ci_low"), record.get("reported_ci_high")) if reported else (None, None)
         denominator = int_or_none(record.get("denominator"))
@@ -309,18 +375,25 @@ class Proportions(Kind):
             ci_high=float_or_none(high),
             ci_level=level,
             interval=interval,
-            status=str(record.get("status") or "reported"),
+            status=status,
             count=int_or_none(record.get("count")),
             denominator=denominator,
             **printed_cells(printed, *bounds),
         )
 
     def figure_text(self, entry: ComparisonEntry, fmt: NumberFormat | None) -> str:
+        """The percentage as printed (its digits: '58%'), else as computed ('57.8%')."""
         assert entry.estimate is not None
+        if entry.estimate_printed:
+            return f"{entry.estimate_printed}%"
         return fmt.percent(entry.estimate) if fmt else f"{entry.estimate * 100:.1f}%"
 
     def bounds_text(self, entry: ComparisonEntry, fmt: NumberFormat | None) -> tuple[str, str]:
+        """A printed interval's bounds as printed; a computed one's at the site's decimals (its origin,
+        `entry.interval`, is said beside it: `comparison.INTERVAL_WORDS`)."""
         assert entry.ci_low is not None and entry.ci_high is not None
+        if entry.interval == "reported" and entry.ci_low_printed and entry.ci_high_printed:
+            return f"{entry.ci_low_printed}%", f"{entry.ci_high_printed}%"
         if fmt:
             return fmt.percent(entry.ci_low), fmt.percent(entry.ci_high)
         return f"{entry.ci_low * 100:.1f}%", f"{entry.ci_high * 100:.1f}%"
@@ -386,6 +459,8 @@ def _proportion_values(book: ValueBook, table: str, r: dict, fmt: NumberFormat, 
         )
     if r["estimate"] is not None:
         n_of = count_of(r["count"], r["denominator"])
+        if r["status"] == "derived":
+            n_of += f" ({FROM_DERIVED_COUNTS}: {r['how']})"
         book.add(
             Value(
                 f"{base}/{F.ESTIMATE}",
@@ -435,11 +510,12 @@ def _difference_values(book: ValueBook, c: dict, fmt: NumberFormat) -> None:
     alike = [str(c[name]) for name in ROW_QUALIFIERS if qualified and c.get(name)]
     grouped = f" ({', '.join(alike)})" if alike else ""
     label = f"{c['label']}{grouped}: {c['arm_label']} vs {c['reference_label']}"
-    inputs = f"{c['arm_label']} minus {c['reference_label']}, from the n/N of each"
+    caveat = f" ({c['caveat']})" if c.get("caveat") else ""
+    inputs = f"{c['arm_label']} minus {c['reference_label']}, from the n/N of each{caveat}"
     book.add(
         Value(
             f"{base}/{F.DIFFERENCE}",
-            f"{label}, difference",
+            f"{label}, difference{caveat}",
             fmt.points(c["difference"]),
             round(c["difference"] * 100, 6),
             "computed",
@@ -450,23 +526,25 @@ def _difference_values(book: ValueBook, c: dict, fmt: NumberFormat) -> None:
     book.add(
         Value(
             f"{base}/{F.CI}",
-            f"{label}, {fmt.ci_name} of the difference",
+            f"{label}, {fmt.ci_name} of the difference{caveat}",
             fmt.interval(c["ci_low"], c["ci_high"], signed=True),
             [round(c["ci_low"] * 100, 6), round(c["ci_high"] * 100, 6)],
             "computed",
             None,
-            f"{fmt.ci_name}, {fmt.difference_method_name} method",
+            f"{fmt.ci_name}, {fmt.difference_method_name} method{caveat}",
         )
     )
+    if float_or_none(c.get("fisher_p")) is None:
+        return  # the settings compute no test here (statistics.between_arms)
     book.add(
         Value(
             f"{base}/{F.FISHER_P}",
-            f"{label}, Fisher's exact test",
+            f"{label}, Fisher's exact test{caveat}",
             p_value(c["fisher_p"]),
             round(c["fisher_p"], 6),
             "computed",
             None,
-            "Fisher's exact test, two-sided, on the 2×2 table",
+            f"Fisher's exact test, two-sided, on the 2×2 table{caveat}",
         )
     )
 
@@ -491,7 +569,7 @@ def _percent_rounding(table: str, frame: pd.DataFrame, file: str) -> list[Check]
         rounded = round_half_up(exact, printed_decimals(printed))
         checks.append(
             Check(
-                f"{row_id(table, row)}/percent-rounding",
+                f"{row_id(table, row)}{row_segments(row, ('subgroup',))}/percent-rounding",
                 "percent-rounding",
                 subject_of(row),
                 f"{count}/{total} = {float(exact):.2f}%",
