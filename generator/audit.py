@@ -2,8 +2,10 @@
 
 Pure rules over a study's computed results. Each check is listed with its inputs, its rule and
 whether it passed; a failed check fails the build unless the study records it as a known
-discrepancy with a reason. A percentage reported without its count is not checked but bounded:
-every count and denominator that fits it and the other reported figures is worked out.
+discrepancy with a reason. A note is a finding, not a check that can fail (such as which standard
+method reproduces a printed interval): it is listed and counted apart, never passed, failed or
+waived. A percentage reported without its count is not checked but bounded: every count and
+denominator that fits it and the other reported figures is worked out.
 """
 
 from __future__ import annotations
@@ -49,9 +51,14 @@ class Check:
     file: str
     line: int | None = None
     known: str | None = None
+    note: bool = False
+    """A finding to read, not a check: neither passes nor fails (`passed` then says whether what it
+    looked for was found)."""
 
     @property
     def status(self) -> str:
+        if self.note:
+            return "note"
         if self.passed:
             return "pass"
         return "known discrepancy" if self.known else "fail"
@@ -78,13 +85,20 @@ class ImpliedCounts:
 
 @dataclass(frozen=True)
 class RuleTally:
-    """How one rule's checks came out: how many there are, passed, failed and waived."""
+    """How one rule's checks came out: how many there are (notes included), passed, failed, waived, and
+    the notes."""
 
     rule: str
     checks: int
     passed: int
     failed: int
     waived: int
+    noted: int = 0
+
+    @property
+    def checked(self) -> int:
+        """Its checks that pass or fail (or are waived): all but the notes."""
+        return self.checks - self.noted
 
 
 @dataclass(frozen=True)
@@ -108,6 +122,11 @@ class AuditReport:
         return [c for c in self.checks if c.status == "known discrepancy"]
 
     @property
+    def notes(self) -> list[Check]:
+        """Findings to read, which neither pass nor fail."""
+        return [c for c in self.checks if c.status == "note"]
+
+    @property
     def not_passed(self) -> list[Check]:
         """Failures first, then waivers: the checks a reader should see."""
         return self.failures + self.waived
@@ -126,6 +145,7 @@ class AuditReport:
                         statuses.count("pass"),
                         statuses.count("fail"),
                         statuses.count("known discrepancy"),
+                        statuses.count("note"),
                     )
                 )
         return tallies
@@ -172,13 +192,14 @@ def raise_for_failures(report: AuditReport, results: StudyResults) -> None:
         )
         for c in report.failures
     ]
-    ids = {c.id for c in report.checks}
+    ids, notes = {c.id for c in report.checks}, {c.id for c in report.notes}
     for index, known in enumerate(results.study.meta.known_discrepancies):
-        if known.check not in ids:
+        if known.check not in ids or known.check in notes:
+            what = "names a note, which never fails" if known.check in notes else "names no audit check"
             problems.append(
                 Problem(
                     Path(f"{results.study.published_folder}/study.yml"),
-                    f"known discrepancy names no audit check: {known.check!r}",
+                    f"known discrepancy {what}: {known.check!r}",
                     line=line_of(results.study.meta_lines, ("known_discrepancies", index, "check")),
                     field=f"known_discrepancies[{index}].check",
                 )
@@ -267,6 +288,7 @@ def _arm_figures_in_quotes(results: StudyResults, folder: str) -> list[Check]:
             _set_line(results, s["arm"], s["set"]),
         )
         for s in results.sets.to_dict("records")
+        if isinstance(s["source"], str)  # a derived total has no quote (the arms' sets it adds up have)
     ]
     for a, arm in enumerate(results.study.meta.arms):
         if arm.dosing is None:

@@ -23,6 +23,8 @@ from generator.text import chart_text
 
 ACCENT = "#3f6ec6"
 SECOND = "#d9782d"
+HOLLOW = {"size": 11, "color": "rgba(0,0,0,0)", "line": {"color": SECOND, "width": 2}}
+"""The marker of a figure printed without an interval: hollow, in the second colour."""
 FONT = "Roboto, -apple-system, BlinkMacSystemFont, Helvetica, Arial, sans-serif"
 WIDE, NARROW = "wide", "narrow"
 NARROW_WIDTH = 600
@@ -266,7 +268,7 @@ def proportion_chart(key: str, title: str, caption: str, frame: pd.DataFrame, fm
                 y=[rows[i] for i in only_percent],
                 mode="markers",
                 cliponaxis=False,
-                marker={"size": 11, "color": "rgba(0,0,0,0)", "line": {"color": SECOND, "width": 2}},
+                marker=HOLLOW,
                 hovertext=[
                     chart_text(names[i])
                     + f"<br>{reported_number(frame['percent'].iloc[i])}% (reported; count not reported)"
@@ -347,6 +349,7 @@ def _hover(row: pd.Series, fmt: NumberFormat, name_arm: bool) -> str:
         chart_text(line)
         for line in (
             _row_name(row, name_arm),
+            *([f"{reported_number(row['percent'])}% as printed"] if _has(row.get("percent")) else []),
             f"{count_of(row['count'], row['denominator'])} = {fmt.percent(row['estimate'])}"
             f" (computed; {n_from})",
             f"{fmt.ci_name}: {fmt.interval(row['ci_low'], row['ci_high'])} (computed, {fmt.ci_method_name})",
@@ -523,7 +526,7 @@ def _measure_traces(group: pd.DataFrame, unit: str, scale: list[float], name_arm
                 y=[rows[i] for i in without],
                 mode="markers",
                 cliponaxis=False,
-                marker={"size": 11, "color": "rgba(0,0,0,0)", "line": {"color": SECOND, "width": 2}},
+                marker=HOLLOW,
                 hovertext=[hover[i] for i in without],
                 hoverinfo="text",
                 name="No interval reported",

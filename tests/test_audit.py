@@ -150,3 +150,129 @@ def test_a_p_value_its_interval_cannot_give_fails(tmp_path):
     (study,) = load_studies(root / "content")
     report = audit_study(analyse_study(study, StatisticsSettings()))
     assert "effects/death@drug-a-vs-placebo/p-agrees-with-interval" in {c.id for c in report.failures}
+
+
+# Printed intervals of a difference of two proportions (the randomized-differences fixture) -----------
+
+DIFFERENCES = "randomized-differences"
+SUBGROUP_ROW = (
+    "differences.csv",
+    "-7.3,24.4,95,P = 0.22,,newcombe,reported",
+    "-7.3,24.4,95,P = 0.22,,wald,reported",
+)
+
+
+def differences_audit(tmp_path: Path, *edits: tuple[str, str, str]):
+    """The fixture's audit, after each (file, old, new) edit of its files."""
+    from tests.test_fixtures import project_with
+
+    root = project_with(tmp_path, [DIFFERENCES])
+    for name, old, new in edits:
+        edit(root / "content/studies" / DIFFERENCES / name, old, new)
+    (study,) = load_studies(root / "content")
+    results = analyse_study(study, StatisticsSettings())
+    return audit_study(results), results
+
+
+def difference_check(report, row: str):
+    return by_id(report)[f"differences/{row}-vs-placebo/difference-interval-method"]
+
+
+def test_the_audit_notes_the_method_that_reproduces_each_printed_difference_interval(tmp_path):
+    report, _ = differences_audit(tmp_path)
+    newcombe = difference_check(report, "response@drug-b")
+    assert newcombe.status == "note" and newcombe.expected == "reproduced by Newcombe hybrid score"
+    assert newcombe.inputs == (
+        "Drug B 30/200 (count reported) vs Placebo 8/100 (count reported): their difference 7.0 percentage "
+        "points; printed 7.0 (95% CI -1.2 to 13.8)"
+    )
+    wald = difference_check(report, "remission@drug-b")
+    assert wald.status == "note" and wald.expected == "reproduced by Wald"
+    none = difference_check(report, "disease_control@drug-b")
+    assert none.status == "note" and not none.passed
+    assert none.expected == "no standard method reproduces it; closest: Wald, 3.7 to 26.3 (off by 0.2 pp)"
+    stated = difference_check(report, "response@drug-b/65-years-or-older")
+    assert stated.status == "pass"
+    assert stated.expected == "reproduced by Newcombe hybrid score, the method the source states"
+    assert "vs Placebo 8/40 (count derived by this site)" in stated.inputs
+    assert stated.inputs.endswith("; the source states Newcombe hybrid score")
+    ids = [c.id for c in report.checks if c.id.startswith("differences/")]
+    assert len(ids) == len(set(ids)), "a subgroup's checks are told apart from the whole arm's"
+    assert "differences/response@drug-b/65-years-or-older-vs-placebo/p-agrees-with-interval" in ids
+
+
+def test_notes_neither_pass_nor_fail_and_are_counted_apart(tmp_path):
+    report, results = differences_audit(tmp_path)
+    assert report.failures == [] and report.waived == []
+    assert len(report.notes) == 3 and not set(report.notes) & set(report.passes)
+    (tally,) = [t for t in report.by_rule() if t.rule == "difference-interval-method"]
+    assert (tally.checks, tally.passed, tally.failed, tally.waived, tally.noted) == (4, 1, 0, 0, 3)
+    assert tally.checked == 1
+    raise_for_failures(report, results)
+
+
+def test_a_stated_method_that_does_not_reproduce_the_interval_fails(tmp_path):
+    report, results = differences_audit(tmp_path, SUBGROUP_ROW)
+    (failure,) = report.failures
+    assert failure.id == "differences/response@drug-b/65-years-or-older-vs-placebo/difference-interval-method"
+    assert failure.expected == (
+        "Wald, the method the source states, gives -6.0 to 26.0 (off by 1.6 pp); "
+        "reproduced by Newcombe hybrid score"
+    )
+    with pytest.raises(DataError, match="audit rule 'difference-interval-method' failed for Response"):
+        raise_for_failures(report, results)
+
+
+def test_a_stated_method_without_the_groups_counts_is_noted_as_not_checked(tmp_path):
+    report, _ = differences_audit(
+        tmp_path,
+        (
+            "outcomes.csv",
+            "disease_control,Disease control,placebo,,30,100,30,",
+            "other,Other,placebo,,30,100,30,",
+        ),
+        ("differences.csv", "3.5,26.5,95,,,,reported", "3.5,26.5,95,,,wald,reported"),
+    )
+    check = difference_check(report, "disease_control@drug-b")
+    assert check.status == "note" and check.expected.startswith("not checked: no table of proportions")
+    assert report.failures == []
+
+
+def test_a_known_discrepancy_cannot_waive_a_note(tmp_path):
+    from tests.test_fixtures import project_with
+
+    root = project_with(tmp_path, [DIFFERENCES])
+    with (root / "content/studies" / DIFFERENCES / "study.yml").open("a") as handle:
+        handle.write(
+            "known_discrepancies:\n"
+            "  - check: differences/remission@drug-b-vs-placebo/difference-interval-method\n"
+            "    reason: x\n"
+        )
+    (study,) = load_studies(root / "content")
+    results = analyse_study(study, StatisticsSettings())
+    with pytest.raises(DataError, match="known discrepancy names a note, which never fails"):
+        raise_for_failures(audit_study(results), results)
+
+
+def test_a_stated_method_goes_only_with_a_difference_and_its_interval(tmp_path):
+    from tests.test_fixtures import project_with
+
+    root = project_with(tmp_path, ["two-arm-randomized"])
+    path = root / "content/studies/two-arm-randomized/effects.csv"
+    edit(path, "p_value,status", "p_value,ci_method,status")
+    edit(path, "P = 0.01,reported", "P = 0.01,wald,reported")
+    with pytest.raises(DataError, match="ci_method 'wald' names how the interval of a difference"):
+        load_studies(root / "content")
+
+
+def test_the_download_names_the_stated_or_identified_method(tmp_path):
+    from generator.kinds.effects import KIND
+
+    _, results = differences_audit(tmp_path)
+    out = KIND.download.prepare(results.frame("differences"), StatisticsSettings())
+    assert list(out["ci_method"]) == [
+        "Newcombe hybrid score, identified by the audit",
+        "Wald, identified by the audit",
+        "as reported",
+        "Newcombe hybrid score, as the source states",
+    ]

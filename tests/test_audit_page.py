@@ -68,14 +68,11 @@ def test_the_page_starts_with_a_summary_whose_counts_are_the_audits(built_site, 
     after_menu = page.split("</nav>", 1)[1].lstrip()
     assert after_menu.startswith('<div class="admonition success ev-audit-summary">'), after_menu[:200]
     summary = block(page, r'<div class="admonition \w+ ev-audit-summary">', "</ul>\n<ul")
-    assert counts(summary) == {
-        "checks": len(audit.checks),
-        "passed": len(audit.passes),
-        "failed": len(audit.failures),
-        "waived": len(audit.waived),
-    }
+    assert counts(summary) == summary_counts(audit)
     by_rule = re.findall(r'data-count="rule-passed">(\d+)<.*?data-count="rule-checks">(\d+)<', page)
-    assert [(t.passed, t.checks) for t in audit.by_rule()] == [(int(p), int(n)) for p, n in by_rule]
+    assert [(t.passed, t.checked) for t in audit.by_rule() if t.checked] == [
+        (int(p), int(n)) for p, n in by_rule
+    ]
     assert sum(t.checks for t in audit.by_rule()) == len(audit.checks) > 0
 
 
@@ -114,6 +111,17 @@ def test_the_search_index_holds_the_summary_but_no_pass_and_no_figure_list(built
     assert len(text) < 2_500, "the audit no longer fills the search index"
 
 
+def summary_counts(audit: AuditReport) -> dict[str, int]:
+    """The counts the summary shows: every check, passed, failed, waived, and notes where there are."""
+    shown = {
+        "checks": len(audit.checks),
+        "passed": len(audit.passes),
+        "failed": len(audit.failures),
+        "waived": len(audit.waived),
+    }
+    return shown | ({"noted": len(audit.notes)} if audit.notes else {})
+
+
 def test_the_failed_and_waived_checks_logic_orders_failures_first():
     def check(name: str, passed: bool, known: str | None = None) -> Check:
         return Check(name, "percent-rounding", name, "", "", passed, "x.csv", known=known)
@@ -122,6 +130,89 @@ def test_the_failed_and_waived_checks_logic_orders_failures_first():
     assert [c.id for c in report.not_passed] == ["c", "b"]
     ((tally),) = report.by_rule()
     assert (tally.checks, tally.passed, tally.failed, tally.waived) == (3, 1, 1, 1)
+
+
+def test_a_note_is_counted_apart_and_never_fails_or_is_waived():
+    def check(name: str, passed: bool, known: str | None = None, note: bool = False) -> Check:
+        return Check(name, "p-agrees-with-interval", name, "", "", passed, "x.csv", known=known, note=note)
+
+    report = AuditReport([check("a", True), check("b", False, note=True), check("c", False, "x", True)], [])
+    assert [c.id for c in report.notes] == ["b", "c"] and report.failures == report.waived == []
+    assert [c.id for c in report.passes] == ["a"] and report.not_passed == []
+    ((tally),) = report.by_rule()
+    assert (tally.checks, tally.checked, tally.passed, tally.noted) == (3, 1, 1, 2)
+
+
+# ---- The fixture whose printed difference intervals the audit notes -------------------------------------
+
+
+@pytest.fixture(scope="module")
+def difference_pages(tmp_path_factory) -> dict[str, str]:
+    """The generated Markdown of the randomized-differences fixture, by file name; and its audit."""
+    from generator.build import generate
+    from tests.test_fixtures import project_with
+
+    shape = "randomized-differences"
+    files = generate(open_project(project_with(tmp_path_factory.mktemp("differences"), [shape])))
+    prefix = f"studies/{shape}/"
+    return {
+        name[len(prefix) :]: data.decode()
+        for name, data in files.items()
+        if name.startswith(prefix) and name.endswith(".md")
+    }
+
+
+def test_the_audit_page_lists_the_notes_apart_and_counts_them(difference_pages):
+    page = difference_pages["audit.md"]
+    summary = page.split('<ul class="ev-audit-counts">', 1)[1].split("</ul>", 1)[0]
+    assert counts(summary) == {"checks": 45, "passed": 42, "failed": 0, "waived": 0, "noted": 3}
+    assert "Summary: every check passed" in page
+    notes = page.split("## Notes", 1)[1].split("## Passed checks", 1)[0]
+    assert notes.count("difference-interval-method</span> |") == 3
+    assert "reproduced by Newcombe hybrid score</span>" in notes
+    assert "reproduced by Wald</span>" in notes
+    assert "closest: Wald, 3.7 to 26.3 (off by 0.2 pp)</span>" in notes
+    passes = page.split("## Passed checks", 1)[1]
+    assert "reproduced by Newcombe hybrid score, the method the source states" in passes
+    assert (
+        'data-count="rule-checks">1</span> passed; '
+        '<span class="ev-check" data-count="rule-noted">3</span> notes' in page
+    )
+
+
+def test_the_effects_table_says_beside_each_interval_which_method_reproduces_it(difference_pages):
+    rows = {
+        line.split(" | ", 1)[0]: line
+        for line in difference_pages["results.md"].splitlines()
+        if line.startswith('| <span class="ev-label">') and " vs Placebo | difference |" in line
+    }
+    assert len(rows) == 4
+    response = rows['| <span class="ev-label">Response</span>']
+    assert "Recomputed from the groups' counts: reproduced by Newcombe hybrid score.</span>" in response
+    control = rows['| <span class="ev-label">Disease control</span>']
+    assert "no standard method reproduces it; closest: Wald, 3.7 to 26.3 (off by 0.2 pp).</span>" in control
+    assert '<span class="ev-label">95%</span> CI [&#45;1.2 to 13.8]' in response
+
+
+def test_the_implied_p_has_the_sidedness_of_the_printed_p_in_its_cell(difference_pages):
+    page = difference_pages["results.md"]
+    assert (
+        "| Interval, as printed | P as printed | P implied by the interval (computed, Altman and Bland) |"
+        in page
+    )
+    response = next(
+        line for line in page.splitlines() if "one-sided P = 0.03" in line and "vs Placebo" in line
+    )
+    printed_p, implied = response.split(" | ")[5:7]
+    assert printed_p.endswith(" (one-sided)")
+    assert implied.startswith("[p = 0.034](") and implied.endswith(" (one-sided)")
+    assert "Computed: one-sided P implied by the difference 7.0" in implied
+    assert "Altman and Bland" in implied and "halved: the source says its P value is one-sided" in implied
+    remission = next(
+        line for line in page.splitlines() if "2.8 to 23.2; P = 0.01)" in line and "vs Placebo" in line
+    )
+    implied = remission.split(" | ")[6]
+    assert implied.startswith("[p = 0.012](") and implied.endswith(" (two-sided)")
 
 
 @pytest.fixture(scope="module")

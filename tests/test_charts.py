@@ -316,3 +316,132 @@ def test_the_wide_layout_is_what_the_figure_is_drawn_with(fmt):
         assert None not in wide.values(), chart.key
         assert wide.keys() == chart.narrow.keys() and wide != chart.narrow
     assert WIDE != NARROW
+
+
+# Effects: each estimate against the line of no effect
+
+
+def effects(**changes) -> pd.DataFrame:
+    rows = [
+        {"outcome": "death", "label": "Death", "arm": "drug", "arm_label": "Drug A",
+         "reference_arm": "placebo", "reference_label": "Placebo", "subgroup": None,
+         "measure": "hazard_ratio", "estimate": Decimal("0.71"), "ci_low": Decimal("0.55"),
+         "ci_high": Decimal("0.93"), "ci_level": Decimal("95"), "p_value": "P = 0.01", "sided": None,
+         "better": "lower"},
+        {"outcome": "death", "label": "Death", "arm": "drug", "arm_label": "Drug A",
+         "reference_arm": "placebo", "reference_label": "Placebo", "subgroup": "Older",
+         "measure": "hazard_ratio", "estimate": Decimal("0.90"), "ci_low": None, "ci_high": None,
+         "ci_level": None, "p_value": None, "sided": None, "better": "lower"},
+        {"outcome": "response", "label": "Response", "arm": "drug", "arm_label": "Drug A",
+         "reference_arm": "placebo", "reference_label": "Placebo", "subgroup": None, "measure": "none",
+         "estimate": None, "ci_low": None, "ci_high": None, "ci_level": None, "p_value": "P<0.001",
+         "sided": None, "better": None},
+    ]  # fmt: skip
+    frame = pd.DataFrame(rows)
+    for column, value in changes.items():
+        frame[column] = [value] * len(frame)
+    return frame
+
+
+def effect_plot(frame: pd.DataFrame):
+    from generator.kinds.effects import KIND
+
+    return KIND.chart("survival_effects", "Survival", frame, None)
+
+
+def favours_of(chart) -> list[str]:
+    return [" ".join(lines(a.text)) for a in chart.figure.layout.annotations if a.yref.endswith("domain")]
+
+
+def test_a_ratio_is_drawn_on_a_log_axis_against_the_line_of_no_effect_at_one():
+    chart = effect_plot(effects())
+    layout = chart.figure.layout
+    assert layout.xaxis.type == "log"
+    low, high = layout.xaxis.range
+    assert low == -high and 10**low < 0.55 and 10**high > 1 / 0.55, "log10 units, both sides in view"
+    (line,) = layout.shapes
+    assert (line.type, line.x0, line.x1, line.yref, line.name) == ("line", 1, 1, "y domain", "no-effect")
+    filled, hollow = chart.figure.data
+    assert list(filled.x) == [0.71] and list(filled.error_x.array) == pytest.approx([0.22])
+    assert list(filled.error_x.arrayminus) == pytest.approx([0.16])
+    assert list(hollow.x) == [0.9] and hollow.marker.color == "rgba(0,0,0,0)", "no interval: hollow"
+    assert lines(layout.yaxis.ticktext[1]) == ["Death · Older"], "a subgroup is its own row"
+    assert "95% CI as printed" in layout.xaxis.title.text and "log scale" in layout.xaxis.title.text
+
+
+def test_a_difference_is_drawn_on_a_linear_axis_with_its_line_at_zero():
+    chart = effect_plot(
+        effects(
+            measure="difference", estimate=Decimal("-0.1"), ci_low=Decimal("-0.3"), ci_high=Decimal("0.1")
+        )
+    )
+    layout = chart.figure.layout
+    assert layout.xaxis.type is None and layout.shapes[0].x0 == 0
+    assert layout.xaxis.range[0] <= -0.3 and layout.xaxis.range[1] >= 0.3
+    assert "log" not in layout.xaxis.title.text
+
+
+@pytest.mark.parametrize(
+    ("better", "left", "right"),
+    [
+        ("lower", "← Favours Drug A", "Favours Placebo →"),
+        ("higher", "← Favours Placebo", "Favours Drug A →"),
+    ],
+)
+def test_each_side_of_the_line_favours_the_arm_the_data_say_does_better_there(better, left, right):
+    chart = effect_plot(effects(better=better))
+    assert favours_of(chart) == [left, right]
+    notes = [a for a in chart.figure.layout.annotations if a.yref.endswith("domain")]
+    assert [(a.x, a.xanchor, a.xref) for a in notes] == [(0, "right", "x"), (0, "left", "x")], (
+        "either side of the line (x 0 is 1 on a log axis, in log10 units)"
+    )
+    assert "do not state" not in chart.caption
+
+
+def test_without_better_the_sides_are_named_neutrally_and_the_caption_says_so():
+    chart = effect_plot(effects(better=None))
+    assert favours_of(chart) == ["← Lower with Drug A", "Higher with Drug A →"]
+    assert "the data do not state whether lower or higher is better" in chart.caption
+
+
+def test_the_effect_plot_table_gives_each_row_as_printed_and_says_what_is_left_out():
+    chart = effect_plot(effects())
+    assert chart.table.columns == ("Row", "Estimate", "Interval", "P value")
+    assert chart.table.rows == (
+        ("Death", "Hazard ratio 0.71", "95% CI 0.55 to 0.93", "P = 0.01"),
+        ("Death · Older", "Hazard ratio 0.90", "–", "–"),
+    )
+    assert "Rows that give only a P value are in the table only" in chart.caption
+    assert "hollow square" in chart.caption
+    assert not any(c.isdigit() for c in chart.caption)  # a number on a page carries its provenance
+    assert "95% CI as printed" in chart.figure.layout.xaxis.title.text
+    unstated = effect_plot(effects(ci_level=None))
+    assert "level not stated" in unstated.figure.layout.xaxis.title.text
+    assert unstated.table.rows[0][2] == "CI 0.55 to 0.93 (level not stated)"
+
+
+def test_mixed_measures_and_arms_get_a_panel_each_with_its_own_line_and_sides():
+    frame = effects()
+    frame.loc[1, ["measure", "estimate", "ci_low", "ci_high", "ci_level", "better"]] = [
+        "difference", Decimal("5"), Decimal("1"), Decimal("9"), Decimal("95"), "higher",
+    ]  # fmt: skip
+    chart = effect_plot(frame)
+    layout = chart.figure.layout
+    assert layout.xaxis.type == "log" and layout.xaxis2.type is None
+    assert [(s.xref, s.x0) for s in layout.shapes] == [("x", 1), ("x2", 0)]
+    assert favours_of(chart) == [
+        "← Favours Drug A", "Favours Placebo →", "← Favours Placebo", "Favours Drug A →",
+    ]  # fmt: skip
+    narrow = {k: v for k, v in chart.narrow.items() if k.startswith("annotations")}
+    assert len([k for k in narrow if k.endswith(".text")]) == len(layout.annotations)
+
+
+def test_no_estimate_no_effect_plot():
+    frame = effects()
+    assert effect_plot(frame[frame["measure"] == "none"]) is None
+
+
+def test_hostile_arm_labels_stay_text_in_the_favours_labels():
+    chart = effect_plot(effects(arm_label="<b>x</b> & y"))
+    raw = [a.text for a in chart.figure.layout.annotations]
+    assert all("<b>" not in text for text in raw) and "&lt;b&gt;x&lt;/b&gt; &amp; y" in raw[0]

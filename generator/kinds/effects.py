@@ -2,20 +2,26 @@
 value (or a P value alone).
 
 Where an estimate has its interval, the site computes the P value that interval implies
-(`analysis.summarise_effects`), and the audit compares it with the printed one. Effects are the
-figures a comparison of studies can pool.
+(`analysis.summarise_effects`), and the audit compares it with the printed one. A printed difference
+of two proportions whose groups' counts a proportions table of the study gives is recomputed by the
+standard methods (`generator.difference_intervals`): the audit notes which reproduce its interval, or
+checks the method the row states (`ci_method`). Effects are the figures a comparison of studies can pool.
 """
 
 from __future__ import annotations
 
+from decimal import Decimal
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import pandas as pd
 
-from generator.analysis import StudyResults, summarise_effects
+from generator import difference_intervals as intervals
+from generator.analysis import StudyResults, resolve_counts, summarise_effects
 from generator.audit import Check, ImpliedCounts, figures_in_quotes, has, row_id, subject_of
-from generator.columns import PROBABILITY, TEXT, Column, as_reported
+from generator.columns import AS_REPORTED, PROBABILITY, TEXT, Column, as_reported
 from generator.config import StatisticsSettings
+from generator.errors import DataError, Problem
 from generator.formatting import NumberFormat, p_value, reported_number
 from generator.kinds.base import (
     Download,
@@ -26,13 +32,40 @@ from generator.kinds.base import (
     row_set,
     set_patients,
     table_file,
+    text_or_none,
 )
-from generator.model import EffectRow, parse_p_value
+from generator.model import RATIO_MEASURES, EffectRow, parse_p_value, row_segments
 from generator.values import FigureField as F
 from generator.values import Value, ValueBook, row_key
 
 if TYPE_CHECKING:
+    from generator.charts import Chart
     from generator.load import Study
+
+DIFFERENCE_RULE = "difference-interval-method"
+"""The audit rule of a printed difference of two proportions and its interval (`Effects.rules`)."""
+
+
+def _download(frame: pd.DataFrame, stats: StatisticsSettings) -> pd.DataFrame:
+    """As printed (`columns.as_reported`), with the method of a difference's interval where the source
+    states it or the audit identifies it (`ci_method`)."""
+    out = as_reported(frame, stats)
+    if "ci_low" in out:
+        out["ci_method"] = [_method_cell(row) for row in frame.to_dict("records")]
+    return out
+
+
+def _method_cell(row: Record) -> str | None:
+    """'Wald, as the source states'; 'Newcombe hybrid score, identified by the audit'; 'as reported'."""
+    if not has(row.get("ci_low")):
+        return None
+    stated = text_or_none(row.get("ci_method"))
+    if stated is not None:
+        return f"{intervals.METHODS[stated].name}, as the source states"
+    finding = row.get("interval_finding")
+    if isinstance(finding, intervals.Finding) and finding.reproducing:
+        return f"{' or '.join(finding.identified)}, identified by the audit"
+    return AS_REPORTED
 
 
 class Effects(Kind):
@@ -48,7 +81,7 @@ class Effects(Kind):
             ci_low ci_high ci_method ci_level_percent p_value sided implied_p implied_p_low implied_p_high
             status source"""
         ),
-        as_reported,
+        _download,
     )
     new_columns: ClassVar[tuple[Column, ...]] = (
         Column(
@@ -101,11 +134,43 @@ class Effects(Kind):
     )
     compared_as = "effect between arms"
     pooled = True
+    effect = True
+    rules: ClassVar[dict[str, str]] = {
+        DIFFERENCE_RULE: "A printed interval of a difference of two proportions, recomputed from the groups' "
+        "counts by the standard methods (Newcombe hybrid score, Wald, Agresti-Caffo, Miettinen-Nurminen "
+        "score): those that reproduce it at its printed precision are noted, or the closest; a method the "
+        "source states must reproduce it",
+    }
+
+    def check_rows(self, study: Study, path: Path, table: pd.DataFrame) -> list[Problem]:
+        """A stated interval method (`ci_method`) says how a difference's interval was computed: it goes
+        with a difference printed with its interval."""
+        return [
+            Problem(
+                path,
+                f"ci_method {row['ci_method']!r} names how the interval of a difference of two proportions "
+                f"was computed, but this row is a {str(row['measure']).replace('_', ' ')}"
+                + ("" if has(row["ci_low"]) else " without an interval")
+                + "; expected ci_method only on a difference printed with its interval (or leave it empty)",
+                line=row["line"],
+                field="ci_method",
+            )
+            for row in table.to_dict("records")
+            if text_or_none(row.get("ci_method"))
+            and (row["measure"] != "difference" or not has(row["ci_low"]))
+        ]
 
     def analyse(
         self, study: Study, tables: dict[str, pd.DataFrame], settings: StatisticsSettings
     ) -> dict[str, pd.DataFrame]:
-        return {name: summarise_effects(table, study) for name, table in tables.items()}
+        """Each table as printed, with the P value each interval implies and, for a difference of two
+        proportions, what the standard methods make of its interval (`interval_finding`, from the
+        groups' counts described in `interval_counts`)."""
+        counts = _proportion_counts(study)
+        return {
+            name: _with_interval_findings(summarise_effects(table, study), study, counts)
+            for name, table in tables.items()
+        }
 
     def add_values(
         self, book: ValueBook, table: str, frame: pd.DataFrame, results: StudyResults, fmt: NumberFormat
@@ -117,7 +182,17 @@ class Effects(Kind):
         self, table: str, frame: pd.DataFrame, results: StudyResults, file: str
     ) -> tuple[list[Check], list[ImpliedCounts]]:
         checks = figures_in_quotes(table, frame, ["estimate", "ci_low", "ci_high"], file)
-        return checks + _p_agrees_with_interval(table, frame, file), []
+        checks += _p_agrees_with_interval(table, frame, file)
+        return checks + _difference_interval_checks(table, frame, file), []
+
+    def chart(self, table: str, title: str, frame: pd.DataFrame, fmt: NumberFormat) -> Chart | None:
+        """The effect plot: each estimate and its interval as printed against the line of no effect, with
+        the side favouring each arm named; None when no row has an estimate."""
+        from generator.effect_plot import drawn_rows, effect_caption, effect_chart  # plotly: only to draw
+
+        if drawn_rows(frame).empty:
+            return None
+        return effect_chart(table, f"{title}: each effect against no effect", effect_caption(frame), frame)
 
     def entry_fields(self, study: Study, record: Record, fmt: NumberFormat) -> dict[str, Any]:
         """An effect of one arm against another, 'A vs B', as printed."""
@@ -131,7 +206,16 @@ class Effects(Kind):
             "arm": f"{record['arm_label']} vs {record['reference_label']}",
             "experimental_vs_control": oriented,
             "population": _population(study, record),
+            "participants": _participants(study, record),
         }
+
+
+def _participants(study: Study, record: Record) -> int | None:
+    """The patients of both groups compared, in the row's analysis set; None unless both are known."""
+    analysis_set, _ = row_set(study, record)
+    ours = set_patients(study, analysis_set, record["arm"])
+    theirs = set_patients(study, analysis_set, record.get("reference_arm"))
+    return ours + theirs if ours is not None and theirs is not None else None
 
 
 def _population(study: Study, record: Record) -> str:
@@ -141,6 +225,117 @@ def _population(study: Study, record: Record) -> str:
     theirs = set_patients(study, analysis_set, record.get("reference_arm"))
     both = ours is not None and theirs is not None
     return f"{analysis_set.name}, n = {ours} vs {theirs}" if both else analysis_set.name
+
+
+CountKey = tuple[str, str, str, str]
+"""What ties a proportions row to a group of an effect: outcome, arm, subgroup and analysis set."""
+
+
+def _count_key(study: Study, row: Record, arm: str) -> CountKey:
+    return (row["outcome"], arm, text_or_none(row.get("subgroup")) or "", row_set(study, row)[0].id)
+
+
+def _proportion_counts(study: Study) -> dict[CountKey, list[Record]]:
+    """The rows of the study's proportions tables that have a count and a denominator (and no grade
+    band), by outcome, arm, subgroup and analysis set; counts resolved as the proportions kind resolves
+    them (`analysis.resolve_counts`: a derived count worked out)."""
+    found: dict[CountKey, list[Record]] = {}
+    for name, table in study.tables_of("proportions").items():
+        try:
+            frame = resolve_counts(table, study.folder / f"{name}.csv")
+        except DataError:
+            continue  # the proportions kind reports its problems
+        for row in frame.to_dict("records"):
+            if has(row["count"]) and has(row["denominator"]) and not text_or_none(row.get("grade")):
+                found.setdefault(_count_key(study, row, row["arm"]), []).append(row)
+    return found
+
+
+def _with_interval_findings(
+    frame: pd.DataFrame, study: Study, counts: dict[CountKey, list[Record]]
+) -> pd.DataFrame:
+    found = [_interval_finding(study, row, counts) for row in frame.to_dict("records")]
+    frame["interval_finding"] = pd.Series(
+        [f[0] if f else None for f in found], index=frame.index, dtype=object
+    )
+    frame["interval_counts"] = pd.Series(
+        [f[1] if f else None for f in found], index=frame.index, dtype=object
+    )
+    return frame
+
+
+def _interval_finding(
+    study: Study, row: Record, counts: dict[CountKey, list[Record]]
+) -> tuple[intervals.Finding, str] | None:
+    """What the standard methods make of a printed difference's interval, from the counts of its two
+    groups (each from exactly one proportions row), and those counts in words; None for another measure,
+    a difference without its interval, or groups whose counts are not known."""
+    if row["measure"] != "difference" or not has(row["ci_low"]):
+        return None
+    ours = counts.get(_count_key(study, row, row["arm"]), [])
+    theirs = counts.get(_count_key(study, row, row["reference_arm"]), [])
+    if len(ours) != 1 or len(theirs) != 1:
+        return None
+    (a,), (b,) = ours, theirs
+    estimate, low, high = (Decimal(str(row[name])) for name in ("estimate", "ci_low", "ci_high"))
+    printed = intervals.Printed(estimate, low, high, float(row["ci_level"] or 95) / 100)
+    groups = intervals.Counts(int(a["count"]), int(a["denominator"]), int(b["count"]), int(b["denominator"]))
+    finding = intervals.find(groups, printed, text_or_none(row.get("ci_method")))
+    return finding, f"{_group_count(study, a)} vs {_group_count(study, b)}"
+
+
+def _group_count(study: Study, row: Record) -> str:
+    """'Drug A 60/200 (count reported)', or '(count derived by this site)'."""
+    how = "count reported" if row["status"] == "reported" else "count derived by this site"
+    return f"{study.arm_label(row['arm'])} {int(row['count'])}/{int(row['denominator'])} ({how})"
+
+
+def _level_text(row: Record) -> str:
+    """'95%' as printed, or '95%, assumed (the level is not printed)'."""
+    return (
+        f"{reported_number(row['ci_level'])}%"
+        if row["ci_level"]
+        else "95%, assumed (the level is not printed)"
+    )
+
+
+def _difference_interval_checks(table: str, frame: pd.DataFrame, file: str) -> list[Check]:
+    """Each printed interval of a difference of two proportions against the standard methods: a note
+    naming those that reproduce it (or the closest), or, where the row states its method, a check that
+    this method reproduces it."""
+    checks = []
+    for row in frame.to_dict("records"):
+        finding = row.get("interval_finding")
+        stated = text_or_none(row.get("ci_method"))
+        if not isinstance(finding, intervals.Finding) and stated is None:
+            continue
+        printed = f"printed {row['estimate']} ({_level_text(row)} CI {row['ci_low']} to {row['ci_high']})"
+        if isinstance(finding, intervals.Finding):
+            inputs = f"{row['interval_counts']}: their difference {finding.arms_difference}; {printed}"
+            expected, passed = finding.summary, finding.passed
+        else:
+            inputs, passed = printed, False
+            expected = (
+                "not checked: no table of proportions gives the counts of both groups for this outcome, "
+                "subgroup and analysis set"
+            )
+        if stated is not None:
+            inputs += f"; the source states {intervals.METHODS[stated].name}"
+        checks.append(
+            Check(
+                f"{row_id(table, row)}{row_segments(row, ('subgroup',))}-vs-{row['reference_arm']}"
+                f"/{DIFFERENCE_RULE}",
+                DIFFERENCE_RULE,
+                subject_of(row),
+                inputs,
+                expected,
+                passed,
+                file,
+                row["line"],
+                note=stated is None or not isinstance(finding, intervals.Finding),
+            )
+        )
+    return checks
 
 
 def _effect_values(book: ValueBook, table: str, r: dict, file: str) -> None:
@@ -165,13 +360,13 @@ def _effect_values(book: ValueBook, table: str, r: dict, file: str) -> None:
             )
         )
     if r["ci_low"] is not None:
-        level = f"{reported_number(r['ci_level'])}% " if r["ci_level"] else ""
+        level = f"{reported_number(r['ci_level'])}% CI" if r["ci_level"] else "CI (its level not printed)"
         text = f"{reported_number(r['ci_low'])} to {reported_number(r['ci_high'])}"
         numbers: list[float | None] = [float(r["ci_low"]), float(r["ci_high"])]
         book.add(
             Value(
                 f"{base}/{F.CI}",
-                f"{label}: {level}CI",
+                f"{label}: {level}, as printed",
                 text,
                 numbers,
                 "reported",
@@ -195,24 +390,42 @@ def _effect_values(book: ValueBook, table: str, r: dict, file: str) -> None:
             )
         )
     if r["implied_p"] is not None and not pd.isna(r["implied_p"]):
-        how = (
-            f"two-sided P implied by the {measure} {reported_number(r['estimate'])} and its interval "
-            f"{reported_number(r['ci_low'])} to {reported_number(r['ci_high'])} (Altman and Bland): "
-            f"{r['implied_p']:.4f}"
-        )
+        sided, implied = _implied_sided(r)
         book.add(
             Value(
                 f"{base}/{F.IMPLIED_P}",
-                f"{label}: P implied by the interval",
-                p_value(r["implied_p"]),
-                r["implied_p"],
+                f"{label}: {sided} P implied by the interval",
+                p_value(implied),
+                implied,
                 "computed",
                 None,
-                how,
+                _implied_how(r, sided, implied),
                 file=file,
                 line=line,
             )
         )
+
+
+def _implied_sided(r: Record) -> tuple[str, float]:
+    """The implied P value with the sidedness of the printed one it is compared with: one-sided (half
+    the two-sided P) where the source says its P is one-sided, else two-sided."""
+    if r["sided"] == "one":
+        return "one-sided", float(r["implied_p"]) / 2
+    return "two-sided", float(r["implied_p"])
+
+
+def _implied_how(r: Record, sided: str, implied: float) -> str:
+    """How the implied P value is computed, with the printed figures it is computed from."""
+    measure = r["measure"].replace("_", " ")
+    scale = " (on the log scale)" if r["measure"] in RATIO_MEASURES else ""
+    half = ", halved: the source says its P value is one-sided (in the direction of the estimate)"
+    return (
+        f"{sided} P implied by the {measure} {reported_number(r['estimate'])} and its {_level_text(r)} "
+        f"interval {reported_number(r['ci_low'])} to {reported_number(r['ci_high'])}, as printed, by the "
+        f"method of Altman and Bland (BMJ 2011): the standard error from the width of the interval{scale}, "
+        f"z = estimate / standard error, and the two-sided P from the normal distribution"
+        f"{half if sided == 'one-sided' else ''}: {implied:.4f}"
+    )
 
 
 def _p_agrees_with_interval(table: str, frame: pd.DataFrame, file: str) -> list[Check]:
@@ -229,7 +442,8 @@ def _p_agrees_with_interval(table: str, frame: pd.DataFrame, file: str) -> list[
         implied_low, implied_high = implied_low * factor, implied_high * factor
         checks.append(
             Check(
-                f"{row_id(table, row)}-vs-{row['reference_arm']}/p-agrees-with-interval",
+                f"{row_id(table, row)}{row_segments(row, ('subgroup',))}-vs-{row['reference_arm']}"
+                "/p-agrees-with-interval",
                 "p-agrees-with-interval",
                 subject_of(row),
                 f"{row['measure'].replace('_', ' ')} {row['estimate']} "

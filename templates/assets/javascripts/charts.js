@@ -96,6 +96,10 @@
     (layout.annotations || []).forEach(function (_, index) {
       update["annotations[" + index + "].font.color"] = fg;
     });
+    // the line of no effect of an effect or forest plot reads as text does, in either palette
+    (layout.shapes || []).forEach(function (shape, index) {
+      if (shape.name === "no-effect") update["shapes[" + index + "].line.color"] = fg;
+    });
     return update;
   }
 
