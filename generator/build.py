@@ -26,7 +26,7 @@ from mkdocs.utils.yaml import yaml_load
 
 from generator.cache import StudyCache
 from generator.changes import record_version
-from generator.comparison import build_comparisons
+from generator.comparison import build_comparisons, comparison_values
 from generator.config import SiteConfig, load_site_config
 from generator.downloads import VALUES_INDEX, values_index, with_data_version
 from generator.errors import BuildError, ConfigError, DataError, Problem
@@ -231,7 +231,15 @@ def assemble_site(
 ) -> dict[str, bytes]:
     """The studies' files, and the pages about all of them: home, study index, comparisons, what changed."""
     with stage("Rendered the study index, the comparisons and what changed"):
-        values = [value for output in outputs for value in output.values]
+        summaries = [output.summary for output in outputs]
+        comparisons = build_comparisons(
+            vocabulary,
+            [entry for summary in summaries for entry in summary.entries],
+            project.config.comparison,
+            project.config.statistics.ci_level,
+        )
+        # the pooled estimates are figures like any other: published, and followed by "What changed"
+        values = [value for output in outputs for value in output.values] + comparison_values(comparisons)
         version = content_version(project.content_dir)
         if previous is not None and previous.get("site") not in (None, project.site_name):
             log.warning(
@@ -243,11 +251,6 @@ def assemble_site(
         # the date this data version was first built: rebuilding the same data changes nothing
         first_built = history[0].built or build_date().isoformat()  # record_version always dates it
         site = SiteInfo(project.site_name, version, dt.date.fromisoformat(first_built))
-        summaries = [output.summary for output in outputs]
-        entries = [entry for summary in summaries for entry in summary.entries]
-        comparisons = build_comparisons(
-            vocabulary, entries, project.config.comparison, project.config.statistics.ci_level
-        )
         env = environment(project.templates_dir)
         files = render_site_pages(env, summaries, comparisons, project.config, site, history)
         for output in outputs:

@@ -33,7 +33,7 @@ from generator.model import RATIO_MEASURES, OutcomeVocabulary, SharedOutcome, Sh
 from generator.summary import ComparisonEntry
 from generator.text import escape_markdown
 from generator.values import FigureField as F
-from generator.values import ValueBook
+from generator.values import Value, ValueBook
 
 FOLDER = "comparisons"
 """The comparison pages' folder, relative to the docs folder: one page per outcome and the list."""
@@ -99,6 +99,19 @@ class Pooled:
     """The method in words, such as "random effects, DerSimonian-Laird estimate of tau²"."""
     heterogeneity_note: str = ""
     """Why Q or I² is at a bound of its range (0), in words; empty when neither is."""
+    model: str = "random-effects"
+    """The pooling model of the settings: random-effects or fixed-effect. tau² is a figure of the
+    random-effects model only: under fixed-effect it is neither shown nor published."""
+    weights: tuple[tuple[str, float], ...] = ()
+    """Each study's share of the pooled estimate (0 to 1), by study slug, in the model's weights."""
+
+    @property
+    def shows_tau2(self) -> bool:
+        """Whether tau² belongs to the model named (random effects); Q and I² belong to both."""
+        return self.model != "fixed-effect"
+
+    def weight_of(self, study: str) -> float | None:
+        return dict(self.weights).get(study)
 
     @property
     def log_scale(self) -> bool:
@@ -144,6 +157,10 @@ class ComparisonRow:
     entry: ComparisonEntry
     interval: str
     provenance: str
+    interval_note: str = ""
+    """The interval's level, and whether printed or computed (with the method)."""
+    weight: str = ""
+    """The study's weight in the pooled estimate of its measure ('12.3%'); empty when not pooled."""
 
     @property
     def study_title(self) -> str:
@@ -236,6 +253,21 @@ class Comparison:
         return ", ".join(p.measure_name for p in self.pooled)
 
     @property
+    def is_forest(self) -> bool:
+        """Whether its chart is a forest plot: effects between arms (ratios or differences), each against
+        the line of no effect. Per-arm figures (proportions, measures) are drawn side by side instead."""
+        measure = self.chart_measure
+        effects = KINDS[self.outcome.kind].pooled  # the kind whose figures are effects between arms
+        return effects and (measure in RATIO_MEASURES or measure == DIFFERENCE)
+
+    @property
+    def chart_words(self) -> str:
+        """What its chart is, for the list of comparisons."""
+        if self.chart_measure is None:
+            return "none (no figure is a number)"
+        return "forest plot" if self.is_forest else "side by side, each arm's own figure"
+
+    @property
     def charted(self) -> list[ComparisonEntry]:
         """The entries the forest plot draws: a number in the chart's measure or unit."""
         return [e for e in self.entries if e.measure == self.chart_measure and e.estimate is not None]
@@ -266,12 +298,32 @@ class ComparisonPage:
     @property
     def rows(self) -> list[ComparisonRow]:
         return [
-            ComparisonRow(e, interval_text(e, self.fmt), provenance_text(e)) for e in self.comparison.entries
+            ComparisonRow(
+                e,
+                interval_text(e, self.fmt),
+                provenance_text(e),
+                interval_note(e, self.fmt),
+                weight_text(self.comparison, e),
+            )
+            for e in self.comparison.entries
         ]
+
+    @property
+    def weighted(self) -> bool:
+        """Whether the table has a column of weights: a pooled estimate."""
+        return bool(self.comparison.pooled)
 
     @property
     def path(self) -> str:
         return self.comparison.path
+
+    @property
+    def summary_of_findings(self) -> Any:
+        """The outcome's GRADE summary of findings (a `summary_of_findings.SummaryTable`), when
+        content/outcomes.yml declares one; None otherwise."""
+        from generator.summary_of_findings import summary_of_findings  # it reads this module's types
+
+        return summary_of_findings(self.comparison)
 
 
 @dataclass(frozen=True)
@@ -393,8 +445,8 @@ def unpoolable(measure: str, group: list[ComparisonEntry]) -> str | None:
     if without:
         return (
             f"{name}: not pooled, as {len(without)} of the {len(group)} estimates "
-            f"{'has' if len(without) == 1 else 'have'} no interval with its level (or one of zero width) "
-            "to derive a variance from."
+            f"{'has' if len(without) == 1 else 'have'} no interval with its level (or one that is half-open "
+            "or of zero width) to derive a variance from."
         )
     beyond = [e for e in group if variance(e) is None]
     if beyond:
@@ -468,6 +520,7 @@ def pool(measure: str, group: list[ComparisonEntry], settings: ComparisonSetting
         )
         fixed_ci, random_ci, *_ = result.conf_int(alpha=alpha, use_t=False)
     tau2_name = TAU2_METHOD_NAMES[settings.tau2_method]
+    weights = _shares(result.weights_fe)
     if settings.model == "fixed-effect":
         mean, ci, method = result.mean_effect_fe, fixed_ci, "fixed effect, inverse variance"
     elif result.tau2 <= 0:
@@ -477,6 +530,7 @@ def pool(measure: str, group: list[ComparisonEntry], settings: ComparisonSetting
         method = f"random effects, {tau2_name} estimate of tau² (0, so equal to the fixed-effect estimate)"
     else:
         mean, ci, method = result.mean_effect_re, random_ci, f"random effects, {tau2_name} estimate of tau²"
+        weights = _shares(result.weights_re)
     back = math.exp if measure in RATIO_MEASURES else float
     heterogeneity = result.test_homogeneity()
     same = len(set(effects.tolist())) == 1
@@ -495,7 +549,15 @@ def pool(measure: str, group: list[ComparisonEntry], settings: ComparisonSetting
         studies=len(group),
         method=method,
         heterogeneity_note=note,
+        model=settings.model,
+        weights=tuple(zip([e.study for e in group], weights, strict=True)),
     )
+
+
+def _shares(weights: np.ndarray) -> list[float]:
+    """statsmodels' inverse-variance weights of one model as shares of their sum (0 to 1)."""
+    total = float(np.sum(weights))
+    return [float(w) / total for w in weights]
 
 
 Q_ROUNDING = 1e-9
@@ -578,6 +640,11 @@ def _interval_caveats(entries: list[ComparisonEntry]) -> list[str]:
         found.append(f"The intervals are at different confidence levels ({_listed(levels)}).")
     if kinds["none"]:
         found.append("An estimate without an interval is drawn as a point only (a hollow marker).")
+    if any(map(half_open, entries)):
+        found.append(
+            "An interval with one bound in words (such as not reached) is half-open: it is drawn running "
+            "to the edge of the axis, ending in an arrowhead."
+        )
     return found
 
 
@@ -640,11 +707,25 @@ def shown_text(entry: ComparisonEntry, fmt: NumberFormat | None = None) -> str:
     return unescape(found["text"]) if found else figure_text(entry, fmt)
 
 
+def half_open(entry: ComparisonEntry) -> bool:
+    """Whether the entry's interval is printed with one bound in words (such as not reached)."""
+    return entry.interval == "reported" and (entry.ci_low is None) != (entry.ci_high is None)
+
+
+def level_words(entry: ComparisonEntry) -> str:
+    """'95% CI ', or 'CI ' when the interval's level is not stated."""
+    return f"{reported_number(round(entry.ci_level * 100, 6))}% CI " if entry.ci_level else "CI "
+
+
 def interval_text(entry: ComparisonEntry, fmt: NumberFormat | None = None) -> str:
-    """'95% CI 46.9% to 68.1%', '95% CI 0.55 to 0.93', or '–' without an interval."""
+    """'95% CI 46.9% to 68.1%', '95% CI 0.55 to 0.93', '95% CI 1.1 to not reached months' (half-open, as
+    its study's page shows it), or '–' without an interval."""
+    if half_open(entry):
+        found = _LINK_TEXT.match(entry.shown_interval)
+        return f"{level_words(entry)}{unescape(found['text']) if found else 'open at one end'}"
     if entry.ci_low is None or entry.ci_high is None:
         return "–"
-    level = f"{reported_number(round(entry.ci_level * 100, 6))}% CI " if entry.ci_level else "CI "
+    level = level_words(entry)
     low, high = KINDS[entry.kind].bounds_text(entry, fmt)
     return f"{level}{low} to {high}"
 
@@ -653,7 +734,25 @@ def provenance_text(entry: ComparisonEntry) -> str:
     """'Estimate reported; interval computed by this site from n/N'."""
     estimate = "Estimate reported" if entry.status == "reported" else "Estimate derived by this site"
     interval = "no interval" if entry.interval == "none" else f"interval {INTERVAL_WORDS[entry.interval]}"
+    if half_open(entry):
+        interval += " (half-open: one bound in words)"
     return f"{estimate}; {interval}"
+
+
+def interval_note(entry: ComparisonEntry, fmt: NumberFormat | None = None, *, level: bool = True) -> str:
+    """What an interval is: its level (unless `level` is false), and whether printed or computed (with
+    the method): '95% CI, as printed', '95% CI, computed by this site from n/N (Clopper-Pearson)'."""
+    if entry.interval == "none":
+        return "no interval"
+    if entry.interval == "computed":
+        method = f" ({fmt.ci_method_name})" if fmt is not None else ""
+        origin = f"{INTERVAL_WORDS['computed']}{method}"
+    else:
+        origin = "as printed" + (", half-open (one bound in words)" if half_open(entry) else "")
+    if not level:
+        return origin
+    stated = level_words(entry).strip() if entry.ci_level else "CI, level not stated"
+    return f"{stated}, {origin}"
 
 
 # Downloads
@@ -738,8 +837,8 @@ def comparison_entries(
     for record in ref.rows(results.frame(ref.table)).to_dict("records"):
         values = book.row(ref.table, record)
         main = table.kind.main_figure(values)
-        interval = values.get(F.CI) or values.get(F.REPORTED_CI)
-        shown_interval = show(interval) if interval is not None else ""  # shown first, as it always was
+        interval = values.get(F.REPORTED_CI) or values.get(F.CI)  # a printed interval first, as entry_fields
+        shown_interval = show(interval) if interval is not None else ""
         fields: dict[str, Any] = table.kind.entry_fields(study, record, fmt)
         entries.append(
             ComparisonEntry(
@@ -754,8 +853,58 @@ def comparison_entries(
                 shown=str(show(main)),
                 shown_interval=str(shown_interval),
                 registry_id="; ".join(r.id for r in study.meta.design.registrations),
-                doi=study.meta.citation.doi,
+                doi=study.meta.citation.doi or "",
                 **fields,
             )
         )
     return entries
+
+
+def weight_text(comparison: Comparison, entry: ComparisonEntry) -> str:
+    """The entry's weight in the pooled estimate of its measure, '12.3%'; '' when it is not pooled."""
+    for p in comparison.pooled:
+        weight = p.weight_of(entry.study) if p.measure == entry.measure else None
+        if weight is not None:
+            return f"{weight * 100:.1f}%"
+    return ""
+
+
+# Pooled estimates as figures of the site
+
+
+POOLED_STUDY = ""
+"""The `study` of a pooled figure in data/values.json: it belongs to a comparison, not to one study."""
+
+
+def pooled_values(comparison: Comparison) -> list[Value]:
+    """The pooled figures of a comparison, each with its derivation: the estimate and its interval, and
+    the heterogeneity statistics of the model named (tau² under random effects only)."""
+    values = []
+    for p in comparison.pooled:
+        base = f"{FOLDER}/{comparison.key}/pooled-{p.measure.replace('_', '-')}"
+        name = f"{comparison.title}: pooled {p.measure_name}, {p.studies} studies"
+        how = f"{p.method} (statsmodels combine_effects) over {p.studies} studies; {DERIVATION}"
+        figures: list[tuple[str, str, str, float | list[float | None]]] = [
+            (F.ESTIMATE, name, p.estimate_text, p.estimate),
+            (F.CI, f"{name}: {p.level_text} CI", p.interval_text, [p.ci_low, p.ci_high]),
+            ("i2", f"{name}: I²", p.i2_text, p.i2),
+            ("q", f"{name}: Cochran's Q on {p.q_df} degrees of freedom", p.q_text, p.q),
+        ]
+        if p.shows_tau2:
+            scale = " (log scale)" if p.log_scale else ""
+            figures.append(("tau2", f"{name}: tau²{scale}", p.tau2_text, p.tau2))
+        values += [
+            Value(f"{base}/{field}", label, text, number, "computed", None, how)
+            for field, label, text, number in figures
+        ]
+    return values
+
+
+def comparison_values(comparisons: list[Comparison]) -> list[dict]:
+    """The pooled figures of every comparison as data/values.json lists a figure: with its provenance
+    and the page that shows it, so that "What changed" follows them as it follows every figure."""
+    return [
+        {**value.as_json(), "study": POOLED_STUDY, "shown_on": [c.path]}
+        for c in comparisons
+        for value in pooled_values(c)
+    ]

@@ -1,9 +1,15 @@
-"""The forest plot of a comparison: each study's estimate and interval, one row each, and the pooled
-estimate as a diamond at the bottom when there is one. Builds a figure; nothing is written here."""
+"""The chart of a comparison. For an outcome of kind effects, a forest plot (Cochrane's): one row per
+study, its estimate as a square (sized by its weight when pooled) and its interval as a whisker, on a log
+axis for ratios, with the line of no effect and the side favouring each arm named, and the pooled
+diamond at the bottom when pooling is on. For per-arm figures (proportions, measures: each arm's own
+value, not an effect), the studies side by side, grouped by design, with no line of no effect: never
+called a forest plot. Builds a figure; nothing is written here."""
 
 from __future__ import annotations
 
+import math
 import textwrap
+from dataclasses import dataclass
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -11,6 +17,7 @@ import plotly.graph_objects as go
 from generator.charts import (
     ACCENT,
     FONT_SIZE,
+    HOLLOW,
     LABEL_CHARS,
     MARGIN,
     NARROW,
@@ -26,15 +33,23 @@ from generator.charts import (
     wrap_text,
 )
 from generator.comparison import (
-    DIFFERENCE,
-    INTERVAL_WORDS,
     Comparison,
     Pooled,
     effect_number,
     entries_frame,
+    half_open,
+    interval_note,
     interval_text,
+    level_words,
     measure_name,
     shown_text,
+)
+from generator.effect_plot import (
+    effect_axis,
+    favours,
+    favours_annotations,
+    favours_rows,
+    no_effect_shape,
 )
 from generator.formatting import NumberFormat
 from generator.model import RATIO_MEASURES
@@ -47,59 +62,108 @@ POOLED_GAP = 0.5
 """Space between the last study and the first pooled row, in rows."""
 DATA_COLUMNS = ["study", "study_title", "year", "arm", "subgroup", "measure", "estimate", "ci_low", "ci_high"]
 DATA_COLUMNS += ["ci_level", "interval", "status", "page"]
-RATIO_TICKS = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100]
-"""Ticks of a log axis, as forest plots label them (plotly shows those within the data's range)."""
 
 
 def forest_chart(comparison: Comparison, fmt: NumberFormat | None = None) -> Chart | None:
-    """Studies top to bottom in the comparison's order, on the axis the measure needs: percent for
-    proportions, the unit for measures, a log axis with the line of no effect at 1 for ratios (0 for
-    differences); None when no entry has a number to draw."""
+    """Studies top to bottom in the comparison's order (per-arm figures grouped by design), on the axis
+    the measure needs: percent for proportions, the unit for measures, a log axis with the line of no
+    effect at 1 for ratios (0 for differences); None when no entry has a number to draw."""
     entries = comparison.charted
     if not entries:
         return None
     measure = comparison.chart_measure
     assert measure is not None  # the charted entries are those of the chart's measure
+    effect = comparison.is_forest
     pooled = [p for p in comparison.pooled if p.measure == measure]
+    rows = study_rows(entries, grouped=not effect)
     fig = go.Figure()
-    rows = [-float(i) for i in range(len(entries))]
-    labels = [tick_label(e, LABEL_CHARS[WIDE]) for e in entries]
-    narrow_labels = [tick_label(e, LABEL_CHARS[NARROW]) for e in entries]
-    _add_studies(fig, entries, rows, fmt)
-    pooled_rows = [-(len(entries) - 1 + POOLED_GAP + 1 + j) for j in range(len(pooled))]
+    where = {id(item): y for y, item in rows}
+    ys = [where[id(e)] for e in entries]  # the entries in the comparison's order, each at its row
+    _add_studies(fig, entries, ys, fmt, pooled[0] if pooled else None, measure)
+    last = min(y for y, _ in rows)
+    pooled_rows = [last - (POOLED_GAP + 1 + j) for j in range(len(pooled))]
+    labels: list[tuple[float, object]] = list(rows)
     for y, p in zip(pooled_rows, pooled, strict=True):
         _add_diamond(fig, p, y)
-        labels.append(wrap_text(f"Pooled ({p.studies} studies)", LABEL_CHARS[WIDE]))
-        narrow_labels.append(wrap_text(f"Pooled ({p.studies} studies)", LABEL_CHARS[NARROW]))
-    title = _axis_title(measure)
-    _base_layout(fig, _height(labels, len(entries) + len(pooled), title, WIDE))
+        labels.append((y, f"Pooled ({p.studies} studies)"))
+    sides = favours_sides(comparison) if effect else None
+    strip = favours_rows([sides], [row_label(e) for e in entries]) if sides else 0
+    bottom = min(y for y, _ in labels)
+    labels += [(bottom - 1 - j, "") for j in range(strip)]
+    title = axis_title(measure, entries) if effect else _axis_title(measure)
+    wide = [_tick(item, WIDE) for _, item in labels]
+    narrow_labels = [_tick(item, NARROW) for _, item in labels]
+    units = -min(y for y, _ in labels) + 1
+    _base_layout(fig, _height(wide, units, title, WIDE))
     fig.update_yaxes(
         tickmode="array",
-        tickvals=rows + pooled_rows,
-        ticktext=labels,
-        range=[min(rows + pooled_rows) - 0.7, 0.7],
+        tickvals=[y for y, _ in labels],
+        ticktext=wide,
+        range=[min(y for y, _ in labels) - 0.7, 0.7],
         showgrid=False,
         zeroline=False,
+        fixedrange=True,
     )
-    _set_x_axis(fig, measure, entries)
+    _set_x_axis(fig, measure, entries, pooled, effect)
     narrow = {
-        "height": _height(narrow_labels, len(entries) + len(pooled), title, NARROW),
+        "height": _height(narrow_labels, units, title, NARROW),
         "font.size": FONT_SIZE[NARROW],
         "yaxis.ticktext": narrow_labels,
         "xaxis.title.text": wrap_text(title, TITLE_CHARS[NARROW]),
     }
+    if sides:
+        fig.update_layout(annotations=favours_annotations(1, *sides, WIDE))
+        for index, note in enumerate(favours_annotations(1, *sides, NARROW)):
+            narrow[f"annotations[{index}].text"] = note["text"]
+            narrow[f"annotations[{index}].font.size"] = note["font"]["size"]
     return Chart(
         f"compare-{comparison.key}",
-        f"{comparison.title}: each study's estimate and interval",
-        _caption(comparison, measure, pooled),
+        _title(comparison, measure, effect),
+        _caption(comparison, measure, pooled, effect),
         fig,
         _data(entries, pooled),
         shows_intervals=False,
-        table=TableView(TABLE_COLUMNS, tuple(_table_rows(entries, pooled, fmt))),
+        table=_table(entries, pooled, fmt),
         narrow=narrow,
         source=f"Comparison across studies: {comparison.title} (studies compared: {comparison.studies})",
         method=_export_method(fmt, pooled),
     )
+
+
+def favours_sides(comparison: Comparison) -> tuple[str, str]:
+    """The favours labels of a forest plot, left then right: for the experimental and control arms when
+    every study gives its effect for an experimental arm against a control arm (which side favours which
+    from the outcome's `better`, else neutral: 'Lower with experimental'); otherwise only which way."""
+    entries = comparison.charted
+    if entries and all(e.experimental_vs_control for e in entries):
+        return favours("experimental", "control", comparison.outcome.better)
+    return "Lower (first arm of each row vs its second)", "Higher"
+
+
+def study_rows(entries: list[ComparisonEntry], *, grouped: bool) -> list[tuple[float, object]]:
+    """Where each row goes (y = 0, -1, ...): each entry, after its design's heading when `grouped`
+    (studies of one design together, in the comparison's order within it)."""
+    if not grouped:
+        return [(-float(i), e) for i, e in enumerate(entries)]
+    designs = list(dict.fromkeys(e.design for e in entries))
+    rows: list[tuple[float, object]] = []
+    for design in designs:
+        rows.append((-float(len(rows)), Heading(design)))
+        rows += [(-float(len(rows) + i), e) for i, e in enumerate(x for x in entries if x.design == design)]
+    return rows
+
+
+@dataclass(frozen=True)
+class Heading:
+    """A group's heading row: no point, its words in bold."""
+
+    text: str
+
+
+def _title(comparison: Comparison, measure: str, effect: bool) -> str:
+    if effect:
+        return f"{comparison.title}: forest plot of each study's {measure_name(measure)}"
+    return f"{comparison.title}: each study's figure side by side, grouped by design"
 
 
 def _export_method(fmt: NumberFormat | None, pooled: list[Pooled]) -> str:
@@ -110,39 +174,42 @@ def _export_method(fmt: NumberFormat | None, pooled: list[Pooled]) -> str:
     return "; ".join([line, *(f"pooled: {p.method}" for p in pooled)])
 
 
-def _height(labels: list[str], rows: int, title: str, mode: str) -> int:
+def _height(labels: list[str], units: float, title: str, mode: str) -> int:
     """Room for every row, each tall enough for its label's lines (the sizing of every chart of rows),
-    the pooled rows' gap, and the axis below."""
-    plot = row_height(labels, mode) * (rows + POOLED_GAP) + axis_height(
-        wrap_text(title, TITLE_CHARS[mode]), mode
-    )
+    `units` rows in all (the pooled rows' gap and the favours labels' rows included), and the axis below."""
+    plot = row_height(labels, mode) * units + axis_height(wrap_text(title, TITLE_CHARS[mode]), mode)
     return round(plot) + MARGIN["t"] + MARGIN["b"]
 
 
-def _table_rows(
-    entries: list[ComparisonEntry], pooled: list[Pooled], fmt: NumberFormat | None
-) -> list[tuple[str, ...]]:
-    """One row a point: the study's figure and its interval as its page shows them, and their origin."""
-    rows: list[tuple[str, ...]] = [
-        (
+def _table(entries: list[ComparisonEntry], pooled: list[Pooled], fmt: NumberFormat | None) -> TableView:
+    """One row a point: the study's figure and its interval as its page shows them, and their origin;
+    with each study's weight when the figures are pooled."""
+    weight = pooled[0] if pooled else None
+    rows: list[tuple[str, ...]] = []
+    for e in entries:
+        row: tuple[str, ...] = (
             row_label(e),
             shown_text(e, fmt),
             interval_text(e, fmt),
             f"{'reported' if e.status == 'reported' else 'derived by this site'}; interval: "
-            f"{INTERVAL_WORDS[e.interval]}",
+            f"{interval_note(e, fmt)}",
         )
-        for e in entries
-    ]
+        share = weight.weight_of(e.study) if weight is not None else None
+        if weight is not None:
+            row = (*row, f"{share * 100:.1f}%" if share is not None else "–")
+        rows.append(row)
     rows += [
         (
             f"Pooled ({p.studies} studies)",
             p.estimate_text,
             f"{p.level_text} CI {p.interval_text}",
             f"computed by this site ({p.method})",
+            "100%",
         )
         for p in pooled
     ]
-    return rows
+    columns = (*TABLE_COLUMNS, "Weight") if pooled else TABLE_COLUMNS
+    return TableView(columns, tuple(rows))
 
 
 def row_label(entry: ComparisonEntry) -> str:
@@ -160,6 +227,15 @@ def tick_label(entry: ComparisonEntry, width: int = LABEL_CHARS[WIDE]) -> str:
     return "<br>".join(chart_text(line) for line in lines)
 
 
+def _tick(item: object, mode: str) -> str:
+    """A row's tick label for a width: an entry's (`tick_label`), a heading in bold, a pooled row's."""
+    if isinstance(item, ComparisonEntry):
+        return tick_label(item, LABEL_CHARS[mode])
+    if isinstance(item, Heading):
+        return f"<b>{wrap_text(item.text, LABEL_CHARS[mode])}</b>"
+    return wrap_text(item, LABEL_CHARS[mode]) if item else ""
+
+
 def _x(value: float | None, measure: str) -> float:
     """Where a figure goes on the x axis: a proportion in percent, anything else as it is (a figure
     drawn is a number: the charted entries have an estimate, those with whiskers an interval)."""
@@ -167,36 +243,53 @@ def _x(value: float | None, measure: str) -> float:
     return value * 100 if measure == "proportion" else value
 
 
+def _marker_sizes(points: list[ComparisonEntry], pooled: Pooled | None) -> list[float] | float:
+    """Squares of one size; sized by each study's weight when pooled (area as the weight, as Cochrane's)."""
+    if pooled is None or not pooled.weights:
+        return 11
+    heaviest = max(w for _, w in pooled.weights)
+    return [7 + 11 * math.sqrt((pooled.weight_of(e.study) or 0) / heaviest) for e in points]
+
+
 def _add_studies(
-    fig: go.Figure, entries: list[ComparisonEntry], rows: list[float], fmt: NumberFormat | None
+    fig: go.Figure,
+    entries: list[ComparisonEntry],
+    rows: list[float],
+    fmt: NumberFormat | None,
+    pooled: Pooled | None,
+    measure: str,
 ) -> None:
-    """A square with a whisker for each study with an interval, a hollow square for one without."""
-    with_ci = [i for i, e in enumerate(entries) if e.ci_low is not None and e.ci_high is not None]
+    """A square with a whisker for each study with an interval (a half-open one runs to the axis's edge
+    and ends in an arrowhead), a hollow square for one without."""
+    with_ci = [i for i, e in enumerate(entries) if e.ci_low is not None or e.ci_high is not None]
     without = [i for i in range(len(entries)) if i not in with_ci]
-    measure = entries[0].measure
+    edge = _edges(entries, measure)
     if with_ci:
         points = [entries[i] for i in with_ci]
+        highs = [_x(e.ci_high, measure) if e.ci_high is not None else edge[1] for e in points]
+        lows = [_x(e.ci_low, measure) if e.ci_low is not None else edge[0] for e in points]
         fig.add_trace(
             go.Scatter(
                 x=[_x(e.estimate, measure) for e in points],
                 y=[rows[i] for i in with_ci],
                 mode="markers",
                 cliponaxis=False,
-                marker={"symbol": "square", "size": 11, "color": ACCENT},
+                marker={"symbol": "square", "size": _marker_sizes(points, pooled), "color": ACCENT},
                 error_x={
                     "type": "data",
                     "symmetric": False,
-                    "array": [_x(e.ci_high, measure) - _x(e.estimate, measure) for e in points],
-                    "arrayminus": [_x(e.estimate, measure) - _x(e.ci_low, measure) for e in points],
+                    "array": [h - _x(e.estimate, measure) for e, h in zip(points, highs, strict=True)],
+                    "arrayminus": [_x(e.estimate, measure) - lo for e, lo in zip(points, lows, strict=True)],
                     "color": ACCENT,
                     "thickness": 2,
                     "width": 0,
                 },
-                hovertext=[_hover(e, fmt) for e in points],
+                hovertext=[_hover(e, fmt, pooled) for e in points],
                 hoverinfo="text",
                 name="With its interval",
             )
         )
+        _add_open_ends(fig, points, [rows[i] for i in with_ci], edge)
     if without:
         points = [entries[i] for i in without]
         fig.add_trace(
@@ -205,31 +298,56 @@ def _add_studies(
                 y=[rows[i] for i in without],
                 mode="markers",
                 cliponaxis=False,
-                marker={
-                    "symbol": "square",
-                    "size": 11,
-                    "color": "rgba(0,0,0,0)",
-                    "line": {"color": SECOND, "width": 2},
-                },
-                hovertext=[_hover(e, fmt) for e in points],
+                marker={**HOLLOW, "symbol": "square"},
+                hovertext=[_hover(e, fmt, pooled) for e in points],
                 hoverinfo="text",
                 name="Without an interval",
             )
         )
 
 
-def _hover(entry: ComparisonEntry, fmt: NumberFormat | None) -> str:
-    """The row, the figure as the study's page shows it, and where its interval comes from."""
+def _add_open_ends(
+    fig: go.Figure, points: list[ComparisonEntry], rows: list[float], edge: list[float]
+) -> None:
+    """An arrowhead at the axis's edge for each half-open interval's open end."""
+    ends = [
+        (edge[0], y, "triangle-left") if e.ci_low is None else (edge[1], y, "triangle-right")
+        for e, y in zip(points, rows, strict=True)
+        if half_open(e)
+    ]
+    if ends:
+        fig.add_trace(
+            go.Scatter(
+                x=[x for x, _, _ in ends],
+                y=[y for _, y, _ in ends],
+                mode="markers",
+                cliponaxis=False,
+                marker={"size": 9, "color": ACCENT, "symbol": [s for _, _, s in ends]},
+                hoverinfo="skip",
+                name="Interval open at this end (a bound reported in words)",
+            )
+        )
+
+
+def _hover(entry: ComparisonEntry, fmt: NumberFormat | None, pooled: Pooled | None = None) -> str:
+    """The row, the figure as the study's page shows it, where its interval comes from, and its weight."""
     status = "reported" if entry.status == "reported" else "derived by this site"
     interval = (
-        f"{interval_text(entry, fmt)} ({INTERVAL_WORDS[entry.interval]})"
-        if entry.ci_low is not None and entry.ci_high is not None
+        f"{interval_text(entry, fmt)} ({interval_note(entry, fmt, level=False)})"
+        if entry.interval != "none"
         else "no interval"
     )
-    return "<br>".join(
-        chart_text(line)
-        for line in (row_label(entry), f"{shown_text(entry, fmt)} ({status})", interval, entry.population)
-    )
+    lines = [row_label(entry), f"{shown_text(entry, fmt)} ({status})", interval, entry.population]
+    weight = pooled.weight_of(entry.study) if pooled is not None else None
+    if weight is not None:
+        lines.append(f"Weight in the pooled estimate: {weight * 100:.1f}%")
+    return "<br>".join(chart_text(line) for line in lines)
+
+
+def heterogeneity_text(pooled: Pooled) -> str:
+    """The heterogeneity figures of the model named: tau² under random effects only; I² and Q in both."""
+    tau2 = f"tau² {pooled.tau2_text}, " if pooled.shows_tau2 else ""
+    return f"{tau2}I² {pooled.i2_text}, Q {pooled.q_text} ({pooled.p_text})"
 
 
 def _add_diamond(fig: go.Figure, pooled: Pooled, y: float) -> None:
@@ -261,7 +379,7 @@ def _add_diamond(fig: go.Figure, pooled: Pooled, y: float) -> None:
                         f"Pooled {pooled.measure_name}, {pooled.studies} studies",
                         f"{pooled.estimate_text} ({pooled.level_text} CI {pooled.interval_text}; computed)",
                         pooled.method,
-                        f"tau² {pooled.tau2_text}, I² {pooled.i2_text}, Q {pooled.q_text} ({pooled.p_text})",
+                        heterogeneity_text(pooled),
                     )
                 )
             ],
@@ -272,58 +390,100 @@ def _add_diamond(fig: go.Figure, pooled: Pooled, y: float) -> None:
 
 
 def _axis_title(measure: str) -> str:
-    """The x axis's title, plain text."""
+    """The x axis's title of per-arm figures, plain text."""
     if measure == "proportion":
         return "Percent of patients"
-    if measure in RATIO_MEASURES:
-        return f"{measure_name(measure).capitalize()} (log scale)"
-    if measure == DIFFERENCE:
-        return "Difference"
     return measure.capitalize()
 
 
-def _set_x_axis(fig: go.Figure, measure: str, entries: list[ComparisonEntry]) -> None:
-    """The x axis the measure needs, titled (wrapped for a wide screen), and the line of no effect."""
-    fig.update_xaxes(title_text=wrap_text(_axis_title(measure), TITLE_CHARS[WIDE]), automargin=True)
+def axis_title(measure: str, entries: list[ComparisonEntry]) -> str:
+    """A forest plot's axis title: the measure, its scale and the level of the intervals drawn."""
+    scale = " (log scale)" if measure in RATIO_MEASURES else ""
+    levels = {level_words(e).strip() for e in entries if e.interval != "none"}
+    level = levels.pop() if len(levels) == 1 else "intervals at the level each study gives"
+    return f"{measure_name(measure).capitalize()}{scale}; {level}"
+
+
+def _edges(entries: list[ComparisonEntry], measure: str) -> list[float]:
+    """The x axis's range of per-arm figures: 0 to 100 percent for proportions, from 0 (or the lowest
+    figure) to beyond the highest for a unit."""
     if measure == "proportion":
-        fig.update_xaxes(range=[0, 100], ticksuffix="%")
-    elif measure in RATIO_MEASURES:
-        fig.update_xaxes(
-            type="log",
-            tickmode="array",
-            tickvals=RATIO_TICKS,
-            ticktext=[f"{v:g}" for v in RATIO_TICKS],
-        )
-        fig.add_vline(x=1, line={"color": "#888888", "width": 1, "dash": "dash"})
-    elif measure == DIFFERENCE:
-        fig.update_xaxes(zeroline=False)
-        fig.add_vline(x=0, line={"color": "#888888", "width": 1, "dash": "dash"})
-    else:
+        return [0.0, 100.0]
+    values = [v for e in entries for v in (e.estimate, e.ci_low, e.ci_high) if v is not None]
+    return [min(0.0, min(values)), max(values) * 1.1 if max(values) > 0 else 1.0]
+
+
+def _set_x_axis(
+    fig: go.Figure, measure: str, entries: list[ComparisonEntry], pooled: list[Pooled], effect: bool
+) -> None:
+    """The x axis the measure needs, titled (wrapped for a wide screen); a forest plot's line of no effect."""
+    title = axis_title(measure, entries) if effect else _axis_title(measure)
+    fig.update_xaxes(title_text=wrap_text(title, TITLE_CHARS[WIDE]), automargin=True)
+    if effect:
         values = [v for e in entries for v in (e.estimate, e.ci_low, e.ci_high) if v is not None]
-        low = min(0.0, min(values))
-        fig.update_xaxes(range=[low, max(values) * 1.1])
+        values += [v for p in pooled for v in (p.ci_low, p.ci_high)]
+        fig.update_xaxes(**effect_axis(measure, values))
+        fig.update_layout(shapes=[no_effect_shape(1, measure)])
+    elif measure == "proportion":
+        fig.update_xaxes(range=[0, 100], ticksuffix="%")
+    else:
+        fig.update_xaxes(range=_edges(entries, measure))
 
 
-def _caption(comparison: Comparison, measure: str, pooled: list[Pooled]) -> str:
-    parts = [
-        "Each study's estimate with its interval, as the study reports it or as this site computes it "
-        "from n/N (the table says which); a hollow square is an estimate without an interval."
-    ]
-    if measure in RATIO_MEASURES:
+def _caption(comparison: Comparison, measure: str, pooled: list[Pooled], effect: bool) -> str:
+    if effect:
+        parts = [
+            "A forest plot: each study's estimate as a square, its interval as a whisker, as the study "
+            "reports it (the table gives each interval's level); a hollow square is an estimate without "
+            "an interval."
+        ]
+        scale = "on a log scale, " if measure in RATIO_MEASURES else ""
+        line = "1" if measure in RATIO_MEASURES else "0"
         parts.append(
-            f"{measure_name(measure).capitalize()}s on a log scale; the dashed line at 1 is no effect."
+            f"{measure_name(measure).capitalize()}s {scale}with the vertical line of no effect at {line}."
         )
-    elif measure == DIFFERENCE:
-        parts.append("The dashed line at 0 is no difference.")
+        parts.append(_favours_caption(comparison))
+    else:
+        parts = [
+            "Each study's own figure for each arm, side by side and grouped by design, as the study reports "
+            "it or as this site computes it from n/N (the table says which): not an effect of one treatment "
+            "against another, so there is no line of no effect. A hollow square is a figure without an "
+            "interval."
+        ]
+        if any(map(half_open, comparison.charted)):
+            parts.append(
+                "An interval with a bound in words (such as not reached) runs to the edge of the axis and "
+                "ends in an arrowhead."
+            )
     left_out = len(comparison.entries) - len(comparison.charted)
     if left_out:
         parts.append(f"{left_out} of the {len(comparison.entries)} figures are in the table only.")
     for p in pooled:
         parts.append(
             f"The diamond is the pooled {p.measure_name} over {p.studies} studies, "
-            f"{effect_number(p.estimate, p.measure)} ({p.level_text} CI {p.interval_text}; {p.method})."
+            f"{effect_number(p.estimate, p.measure)} ({p.level_text} CI {p.interval_text}; {p.method}); "
+            "each square's size shows its study's weight in it."
         )
     return " ".join(parts)
+
+
+def _favours_caption(comparison: Comparison) -> str:
+    """What the favours labels below the rows say, and on what they rest."""
+    entries = comparison.charted
+    if not all(e.experimental_vs_control for e in entries):
+        return (
+            "The rows do not all give an experimental arm against a control arm, in that order, so the sides "
+            "of the line are not named for an arm: each row names its arms, the first against the second."
+        )
+    if comparison.outcome.better is None:
+        return (
+            "Below the rows, the sides of the line say which way the effect of the experimental arm goes: "
+            "the data do not state whether lower or higher is better for this outcome."
+        )
+    return (
+        "Below the rows, each side of the line is named for the arm it favours "
+        f"({comparison.outcome.better} is better for patients, as the outcome states)."
+    )
 
 
 def _data(entries: list[ComparisonEntry], pooled: list[Pooled]) -> pd.DataFrame:

@@ -77,6 +77,9 @@ class ComparisonEntry:
     ci_low_printed: str = ""
     """The interval's bounds as printed (a proportion's in percent), when the source prints them."""
     ci_high_printed: str = ""
+    participants: int | None = None
+    """For an effect: the patients of both groups compared (their analysis set), when the study gives
+    both; the participants of a summary of findings."""
 
 
 @dataclass(frozen=True)
@@ -217,7 +220,7 @@ _FIGURE = re.compile(
 )
 """A figure as `generator.figures.figure_link` writes it: its text, target, tooltip, id and marks."""
 _LINK = re.compile(r'\[(?P<text>[^\[\]]*)\]\((?P<href>[^\s()"]*)\)')
-_TAG = re.compile(r'<span class="ev-(?:label|source)">|</span>')
+_TAG = re.compile(r'<span class="ev-(?:label|source|flag)">|</span>')
 _REFERENCE = re.compile(r"&#(?P<code>[0-9]{1,7});")
 _PLAIN = re.compile(r"[^&<>\[\]{}!\\`\"'\x00-\x1f\x7f-\x9f" + LINE_BREAKS + "]+")
 """Text that Markdown shows as it is: no HTML, entity, link, image, attribute list, code or escape."""

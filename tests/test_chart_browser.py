@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import needed
-from tests.sitebrowser import CHART_LAYOUT, real_site_url, routed_page
+from tests.sitebrowser import CHART_LAYOUT, PALETTE_SHOWN, real_site_url, routed_page
 
 pytestmark = pytest.mark.browser
 playwright_api = needed("playwright.sync_api")  # skipped here when missing, failed in CI
@@ -142,3 +142,134 @@ def test_the_downloaded_image_is_wide_titled_in_full_and_on_the_page_colours(
     assert after["paper"] == "rgba(0,0,0,0)" and not after["title"], f"{where}: the chart as it was"
     assert abs(after["width"] - after["offset"]) < 2, f"{where}: as wide as its element again"
     assert after["layout"] == ("narrow" if width < 600 else "wide"), where
+
+
+# Effect and forest plots: the line of no effect and both favours labels, wherever a reader meets them
+
+EFFECT_PLOTS = """() => [...document.querySelectorAll('div.ev-chart')].flatMap(chart => {
+    const layout = chart._fullLayout;
+    const svg = chart.querySelector('svg.main-svg').getBoundingClientRect();
+    const box = chart.getBoundingClientRect();
+    const view = {left: 0, right: window.innerWidth};
+    const inside = r => r.width > 0 && r.left >= box.left - 1 && r.right <= box.right + 1
+        && r.left >= view.left - 1 && r.right <= view.right + 1;
+    return (chart.layout.shapes || []).map((shape, index) => {
+        if (shape.name !== 'no-effect') return null;
+        const axis = layout['xaxis' + shape.xref.slice(1)];
+        const expected = svg.left + axis._offset + axis.l2p(axis.d2l(shape.x0));
+        const path = chart.querySelector(`.shapelayer path[data-index="${index}"]`);
+        const line = path && path.getBoundingClientRect();
+        const sides = chart.layout.annotations.map((a, i) => [a, i])
+            .filter(([a]) => a.xref === shape.xref && String(a.yref).endsWith('domain'))
+            .map(([a, i]) => {
+                const text = chart.querySelector(`.annotation[data-index="${i}"] .annotation-text`);
+                const r = text.getBoundingClientRect();
+                return {text: text.textContent, left: r.left, right: r.right, inside: inside(r),
+                        fill: getComputedStyle(text).fill};
+            });
+        return {
+            chart: chart.id, x0: shape.x0, expected: expected, type: axis.type,
+            line: line && {x: line.left + line.width / 2, height: line.height},
+            stroke: path && getComputedStyle(path).stroke, sides: sides,
+            fg: getComputedStyle(document.body).getPropertyValue('--md-default-fg-color').trim(),
+            font: chart._fullLayout.font.color,
+        };
+    }).filter(Boolean);
+})"""
+
+
+def effect_plot_pages(site_dir: Path) -> list[str]:
+    """Every page of the built site with an effect or forest plot (a figure with a line of no effect)."""
+    return sorted(
+        page.parent.relative_to(site_dir).as_posix() + "/"
+        for page in site_dir.rglob("index.html")
+        if "no-effect" in page.read_text(encoding="utf-8")
+    )
+
+
+def check_effect_plots(page, where: str) -> int:
+    """Every effect plot on the page draws its line of no effect where the axis has no effect, and both
+    favours labels on either side of it, inside the chart and the screen, in the page's text colour."""
+    plots = page.evaluate(EFFECT_PLOTS)
+    for plot in plots:
+        at = f"{where}: {plot['chart']}"
+        assert plot["x0"] == (1 if plot["type"] == "log" else 0), at
+        assert plot["line"] and plot["line"]["height"] > 20, f"{at}: the line of no effect is drawn"
+        assert abs(plot["line"]["x"] - plot["expected"]) < 1.5, f"{at}: the line is at no effect"
+        left, right = plot["sides"]
+        assert left["text"].startswith("←") and right["text"].endswith("→"), at
+        assert "Favours" in left["text"] + right["text"] or "Lower" in left["text"], at
+        assert left["right"] <= plot["line"]["x"] + 1 and right["left"] >= plot["line"]["x"] - 1, (
+            f"{at}: each label on its side of the line"
+        )
+        assert left["inside"] and right["inside"], f"{at}: both labels inside the chart and the screen"
+        assert plot["font"] == plot["fg"], f"{at}: the chart follows the palette"
+        assert plot["stroke"] == left["fill"] == right["fill"], f"{at}: line and labels in the text colour"
+    return len(plots)
+
+
+@pytest.fixture(scope="module")
+def effect_pages(built_site) -> list[str]:
+    pages = effect_plot_pages(built_site / "site")
+    assert pages, "the real content has an effect plot (the hazard ratio of the randomized trial)"
+    return pages
+
+
+def wait_drawn(page, scheme: str | None = None) -> None:
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('div.ev-chart')].every(c => c.dataset.drawn === 'true' "
+        "&& !c.dataset.fitting)",
+        timeout=15_000,
+    )
+    if scheme is not None:
+        page.evaluate(
+            "s => document.querySelector(`form[data-md-component=palette] input[data-md-color-scheme=${s}]`)"
+            ".click()",
+            scheme,
+        )
+        page.wait_for_function(PALETTE_SHOWN, arg=scheme, timeout=5_000)
+
+
+@pytest.mark.parametrize("scheme", ["default", "slate"], ids=["light", "dark"])
+def test_every_effect_plot_draws_its_line_of_no_effect_and_both_favours_labels(
+    opened, effect_pages, site_url, scheme
+):
+    page, width = opened
+    seen = 0
+    for address in effect_pages:
+        page.goto(site_url + address)
+        wait_drawn(page, scheme)
+        seen += check_effect_plots(page, f"{address} at {width} px, {scheme}")
+    assert seen >= len(effect_pages)
+
+
+def test_an_effect_plot_reached_by_instant_navigation_is_drawn_whole(opened, effect_pages, site_url):
+    page, width = opened
+    target = effect_pages[0]
+    parent = target.rstrip("/").rsplit("/", 1)[0] + "/"
+    page.goto(site_url + parent)
+    wait_drawn(page)
+    page.evaluate("() => { window.evSamePage = true; }")
+    name = target.rstrip("/").rsplit("/", 1)[1]
+    page.locator(f'a[href$="{name}/"]').first.evaluate("a => a.click()")
+    page.wait_for_url(f"**/{target}")
+    assert page.evaluate("() => window.evSamePage === true"), "navigated instantly, not reloaded"
+    page.wait_for_function("document.querySelectorAll('div.ev-chart').length > 0", timeout=15_000)
+    wait_drawn(page)
+    assert check_effect_plots(page, f"{target} after instant navigation at {width} px") >= 1
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_an_effect_plot_opened_from_a_file_is_drawn_whole(browser, built_site, effect_pages, width):
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    try:
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        target = built_site / "site" / effect_pages[0] / "index.html"
+        page.goto(target.as_uri())
+        wait_drawn(page)
+        assert check_effect_plots(page, f"{target.as_uri()} at {width} px") >= 1
+        assert errors == []
+    finally:
+        context.close()

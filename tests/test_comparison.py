@@ -22,6 +22,8 @@ from generator.comparison import (
     ComparisonsIndexPage,
     build_comparisons,
     compare,
+    comparison_values,
+    pooled_values,
     standard_error,
 )
 from generator.config import ComparisonSettings, SiteConfig, StatisticsSettings
@@ -418,7 +420,10 @@ def test_ratios_on_a_log_axis_with_the_line_of_no_effect_at_one():
     entries = [entry("a"), entry("b", estimate=1.2, ci_low=None, ci_high=None, interval="none")]
     chart = forest_chart(compare(outcome(), entries, ComparisonSettings(), 0.95))
     layout = chart.figure.layout
-    assert chart.key == "compare-response" and chart.title == "Response: each study's estimate and interval"
+    assert (
+        chart.key == "compare-response"
+        and chart.title == "Response: forest plot of each study's hazard ratio"
+    )
     assert layout.xaxis.type == "log"
     (line,) = layout.shapes
     assert (line.x0, line.x1, line.type) == (1, 1, "line")
@@ -427,12 +432,15 @@ def test_ratios_on_a_log_axis_with_the_line_of_no_effect_at_one():
     assert list(filled.error_x.arrayminus) == pytest.approx([0.2])
     assert hollow.marker.color == "rgba(0,0,0,0)" and hollow.error_x.array is None
     assert list(hollow.x) == [1.2]
-    assert list(layout.yaxis.ticktext) == [
+    assert list(layout.yaxis.ticktext)[:2] == [
         "Study a (2000)<br>Drug vs placebo",
         "Study b (2000)<br>Drug vs placebo",
     ]
+    assert set(layout.yaxis.ticktext[2:]) == {""}, "blank rows below the studies hold the favours labels"
     assert hollow.hovertext[0].startswith("Study b (2000) · Drug vs placebo<br>1.2 (reported)<br>no interval")
-    assert "0.7 (reported)" in filled.hovertext[0] and "95% CI 0.5 to 0.98 (reported)" in filled.hovertext[0]
+    assert (
+        "0.7 (reported)" in filled.hovertext[0] and "95% CI 0.5 to 0.98 (as printed)" in filled.hovertext[0]
+    )
     assert list(chart.data.columns) == [
         *("study", "study_title", "year", "arm", "subgroup", "measure", "estimate", "ci_low", "ci_high"),
         *("ci_level", "interval", "status", "page"),
@@ -448,9 +456,10 @@ def test_the_pooled_estimate_is_a_diamond_row_at_the_bottom():
     assert list(outline.x) == pytest.approx(
         [pooled.ci_low, pooled.estimate, pooled.ci_high, pooled.estimate, pooled.ci_low]
     )
-    rows = chart.figure.layout.yaxis.tickvals
-    assert centre.y[0] == min(rows) and len(rows) == len(bcg_entries()) + 1
-    assert chart.figure.layout.yaxis.ticktext[-1] == "Pooled (13 studies)"
+    labels = dict(zip(chart.figure.layout.yaxis.tickvals, chart.figure.layout.yaxis.ticktext, strict=True))
+    drawn = [y for y, text in labels.items() if text]
+    assert centre.y[0] == min(drawn) and len(drawn) == len(bcg_entries()) + 1
+    assert labels[centre.y[0]] == "Pooled (13 studies)"
     assert list(chart.data["study"])[-1] == "pooled" and chart.data["status"].iloc[-1] == "computed"
     assert chart.figure.layout.height > 90 + 40 * 13
 
@@ -585,22 +594,26 @@ def test_both_pages_render_with_hostile_text_escaped_and_tables_whole():
     assert "<" not in source and "studies compared:" in source, "the image names the comparison, escaped"
     for text in (page.replace(figure, ""), index):
         assert "<script>" not in text and "*bold*" not in text and "](javascript" not in text
-    for markdown, columns in ((page, 7), (index, 5)):
+    for markdown, columns in ((page, 7), (index, 6)):
         rows = table_rows(markdown)
         assert rows and all(row.count("|") == columns + 1 for row in rows), rows
     assert "&#60;script&#62;alert(1)&#60;/script&#62; &#124; &#42;bold&#42;" in page
     assert '[Study b](../studies/b/results.md) <span class="ev-source">2000</span>' in page
     assert (
-        '| <span class="ev-label">95% CI 0.5 to 0.98</span> | Estimate reported; interval reported |' in page
+        '| <span class="ev-label">95% CI 0.5 to 0.98</span> '
+        '<span class="ev-source">95% CI, as printed</span> | Estimate reported; interval reported |' in page
     )
-    assert '| <span class="ev-label">–</span> | Estimate reported; no interval |' in page
+    assert (
+        '| <span class="ev-label">–</span> <span class="ev-source">no interval</span> '
+        "| Estimate reported; no interval |" in page
+    )
     assert '<div class="ev-chart" id="chart-compare-response" data-chart="compare-response"' in page
     assert "(data/chart-compare-response.csv)" in page and "(data/response.csv)" in page
     assert '    - <span class="ev-label">&#45; a list?' in page
     assert "Hazard ratio: not pooled, as 1 of the 2 estimates has no interval" in page
     count = r'<span class="ev-check">2</span>'
     cells = rf'{count} \| {count} \| <span class="ev-label">not possible'
-    assert re.search(r"\| \[.+\]\(response\.md\) \| effect between arms \| " + cells, index)
+    assert re.search(r"\| \[.+\]\(response\.md\) \| effect between arms \| forest plot \| " + cells, index)
 
 
 def test_the_page_gives_the_pooled_estimate_with_its_method_and_heterogeneity():
@@ -708,3 +721,187 @@ def test_downloads_name_the_study_and_keep_the_printed_digits_of_each_figure():
         assert (rows["a"]["estimate"], rows["a"]["ci_low"], rows["a"]["ci_high"]) == ("0.70", "0.50", "0.98")
         assert (rows["b"]["estimate"], rows["b"]["ci_low"]) == ("0.7", "0.5"), "computed: as every CSV"
         assert rows["a"]["page"] == "studies/a/results/", "the page's address, not its Markdown file"
+
+
+# A forest plot names its sides; per-arm figures are never one
+
+
+def favours_texts(chart) -> list[str]:
+    """The favours labels of a chart, left then right, as plain text."""
+    return [html_lines(a.text) for a in chart.figure.layout.annotations]
+
+
+def html_lines(text: str) -> str:
+    return " ".join(text.split("<br>")).replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">")
+
+
+@pytest.mark.parametrize(
+    ("better", "left", "right"),
+    [
+        ("lower", "← Favours experimental", "Favours control →"),
+        ("higher", "← Favours control", "Favours experimental →"),
+        (None, "← Lower with experimental", "Higher with experimental →"),
+    ],
+)
+def test_a_forest_plot_names_the_side_each_arm_is_favoured_on(better, left, right):
+    comparison = compare(outcome(better=better), [entry("a"), entry("b")], ComparisonSettings(), 0.95)
+    chart = forest_chart(comparison)
+    assert favours_texts(chart) == [left, right]
+    notes = chart.figure.layout.annotations
+    assert (notes[0].xanchor, notes[1].xanchor) == ("right", "left") and notes[0].x == notes[1].x == 0
+    (line,) = chart.figure.layout.shapes
+    assert line.x0 == 1 and line.name == "no-effect"
+    assert chart.figure.layout.xaxis.type == "log"
+    low, high = chart.figure.layout.xaxis.range
+    assert low < 0 < high and low == -high, "log10 units, symmetric about 1: both sides have room"
+    assert "forest plot" in chart.title
+    if better is None:
+        assert "the data do not state whether lower or higher is better" in chart.caption
+    else:
+        assert f"{better} is better for patients" in chart.caption
+    assert chart.narrow["annotations[0].text"].startswith("← ") and "annotations[1].text" in chart.narrow
+
+
+def test_a_forest_plot_of_effects_not_all_experimental_against_control_names_no_arm():
+    turned = entry("b", arm="Placebo vs drug", experimental_vs_control=False)
+    chart = forest_chart(compare(outcome(better="lower"), [entry("a"), turned], ComparisonSettings(), 0.95))
+    left, right = favours_texts(chart)
+    assert "Favours" not in left + right and left.startswith("← Lower") and right.startswith("Higher")
+    assert "are not named for an arm" in chart.caption
+
+
+def test_a_difference_forest_plot_is_linear_with_its_line_at_zero():
+    diffs = [entry(s, measure="difference", estimate=-0.1, ci_low=-0.3, ci_high=0.1) for s in "ab"]
+    chart = forest_chart(compare(outcome(better="higher"), diffs, ComparisonSettings(), 0.95))
+    assert chart.figure.layout.xaxis.type is None and chart.figure.layout.shapes[0].x0 == 0
+    assert favours_texts(chart) == ["← Favours control", "Favours experimental →"]
+    assert chart.figure.layout.xaxis.range[0] <= -0.3 and chart.figure.layout.xaxis.range[1] >= 0.3
+
+
+def test_each_study_weighs_in_the_pooled_estimate_as_statsmodels_weighs_it():
+    effects, variances = bcg_log_risk_ratios()
+    reference = combine_effects(effects, variances, method_re="dl")
+    comparison = compare(outcome(), bcg_entries(), POOLING, 0.95)
+    (pooled,) = comparison.pooled
+    shares = [w for _, w in pooled.weights]
+    assert shares == pytest.approx(list(reference.weights_re / reference.weights_re.sum()), rel=1e-9)
+    chart = forest_chart(comparison)
+    sizes = list(chart.figure.data[0].marker.size)
+    heaviest = int(np.argmax(shares))
+    assert sizes[heaviest] == max(sizes) and len(set(sizes)) > 1, "a square's size shows its weight"
+    assert chart.table.columns[-1] == "Weight" and chart.table.rows[heaviest][-1] == f"{shares[heaviest]:.1%}"
+    page, _ = rendered(comparison, chart)
+    assert (
+        "| Weight |" in page and f'<span class="ev-value ev-computed">{shares[heaviest]:.1%}</span>' in page
+    )
+    fixed = compare(outcome(), bcg_entries(), ComparisonSettings(pooling=True, model="fixed-effect"), 0.95)
+    fe = [w for _, w in fixed.pooled[0].weights]
+    assert fe == pytest.approx(list(reference.weights_fe / reference.weights_fe.sum()), rel=1e-9)
+
+
+def test_under_a_fixed_effect_model_no_tau2_is_shown_nor_published():
+    settings = ComparisonSettings(pooling=True, model="fixed-effect")
+    comparison = compare(outcome(), bcg_entries(), settings, 0.95)
+    chart = forest_chart(comparison)
+    page, _ = rendered(comparison, chart)
+    assert "tau²" not in page.split("## Pooled estimate")[1].split("**How**")[0]
+    assert "I² <span" in page and "Cochran's Q" in page
+    hover = chart.figure.data[-1].hovertext[0]
+    assert "tau²" not in hover and "I²" in hover
+    assert not any(v.id.endswith("/tau2") for v in pooled_values(comparison))
+    random = compare(outcome(), bcg_entries(), POOLING, 0.95)
+    assert "tau² <span" in rendered(random, forest_chart(random))[0]
+    assert any(v.id.endswith("/tau2") for v in pooled_values(random))
+
+
+def test_pooled_estimates_are_figures_with_their_method_and_page():
+    comparison = compare(outcome(), bcg_entries(), POOLING, 0.95)
+    (pooled,) = comparison.pooled
+    values = {v["id"]: v for v in comparison_values([comparison])}
+    estimate = values["comparisons/response/pooled-risk-ratio/estimate"]
+    assert estimate["text"] == pooled.estimate_text and estimate["number"] == pytest.approx(pooled.estimate)
+    assert estimate["kind"] == "computed" and pooled.method in estimate["how"]
+    assert "combine_effects" in estimate["how"] and estimate["shown_on"] == ["comparisons/response.md"]
+    assert estimate["study"] == "" and estimate["label"] == "Response: pooled risk ratio, 13 studies"
+    ci = values["comparisons/response/pooled-risk-ratio/ci"]
+    assert ci["number"] == pytest.approx([pooled.ci_low, pooled.ci_high]) and "95% CI" in ci["label"]
+    assert comparison_values([compare(outcome(), bcg_entries(), ComparisonSettings(), 0.95)]) == []
+
+
+def test_per_arm_figures_are_side_by_side_grouped_by_design_never_a_forest_plot():
+    props = [
+        proportion("a", design="Single-arm, phase 2"),
+        proportion("b", design="Randomized, phase 3", estimate=0.25),
+        proportion("c", design="Single-arm, phase 2", estimate=0.4),
+    ]
+    comparison = compare(outcome("proportions"), props, ComparisonSettings(), 0.95)
+    chart = forest_chart(comparison)
+    assert "forest" not in (chart.title + chart.caption).lower() and "side by side" in chart.title
+    assert not chart.figure.layout.shapes and not chart.figure.layout.annotations, "no line of no effect"
+    ticks = list(chart.figure.layout.yaxis.ticktext)
+    assert ticks[0] == "<b>Single-arm, phase 2</b>" and ticks[3] == "<b>Randomized, phase 3</b>"
+    assert [t.split("<br>")[0] for t in ticks[1:3]] == ["Study a (2000)", "Study c (2000)"]
+    points = chart.figure.data[0]
+    assert dict(zip(points.y, points.x, strict=True)) == {-1: 50, -2: 40, -4: 25}, (
+        "under its design's heading"
+    )
+    assert comparison.chart_words.startswith("side by side") and not comparison.is_forest
+    _, index = rendered(comparison, chart)
+    assert "forest plot |" not in index
+
+
+def half_open_measure(study: str = "a") -> ComparisonEntry:
+    link = '[1.1 to not reached months](../studies/a/results.md "Reported"){ #u2 .ev-value .ev-reported }'
+    return entry(
+        study,
+        kind="measures",
+        measure="months",
+        estimate=6.0,
+        ci_low=1.1,
+        ci_high=None,
+        interval="reported",
+        shown_interval=link,
+        experimental_vs_control=False,
+    )
+
+
+def test_a_half_open_interval_is_drawn_open_and_named_so_not_as_no_interval():
+    comparison = compare(
+        outcome("measures"),
+        [
+            half_open_measure(),
+            entry("b", kind="measures", measure="months", estimate=4.0, ci_low=3.0, ci_high=5.0),
+        ],
+        ComparisonSettings(),
+        0.95,
+    )
+    chart = forest_chart(comparison)
+    whiskers, arrow = chart.figure.data[:2]
+    high = chart.figure.layout.xaxis.range[1]
+    assert list(whiskers.x) == [6.0, 4.0] and whiskers.error_x.array[0] == pytest.approx(high - 6.0)
+    assert whiskers.error_x.arrayminus[0] == pytest.approx(6.0 - 1.1)
+    assert list(arrow.x) == [high] and list(arrow.marker.symbol) == ["triangle-right"]
+    assert "no interval" not in whiskers.hovertext[0]
+    assert "95% CI 1.1 to not reached months (as printed, half-open" in whiskers.hovertext[0]
+    assert any("half-open" in c for c in comparison.caveats)
+    assert "arrowhead" in chart.caption
+    row = ComparisonPage(SITE, comparison, chart, NumberFormat(SiteConfig())).rows[0]
+    assert row.interval_note == "95% CI, as printed, half-open (one bound in words)"
+    assert "no interval" not in row.provenance
+
+
+def test_the_interval_column_names_its_level_and_whether_printed_or_computed():
+    fmt = NumberFormat(SiteConfig())
+    comparison = compare(
+        outcome("proportions"),
+        [
+            proportion("a", interval="reported"),
+            proportion("b"),
+            proportion("c", interval="reported", ci_level=None),
+        ],
+        ComparisonSettings(),
+        0.95,
+    )
+    notes = [r.interval_note for r in ComparisonPage(SITE, comparison, None, fmt).rows]
+    assert f"95% CI, computed by this site from n/N ({fmt.ci_method_name})" in notes
+    assert "CI, level not stated, as printed" in notes

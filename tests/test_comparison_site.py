@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
 import pytest
 
 from generator.build import generate, open_project
+from generator.downloads import VALUES_INDEX
+from generator.render import CHANGES_PAGE
 from tests.conftest import edit
 from tests.test_fixtures import project_with
 
@@ -70,3 +73,40 @@ def test_a_study_index_lists_every_study_with_a_link(tmp_path):
     for slug in ("two-arm-randomized", "second-trial"):
         assert f"]({slug}/index.md)" in index
     assert index.count("\n| [") == 2
+
+
+def test_a_pooled_estimate_is_published_with_its_method_and_followed_by_what_changed(tmp_path):
+    root = two_trials(tmp_path, pooling=True)
+    project = open_project(root)
+    first = json.loads(generate(project)[VALUES_INDEX])
+    pooled = {v["id"]: v for v in first["values"] if v["id"].startswith("comparisons/")}
+    estimate = pooled["comparisons/death-hazard-ratio/pooled-hazard-ratio/estimate"]
+    assert estimate["kind"] == "computed" and "random effects, DerSimonian-Laird" in estimate["how"]
+    assert estimate["shown_on"] == ["comparisons/death-hazard-ratio.md"] and estimate["study"] == ""
+    assert {"ci", "i2", "q", "tau2"} <= {key.rsplit("/", 1)[1] for key in pooled}
+    second = root / "content" / "studies" / "second-trial"
+    for name in ("effects.csv", "study.yml"):
+        if "0.85 (95% CI, 0.70 to 1.03; P = 0.10" in (second / name).read_text():
+            edit(
+                second / name, "0.85 (95% CI, 0.70 to 1.03; P = 0.10", "0.95 (95% CI, 0.70 to 1.03; P = 0.10"
+            )
+    edit(
+        second / "effects.csv",
+        "hazard_ratio,0.85,0.70,1.03,95,P = 0.10",
+        "hazard_ratio,0.95,0.70,1.03,95,P = 0.60",
+    )
+    files = generate(open_project(root), first)
+    changes = files[CHANGES_PAGE].decode()
+    label = "Hazard ratio for death: pooled hazard ratio, 2 studies"
+    row = next(line for line in changes.splitlines() if f'<span class="ev-label">{label}</span>' in line)
+    assert row.startswith("| All studies (a comparison) |") and estimate["text"] in row
+
+
+def test_under_a_fixed_effect_model_no_tau2_is_published(tmp_path):
+    root = two_trials(tmp_path, pooling=True)
+    edit(root / "site_config.yml", "model: random-effects", "model: fixed-effect")
+    values = json.loads(generate(open_project(root))[VALUES_INDEX])["values"]
+    ids = [v["id"] for v in values if v["id"].startswith("comparisons/")]
+    assert ids and not any(i.endswith("/tau2") for i in ids)
+    page = generate(open_project(root))["comparisons/death-hazard-ratio.md"].decode()
+    assert "tau²" not in page.split("## Pooled estimate")[1].split("**How**")[0]
