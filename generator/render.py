@@ -29,7 +29,7 @@ from generator.comparison import (
     comparison_entries,
     comparison_path,
 )
-from generator.config import DataSettings, SiteConfig
+from generator.config import DataSettings, EvidenceSettings, SiteConfig
 from generator.downloads import VALUES_INDEX, comparison_downloads, comparisons_dictionary
 from generator.errors import Problem, TemplateError
 from generator.figures import FigureLinks, ShowDocumentList, ShowFigure, highlighted_documents
@@ -37,7 +37,10 @@ from generator.forest import forest_chart
 from generator.formatting import NumberFormat
 from generator.layout import AUDIT, DESIGN, OVERVIEW, SOURCE, ResultPage, SiteInfo, StudyLayout
 from generator.load import Study
+from generator.maturity import Maturity, study_maturity
+from generator.methods import Methods, sections_methods, shown_values, values_methods
 from generator.model import ALL_PATIENTS, OutcomeVocabulary, parse_headline, parse_shared_ref
+from generator.primary import MainResult, main_result
 from generator.sandbox import PageEnvironment, check_links, render_page, sandbox
 from generator.summary import STUDIES_FOLDER, IndexRow, StudySummary
 from generator.text import code_block, html_text, link_target
@@ -70,6 +73,10 @@ class Card:
     count: Value | None = None
     denominator: Value | None = None
     ci: Value | None = None
+    computed: Value | None = None
+    """The figure the site computes beside the printed one (a percentage from n/N), shown second."""
+    population: str = ""
+    """Who the figure is about: 'All patients · Transplanted, n = 36'."""
 
 
 @dataclass(frozen=True)
@@ -85,6 +92,8 @@ class StudyPageContext:
     fmt: NumberFormat
     layout: StudyLayout
     links: FigureLinks
+    main: MainResult | None = None
+    maturity: Maturity | None = None
     name: str = ""
     show: ShowFigure | None = None
     result_page: ResultPage | None = None
@@ -95,6 +104,11 @@ class StudyPageContext:
 
     def row(self, table: str, record: dict) -> dict[str, Value]:
         return self.book.row(table, record)
+
+    def page_of_table(self, table: str) -> tuple[str, str]:
+        """(title, file name) of the study page that shows a table."""
+        name = self.layout.page_of(table, "").lstrip("/")
+        return dict((n, t) for t, n in self.layout.nav)[name], name
 
     @property
     def path(self) -> str:
@@ -111,6 +125,16 @@ class StudyPageContext:
     @property
     def rules(self) -> dict[str, str]:
         return self.audit.rules
+
+    @property
+    def methods(self) -> Methods:
+        """The methods of the figures this page shows, which its notes name: its tables' (a result
+        page, the design page), else its cards' (the overview)."""
+        if self.result_page is not None:
+            return sections_methods(self.result_page.sections, self.results)
+        if self.name == DESIGN:
+            return sections_methods(self.layout.design_sections, self.results)
+        return values_methods(shown_values(getattr(self, "main", None), self.cards))
 
 
 @dataclass(frozen=True)
@@ -221,9 +245,11 @@ def headline_cards(results: StudyResults, book: ValueBook) -> list[Card]:
         headline = parse_headline(ref)
         record = headline.rows(results.frame(headline.table)).iloc[0].to_dict()
         values = book.row(headline.table, record)
-        main = results.study.tables[headline.table].kind.main_figure(values)
+        kind = results.study.tables[headline.table].kind
+        main = kind.main_figure(values)
         if main is None:
             raise KeyError(f"headline {ref!r} names a row without a figure to show")
+        estimate = values.get(FigureField.ESTIMATE)
         cards.append(
             Card(
                 record["label"],
@@ -233,6 +259,8 @@ def headline_cards(results: StudyResults, book: ValueBook) -> list[Card]:
                 values.get(FigureField.COUNT),
                 values.get(FigureField.DENOMINATOR),
                 values.get(FigureField.CI),
+                estimate if estimate is not None and estimate is not main else None,
+                kind.population(results.study, record),
             )
         )
     return cards
@@ -247,6 +275,7 @@ def render_study(
     layout: StudyLayout,
     fmt: NumberFormat,
     vocabulary: OutcomeVocabulary,
+    few_patients: int = EvidenceSettings().few_patients,
 ) -> tuple[dict[str, bytes], StudySummary]:
     """One study's pages, and what the site-wide pages show of it.
 
@@ -254,7 +283,17 @@ def render_study(
     that every use of a figure is recorded when the source page links back to it.
     """
     context = StudyPageContext(
-        result.study, result, link.book, audit, charts, headline_cards(result, link.book), fmt, layout, link
+        result.study,
+        result,
+        link.book,
+        audit,
+        charts,
+        headline_cards(result, link.book),
+        fmt,
+        layout,
+        link,
+        main=main_result(result, link.book),
+        maturity=study_maturity(result.study.meta, few_patients),
     )
     summary = study_summary(env, context, vocabulary)
     titles = dict((name, title) for title, name in layout.nav)
@@ -299,7 +338,7 @@ def study_summary(
         study=study.slug,
         title=study.meta.short_title,
         folder=study.published_folder or study.folder.as_posix(),
-        doi=citation.doi,
+        doi=citation.doi or "",
         pmid=citation.pmid,
         index_row=IndexRow(study.slug, study.meta.short_title, citation.year, markdown),
         entries=entries,

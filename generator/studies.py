@@ -71,7 +71,9 @@ def build_study(task: StudyTask) -> StudyOutput:
     layout = study_layout(study)
     charts = study_charts(results, layout, fmt)
     env = environment(task.templates_dir)
-    pages, summary = render_study(env, results, audit, link, charts, layout, fmt, task.vocabulary)
+    pages, summary = render_study(
+        env, results, audit, link, charts, layout, fmt, task.vocabulary, task.config.evidence.few_patients
+    )
     files = {**pages, **study_downloads(link.folder, results, audit, charts, task.config)}
     return StudyOutput(study.slug, files, layout.nav, published_values(link), summary)
 

@@ -248,6 +248,7 @@ HOSTILE_FIELDS = [
     "outcome title",
     "outcome definition",
     "outcome note",
+    "follow up",
 ]
 LINE_BREAKS = '\r| injected | row |\r\n=HYPERLINK("x")\u2028---\n'
 LONG_WORD = "<img/src=x/onerror=window.__pwned=99>" + "W" * 60  # wider than the navigation
@@ -320,8 +321,18 @@ def make_hostile(study: Path) -> None:
         "source": hostile("sentence"),
         "allocation": "non-randomized",
         "registrations": [
-            {"registry": hostile("registry"), "id": "NCT00000001", "source": hostile("sentence")}
+            {"registry": hostile("registry"), "id": "NCT00000001", "source": hostile("sentence")},
+            {  # an address that would close a Markdown link and open another
+                "registry": hostile("registry"),
+                "id": "NCT00000002",
+                "url": "https://example.org/x)](javascript:window.__pwned=1)",
+            },
         ],
+    }
+    meta["evidence"] = {
+        "source_kind": "abstract",
+        "follow_up": hostile("follow up"),
+        "follow_up_source": hostile("sentence"),
     }
     meta["population"]["description"] = hostile("population")
     meta["population"]["sets"][0]["label"] = hostile("set label")
@@ -364,6 +375,8 @@ def hostile_site(tmp_path_factory) -> Path:
     shared.update(title=hostile("outcome title"), definition=hostile("outcome definition"))
     shared["notes"] = [hostile("outcome note")]
     (root / "content" / "outcomes.yml").write_text(yaml.safe_dump(vocabulary, allow_unicode=True))
+    settings = root / "site_config.yml"  # the differences between the cohorts too, with their tooltips
+    settings.write_text(settings.read_text().replace("non_randomized: false", "non_randomized: true", 1))
     build_site(open_project(root))
     return root / "site"
 
@@ -393,6 +406,9 @@ HOSTILE_PAGES = {
         "response label",
         "survival label",
         "transplant label",
+        "source title",
+        "source note",
+        "follow up",
     ],
     STUDY_PATH + "design/": [
         "sentence",
@@ -408,7 +424,6 @@ HOSTILE_PAGES = {
         "population label",
     ],
     STUDY_PATH + "efficacy/": [
-        "design summary",
         "arm label",
         "other arm label",
         "response label",

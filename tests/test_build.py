@@ -31,18 +31,20 @@ def test_every_page_is_built(site):
         assert (site / page / "index.html").is_file(), page
 
 
-def test_efficacy_page_holds_responses_intervals_and_the_schedule_comparison(site):
+def test_efficacy_page_holds_responses_and_intervals_and_no_test_between_cohorts(site):
     text = page_text(site, f"studies/{STUDY}/efficacy")
     for expected in [
-        "Complete response (CR) All patients 17/90 19% 18.9% 11.4% to 28.5%",
-        "CR without platelet recovery (CRp) All patients 27/90 30% 30.0% 20.8% to 40.6%",
-        "Bone marrow CR (no recovery of counts) All patients 8/90 9% 8.9% 3.9% to 16.8%",
-        "All patients 52/90 58% 57.8% 46.9% to 68.1% Derived n: 17 + 27 + 8 = 52",
-        "Single dose 28/49 57% 57.1% 42.2% to 71.2% Derived n: 57% of 49: 28 is the only whole count",
-        "Weekly 24/41 59% 58.5% 42.1% to 73.7%",
-        "Weekly vs Single dose +1.4 pp −18.5 pp to +20.9 pp p = 1.00",
+        "Complete response (CR) All patients · Treated, n = 90 17/90 19% 18.9% 11.4% to 28.5%",
+        "CR without platelet recovery (CRp) All patients · Treated, n = 90 27/90 30% 30.0% 20.8% to 40.6%",
+        "Bone marrow CR (no recovery of counts) All patients · Treated, n = 90 8/90 9% 8.9% 3.9% to 16.8%",
+        "All patients · Treated, n = 90 52/90 58% 57.8% 46.9% to 68.1% Derived n: 17 + 27 + 8 = 52",
+        "Single dose · Treated, n = 49 28/49 57% 57.1% 42.2% to 71.2% "
+        "Derived n: 57% of 49: 28 is the only whole count",
+        "Weekly · Treated, n = 41 24/41 59% 58.5% 42.1% to 73.7%",
     ]:
         assert expected in text, expected
+    # consecutive cohorts, not randomized: no difference and no test between them by default (CONSORT)
+    assert "Difference between arms" not in text and "Fisher" not in text
 
 
 def test_survival_page_holds_every_reported_median(site):
@@ -63,9 +65,10 @@ def test_survival_page_holds_every_reported_median(site):
 def test_safety_page_holds_transplant_vod_and_adverse_events(site):
     text = page_text(site, f"studies/{STUDY}/safety")
     for expected in [
-        "Allogeneic stem cell transplantation All patients 36/90 40% 40.0% 29.8% to 50.9%",
-        "Veno-occlusive disease after transplantation All patients 6/36 17% 16.7% 6.4% to 32.8%",
-        "Veno-occlusive disease after transplantation Weekly – 7% – –",
+        "Allogeneic stem cell transplantation All patients · Treated, n = 90 36/90 40% 40.0% 29.8% to 50.9%",
+        "Veno-occlusive disease after transplantation All patients · Transplanted, n = 36 "
+        "6/36 17% 16.7% 6.4% to 32.8%",
+        "Veno-occlusive disease after transplantation Weekly · denominator not given – 7% – –",
         "Reversible bilirubin elevation Less frequent with Weekly than with Single dose",
         "Fever Less frequent",
         "Hypotension Less frequent",
@@ -75,7 +78,10 @@ def test_safety_page_holds_transplant_vod_and_adverse_events(site):
 
 def test_design_page_holds_schedules_and_doses(site):
     text = page_text(site, f"studies/{STUDY}/design")
-    assert "Salvage 1 All patients 29/90 – 32.2% 22.8% to 42.9% Derived n: 90 − 61 = 29" in text
+    assert (
+        "Salvage 1 All patients · Treated, n = 90 29/90 – 32.2% 22.8% to 42.9% Derived n: 90 − 61 = 29"
+        in text
+    )
     assert "Single dose intravenous 1 1.3 to 1.8 mg/m2 every 3 to 4 weeks (21 to 28 days)" in text
     assert "Weekly intravenous 3 1.8 mg/m2" in text
     assert (
@@ -291,3 +297,63 @@ def test_every_csv_download_starts_with_a_byte_order_mark_for_spreadsheets(site)
     assert tables
     for table in tables:
         assert table.read_bytes().startswith(b"\xef\xbb\xbf"), table.relative_to(site)
+
+
+TOWER = "kantarjian-2017"
+TOWER_MAIN = "HR 0.71 (95% CI 0.55 to 0.93), P = 0.01"
+
+
+def test_a_randomized_trials_overview_opens_with_its_primary_comparison_as_printed(site):
+    raw = (site / f"studies/{TOWER}/index.html").read_text(encoding="utf-8")
+    text = page_text(site, f"studies/{TOWER}")
+    main = text.index("Main result¶")
+    assert main < text.index("At a glance¶") < text.index("Headline results¶")
+    assert (
+        "Overall survival (hazard ratio for death): Blinatumomab vs Chemotherapy "
+        f"(Randomized, n = 271 vs 134) {TOWER_MAIN}" in text
+    )
+    assert "does not say whether the P value is one-sided or two-sided" in text
+    assert "Median overall survival, Blinatumomab: 7.7 months" in text
+    assert "Median overall survival, Chemotherapy: 4.0 months" in text
+    # the effect plot of the primary comparison is drawn on the overview, its figures on the Survival page
+    chart = raw.index('id="chart-survival-effects"')
+    assert raw.index('id="main-result"') < chart < raw.index('id="at-a-glance"')
+    assert "Every figure in it is in the table on the page Survival" in text
+
+
+def test_the_study_index_shows_each_main_result_as_printed_with_its_design_and_maturity(site):
+    text = page_text(site, "studies")
+    assert "Main result Design Evidence Patients" in text
+    row = text[text.index("Blinatumomab versus chemotherapy for advanced ALL (TOWER)") :]
+    assert row.startswith(
+        "Blinatumomab versus chemotherapy for advanced ALL (TOWER) Overall survival (hazard ratio for death) "
+        f"(Blinatumomab vs Chemotherapy): {TOWER_MAIN} Randomized 2:1, phase 3, NCT02013167 Excerpt 405"
+    )
+    first = text[text.index("Inotuzumab ozogamicin in relapsed or refractory ALL") :]
+    assert first.startswith(
+        "Inotuzumab ozogamicin in relapsed or refractory ALL Overall response (CR + CRp + marrow CR) "
+        "(All patients): 58% Non-randomized cohorts Abstract only Not randomized Fewer than 100 patients 90"
+    )
+    assert "Single-arm, open-label, NCT01207388 Abstract only Single arm 116" in text
+
+
+@pytest.mark.parametrize(
+    ("slug", "source", "flags"),
+    [
+        (TOWER, "excerpt of an article", "Excerpt"),
+        (STUDY, "abstract", "Abstract only Not randomized Fewer than 100 patients"),
+        ("gokbuget-2018", "abstract", "Abstract only Single arm"),
+    ],
+)
+def test_each_overview_states_the_maturity_of_its_evidence(site, slug, source, flags):
+    text = page_text(site, f"studies/{slug}")
+    glance = text[text.index("At a glance¶") :]
+    assert glance.startswith(f"At a glance¶ {flags} Evidence: read from {source}: ")
+    assert "Follow-up: not given; data cut-off: not given" in glance
+    assert "Risk of bias and certainty: not assessed by this site" in glance
+
+
+def test_adverse_events_are_counts_and_percentages_without_tests_by_default(site):
+    text = page_text(site, f"studies/{TOWER}/safety")
+    assert "Neutropenia" in text and "101/267" in text
+    assert "Difference between arms" not in text and "Fisher" not in text and "p < 0.001" not in text

@@ -318,13 +318,13 @@ def test_an_arm_compared_with_itself_is_located(project_copy, study_dir):
 def test_a_headline_listed_twice_is_located(project_copy, study_dir):
     edit(study_dir / "study.yml", "  - responses:cr@all\n", "  - responses:cr@all\n  - responses:cr@all\n")
     (problem,) = problems_of(project_copy)
-    assert "study.yml, line 182, field 'headline[2]': headline 'responses:cr@all' is listed twice" in problem
+    assert "study.yml, line 191, field 'headline[2]': headline 'responses:cr@all' is listed twice" in problem
 
 
 def test_a_cycle_shorter_at_most_than_at_least_is_located(project_copy, study_dir):
     edit(study_dir / "study.yml", "cycle_weeks: {min: 3, max: 4}", "cycle_weeks: {min: 4, max: 3}")
     (problem,) = problems_of(project_copy)
-    assert "study.yml, line 142, field 'arms[0].dosing.cycle_weeks': max must be at least min" in problem
+    assert "study.yml, line 146, field 'arms[0].dosing.cycle_weeks': max must be at least min" in problem
 
 
 def test_an_infinite_cycle_or_dose_is_located(project_copy, study_dir, capsys):

@@ -260,7 +260,7 @@ def test_a_branch_set_to_at_in_site_config_is_refused_and_located(run, shared):
     before = remote_refs(remote)
     result = run(project, "deploy", env={"EVIDENCE_SITE_URL": URL})
     assert result.returncode == 1, result.stderr
-    assert "site_config.yml, line 21, field 'publish.branch': '@' is git's shorthand" in result.stderr
+    assert "site_config.yml, line 27, field 'publish.branch': '@' is git's shorthand" in result.stderr
     assert remote_refs(remote) == before
 
 

@@ -101,7 +101,7 @@ def test_whatever_a_path_holds_the_address_is_refused_or_harmless_in_an_attribut
                 ROOT / "site_config.yml",
                 "publish.site_url",
             ),
-            "site_config.yml, line 19, field 'publish.site_url'",
+            "site_config.yml, line 25, field 'publish.site_url'",
         ),
         (
             SiteUrl("https://user:pa55@me.github.io/x/", "mkdocs.yml", ROOT / "mkdocs.yml", "site_url"),
@@ -136,7 +136,7 @@ def test_the_command_line_never_prints_the_password_of_an_address(one_study_copy
         assert "Pa55w0rd" not in result.stderr + result.stdout
         assert "is not a plain http(s) address" in result.stderr
         assert (
-            SITE_URL_ENV if env else "site_config.yml, line 19, field 'publish.site_url'"
+            SITE_URL_ENV if env else "site_config.yml, line 25, field 'publish.site_url'"
         ) in result.stderr
 
 
