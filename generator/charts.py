@@ -279,12 +279,15 @@ def proportion_chart(key: str, title: str, caption: str, frame: pd.DataFrame, fm
             )
         )
     axis = {"range": [0, 100], "ticksuffix": "%"}
-    panel = Panel(None, names, f"Percent of patients ({fmt.ci_name})", axis)
+    axis_title = f"Percent of patients ({fmt.ci_name})" if any(known) else "Percent of patients, as printed"
+    panel = Panel(None, names, axis_title, axis)
     fig, narrow = row_figure([panel], [traces])
     table_rows = []
     for (_, r), name, k in zip(frame.iterrows(), names, known, strict=True):
         if k:
             value = f"{fmt.percent(r['estimate'])} ({count_of(r['count'], r['denominator'])})"
+            if _has(r["percent"]):  # the printed figure first, the computed one second
+                value = f"{reported_number(r['percent'])}% as printed; computed {value}"
             interval = f"{fmt.ci_name} {fmt.interval(r['ci_low'], r['ci_high'])}"
             n_from = f"n derived: {r['how']}" if r["status"] == "derived" else "n reported"
             table_rows.append((name, value, interval, f"computed from n/N ({n_from})"))
@@ -298,7 +301,7 @@ def proportion_chart(key: str, title: str, caption: str, frame: pd.DataFrame, fm
         caption,
         fig,
         frame[columns],
-        shows_intervals=True,
+        shows_intervals=bool(any(known)),
         table=TableView(TABLE_COLUMNS, tuple(table_rows)),
         narrow=narrow,
     )

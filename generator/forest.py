@@ -126,7 +126,7 @@ def forest_chart(comparison: Comparison, fmt: NumberFormat | None = None) -> Cha
         table=_table(entries, pooled, fmt),
         narrow=narrow,
         source=f"Comparison across studies: {comparison.title} (studies compared: {comparison.studies})",
-        method=_export_method(fmt, pooled),
+        method=_export_method(fmt, pooled, entries),
     )
 
 
@@ -166,11 +166,13 @@ def _title(comparison: Comparison, measure: str, effect: bool) -> str:
     return f"{comparison.title}: each study's figure side by side, grouped by design"
 
 
-def _export_method(fmt: NumberFormat | None, pooled: list[Pooled]) -> str:
-    """How the intervals were found, for the downloaded image: reported, or computed from n/N, and
-    the pooled estimate's method."""
-    computed = f" ({fmt.level_text} CI, {fmt.ci_method_name})" if fmt is not None else ""
-    line = f"Intervals: as reported by each study, or computed by this site from n/N{computed}"
+def _export_method(fmt: NumberFormat | None, pooled: list[Pooled], entries: list[ComparisonEntry]) -> str:
+    """How the intervals were found, for the downloaded image: reported, or computed from n/N (named only
+    where an interval is), and the pooled estimate's method."""
+    line = "Intervals: as reported by each study"
+    if any(e.interval == "computed" for e in entries):
+        computed = f" ({fmt.level_text} CI, {fmt.ci_method_name})" if fmt is not None else ""
+        line += f", or computed by this site from n/N{computed}"
     return "; ".join([line, *(f"pooled: {p.method}" for p in pooled)])
 
 

@@ -357,3 +357,10 @@ def test_adverse_events_are_counts_and_percentages_without_tests_by_default(site
     text = page_text(site, f"studies/{TOWER}/safety")
     assert "Neutropenia" in text and "101/267" in text
     assert "Difference between arms" not in text and "Fisher" not in text and "p < 0.001" not in text
+
+
+@pytest.mark.parametrize("page", ["survival", "remission"])
+def test_a_page_of_printed_figures_only_names_no_method_it_does_not_use(site, page):
+    raw = (site / f"studies/{TOWER}/{page}/index.html").read_text(encoding="utf-8")
+    for method in ("Clopper-Pearson", "Newcombe", "Fisher", "Wilson"):
+        assert method not in raw, (page, method)

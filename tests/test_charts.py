@@ -81,13 +81,21 @@ def test_proportions_are_dots_with_their_interval_and_a_hollow_dot_without(fmt):
     assert chart.table.rows == (
         (
             "Complete response (CR) · All patients",
-            "18.9% (17/90)",
+            "19% as printed; computed 18.9% (17/90)",
             "95% CI 11.4% to 28.5%",
             "computed from n/N (n reported)",
         ),
         ("Overall response (CR + CRp + marrow CR) · Weekly", "59%", "–", "reported (no count)"),
     )
     assert len(chart.table.rows) == points(chart.figure)
+    assert chart.shows_intervals
+
+
+def test_a_chart_of_percentages_printed_without_counts_names_no_interval_method(fmt):
+    only_printed = proportions().iloc[[1]]
+    chart = proportion_chart("remission", "Remission", "caption", only_printed, fmt)
+    assert not chart.shows_intervals  # the page then names no interval method beside it
+    assert "Clopper" not in chart.figure.layout.xaxis.title.text
 
 
 def test_a_narrow_screen_gets_shorter_label_lines_and_the_room_they_need(fmt):

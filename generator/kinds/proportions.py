@@ -293,15 +293,24 @@ class Proportions(Kind):
     def chart(self, table: str, title: str, frame: pd.DataFrame, fmt: NumberFormat) -> Chart:
         from generator.charts import proportion_chart  # plotly is slow to import: only to draw
 
-        ci = "the confidence interval computed by this site from n/N"
-        return proportion_chart(
-            table,
-            f"{title}: percent of patients for each outcome, with its interval",
-            f"Proportion of patients for each outcome, with {ci}; a hollow dot is a percentage "
-            "reported without its count.",
-            frame,
-            fmt,
+        if frame["estimate"].notna().any():
+            ci = "the confidence interval computed by this site from n/N"
+            caption = (
+                f"Proportion of patients for each outcome, with {ci}; a hollow dot is a percentage "
+                "reported without its count."
+            )
+            return proportion_chart(
+                table,
+                f"{title}: percent of patients for each outcome, with its interval",
+                caption,
+                frame,
+                fmt,
+            )
+        caption = (  # a note true for the chart: no count, so no interval computed
+            "Percentage of patients for each outcome, as printed; the source gives no counts, so no "
+            "interval is computed."
         )
+        return proportion_chart(table, f"{title}: percent of patients for each outcome", caption, frame, fmt)
 
     def computed_downloads(self) -> dict[str, Download]:
         return {
