@@ -30,7 +30,7 @@ from generator.kinds import KINDS
 from generator.kinds.base import text_or_none
 from generator.layout import SiteInfo, StudyLayout
 from generator.model import RATIO_MEASURES, OutcomeVocabulary, SharedOutcome, SharedRef
-from generator.summary import ComparisonEntry
+from generator.summary import ComparisonEntry, events_markdown
 from generator.text import escape_markdown
 from generator.values import FigureField as F
 from generator.values import Value, ValueBook
@@ -201,6 +201,11 @@ class ComparisonRow:
         """The interval with its provenance link, as the study's page shows it; None without one."""
         return Markup(self.entry.shown_interval) if self.entry.shown_interval else None
 
+    @property
+    def shown_events(self) -> Markup | None:
+        """Each group's events/total with their provenance links (an effect's); None where unknown."""
+        return Markup(self.entry.shown_events) if self.entry.shown_events else None
+
 
 @dataclass(frozen=True)
 class Comparison:
@@ -312,6 +317,11 @@ class ComparisonPage:
     def weighted(self) -> bool:
         """Whether the table has a column of weights: a pooled estimate."""
         return bool(self.comparison.pooled)
+
+    @property
+    def counted(self) -> bool:
+        """Whether the table has a column of each group's events/total: an entry gives them."""
+        return any(e.shown_events for e in self.comparison.entries)
 
     @property
     def path(self) -> str:
@@ -840,6 +850,11 @@ def comparison_entries(
         interval = values.get(F.REPORTED_CI) or values.get(F.CI)  # a printed interval first, as entry_fields
         shown_interval = show(interval) if interval is not None else ""
         fields: dict[str, Any] = table.kind.entry_fields(study, record, fmt)
+        events = [
+            (book.row(name, group).get(F.COUNT), book.row(name, group).get(F.DENOMINATOR))
+            for name, group in table.kind.compared_groups(record)
+        ]
+        known = [(str(show(count)), str(show(total))) for count, total in events if count and total]
         entries.append(
             ComparisonEntry(
                 outcome=key,
@@ -852,6 +867,7 @@ def comparison_entries(
                 page=layout.page_of(ref.table, folder),
                 shown=str(show(main)),
                 shown_interval=str(shown_interval),
+                shown_events=events_markdown(known) if len(known) == 2 else "",
                 registry_id="; ".join(r.id for r in study.meta.design.registrations),
                 doi=study.meta.citation.doi or "",
                 **fields,

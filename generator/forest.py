@@ -53,7 +53,7 @@ from generator.effect_plot import (
 )
 from generator.formatting import NumberFormat
 from generator.model import RATIO_MEASURES
-from generator.summary import ComparisonEntry
+from generator.summary import ComparisonEntry, events_text
 from generator.text import chart_text
 
 DIAMOND_HALF_HEIGHT = 0.3
@@ -219,6 +219,8 @@ def row_label(entry: ComparisonEntry) -> str:
     parts = [f"{entry.study_title} ({entry.year})", entry.arm]
     if entry.subgroup:
         parts.append(entry.subgroup)
+    if entry.shown_events:
+        parts.append(f"events {events_text(entry.shown_events)}")
     return " · ".join(parts)
 
 
@@ -226,6 +228,8 @@ def tick_label(entry: ComparisonEntry, width: int = LABEL_CHARS[WIDE]) -> str:
     """The row's label on the axis: the study and year, then the arm (and subgroup), wrapped."""
     arm = " · ".join([entry.arm, entry.subgroup] if entry.subgroup else [entry.arm])
     lines = textwrap.wrap(f"{entry.study_title} ({entry.year})", width) + textwrap.wrap(arm, width)
+    if entry.shown_events:  # each group's events/total, as a forest plot prints them beside its row
+        lines += textwrap.wrap(f"events {events_text(entry.shown_events)}", width)
     return "<br>".join(chart_text(line) for line in lines)
 
 

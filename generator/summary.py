@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import html
+import itertools
 import math
 import posixpath
 import re
@@ -77,6 +78,9 @@ class ComparisonEntry:
     ci_low_printed: str = ""
     """The interval's bounds as printed (a proportion's in percent), when the source prints them."""
     ci_high_printed: str = ""
+    shown_events: str = ""
+    """For an effect: each group's events/total as the study's pages show them (figure links, 'a/n vs
+    b/m'), where a table of proportions of the study gives both groups' counts."""
     participants: int | None = None
     """For an effect: the patients of both groups compared (their analysis set), when the study gives
     both; the participants of a summary of findings."""
@@ -249,6 +253,8 @@ def check_markdown(summary: StudySummary, index_page: str, comparison_page: Call
             raise SummaryError(f"{where}.shown is not a figure as the generator writes it")
         if entry.shown_interval and not _is_figure(entry.shown_interval, slug, page):
             raise SummaryError(f"{where}.shown_interval is not a figure as the generator writes it")
+        if entry.shown_events and not _is_events(entry.shown_events, slug, page):
+            raise SummaryError(f"{where}.shown_events is not the groups' counts as the generator writes them")
 
 
 def _check_row(markdown: str, slug: str, page: str) -> None:
@@ -306,6 +312,36 @@ def _is_figure(markdown: str, slug: str, page: str) -> bool:
         and _is_escaped(found["text"])
         and tooltip(html.unescape(html.unescape(title))) == title
     )
+
+
+EVENTS_JOINS = ("/", " vs ")
+"""What stands between the figures of `ComparisonEntry.shown_events`: count/total, one group vs the other."""
+
+
+def _is_events(markdown: str, slug: str, page: str) -> bool:
+    """Whether `markdown` is count/total vs count/total, each a figure of study `slug` as `figure_link`
+    writes it on `page`, joined exactly as `events_markdown` joins them."""
+    figures = list(_FIGURE.finditer(markdown))
+    gaps = [markdown[a.end() : b.start()] for a, b in itertools.pairwise(figures)]
+    whole = bool(figures) and figures[0].start() == 0 and figures[-1].end() == len(markdown)
+    expected = [EVENTS_JOINS[i % 2] for i in range(len(figures) - 1)]
+    return (
+        whole
+        and len(figures) == 4
+        and gaps == expected
+        and all(_is_figure(found[0], slug, page) for found in figures)
+    )
+
+
+def events_text(markdown: str) -> str:
+    """`shown_events` as plain text ('60/200 vs 30/100'): the figures' own text, joined as shown."""
+    figures = [html.unescape(found["text"]) for found in _FIGURE.finditer(markdown)]
+    return EVENTS_JOINS[1].join(EVENTS_JOINS[0].join(figures[i : i + 2]) for i in range(0, len(figures), 2))
+
+
+def events_markdown(groups: list[tuple[str, str]]) -> str:
+    """'count/total vs count/total' of two groups, each given as its two figures' Markdown."""
+    return EVENTS_JOINS[1].join(EVENTS_JOINS[0].join(pair) for pair in groups)
 
 
 def _is_escaped(markdown: str) -> bool:

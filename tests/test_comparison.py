@@ -482,9 +482,13 @@ def test_the_downloaded_image_names_the_comparison_and_how_its_intervals_were_fo
     comparison = compare(outcome(), bcg_entries(), POOLING, 0.95)
     chart = forest_chart(comparison, fmt)
     assert comparison.title in chart.source and f"studies compared: {comparison.studies}" in chart.source
-    assert chart.method.startswith("Intervals: as reported by each study, or computed by this site from n/N")
-    assert fmt.ci_method_name in chart.method
+    assert chart.method.startswith("Intervals: as reported by each study;")  # none computed: no method named
+    assert fmt.ci_method_name not in chart.method
     assert f"pooled: {comparison.pooled[0].method}" in chart.method
+    computed = compare(outcome("proportions"), [proportion("a")], POOLING, 0.95)
+    method = forest_chart(computed, fmt).method
+    assert method.startswith("Intervals: as reported by each study, or computed by this site from n/N")
+    assert fmt.ci_method_name in method
     plain = forest_chart(compare(outcome(), [entry("a")], ComparisonSettings(), 0.95), fmt)
     assert "pooled" not in plain.method
 

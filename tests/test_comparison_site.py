@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -110,3 +111,50 @@ def test_under_a_fixed_effect_model_no_tau2_is_published(tmp_path):
     assert ids and not any(i.endswith("/tau2") for i in ids)
     page = generate(open_project(root))["comparisons/death-hazard-ratio.md"].decode()
     assert "tau²" not in page.split("## Pooled estimate")[1].split("**How**")[0]
+
+
+def test_a_forest_row_of_a_difference_gives_each_groups_events_with_their_sources(tmp_path):
+    """A difference whose groups' counts a table of proportions gives: each group's events/total beside
+    the row (Cochrane's forest plot), each figure linked to its source; a tampered summary is refused."""
+    from dataclasses import replace
+
+    from generator.summary import SummaryError, check_markdown
+
+    root = project_with(tmp_path, ["randomized-differences"])
+    (root / "content" / "outcomes.yml").write_text(
+        "outcomes:\n  - key: response-difference\n    title: Response, difference\n    kind: effects\n"
+        "    definition: Response, drug against placebo.\n"
+    )
+    folder = root / "content" / "studies" / "randomized-differences"
+    with (folder / "study.yml").open("a") as meta:
+        meta.write("\nshared_outcomes:\n  response-difference: differences:response@drug-b\n")
+    files = generate(open_project(root))
+    page = files["comparisons/response-difference.md"].decode()
+    assert "| Events/total (each group) |" in page
+    row = next(line for line in page.splitlines() if line.startswith("| [") and "Drug B" in line)
+    counts = re.findall(r"\[(\d+)\]\(\.\./studies/randomized-differences/source\.md#q-\d+ ", row)
+    assert counts[:4] == ["30", "200", "8", "100"], row
+    assert "events 30/200 vs 8/100" in page.replace("&quot;", '"'), "and on the forest plot's row"
+
+    from generator.load import load_vocabulary, vocabulary_path
+    from generator.studies import build_study, study_tasks
+    from generator.summary import StudySummary
+
+    project = open_project(root)
+    vocabulary = load_vocabulary(project.content_dir)
+    (task,) = study_tasks(
+        [folder],
+        root,
+        project.config,
+        project.templates_dir,
+        vocabulary_path(project.content_dir),
+        vocabulary,
+    )
+    summary: StudySummary = build_study(task).summary
+    (entry,) = summary.entries
+    check_markdown(summary, "studies/index.md", lambda key: f"comparisons/{key}.md")
+    tampered = replace(entry, shown_events=entry.shown_events.replace(" vs ", " vs <img src=x> "))
+    with pytest.raises(SummaryError, match="shown_events"):
+        check_markdown(
+            replace(summary, entries=[tampered]), "studies/index.md", lambda k: f"comparisons/{k}.md"
+        )

@@ -193,6 +193,11 @@ class Kind:
         """The figure of a row that stands for it on a headline card or a comparison page."""
         return values.get(FigureField.ESTIMATE)
 
+    def compared_groups(self, record: Record) -> list[tuple[str, Record]]:
+        """For a row comparing two groups: the rows (table name, row) that give each group's events and
+        total, where the study has them; none by default."""
+        return []
+
     def entry_fields(self, study: Study, record: Record, fmt: NumberFormat) -> dict[str, Any]:
         """A row's fields of a comparison entry (arm, population, measure, estimate, interval, ...)."""
         raise NotImplementedError(f"tables of {self.name} are not compared across studies")

@@ -33,6 +33,7 @@ from generator.kinds.base import (
     set_patients,
     table_file,
     text_or_none,
+    two_group_population,
 )
 from generator.model import RATIO_MEASURES, EffectRow, parse_p_value, row_segments
 from generator.values import FigureField as F
@@ -194,6 +195,10 @@ class Effects(Kind):
             return None
         return effect_chart(table, f"{title}: each effect against no effect", effect_caption(frame), frame)
 
+    def compared_groups(self, record: Record) -> list[tuple[str, Record]]:
+        """The proportions rows (table, row) giving the events/total of both groups of an effect."""
+        return list(record.get("group_rows") or [])
+
     def entry_fields(self, study: Study, record: Record, fmt: NumberFormat) -> dict[str, Any]:
         """An effect of one arm against another, 'A vs B', as printed."""
         roles = {a.id: a.role for a in study.meta.arms}
@@ -205,7 +210,7 @@ class Effects(Kind):
             **as_printed(record, record.get("estimate"), record.get("measure")),
             "arm": f"{record['arm_label']} vs {record['reference_label']}",
             "experimental_vs_control": oriented,
-            "population": _population(study, record),
+            "population": two_group_population(study, record),
             "participants": _participants(study, record),
         }
 
@@ -216,15 +221,6 @@ def _participants(study: Study, record: Record) -> int | None:
     ours = set_patients(study, analysis_set, record["arm"])
     theirs = set_patients(study, analysis_set, record.get("reference_arm"))
     return ours + theirs if ours is not None and theirs is not None else None
-
-
-def _population(study: Study, record: Record) -> str:
-    """'Randomized, n = 271 vs 134': the analysis set, with the patients of both groups where known."""
-    analysis_set, _ = row_set(study, record)
-    ours = set_patients(study, analysis_set, record["arm"])
-    theirs = set_patients(study, analysis_set, record.get("reference_arm"))
-    both = ours is not None and theirs is not None
-    return f"{analysis_set.name}, n = {ours} vs {theirs}" if both else analysis_set.name
 
 
 CountKey = tuple[str, str, str, str]
@@ -247,7 +243,7 @@ def _proportion_counts(study: Study) -> dict[CountKey, list[Record]]:
             continue  # the proportions kind reports its problems
         for row in frame.to_dict("records"):
             if has(row["count"]) and has(row["denominator"]) and not text_or_none(row.get("grade")):
-                found.setdefault(_count_key(study, row, row["arm"]), []).append(row)
+                found.setdefault(_count_key(study, row, row["arm"]), []).append({**row, TABLE: name})
     return found
 
 
@@ -261,7 +257,23 @@ def _with_interval_findings(
     frame["interval_counts"] = pd.Series(
         [f[1] if f else None for f in found], index=frame.index, dtype=object
     )
+    groups = [_group_rows(study, row, counts) for row in frame.to_dict("records")]
+    frame["group_rows"] = pd.Series(groups, index=frame.index, dtype=object)
     return frame
+
+
+TABLE = "_table"
+"""The key under which a proportions row found for an effect's group keeps its table's name."""
+
+
+def _group_rows(study: Study, row: Record, counts: dict[CountKey, list[Record]]) -> tuple | None:
+    """The proportions rows (table name, row) of the effect's two groups, each the one row of its group's
+    outcome, subgroup and analysis set; None unless both are known."""
+    ours = counts.get(_count_key(study, row, row["arm"]), [])
+    theirs = counts.get(_count_key(study, row, row["reference_arm"]), [])
+    if len(ours) != 1 or len(theirs) != 1:
+        return None
+    return tuple((found[TABLE], {k: v for k, v in found.items() if k != TABLE}) for found in (*ours, *theirs))
 
 
 def _interval_finding(
