@@ -8,7 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from generator.difference_intervals import METHODS as DIFFERENCE_INTERVALS
@@ -239,7 +239,7 @@ class DataSettings(Strict):
 
 
 class EvidenceSettings(Strict):
-    few_patients: int = Field(
+    few_patients: StrictInt = Field(
         100,
         ge=1,
         le=1_000_000,

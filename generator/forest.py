@@ -450,11 +450,16 @@ def _caption(comparison: Comparison, measure: str, pooled: list[Pooled], effect:
         )
         parts.append(_favours_caption(comparison))
     else:
+        computed = any(e.interval == "computed" or e.status != "reported" for e in comparison.entries)
+        origin = (
+            "as the study reports it or as this site computes it from n/N (the table says which)"
+            if computed
+            else "as the study reports it"
+        )
         parts = [
-            "Each study's own figure for each arm, side by side and grouped by design, as the study reports "
-            "it or as this site computes it from n/N (the table says which): not an effect of one treatment "
-            "against another, so there is no line of no effect. A hollow square is a figure without an "
-            "interval."
+            f"Each study's own figure for each arm, side by side and grouped by design, {origin}: not an "
+            "effect of one treatment against another, so there is no line of no effect. A hollow square is "
+            "a figure without an interval."
         ]
         if any(map(half_open, comparison.charted)):
             parts.append(

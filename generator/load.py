@@ -560,6 +560,8 @@ def _check_references(study: Study, problems: list[Problem]) -> None:
     _check_headline(study, problems)
     _check_primary(study, problems)
     _check_harms(study, problems)
+    _check_derived_sets(study, problems)
+    _check_follow_up(study, problems)
     _check_pages(study, problems)
 
 
@@ -816,6 +818,49 @@ def _check_primary(study: Study, problems: list[Problem]) -> None:
         elif rows.rows(table.frame).empty:
             problems.append(
                 Problem(path, f"{ref!r} names no row of table {rows.table!r}", line=line, field=where)
+            )
+        elif field == "result" and len(rows.rows(table.frame)) > 1:
+            count = len(rows.rows(table.frame))
+            message = (
+                f"{ref!r} names {count} rows of table {rows.table!r} (they differ in grade, analysis set or "
+                "reference arm); expected one row: the main result is one figure"
+            )
+            problems.append(Problem(path, message, line=line, field=where))
+
+
+def _check_follow_up(study: Study, problems: list[Problem]) -> None:
+    """Every number of the follow-up as given is printed in the sentence it quotes."""
+    evidence = study.meta.evidence
+    if evidence is None or not evidence.follow_up or not evidence.follow_up_source:
+        return
+    quoted = set(re.findall(r"\d+(?:\.\d+)?", evidence.follow_up_source))
+    missing = [n for n in re.findall(r"\d+(?:\.\d+)?", evidence.follow_up) if n not in quoted]
+    if missing:
+        where = ("evidence", "follow_up")
+        message = (
+            f"follow_up {evidence.follow_up!r} gives {missing[0]}, which its follow_up_source does not "
+            "print; expected the follow-up as the sentence gives it"
+        )
+        problems.append(
+            Problem(
+                study.folder / STUDY_FILE, message, line=line_of(study.meta_lines, where), field=dotted(where)
+            )
+        )
+
+
+def _check_derived_sets(study: Study, problems: list[Problem]) -> None:
+    """A set total derived from the arms needs every arm's n in that set."""
+    path = study.folder / STUDY_FILE
+    for index, total in enumerate(study.meta.population.sets):
+        missing = [arm.id for arm in study.meta.arms if arm.set_size(total.id) is None]
+        if total.derived and missing:
+            message = (
+                f"analysis set {total.id!r} is derived from the arms (derived: true), but arm {missing[0]!r} "
+                "gives no n in it; give each arm's n in this set, or the total with its source"
+            )
+            where = ("population", "sets", index)
+            problems.append(
+                Problem(path, message, line=line_of(study.meta_lines, where), field=dotted(where))
             )
 
 

@@ -32,6 +32,8 @@ class Maturity:
     """The patients of the study's first analysis set."""
     patients_set: str
     follow_up: str
+    follow_up_source: str
+    """The sentence of a source that gives the follow-up; empty when none is given."""
     data_cutoff: str
     flags: tuple[Flag, ...]
 
@@ -47,6 +49,7 @@ def study_maturity(meta: StudyFile, few_patients: int) -> Maturity:
         patients=first.n,
         patients_set=first.name,
         follow_up=evidence.follow_up if evidence is not None and evidence.follow_up else NOT_GIVEN,
+        follow_up_source=(evidence.follow_up_source or "") if evidence is not None else "",
         data_cutoff=cutoff.isoformat() if cutoff is not None else NOT_GIVEN,
         flags=maturity_flags(meta, few_patients),
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from generator.kinds.base import arm_population, int_or_none, text_or_none, two_group_population
+from generator.kinds.base import text_or_none, two_group_population
 from generator.model import Headline, parse_headline, parse_shared_ref
 from generator.values import FigureField, Value, ValueBook
 
@@ -79,14 +79,12 @@ def main_result(results: StudyResults, book: ValueBook) -> MainResult | None:
         return _effect_result(study, headline, record, values, primary is not None, arms)
     return MainResult(
         table=headline.table,
-        label=record["label"],
-        comparison=record["arm_label"],
-        population=arm_population(study, record, int_or_none(record.get("denominator"))),
+        label=qualified_label(record),
+        comparison=kind.population(study, record),  # 'All patients · Transplanted, n = 36'
+        population="",
         measure="",
         estimate=kind.main_figure(values),
-        ci=values.get(
-            FigureField.REPORTED_CI
-        ),  # an interval the source prints; a computed one is not "as printed"
+        ci=values.get(FigureField.REPORTED_CI),  # printed; a computed interval is not the result as printed
         level=_level(record),
         p=None,
         sided="",
@@ -101,7 +99,7 @@ def _effect_result(
     sided = {"one": "one-sided", "two": "two-sided"}.get(str(record.get("sided") or ""), "")
     return MainResult(
         table=headline.table,
-        label=record["label"],
+        label=qualified_label(record),
         comparison=f"{record['arm_label']} vs {record['reference_label']}",
         population=two_group_population(study, record),
         measure=MEASURE_SHORT.get(str(record["measure"]), ""),
@@ -114,6 +112,16 @@ def _effect_result(
         arms=arms,
         is_effect=True,
     )
+
+
+def qualified_label(record: dict) -> str:
+    """The row's label with what tells it from the outcome's other rows: 'Neutropenia (grade ≥3)',
+    'Median overall survival (Salvage 1)'."""
+    qualifiers = [text_or_none(record.get("subgroup"))]
+    grade = text_or_none(record.get("grade"))
+    qualifiers.append(f"grade {grade}" if grade and grade.lower() != "any" else None)
+    shown = [q for q in qualifiers if q]
+    return f"{record['label']} ({', '.join(shown)})" if shown else str(record["label"])
 
 
 def _level(record: dict) -> str:

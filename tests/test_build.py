@@ -332,7 +332,8 @@ def test_the_study_index_shows_each_main_result_as_printed_with_its_design_and_m
     first = text[text.index("Inotuzumab ozogamicin in relapsed or refractory ALL") :]
     assert first.startswith(
         "Inotuzumab ozogamicin in relapsed or refractory ALL Overall response (CR + CRp + marrow CR) "
-        "(All patients): 58% Non-randomized cohorts Abstract only Not randomized Fewer than 100 patients 90"
+        "(All patients · Treated, n = 90): 58% Non-randomized cohorts Abstract only Not randomized "
+        "Fewer than 100 patients 90"
     )
     assert "Single-arm, open-label, NCT01207388 Abstract only Single arm 116" in text
 

@@ -1,5 +1,6 @@
 """Loading and validation: the real study loads; bad input gets every problem, located."""
 
+import csv
 from pathlib import Path
 
 import pytest
@@ -357,6 +358,17 @@ def test_a_follow_up_is_quoted_from_the_source(project_copy):
     assert any("evidence.follow_up_source" in p for p in problems), problems
 
 
+def test_a_follow_up_gives_only_numbers_its_sentence_prints(project_copy):
+    study_file = project_copy / "content" / "studies" / TOWER / "study.yml"
+    quote = "The median overall survival was 7.7 months in the blinatumomab group"
+    given = f"  source_kind: article-excerpt\n  follow_up: median 99 months\n  follow_up_source: {quote}\n"
+    edit(study_file, "  source_kind: article-excerpt\n", given)
+    problems = problems_of(project_copy)
+    assert any(
+        "field 'evidence.follow_up'" in p and "gives 99, which its follow_up_source" in p for p in problems
+    )
+
+
 TOWER_TOTAL = """    - id: randomized
       n: 405
       source: >-
@@ -394,6 +406,37 @@ def test_a_total_derived_from_arms_that_do_not_all_count_the_set_is_refused(proj
     edit(study_file, TOWER_TOTAL, "    - id: randomized\n      derived: true\n")
     edit(study_file, "      - id: randomized\n        n: 134\n", "      - id: randomised\n        n: 134\n")
     problems = problems_of(project_copy)
-    assert any(
-        "'randomized' is derived from the arms, but arm 'chemotherapy' gives no n" in p for p in problems
+    expected = (
+        "field 'population.sets[0]': analysis set 'randomized' is derived from the arms (derived: true), "
     )
+    assert any(
+        "study.yml, line" in p and expected in p and "arm 'chemotherapy' gives no n" in p for p in problems
+    )
+
+
+def test_an_arm_count_written_as_text_still_adds_up_to_a_derived_total(project_copy):
+    study_file = project_copy / "content" / "studies" / TOWER / "study.yml"
+    edit(study_file, TOWER_TOTAL, "    - id: randomized\n      derived: true\n")
+    edit(study_file, "      - id: randomized\n        n: 134\n", '      - id: randomized\n        n: "134"\n')
+    study = next(s for s in load_studies(project_copy / "content") if s.slug == TOWER)
+    assert study.meta.population.sets[0].n == 405
+
+
+def test_a_main_result_names_one_row(project_copy):
+    folder = project_copy / "content" / "studies" / TOWER
+    edit(
+        folder / "study.yml",
+        "result: survival_effects:overall_survival@blinatumomab",
+        "result: remission:cr_full_recovery@blinatumomab",
+    )
+    table = folder / "remission.csv"  # the same outcome and arm in another analysis set: two rows
+    rows = list(csv.DictReader(table.open(encoding="utf-8")))
+    rows.append({**rows[0], "set": "treated"})
+    with table.open("w", newline="", encoding="utf-8") as out:
+        writer = csv.DictWriter(out, [*rows[0], "set"], lineterminator="\n", restval="")
+        writer.writeheader()
+        writer.writerows(rows)
+    problems = problems_of(project_copy)
+    assert any(
+        "field 'primary.result'" in p and "names 2 rows of table 'remission'" in p for p in problems
+    ), problems

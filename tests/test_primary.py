@@ -1,5 +1,6 @@
 """The main result (generator.primary) and the maturity of the evidence (generator.maturity)."""
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,7 @@ from generator.config import SiteConfig
 from generator.formatting import NumberFormat
 from generator.load import load_study, load_vocabulary
 from generator.maturity import maturity_flags, study_maturity
-from generator.model import Evidence, OutcomeVocabulary
+from generator.model import Evidence, OutcomeVocabulary, Primary
 from generator.primary import main_result
 from generator.provenance import collect_values
 from tests.conftest import ROOT
@@ -57,7 +58,7 @@ def test_by_default_the_main_result_is_the_first_effect_of_experimental_against_
 def test_without_an_effect_the_main_result_is_the_first_headline_as_printed():
     main = result_of(ROOT / "content" / "studies" / "kantarjian-2013")  # names no primary
     assert main is not None and not main.is_effect and not main.named
-    assert (main.measure, main.p, main.comparison) == ("", None, "All patients")
+    assert (main.measure, main.p, main.comparison) == ("", None, "All patients · Treated, n = 90")
     assert main.estimate.kind == "reported" and main.estimate.text == "58%"
 
 
@@ -96,3 +97,52 @@ def test_the_maturity_names_every_source_document_and_what_is_not_given():
     assert [title for title, _ in maturity.documents] == ["Abstract", "Table 3. Adverse Events."]
     assert "first part of the published abstract" in maturity.documents[0][1]
     assert (maturity.follow_up, maturity.data_cutoff, maturity.patients) == ("not given", "not given", 405)
+
+
+def result_of_study(study):
+    results = analyse_study(study, CONFIG.statistics)
+    return main_result(results, collect_values(results, NumberFormat(CONFIG)))
+
+
+def test_by_default_an_effect_with_an_estimate_comes_before_one_with_a_p_value_alone():
+    study = loaded(ROOT / "content" / "studies" / "kantarjian-2017")
+    effects = [name for name, table in study.tables.items() if table.kind.effect]
+    assert effects.index("remission_effects") < effects.index("survival_effects")  # P values alone first
+    unnamed = replace(study, meta=study.meta.model_copy(update={"primary": None}))
+    main = result_of_study(unnamed)
+    assert main is not None and not main.named
+    assert (main.measure, main.estimate.text, main.p.text) == ("HR", "0.71", "P = 0.01")
+
+
+def test_a_main_result_names_its_grade_and_the_set_of_its_denominator():
+    study = loaded(ROOT / "content" / "studies" / "kantarjian-2017")
+    primary = Primary(result="adverse_events:neutropenia@blinatumomab")
+    main = result_of_study(replace(study, meta=study.meta.model_copy(update={"primary": primary})))
+    assert main.label == "Neutropenia (grade ≥3)"
+    assert main.comparison == "Blinatumomab · Received at least one dose, n = 267"
+    assert main.estimate.text == "37.8%" and main.estimate.kind == "reported"
+    percent_only = Primary(result="remission:cr_full_recovery@blinatumomab")
+    main = result_of_study(replace(study, meta=study.meta.model_copy(update={"primary": percent_only})))
+    assert main.comparison == "Blinatumomab · denominator not given"
+
+
+def test_a_main_result_of_a_p_value_alone_is_that_p_value():
+    study = loaded(ROOT / "content" / "studies" / "kantarjian-2017")
+    primary = Primary(result="remission_effects:cr_full_recovery@blinatumomab")
+    main = result_of_study(replace(study, meta=study.meta.model_copy(update={"primary": primary})))
+    assert main.estimate is None and main.ci is None and main.p.text == "P<0.001"
+
+
+def test_the_few_patients_setting_reaches_the_overview_and_the_index(tmp_path):
+    from generator.build import generate, open_project
+    from tests.conftest import copy_project
+
+    root = copy_project(tmp_path, ["kantarjian-2017"])
+    text = (root / "site_config.yml").read_text()
+    (root / "site_config.yml").write_text(text.replace("few_patients: 100", "few_patients: 500"))
+    files = generate(open_project(root))
+    overview = files["studies/kantarjian-2017/index.md"].decode()
+    index = files["studies/index.md"].decode()
+    flag = '<span class="ev-label">Fewer than 500 patients</span>'
+    assert flag in overview and flag in index
+    assert "Fewer than 100 patients" not in overview
