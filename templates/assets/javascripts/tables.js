@@ -212,8 +212,10 @@
   }, true);
 
   /* From that mark, Tab goes on to the next stop after the table. (Chromium, from an element that
-     Tab cannot reach, as the mark, at the end of a <details>, goes back to the start of it.) */
-  var STOPS = "a[href], button, input, select, textarea, summary, [tabindex]";
+     Tab cannot reach, as the mark, at the end of a <details>, goes back to the start of it.) Material's
+     floating "Back to top" button is not a stop here: it shows and hides as the page scrolls, so focus
+     put on it while it shows would be lost a moment later, when it hides. */
+  var STOPS = "a[href], button:not(.md-top), input, select, textarea, summary, [tabindex]";
   document.addEventListener("keydown", function (event) {
     var mark = document.activeElement;
     if (event.key !== "Tab" || event.shiftKey || !mark || !mark.classList.contains("ev-table-end")) return;
