@@ -329,10 +329,11 @@ def make_hostile(study: Path) -> None:
             },
         ],
     }
+    abstract["sections"][-1]["text"] += " " + hostile("follow up")  # the follow-up's sentence, quoted
     meta["evidence"] = {
         "source_kind": "abstract",
         "follow_up": hostile("follow up"),
-        "follow_up_source": hostile("sentence"),
+        "follow_up_source": hostile("follow up"),
     }
     meta["population"]["description"] = hostile("population")
     meta["population"]["sets"][0]["label"] = hostile("set label")
