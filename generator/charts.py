@@ -456,6 +456,19 @@ def _whisker_ends(row: pd.Series, scale: list[float]) -> tuple[float, float, boo
     )
 
 
+def open_end_arrows(ends: list[tuple[float, float, str]]) -> go.Scatter:
+    """An arrowhead at the axis's edge for each open end of a half-open interval: (x, y, symbol) each."""
+    return go.Scatter(
+        x=[x for x, _, _ in ends],
+        y=[y for _, y, _ in ends],
+        mode="markers",
+        cliponaxis=False,
+        marker={"size": 9, "color": ACCENT, "symbol": [symbol for _, _, symbol in ends]},
+        hoverinfo="skip",
+        name="Interval open at this end (a bound reported in words)",
+    )
+
+
 def _measure_traces(group: pd.DataFrame, unit: str, scale: list[float], name_arm: bool) -> list[go.Scatter]:
     """A filled point with a whisker for each row with an interval (an open bound runs to the axis
     edge and ends in an arrowhead), a hollow point for each row without one."""
@@ -511,17 +524,7 @@ def _measure_traces(group: pd.DataFrame, unit: str, scale: list[float], name_arm
         if not _has(group[bound].iloc[i])
     ]
     if open_ends:
-        traces.append(
-            go.Scatter(
-                x=[x for x, _, _ in open_ends],
-                y=[y for _, y, _ in open_ends],
-                mode="markers",
-                cliponaxis=False,
-                marker={"size": 9, "color": ACCENT, "symbol": [symbol for _, _, symbol in open_ends]},
-                hoverinfo="skip",
-                name="Interval open at this end (a bound reported in words)",
-            )
-        )
+        traces.append(open_end_arrows(open_ends))
     if without:
         traces.append(
             go.Scatter(

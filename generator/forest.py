@@ -29,6 +29,7 @@ from generator.charts import (
     TableView,
     _base_layout,
     axis_height,
+    open_end_arrows,
     row_height,
     wrap_text,
 )
@@ -322,17 +323,7 @@ def _add_open_ends(
         if half_open(e)
     ]
     if ends:
-        fig.add_trace(
-            go.Scatter(
-                x=[x for x, _, _ in ends],
-                y=[y for _, y, _ in ends],
-                mode="markers",
-                cliponaxis=False,
-                marker={"size": 9, "color": ACCENT, "symbol": [s for _, _, s in ends]},
-                hoverinfo="skip",
-                name="Interval open at this end (a bound reported in words)",
-            )
-        )
+        fig.add_trace(open_end_arrows(ends))
 
 
 def _hover(entry: ComparisonEntry, fmt: NumberFormat | None, pooled: Pooled | None = None) -> str:
