@@ -345,9 +345,9 @@ def _arms_sum_to_population(results: StudyResults, folder: str) -> list[Check]:
             Check(
                 f"population/{whole.id}/arms-sum-to-population",
                 "arms-sum-to-population",
-                f"Patients: {whole.name.lower()}",
+                f"Patients: {whole.name}",
                 f"{' + '.join(a.label for a in meta.arms)}: {terms} = {total}",
-                f"{whole.n}, all patients {whole.name.lower()}",
+                f"{whole.n}, all patients: {whole.name}",
                 total == whole.n,
                 f"{folder}/study.yml",
                 line_of(results.study.meta_lines, ("population", "sets", index, "n")),

@@ -35,11 +35,12 @@ from generator.load import (
     content_version,
     duplicate_studies,
     list_study_folders,
+    load_glossary,
     load_vocabulary,
     vocabulary_path,
 )
-from generator.mkdocs_hooks import NAV_FILE
-from generator.model import OutcomeVocabulary
+from generator.mkdocs_hooks import NAV_FILE, SITE_FILE
+from generator.model import Glossary, OutcomeVocabulary
 from generator.outputs import OutputFolder, check_output_folders, mark, replace_folder, staging_folder
 from generator.previous import read_manifest
 from generator.publish import SiteUrl, check_url, resolve_site_url
@@ -200,8 +201,9 @@ def generate(
     figures a previous build published, for the "What changed" page. Without `write_cache`, the
     cache is only read (`check` writes nothing).
     """
-    with stage("Listed the studies and read the shared-outcome vocabulary"):
+    with stage("Listed the studies and read the shared-outcome vocabulary and the glossary"):
         vocabulary = load_vocabulary(project.content_dir)
+        glossary = load_glossary(project.content_dir)
         tasks = study_tasks(
             list_study_folders(project.content_dir),
             project.root,
@@ -223,11 +225,15 @@ def generate(
         kind = type(errors[0]) if errors else DataError
         raise kind(cap_per_file(list(dict.fromkeys(problems))))
     cache.keep_only({output.slug for output in outputs})
-    return assemble_site(project, vocabulary, outputs, previous_manifest)
+    return assemble_site(project, vocabulary, glossary, outputs, previous_manifest)
 
 
 def assemble_site(
-    project: Project, vocabulary: OutcomeVocabulary, outputs: list[StudyOutput], previous: dict | None
+    project: Project,
+    vocabulary: OutcomeVocabulary,
+    glossary: Glossary,
+    outputs: list[StudyOutput],
+    previous: dict | None,
 ) -> dict[str, bytes]:
     """The studies' files, and the pages about all of them: home, study index, comparisons, what changed."""
     with stage("Rendered the study index, the comparisons and what changed"):
@@ -252,7 +258,7 @@ def assemble_site(
         first_built = history[0].built or build_date().isoformat()  # record_version always dates it
         site = SiteInfo(project.site_name, version, dt.date.fromisoformat(first_built))
         env = environment(project.templates_dir)
-        files = render_site_pages(env, summaries, comparisons, project.config, site, history)
+        files = render_site_pages(env, summaries, comparisons, project.config, site, history, glossary)
         for output in outputs:
             twice = files.keys() & output.files.keys()
             if twice:
@@ -266,10 +272,22 @@ def assemble_site(
             "history": [record.to_json() for record in history],
         }
         files[VALUES_INDEX] = values_index(values, manifest, project.config.data)
-        nav = site_nav(summaries, {output.slug: output.nav for output in outputs}, comparisons)
+        nav = site_nav(summaries, {output.slug: output.nav for output in outputs}, comparisons, glossary)
         files[NAV_FILE] = (json.dumps(nav, indent=1, ensure_ascii=False) + "\n").encode()
+        files[SITE_FILE] = site_file(site, glossary)
         files.update(site_assets(project.templates_dir))
     return files
+
+
+def site_file(site: SiteInfo, glossary: Glossary) -> bytes:
+    """What the mkdocs hook adds to every page (the data version, for the printed footer) and to the
+    search index (the forms of each glossary term, which find the same pages)."""
+    info = {
+        "data_version": site.data_version,
+        "built": site.built.isoformat(),
+        "search_forms": [term.forms for term in glossary.terms],
+    }
+    return (json.dumps(info, indent=1, ensure_ascii=False) + "\n").encode()
 
 
 def build_date() -> dt.date:

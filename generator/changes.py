@@ -12,6 +12,7 @@ import datetime as dt
 from dataclasses import asdict, dataclass, field, replace
 
 CHANGE_LISTS = ("changed", "appeared", "disappeared")
+STUDY_LISTS = ("new_studies", "removed_studies")
 FIRST_BUILD_YEAR = 1970
 """No build is dated before 1970: a build's date becomes SOURCE_DATE_EPOCH, which cannot be negative."""
 
@@ -37,6 +38,10 @@ class Changes:
     data_version: str | None = None
     built: str | None = None
     """The date this data version was first built (ISO)."""
+    new_studies: list[str] = field(default_factory=list)
+    removed_studies: list[str] = field(default_factory=list)
+    """The studies (folder names) with figures in only one of the two versions: their figures are listed
+    above too, and a page says each such study in one line. Absent from records made before them."""
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -54,6 +59,16 @@ class Changes:
     def count(self) -> int:
         return len(self.changed) + len(self.appeared) + len(self.disappeared)
 
+    def figures(self, name: str) -> list[Change]:
+        """The figures of a list (changed, appeared, disappeared) but those of a study new or removed in
+        this version, which a page says in one line each."""
+        whole = {*self.new_studies, *self.removed_studies}
+        return [change for change in getattr(self, name) if change.study not in whole]
+
+    def figures_of(self, study: str) -> int:
+        """How many figures of a study appeared or disappeared in this version."""
+        return sum(change.study == study for change in [*self.appeared, *self.disappeared])
+
 
 def compare_manifests(previous: dict | None, current: list[dict]) -> Changes:
     """Figures changed (same id, other text or number), appeared and disappeared since `previous`."""
@@ -69,9 +84,21 @@ def compare_manifests(previous: dict | None, current: list[dict]) -> Changes:
     ]
     appeared = [_change(new[key], None, new[key]["text"]) for key in new if key not in old]
     disappeared = [_change(old[key], old[key].get("text"), None) for key in old if key not in new]
+    before, now = _studies(old.values()), _studies(new.values())
     return Changes(
-        str(previous.get("data_version")), str(previous.get("built")), changed, appeared, disappeared
+        str(previous.get("data_version")),
+        str(previous.get("built")),
+        changed,
+        appeared,
+        disappeared,
+        new_studies=sorted(now - before),
+        removed_studies=sorted(before - now),
     )
+
+
+def _studies(values) -> set[str]:
+    """The studies with figures among `values` (a comparison's figures belong to none)."""
+    return {str(value["study"]) for value in values if value.get("study")}
 
 
 def _change(value: dict, old: str | None, new: str | None) -> Change:
@@ -110,9 +137,14 @@ def is_history(data: object) -> bool:
     reads: each record's `built` is a date (the build parses the newest one's), the other fields are
     only shown or compared, so their type is all that matters."""
     text = (str, type(None))
+    fields = set(Changes.__dataclass_fields__)
     return isinstance(data, list) and all(
         isinstance(item, dict)
-        and set(item) == set(Changes.__dataclass_fields__)
+        and fields - set(STUDY_LISTS) <= set(item) <= fields
+        and all(
+            isinstance(item.get(name, []), list) and all(isinstance(slug, str) for slug in item.get(name, []))
+            for name in STUDY_LISTS
+        )
         and all(isinstance(item[k], text) for k in ("previous_version", "previous_built"))
         and isinstance(item["data_version"], str)
         and is_date(item["built"])

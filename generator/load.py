@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypedDict
+from typing import TypedDict, TypeVar
 
 import pandas as pd
 
@@ -23,11 +23,13 @@ from generator.kinds import Kind as TableKind
 from generator.model import (
     ALL_PATIENTS,
     GENERATED_TABLES,
+    GLOSSARY_FILE,
     KEY,
     MAX_SLUG_CHARS,
     SHARED_OUTCOMES_FILE,
     SLUG,
     Arm,
+    Glossary,
     Group,
     Headline,
     OutcomeVocabulary,
@@ -162,12 +164,28 @@ def vocabulary_path(content_dir: Path) -> Path:
 
 def load_vocabulary(content_dir: Path) -> OutcomeVocabulary:
     """`content/outcomes.yml`, the outcomes studies share; empty when the file is absent."""
-    path = vocabulary_path(content_dir)
+    return _shared_file(vocabulary_path(content_dir), OutcomeVocabulary)
+
+
+def glossary_path(content_dir: Path) -> Path:
+    return content_dir / GLOSSARY_FILE
+
+
+def load_glossary(content_dir: Path) -> Glossary:
+    """`content/glossary.yml`, the readers' abbreviations and synonyms; empty when the file is absent."""
+    return _shared_file(glossary_path(content_dir), Glossary)
+
+
+SharedFile = TypeVar("SharedFile", OutcomeVocabulary, Glossary)
+
+
+def _shared_file(path: Path, model: type[SharedFile]) -> SharedFile:
+    """A file of the content folder that studies share, validated; empty when it is absent."""
     if not os.path.lexists(path):
-        return OutcomeVocabulary()
+        return model()
     if path.is_symlink():
         raise DataError([Problem(path, f"is a symbolic link; expected a real file: {LINKS_NOT_FOLLOWED}")])
-    return read_validated(path, OutcomeVocabulary, DataError)
+    return read_validated(path, model, DataError)
 
 
 def _published(folder: Path, project_root: Path | None) -> str:
@@ -887,10 +905,11 @@ def content_version(content_dir: Path) -> str:
     """
     digest = hashlib.sha256()
     ignored: list[Problem] = []
-    vocabulary = vocabulary_path(content_dir)
-    if vocabulary.is_file() and not vocabulary.is_symlink():
-        with contextlib.suppress(InputError):  # the loader reports it
-            digest.update(f"{SHARED_OUTCOMES_FILE}\0".encode() + read_input_bytes(vocabulary) + b"\0")
+    for name in (SHARED_OUTCOMES_FILE, GLOSSARY_FILE):
+        shared = content_dir / name
+        if shared.is_file() and not shared.is_symlink():
+            with contextlib.suppress(InputError):  # the loader reports it
+                digest.update(f"{name}\0".encode() + read_input_bytes(shared) + b"\0")
     root = content_dir / "studies"
     for folder in study_folders(root, ignored) if root.is_dir() else []:
         for path in study_files(folder, ignored):

@@ -23,7 +23,9 @@ Methods section, would form a group too; nest such sections, or give one of them
 from __future__ import annotations
 
 import copy
+import html
 import json
+import re
 import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,28 +33,150 @@ from pathlib import Path
 from mkdocs.structure.nav import Navigation, Section
 
 NAV_FILE = ".nav.json"
+SITE_FILE = ".site.json"
+"""Written by the generator beside the pages: the data version, and the forms of each glossary term."""
+SEARCH_INDEX = Path("search", "search_index.json")
+
+_site: dict = {"search_forms": [], "owners": {}}
+"""This build's site file and the study of each page, read at the start of every build."""
 
 
 def on_config(config):
-    nav_file = Path(config["docs_dir"]) / NAV_FILE
+    docs = Path(config["docs_dir"])
+    nav_file = docs / NAV_FILE
     if config["nav"] is None and nav_file.is_file():
         config["nav"] = json.loads(nav_file.read_text(encoding="utf-8"))
+    info = _site_info(docs / SITE_FILE)
+    _site["search_forms"] = info.get("search_forms", [])
+    if "data_version" in info:
+        config["extra"]["evidence_site"] = {"data_version": info["data_version"], "built": info["built"]}
     return config
+
+
+def _site_info(path: Path) -> dict:
+    """The generator's site file, or nothing when mkdocs runs on pages without one."""
+    try:
+        info = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    forms = info.get("search_forms") if isinstance(info, dict) else None
+    if not isinstance(forms, list) or not all(
+        isinstance(term, list) and all(isinstance(form, str) for form in term) for term in forms
+    ):
+        return {}
+    if not (isinstance(info.get("data_version"), str) and isinstance(info.get("built"), str)):
+        return {"search_forms": forms}
+    return info
+
+
+def on_nav(nav, config, files):
+    _site["owners"] = {page.url: owner for page in nav.pages if (owner := study_of(page))}
+    return nav
+
+
+def study_of(page) -> str | None:
+    """The title of the study a page belongs to: the section it is in, when that section is in a section."""
+    parent = page.parent
+    return parent.title if parent is not None and parent.parent is not None else None
 
 
 def on_page_context(context, page, config, nav):
     context["nav"] = sidebar(nav, page)
+    owner = study_of(page)
     if page.title and not (page.meta or {}).get("title"):
         # The navigation's titles are HTML, escaped by the generator. Material writes the window title
         # as `page.title | striptags`, which would turn the escapes back into markup; a meta title is
         # written as it is, so the escaped title is shown as text there too. A page of a section
         # within a section (a study's page) names that section (the study) in its title and
         # description, so that a tab, a bookmark or a search result says which study it is.
-        owner = page.parent.title if page.parent is not None and page.parent.parent is not None else None
         page.meta["title"] = f"{page.title} · {owner}" if owner else page.title
         if owner and not page.meta.get("description"):
             page.meta["description"] = f"{page.title} of {owner}, each figure with its source."
+    # the footer's previous and next stay inside a study: a link into or out of one would lead to
+    # another study's page, named only "Overview" or "Consistency audit"
+    for neighbour in ("previous_page", "next_page"):
+        other = getattr(page, neighbour)
+        if other is not None and (owner or study_of(other)) and study_of(other) != owner:
+            setattr(page, neighbour, None)
     return context
+
+
+def on_post_build(config):
+    """The search index with each study page's title naming its study, and each glossary term's other
+    forms beside the text that prints one (Material's search plugin wrote it just before)."""
+    path = Path(config["site_dir"]) / SEARCH_INDEX
+    if not path.is_file():
+        return
+    index = json.loads(path.read_text(encoding="utf-8"))
+    index = searchable(index, _site["owners"], _site["search_forms"])
+    path.write_text(json.dumps(index, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+
+
+GLOSSARY_FIELD = "glossary"
+"""The search index's field for the glossary terms a document prints, each occurrence as every form of
+its term. Weighted as a title is: a page that prints a term is found by any of its forms alike, and
+before a page that merely shares one of its words (the "disease" of another disease in a title)."""
+
+STUDY_TAG_BOOST = 1e-3
+"""The weight of a result's study name (Material's tags field, which this site uses for nothing else):
+low, so that the words of a study's title (a drug, a disease) do not outrank the pages that print the
+words searched for; it still finds a study's pages by its name, last."""
+
+
+def searchable(index: dict, owners: dict[str, str], forms: list[list[str]]) -> dict:
+    """Material's search index, each study page's result naming its study (as a tag, which Material
+    shows under the page title of a result), and each document found by every form of the glossary
+    terms it prints (a field that is not shown)."""
+    fields = index["config"]["fields"]
+    fields["tags"] = {"boost": STUDY_TAG_BOOST}
+    matcher = FormMatcher(forms) if forms else None
+    if matcher:
+        fields[GLOSSARY_FIELD] = {"boost": fields.get("title", {}).get("boost", 1.0)}
+    for doc in index["docs"]:
+        owner = owners.get(doc["location"])
+        if owner and owner not in doc["title"]:
+            doc["tags"] = [owner]
+        printed = matcher.terms_in(f"{doc['title']} {doc['text']}") if matcher else []
+        if printed:
+            doc[GLOSSARY_FIELD] = " ".join(html.escape(form, quote=False) for form in printed)
+    return index
+
+
+TAG = re.compile(r"<[^>]*>")
+
+
+class FormMatcher:
+    """Finds the forms of glossary terms in text. A short form with a capital (an abbreviation: VOD,
+    CRi, ALL) matches only as written; other forms match in any case, hyphens and spaces alike. Each
+    form matches as whole words, with an optional plural s; where forms overlap the longest wins."""
+
+    def __init__(self, terms: list[list[str]]):
+        self.terms = terms
+        alternatives = sorted(
+            ((form, number) for number, term in enumerate(terms) for form in term),
+            key=lambda pair: -len(pair[0]),
+        )
+        self.names = {f"f{index}": number for index, (_, number) in enumerate(alternatives)}
+        pattern = "|".join(
+            f"(?P<f{index}>{_form_pattern(form)})" for index, (form, _) in enumerate(alternatives)
+        )
+        self.pattern = re.compile(rf"(?<![^\W_])(?:{pattern})s?(?![^\W_])", re.IGNORECASE)
+
+    def terms_in(self, markup: str) -> list[str]:
+        """Every form of each term the text (HTML, as the index holds it) prints, once per occurrence."""
+        text = html.unescape(TAG.sub(" ", markup))
+        return [
+            form
+            for match in self.pattern.finditer(text)
+            for form in self.terms[self.names[match.lastgroup or ""]]
+        ]
+
+
+def _form_pattern(form: str) -> str:
+    words = [re.escape(word) for word in re.split(r"[\s\-]+", form.strip()) if word]
+    pattern = r"[\s\-]+".join(words)
+    abbreviation = len(words) == 1 and len(form) <= 5 and any(char.isupper() for char in form)
+    return f"(?-i:{pattern})" if abbreviation else pattern
 
 
 def on_template_context(context, template_name, config):

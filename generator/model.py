@@ -711,6 +711,61 @@ class OutcomeVocabulary(Strict):
         return outcomes
 
 
+GLOSSARY_FILE = "glossary.yml"
+"""The readers' vocabulary (abbreviations and synonyms), in the content folder beside `studies/`."""
+
+
+class GlossaryTerm(Strict):
+    """A term as readers write it, and the other forms in which it is printed: all of them find the
+    same pages in the site's search."""
+
+    term: str = Field(description="The term as readers search for it, usually its abbreviation: VOD.")
+    meaning: str = Field(description="The term written out: veno-occlusive disease.")
+    synonyms: list[str] = Field(
+        default=[], description="Other forms of the term, abbreviated or written out, that sources print."
+    )
+    definition: str | None = Field(None, description="Optional: what the term means, in a sentence.")
+
+    @field_validator("term", "meaning", "definition")
+    @classmethod
+    def _words(cls, text: str | None) -> str | None:
+        if text is not None and not text.strip():
+            raise ValueError("is blank; expected words")
+        return None if text is None else text.strip()
+
+    @field_validator("synonyms")
+    @classmethod
+    def _no_blank_synonym(cls, synonyms: list[str]) -> list[str]:
+        if any(not synonym.strip() for synonym in synonyms):
+            raise ValueError("holds a blank synonym; expected words")
+        return [synonym.strip() for synonym in synonyms]
+
+    @property
+    def forms(self) -> list[str]:
+        """Every form of the term, each once: the term, its meaning, then its synonyms."""
+        return list(dict.fromkeys([self.term, self.meaning, *self.synonyms]))
+
+
+class Glossary(Strict):
+    """`content/glossary.yml`: terms whose forms are one in the site's search, listed on its glossary."""
+
+    terms: list[GlossaryTerm] = Field(default=[])
+
+    @field_validator("terms")
+    @classmethod
+    def _each_form_once(cls, terms: list[GlossaryTerm]) -> list[GlossaryTerm]:
+        owners: dict[str, str] = {}
+        for term in terms:
+            for form in term.forms:
+                owner = owners.setdefault(form.casefold(), term.term)
+                if owner != term.term:
+                    raise ValueError(
+                        f"{form!r} is a form of both {owner!r} and {term.term!r}; expected each form in "
+                        "one term only (a search for it could not say which)"
+                    )
+        return terms
+
+
 RESERVED_PAGES = ("index", "source", "audit", "changes")
 """Names of a study's own pages; `design` is allowed and adds tables to the design page."""
 

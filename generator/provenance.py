@@ -81,7 +81,7 @@ def _set_values(book: ValueBook, results: StudyResults, folder: str) -> None:
         book.add(
             Value(
                 f"{book.slug}/sets/{s['arm']}/{s['set']}",
-                f"{s['arm_label']}: {s['set_label'].lower()}",
+                f"{s['arm_label']}: {s['set_label']}",
                 str(s["n"]),
                 s["n"],
                 "reported" if quote else "derived",

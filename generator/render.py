@@ -39,7 +39,7 @@ from generator.layout import AUDIT, DESIGN, OVERVIEW, SOURCE, ResultPage, SiteIn
 from generator.load import Study
 from generator.maturity import Maturity, study_maturity
 from generator.methods import Methods, sections_methods, shown_values, values_methods
-from generator.model import ALL_PATIENTS, OutcomeVocabulary, parse_headline, parse_shared_ref
+from generator.model import ALL_PATIENTS, Glossary, OutcomeVocabulary, parse_headline, parse_shared_ref
 from generator.primary import MainResult, main_result
 from generator.sandbox import PageEnvironment, check_links, render_page, sandbox
 from generator.summary import STUDIES_FOLDER, IndexRow, StudySummary
@@ -55,6 +55,7 @@ PAGE_TEMPLATES = {
 RESULTS_TEMPLATE = "study/results.md.j2"
 INDEX_ROW_TEMPLATE = "study/index_row.md.j2"
 CHANGES_PAGE = "changes.md"
+GLOSSARY_PAGE = "glossary.md"
 STUDIES_INDEX = f"{STUDIES_FOLDER}/index.md"
 STUDIES_TITLE = "Study index"
 REQUIRED_ASSETS = ("javascripts/charts.js", "stylesheets/extra.css")
@@ -158,6 +159,14 @@ class StudiesContext:
     site: SiteInfo
     rows: list[Markup]
     fmt: NumberFormat
+
+
+@dataclass(frozen=True)
+class GlossaryContext:
+    """What the glossary page template receives: the readers' terms, in the file's order."""
+
+    site: SiteInfo
+    glossary: Glossary
 
 
 @dataclass(frozen=True)
@@ -352,14 +361,13 @@ def render_site_pages(
     config: SiteConfig,
     site: SiteInfo,
     history: list[Changes],
+    glossary: Glossary,
 ) -> dict[str, bytes]:
-    """The pages about the whole site: home, the study index, the comparisons and what changed
-    (`history`: the record of every data version, newest first)."""
+    """The pages about the whole site: home, the study index, the comparisons, the glossary (when
+    content/glossary.yml lists terms) and what changed (`history`: every data version, newest first)."""
     fmt = NumberFormat(config)
     changes = history[0]
-    rows = [
-        Markup(s.index_row.markdown) for s in sorted(summaries, key=lambda s: (s.index_row.year, s.study))
-    ]
+    rows = [Markup(s.index_row.markdown) for s in in_index_order(summaries)]
     home = HomeContext(site, len(summaries), comparisons, fmt, VALUES_INDEX, changes, config.data)
     files = {
         "index.md": render_page(env, "home.md.j2", {"page": home}),
@@ -367,6 +375,8 @@ def render_site_pages(
     }
     titles = {s.study: s.title for s in summaries}
     files[CHANGES_PAGE] = render_page(env, "changes.md.j2", {"page": ChangesContext(site, history, titles)})
+    if glossary.terms:
+        files[GLOSSARY_PAGE] = render_page(env, "glossary.md.j2", {"page": GlossaryContext(site, glossary)})
     if comparisons:
         index = ComparisonsIndexPage(site, comparisons, fmt)
         files[COMPARISONS_INDEX] = render_page(env, "comparisons.md.j2", {"page": index})
@@ -380,12 +390,18 @@ def render_site_pages(
     return files
 
 
+def in_index_order(summaries: list[StudySummary]) -> list[StudySummary]:
+    """The studies in the order of the study index (and of the navigation): by year, then by folder."""
+    return sorted(summaries, key=lambda s: (s.index_row.year, s.study))
+
+
 def site_nav(
-    summaries: list[StudySummary], navs: dict[str, list[tuple[str, str]]], comparisons
+    summaries: list[StudySummary], navs: dict[str, list[tuple[str, str]]], comparisons, glossary: Glossary
 ) -> list[dict]:
-    """The navigation: the site's sections, each study a section of Studies, each comparison a page."""
+    """The navigation: the site's sections, each study a section of Studies, each comparison a page,
+    the glossary when there is one."""
     studies: list = [{STUDIES_TITLE: STUDIES_INDEX}]
-    for summary in sorted(summaries, key=lambda s: s.study):
+    for summary in in_index_order(summaries):  # so the footer's previous and next follow the index
         # mkdocs' theme writes navigation titles as HTML: a title from the data is escaped here
         pages = [
             {html_text(title): f"{STUDIES_FOLDER}/{summary.study}/{name}"}
@@ -397,6 +413,8 @@ def site_nav(
         compared: list = [{"All comparisons": COMPARISONS_INDEX}]
         compared += [{html_text(c.outcome.title): comparison_path(c.outcome.key)} for c in comparisons]
         nav.append({"Comparisons": compared})
+    if glossary.terms:
+        nav.append({"Glossary": GLOSSARY_PAGE})
     nav.append({"What changed": CHANGES_PAGE})
     return nav
 

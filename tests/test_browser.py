@@ -249,6 +249,10 @@ HOSTILE_FIELDS = [
     "outcome definition",
     "outcome note",
     "follow up",
+    "glossary term",
+    "glossary meaning",
+    "glossary synonym",
+    "glossary definition",
 ]
 LINE_BREAKS = '\r| injected | row |\r\n=HYPERLINK("x")\u2028---\n'
 LONG_WORD = "<img/src=x/onerror=window.__pwned=99>" + "W" * 60  # wider than the navigation
@@ -376,6 +380,16 @@ def hostile_site(tmp_path_factory) -> Path:
     shared.update(title=hostile("outcome title"), definition=hostile("outcome definition"))
     shared["notes"] = [hostile("outcome note")]
     (root / "content" / "outcomes.yml").write_text(yaml.safe_dump(vocabulary, allow_unicode=True))
+    glossary = yaml.safe_load((root / "content" / "glossary.yml").read_text())
+    glossary["terms"].append(
+        {
+            "term": hostile("glossary term"),
+            "meaning": hostile("glossary meaning"),
+            "synonyms": [hostile("glossary synonym")],
+            "definition": hostile("glossary definition"),
+        }
+    )
+    (root / "content" / "glossary.yml").write_text(yaml.safe_dump(glossary, allow_unicode=True))
     settings = root / "site_config.yml"  # the differences between the cohorts too, with their tooltips
     settings.write_text(settings.read_text().replace("non_randomized: false", "non_randomized: true", 1))
     build_site(open_project(root))
@@ -395,6 +409,7 @@ HOSTILE_PAGES = {
         "outcome note",
     ],
     "changes/": [],
+    "glossary/": ["glossary term", "glossary meaning", "glossary synonym", "glossary definition"],
     STUDY_PATH: [
         "short title",
         "citation title",
@@ -498,7 +513,11 @@ HOVER_CHART = """chart => {
 }"""
 
 NOT_OURS = """[...document.querySelectorAll("article img, article svg, article script, article iframe")]
-    .filter(e => !e.closest(".ev-chart")).map(e => e.outerHTML)"""
+    .filter(e => !e.closest(".ev-chart"))
+    .filter(e => !(e.matches(".ev-figure > img.ev-chart-print") && e.src.startsWith("data:image/svg+xml,")))
+    .map(e => e.outerHTML)"""
+"""Elements of the article that no chart drew: none may come from the data. A chart's printed image
+(charts.js: plotly's SVG, an image that runs nothing) is the chart's."""
 
 
 def show_every_tooltip(page) -> list[tuple[str, dict | None]]:

@@ -295,7 +295,13 @@ def _row_values(book: ValueBook, table: str, r: dict, file: str) -> None:
     if has(r["count"]):
         add(F.COUNT, "patients", str(int(r["count"])), int(r["count"]))
     if has(r["denominator"]):
-        add(F.DENOMINATOR, "of", str(int(r["denominator"])), int(r["denominator"]), r["denominator_source"])
+        add(
+            F.DENOMINATOR,
+            "patients in the denominator",
+            str(int(r["denominator"])),
+            int(r["denominator"]),
+            r["denominator_source"],
+        )
     if has(r["percent"]):
         add(F.PERCENT, "percentage as reported", f"{reported_number(r['percent'])}%", float(r["percent"]))
     if has(r["value"]):

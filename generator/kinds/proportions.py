@@ -444,7 +444,7 @@ def _proportion_values(book: ValueBook, table: str, r: dict, fmt: NumberFormat, 
         book.add(
             Value(
                 f"{base}/{F.DENOMINATOR}",
-                f"{label}: of",
+                f"{label}: patients in the denominator",
                 str(int(r["denominator"])),
                 int(r["denominator"]),
                 "reported",
