@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 
 from generator.build import build_site, open_project
 from generator.errors import DataError
@@ -365,3 +366,28 @@ def test_a_page_of_printed_figures_only_names_no_method_it_does_not_use(site, pa
     raw = (site / f"studies/{TOWER}/{page}/index.html").read_text(encoding="utf-8")
     for method in ("Clopper-Pearson", "Newcombe", "Fisher", "Wilson"):
         assert method not in raw, (page, method)
+
+
+def test_each_analysis_set_is_named_on_its_overview_as_the_data_write_it(built_site):
+    """A label keeps its case wherever a sentence takes it in: 'Ph-negative ALL', never 'ph-negative all'."""
+    for study in sorted((ROOT / "content" / "studies").iterdir()):
+        meta = yaml.safe_load((study / "study.yml").read_text())
+        labels = [s["label"] for s in meta["population"]["sets"] if s.get("label")]
+        text = page_text(built_site / "site", f"studies/{study.name}")
+        for label in labels:
+            assert f"Patients, {label}:" in text, f"{study.name}: {label!r}"
+
+
+def test_no_page_has_a_heading_with_nothing_under_it(built_site):
+    site = built_site / "site"
+    for page in sorted(site.rglob("index.html")):
+        article = page.read_text().split('<article class="md-content__inner md-typeset">', 1)[1]
+        article = article.split("</article>", 1)[0]
+        parts = re.split(r"<h([1-6])\b[^>]*>.*?</h\1>", article, flags=re.S)
+        # parts: text before the first heading, then (level, text after it) for each heading
+        levels, bodies = parts[1::2], parts[2::2]
+        for index, (level, body) in enumerate(zip(levels, bodies, strict=True)):
+            if index + 1 < len(levels) and int(levels[index + 1]) > int(level):
+                continue  # its sub-headings are what is under it
+            words = re.sub(r"<[^>]+>|\s+", "", body)
+            assert words, f"{page.relative_to(site)}: heading {index + 1} (h{level}) has nothing under it"

@@ -6,6 +6,7 @@ a sidebar in which groups of sibling sections of pages (the studies) keep only t
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from pathlib import Path
@@ -173,3 +174,41 @@ def test_pages_outside_the_studies_list_no_study_page(sites):
         nav = primary_nav((site / page).read_text())
         assert not [slug for slug in studies if f"{slug}/" in nav], page
         assert "changes/" in nav or page == "changes/index.html"
+
+
+# --- the footer's previous and next, and the order of the studies ------------------------------------
+
+
+def footer_links(html: str) -> dict[str, str]:
+    """The footer's previous and next links, {"prev": href, "next": href}, as far as it has them."""
+    footer = html.split('<footer class="md-footer">', 1)[1]
+    found = re.findall(r'<a href="([^"]*)" class="md-footer__link md-footer__link--(\w+)"', footer)
+    return {side: href for href, side in found}
+
+
+def test_previous_and_next_stay_inside_a_study_and_lead_through_all_its_pages(built_site):
+    site = built_site / "site"
+    for study in sorted(p for p in (site / "studies").iterdir() if p.is_dir()):
+        pages = sorted(p.parent for p in study.rglob("index.html"))
+        reached = set()
+        for page in pages:
+            for side, href in footer_links((page / "index.html").read_text()).items():
+                target = (page / href).resolve()
+                assert target.is_relative_to(study.resolve()), f"{page}: {side} leaves the study for {href}"
+                reached.add(target)
+        assert reached == {p.resolve() for p in pages}, f"{study.name}: a page no previous or next reaches"
+
+
+def test_the_studies_follow_the_study_index_in_the_navigation(built_site):
+    index = (built_site / "site" / "studies" / "index.html").read_text()
+    table = index.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    in_index = list(dict.fromkeys(re.findall(r'href="(?:\./)?([\w-]+)/"', table)))
+    nav = json.loads((built_site / "docs" / ".nav.json").read_text())
+    studies = next(item["Studies"] for item in nav if "Studies" in item)
+    in_nav = [
+        next(iter(pages[0].values())).split("/")[1]
+        for s in studies
+        for pages in s.values()
+        if isinstance(pages, list)
+    ]
+    assert len(in_index) > 1 and in_nav == in_index

@@ -177,3 +177,30 @@ def test_a_rebuild_of_the_same_data_on_another_day_is_identical(tmp_path, monkey
     again = files_of(project.site_dir)
     assert [name for name in again if again[name] != first.get(name)] == []
     assert "<lastmod>2023-11-14</lastmod>" in again["sitemap.xml"].decode()
+
+
+def test_a_new_or_removed_study_is_one_line_of_what_changed(tmp_path):
+    """A study added is said once, with the count of its figures, not as one row per figure; so is a
+    study removed. Its figures stay in the record (values.json), every one of them."""
+    root = copy_project(tmp_path / "project", [STUDY, "kantarjian-2017"])
+    added = root / "content" / "studies" / "kantarjian-2017"
+    kept = tmp_path / "kept-study"
+    shutil.move(added, kept)
+    build_site(open_project(root))
+    shutil.move(kept, added)
+    project = open_project(root)
+    build_site(project)
+    manifest = json.loads((project.site_dir / "data" / "values.json").read_text())
+    figures = sum(value["study"] == "kantarjian-2017" for value in manifest["values"])
+    newest = manifest["history"][0]
+    assert newest["new_studies"] == ["kantarjian-2017"] and newest["removed_studies"] == []
+    assert sum(c["study"] == "kantarjian-2017" for c in newest["appeared"]) == figures > 10
+    text = page_text(project.site_dir, "changes")
+    title = "Blinatumomab versus chemotherapy for advanced ALL (TOWER)"
+    assert f"{title} New study: its {figures} figures appeared" in text
+    assert text.count(title) == 1, "its figures are not listed one by one"
+
+    shutil.move(added, kept)
+    build_site(open_project(root))
+    text = page_text(project.site_dir, "changes")
+    assert f"kantarjian-2017 Removed study: its {figures} figures disappeared" in text
