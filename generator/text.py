@@ -129,5 +129,10 @@ def bibtex_text(text: str) -> str:
 
 
 def in_sentence(label: str) -> str:
-    """A label inside a sentence: its first letter lower case, unless the word is an acronym ('ITT')."""
-    return label[:1].lower() + label[1:] if label[1:2].islower() else label
+    """A label inside a sentence: its first letter lower case when its first word is an ordinary word
+    ('Treated', 'Relapse-free survival'); as written when that word is an abbreviation or a symbol, which
+    a capital marks ('ITT', 'Ph-negative ALL', 'pH')."""
+    word = re.match(r"[^\W\d_]*", label)
+    letters = word.group(0) if word else ""
+    ordinary = len(letters) >= 3 and letters[1:].islower() and letters[:1].isupper()
+    return label[:1].lower() + label[1:] if ordinary else label

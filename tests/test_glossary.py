@@ -14,6 +14,7 @@ from generator.cli import main
 from generator.load import content_version, load_glossary
 from generator.mkdocs_hooks import GLOSSARY_FIELD, STUDY_TAG_BOOST, FormMatcher, searchable
 from generator.model import Glossary, GlossaryTerm
+from generator.text import in_sentence
 from tests.conftest import ROOT, copy_project
 from tests.pages import page_text
 
@@ -158,3 +159,18 @@ def test_without_a_glossary_there_is_no_glossary_page(tmp_path):
     build_site(opened)
     assert not (opened.site_dir / "glossary").exists()
     assert "Glossary" not in (opened.docs_dir / ".nav.json").read_text()
+
+
+@pytest.mark.parametrize(
+    ("label", "shown"),
+    [
+        ("Treated", "treated"),
+        ("Relapse-free survival", "relapse-free survival"),
+        ("Ph-negative ALL in remission", "Ph-negative ALL in remission"),
+        ("ITT", "ITT"),
+        ("MRD responders", "MRD responders"),
+        ("pH below 7", "pH below 7"),
+    ],
+)
+def test_a_label_inside_a_sentence_keeps_the_case_of_an_abbreviation(label, shown):
+    assert in_sentence(label) == shown

@@ -16,7 +16,7 @@ from generator.audit import Check, ImpliedCounts, figures_in_quotes
 from generator.columns import ROW_UNIT, TEXT, Column, as_reported
 from generator.formatting import NumberFormat, reported_number, with_unit
 from generator.kinds.base import Download, Kind, Record, arm_population, as_printed, column_names, table_file
-from generator.model import MeasureRow
+from generator.model import ALL_PATIENTS, MeasureRow
 from generator.text import in_sentence
 from generator.values import FigureField as F
 from generator.values import Value, ValueBook, row_key
@@ -122,7 +122,9 @@ class Measures(Kind):
 
 
 def _measure_values(book: ValueBook, table: str, r: dict, file: str) -> None:
-    label = " · ".join(str(p) for p in (r["label"], r["arm_label"], r.get("subgroup")) if p)
+    # a subgroup of all patients is named alone: "All patients · <subgroup>" would read as everyone
+    arm = None if r.get("subgroup") and r["arm"] == ALL_PATIENTS else r["arm_label"]
+    label = " · ".join(str(p) for p in (r["label"], arm, r.get("subgroup")) if p)
     value = r["value"]
     book.add(
         Value(
