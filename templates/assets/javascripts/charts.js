@@ -1,5 +1,6 @@
 /* Draw the page's plotly charts from their embedded JSON, on a direct load and after every
-   instant navigation (Material's document$), and follow the light/dark palette switch. */
+   instant navigation (Material's document$), and follow the light/dark palette switch. Each drawn
+   chart also gets its printed form: a static image, shown only in print (print.css). */
 (function () {
   "use strict";
 
@@ -7,8 +8,9 @@
   var PLOTLY = document.currentScript.src.replace(/charts\.js(\?.*)?$/, "plotly/plotly-basic.min.js");
   var loading = null;
 
+  // Resolves once plotly.js is there (rejects if it cannot load), then runs `callback`, if given.
   function withPlotly(callback) {
-    if (window.Plotly) return callback();
+    if (window.Plotly) return Promise.resolve().then(callback);
     if (!loading) {
       loading = new Promise(function (resolve, reject) {
         var script = document.createElement("script");
@@ -18,7 +20,7 @@
         document.head.appendChild(script);
       });
     }
-    loading.then(callback);
+    return loading.then(callback);
   }
 
   function plotlyText(text) {
@@ -80,11 +82,22 @@
       });
   }
 
-  function themeUpdate(layout) {
+  // The page's colours as its palette sets them now.
+  function pageColours() {
     var style = getComputedStyle(document.body);
-    var fg = style.getPropertyValue("--md-default-fg-color").trim() || "#000000";
-    var grid = style.getPropertyValue("--md-default-fg-color--lightest").trim() || "#dddddd";
-    var bg = style.getPropertyValue("--md-default-bg-color").trim() || "#ffffff";
+    return {
+      fg: style.getPropertyValue("--md-default-fg-color").trim() || "#000000",
+      grid: style.getPropertyValue("--md-default-fg-color--lightest").trim() || "#dddddd",
+      bg: style.getPropertyValue("--md-default-bg-color").trim() || "#ffffff"
+    };
+  }
+
+  // The layout's colours for a palette (the page's, unless `colours` are given), as plotly paths.
+  function themeUpdate(layout, colours) {
+    var palette = colours || pageColours();
+    var fg = palette.fg;
+    var grid = palette.grid;
+    var bg = palette.bg;
     var update = { "font.color": fg, "hoverlabel.bgcolor": bg, "hoverlabel.font.color": fg };
     Object.keys(layout || {}).forEach(function (key) {
       if (/^[xy]axis\d*$/.test(key)) {
@@ -139,12 +152,18 @@
     return width && width < (element._evFigure.narrowWidth || 600) ? "narrow" : "wide";
   }
 
+  // A copy of the figure's layout as generated, with the updates (plotly paths) for a narrow or a wide
+  // element applied.
+  function generatedLayout(element, mode) {
+    var figure = JSON.parse(element.getAttribute("data-figure"));
+    var update = (mode === "narrow" ? figure.narrow : figure.wide) || {};
+    Object.keys(update).forEach(function (path) { setPath(figure.layout, path, update[path]); });
+    return figure.layout;
+  }
+
   // The figure's layout as generated, for a narrow or a wide element (and marked so on the element).
   function layoutFor(element, mode) {
-    var figure = element._evFigure;
-    var layout = JSON.parse(element.getAttribute("data-figure")).layout;
-    var update = (mode === "narrow" ? figure.narrow : figure.wide) || {};
-    Object.keys(update).forEach(function (path) { setPath(layout, path, update[path]); });
+    var layout = generatedLayout(element, mode);
     layout.dragmode = mode === "narrow" ? false : "zoom"; // on a phone a drag scrolls the page
     element.setAttribute("data-layout", mode);
     // nothing to reset where dragging is off (a drag scrolls the page)
@@ -281,6 +300,148 @@
     holder.insertBefore(bar, element);
   }
 
+  // ---- Print: each chart as a static SVG image, in the light palette whatever the screen's (paper is
+  // light), at A4's printable width (print.css's page margins), so that the page prints it whole. A
+  // chart taller than a page prints in parts, cut between its rows, each with the chart's axis below.
+  var PRINT_WIDTH = 680; // px: 180 mm, the width between print.css's page margins
+  var PRINT_PART = 960; // px: the most of a page one part takes (A4's printable height is 1,009 px)
+  var PRINT_COLOURS = { fg: "#000000de", grid: "#00000026", bg: "#ffffff" }; // the light palette's, on paper
+  var SVG_NS = "http://www.w3.org/2000/svg";
+
+  function printFigure(element) {
+    var layout = generatedLayout(element, "wide");
+    var colours = themeUpdate(layout, PRINT_COLOURS);
+    Object.keys(colours).forEach(function (path) { setPath(layout, path, colours[path]); });
+    Object.assign(layout, {
+      autosize: false, width: PRINT_WIDTH, paper_bgcolor: PRINT_COLOURS.bg, plot_bgcolor: PRINT_COLOURS.bg
+    });
+    return { data: JSON.parse(element.getAttribute("data-figure")).data, layout: layout };
+  }
+
+  // Where a tall chart is cut into parts: lines that cross no text and no point, each part at most
+  // PRINT_PART high with the axis strip (the plot's foot to the chart's foot) added below it.
+  function printCuts(plot, height) {
+    var top = plot.getBoundingClientRect().top;
+    var layout = plot._fullLayout;
+    var lowest = Math.min.apply(null, Object.keys(layout).filter(function (key) {
+      return /^yaxis\d*$/.test(key) && layout[key].domain;
+    }).map(function (key) { return layout[key].domain[0]; }).concat([1]));
+    var axisTop = Math.floor(layout._size.t + layout._size.h * (1 - lowest)); // the lowest plot's foot
+    var strip = height - axisTop;
+    if (height <= PRINT_PART || strip > PRINT_PART / 3) return { cuts: [], axisTop: axisTop };
+    var taken = Array.prototype.map.call(plot.querySelectorAll("text, .point, .errorbars path"), function (mark) {
+      var box = mark.getBoundingClientRect();
+      return [box.top - top, box.bottom - top];
+    });
+    function free(y) { return taken.every(function (span) { return y < span[0] - 1 || y > span[1] + 1; }); }
+    var cuts = [];
+    var from = 0;
+    while (axisTop - from > PRINT_PART - strip) {
+      var y = Math.min(from + PRINT_PART - strip, axisTop);
+      while (y > from + 100 && !free(y)) y -= 1;
+      if (y <= from + 100) y = from + PRINT_PART - strip; // no free line: cut where the part is full
+      cuts.push(y);
+      from = y;
+    }
+    return { cuts: cuts, axisTop: axisTop };
+  }
+
+  // An SVG showing the bands [from, to) of the chart's SVG, one below the other (the chart once, in
+  // <defs>, shown through each band's viewBox).
+  function svgBands(svg, bands) {
+    var doc = new DOMParser().parseFromString(svg, "image/svg+xml");
+    var chart = doc.documentElement;
+    chart.setAttribute("id", "ev-chart");
+    var height = bands.reduce(function (sum, band) { return sum + band[1] - band[0]; }, 0);
+    var root = doc.createElementNS(SVG_NS, "svg");
+    root.setAttribute("width", PRINT_WIDTH);
+    root.setAttribute("height", height);
+    root.setAttribute("viewBox", "0 0 " + PRINT_WIDTH + " " + height);
+    var defs = doc.createElementNS(SVG_NS, "defs");
+    root.appendChild(defs);
+    var y = 0;
+    bands.forEach(function (band) {
+      var view = doc.createElementNS(SVG_NS, "svg");
+      view.setAttribute("y", y);
+      view.setAttribute("width", PRINT_WIDTH);
+      view.setAttribute("height", band[1] - band[0]);
+      view.setAttribute("viewBox", "0 " + band[0] + " " + PRINT_WIDTH + " " + (band[1] - band[0]));
+      var use = doc.createElementNS(SVG_NS, "use");
+      use.setAttribute("href", "#ev-chart");
+      view.appendChild(use);
+      root.appendChild(view);
+      y += band[1] - band[0];
+    });
+    doc.replaceChild(root, chart);
+    defs.appendChild(chart);
+    return "data:image/svg+xml," + encodeURIComponent(new XMLSerializer().serializeToString(doc));
+  }
+
+  // The printed images of a chart: one, or for a tall chart one a part, each but the last with the
+  // axis strip below it.
+  function printSources(url, height, parts) {
+    if (!parts.cuts.length) return [url];
+    var svg = decodeURIComponent(url.slice(url.indexOf(",") + 1));
+    var edges = [0].concat(parts.cuts, [height]);
+    return parts.cuts.concat([height]).map(function (to, index) {
+      var band = [edges[index], to];
+      return index === parts.cuts.length ? svgBands(svg, [band]) : svgBands(svg, [band, [parts.axisTop, height]]);
+    });
+  }
+
+  // Drawn off screen once, at the printed width, to find where a tall chart is cut, then made an image.
+  function printSvg(figure) {
+    var plot = document.createElement("div");
+    plot.style.cssText = "position:absolute;left:-10000px;top:0;width:" + PRINT_WIDTH + "px";
+    plot.setAttribute("aria-hidden", "true");
+    document.body.appendChild(plot);
+    var height = figure.layout.height;
+    return window.Plotly.newPlot(plot, figure.data, figure.layout, { staticPlot: true }).then(function () {
+      var parts = printCuts(plot, height);
+      return window.Plotly.toImage(plot, { format: "svg", width: PRINT_WIDTH, height: height }).then(function (url) {
+        return printSources(url, height, parts);
+      });
+    }).finally(function () {
+      window.Plotly.purge(plot);
+      plot.remove();
+    });
+  }
+
+  // The chart's printed images, made once, after the chart (beside it: the chart is not touched);
+  // its figure is marked .ev-print-ready, which hides the live chart in print.
+  function printImage(element) {
+    if (element._evPrint) return element._evPrint;
+    element._evPrint = printSvg(printFigure(element)).then(function (sources) {
+      var after = element;
+      var images = sources.map(function (source, index) {
+        var image = document.createElement("img");
+        image.className = "ev-chart-print";
+        image.alt = index ? "" : element.getAttribute("data-export-title") || ""; // the parts after the first go on
+        image.src = source;
+        after.parentNode.insertBefore(image, after.nextSibling);
+        after = image;
+        return image.decode ? image.decode() : Promise.resolve();
+      });
+      return Promise.all(images).then(function () {
+        element.parentNode.classList.add("ev-print-ready");
+        element.setAttribute("data-print-ready", "true");
+      });
+    }).catch(function () {
+      element._evPrint = null; // made again when asked next
+    });
+    return element._evPrint;
+  }
+
+  // Resolves once every chart of the page has its printed image (print.js waits on it to print).
+  function printReady() {
+    var charts = document.querySelectorAll("div.ev-chart[data-chart]");
+    if (!charts.length) return Promise.resolve();
+    return withPlotly(function () {
+      return Promise.all(Array.prototype.map.call(charts, printImage));
+    });
+  }
+  window.evCharts = { printReady: printReady };
+
   function drawChart(element) {
     if (element.getAttribute("data-drawn") === "true" || element.getAttribute("data-drawing")) return;
     element.setAttribute("data-drawing", "true");
@@ -300,6 +461,7 @@
     }).then(function () {
       element.setAttribute("data-drawn", "true");
       element.removeAttribute("data-drawing");
+      printImage(element);
     }, function () {
       element.removeAttribute("data-drawing"); // drawn again on the next page event
     });
