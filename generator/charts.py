@@ -19,6 +19,7 @@ from plotly.subplots import make_subplots
 
 from generator.analysis import DAYS_PER_WEEK, StudyResults
 from generator.formatting import NumberFormat, count_of, dose_range, reported_number, with_unit
+from generator.model import ALL_PATIENTS
 from generator.text import chart_text
 
 ACCENT = "#3f6ec6"
@@ -40,6 +41,13 @@ HEADING_LINE = {WIDE: 22, NARROW: 18}
 AXIS_SPACE = 46
 """Below each panel: its tick labels and its axis title, in px."""
 MARGIN = {"t": 20, "b": 10, "r": 20, "l": 10}
+SCREEN = 720
+"""A chart, or a panel of one, taller than this (in px) is longer than about a phone's screen: its value
+axis is drawn at its top as well as at its bottom, so that a reader far from either end has one in view."""
+TOP_AXIS_SPACE = {WIDE: 24, NARROW: 20}
+"""Above a long panel's rows: the tick labels of its axis at the top, in px."""
+TICK_KEYS = ("type", "range", "tickmode", "tickvals", "ticktext", "ticksuffix", "dtick", "tick0")
+"""What an axis at the top takes from the axis below it, to label the same scale the same way."""
 TABLE_COLUMNS = ("Row", "Value", "Interval", "The figure is")
 
 
@@ -98,6 +106,41 @@ def layout_value(layout: dict, path: str) -> object:
     return value
 
 
+def is_long(height: float) -> bool:
+    """Whether a chart or panel of this height (px) is longer than about a screen (`SCREEN`)."""
+    return height > SCREEN
+
+
+def top_axis(below: dict, below_id: str, anchor: str, shown: bool) -> dict:
+    """The layout of an x axis drawn at the top of the plot area of the y axis `anchor`, over the axis
+    `below` (the layout of the axis with id `below_id`, such as 'x2'): the same scale, labelled the same
+    way, following it as it zooms; hidden unless `shown` (the layout of the other width may show it)."""
+    return {
+        **{key: below[key] for key in TICK_KEYS if key in below},
+        "overlaying": below_id,
+        "matches": below.get("matches", below_id),
+        "anchor": anchor,
+        "side": "top",
+        "visible": shown,
+        "showgrid": False,
+        "zeroline": False,
+    }
+
+
+def top_axis_holder(x: float, xaxis: str, yaxis: str) -> go.Scatter:
+    """A trace that draws nothing, at `x` on an axis at the top: plotly draws no axis without a trace."""
+    return go.Scatter(
+        x=[x],
+        y=[0.0],
+        xaxis=xaxis,
+        yaxis=yaxis,
+        mode="none",
+        hoverinfo="skip",
+        showlegend=False,
+        name="Holds the axis at the top (draws nothing)",
+    )
+
+
 def _base_layout(fig: go.Figure, height: int) -> go.Figure:
     fig.update_layout(
         template="none",
@@ -148,35 +191,43 @@ class Stack:
     labels: list[list[str]]
     headings: list[str | None]
     titles: list[str]
+    top_axes: list[bool]
+    """Whether each panel is long (`is_long`), and so has its axis at its top as well, below its heading."""
 
 
 def stack_panels(panels: list[Panel], mode: str) -> Stack:
-    """Heights in px for a width: each panel's heading, its rows (tall enough for its wrapped labels)
-    and its axis below it; domains as fractions of the plot area, top panel first."""
+    """Heights in px for a width: each panel's heading, its axis at the top when the panel is long, its
+    rows (tall enough for its wrapped labels) and its axis below it; domains as fractions of the plot
+    area, top panel first."""
     labels = [[wrap_text(label, LABEL_CHARS[mode]) for label in p.labels] for p in panels]
     headings = [wrap_text(p.heading, TITLE_CHARS[mode]) if p.heading else None for p in panels]
     titles = [wrap_text(p.x_title, TITLE_CHARS[mode]) for p in panels]
     parts = []
     for texts, heading, title in zip(labels, headings, titles, strict=True):
         top = HEADING_LINE[mode] * line_count(heading) + 6 if heading else 0
-        parts.append((top, row_height(texts, mode) * len(texts), axis_height(title, mode)))
-    plot = sum(top + rows + below for top, rows, below in parts)
+        rows, below = row_height(texts, mode) * len(texts), axis_height(title, mode)
+        parts.append((top, TOP_AXIS_SPACE[mode] if is_long(top + rows + below) else 0, rows, below))
+    plot = sum(sum(part) for part in parts)
     domains, heading_y, used = [], [], 0
-    for top, rows, below in parts:
-        start = used + top
+    for top, axis, rows, below in parts:
+        start = used + top + axis
         domains.append((round(1 - (start + rows) / plot, 6), round(1 - start / plot, 6)))
-        heading_y.append(round(1 - start / plot, 6))
+        heading_y.append(round(1 - (used + top) / plot, 6))
         used = start + rows + below
-    return Stack(plot + MARGIN["t"] + MARGIN["b"], domains, heading_y, labels, headings, titles)
+    top_axes = [axis > 0 for _, axis, _, _ in parts]
+    return Stack(plot + MARGIN["t"] + MARGIN["b"], domains, heading_y, labels, headings, titles, top_axes)
 
 
 def row_figure(panels: list[Panel], traces: list[list[go.Scatter]]) -> tuple[go.Figure, dict]:
     """Panels stacked top to bottom, each with its own axes; rows at y = 0, -1, -2 ... labelled on
-    the left. The figure is laid out for a wide screen; the second value is the narrow update."""
+    the left; a panel long at either width has its axis at the top as well (numbered after the
+    panels' axes, shown at the width where the panel is long). The figure is laid out for a wide
+    screen; the second value is the narrow update."""
     wide, narrow = stack_panels(panels, WIDE), stack_panels(panels, NARROW)
     fig = go.Figure()
     update: dict = {"height": narrow.height, "font.size": FONT_SIZE[NARROW]}
     annotations: list[dict] = []
+    top_number = len(panels)
     for index, panel in enumerate(panels):
         n = "" if index == 0 else str(index + 1)
         rows = [-float(i) for i in range(len(panel.labels))]
@@ -201,6 +252,13 @@ def row_figure(panels: list[Panel], traces: list[list[go.Scatter]]) -> tuple[go.
             "automargin": True,
             **panel.x_axis,
         }
+        if wide.top_axes[index] or narrow.top_axes[index]:
+            top_number += 1
+            below = fig.layout[f"xaxis{n}"].to_plotly_json()
+            fig.layout[f"xaxis{top_number}"] = top_axis(below, f"x{n}", f"y{n}", wide.top_axes[index])
+            first = next(x for trace in traces[index] for x in trace.x)  # a value the panel draws
+            fig.add_trace(top_axis_holder(first, f"x{top_number}", f"y{n}"))
+            update[f"xaxis{top_number}.visible"] = narrow.top_axes[index]
         update[f"yaxis{n}.domain"] = list(narrow.domains[index])
         update[f"yaxis{n}.ticktext"] = narrow.labels[index]
         update[f"xaxis{n}.title.text"] = narrow.titles[index]
@@ -333,9 +391,11 @@ def _row_parts(row: pd.Series, name_arm: bool) -> list[str]:
         parts.append("any grade")
     elif _text(grade) or _has(grade):
         parts.append(f"grade {reported_number(grade) if _has(grade) else _text(grade)}")
-    if name_arm:
+    subgroup = _text(row.get("subgroup"))
+    # a subgroup of all patients is named alone: "All patients · <subgroup>" would read as everyone
+    if name_arm and not (subgroup and row.get("arm") == ALL_PATIENTS):
         parts.append(str(row["arm_label"]))
-    if _text(row.get("subgroup")):
+    if subgroup:
         parts.append(_text(row["subgroup"]))
     return parts
 

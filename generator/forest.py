@@ -24,13 +24,17 @@ from generator.charts import (
     SECOND,
     TABLE_COLUMNS,
     TITLE_CHARS,
+    TOP_AXIS_SPACE,
     WIDE,
     Chart,
     TableView,
     _base_layout,
     axis_height,
+    is_long,
     open_end_arrows,
     row_height,
+    top_axis,
+    top_axis_holder,
     wrap_text,
 )
 from generator.comparison import (
@@ -106,12 +110,14 @@ def forest_chart(comparison: Comparison, fmt: NumberFormat | None = None) -> Cha
         fixedrange=True,
     )
     _set_x_axis(fig, measure, entries, pooled, effect)
+    narrow_height = _height(narrow_labels, units, title, NARROW)
     narrow = {
-        "height": _height(narrow_labels, units, title, NARROW),
+        "height": narrow_height,
         "font.size": FONT_SIZE[NARROW],
         "yaxis.ticktext": narrow_labels,
         "xaxis.title.text": wrap_text(title, TITLE_CHARS[NARROW]),
     }
+    narrow.update(_top_axis(fig, narrow_height))
     if sides:
         fig.update_layout(annotations=favours_annotations(1, *sides, WIDE))
         for index, note in enumerate(favours_annotations(1, *sides, NARROW)):
@@ -182,6 +188,26 @@ def _height(labels: list[str], units: float, title: str, mode: str) -> int:
     `units` rows in all (the pooled rows' gap and the favours labels' rows included), and the axis below."""
     plot = row_height(labels, mode) * units + axis_height(wrap_text(title, TITLE_CHARS[mode]), mode)
     return round(plot) + MARGIN["t"] + MARGIN["b"]
+
+
+def _top_axis(fig: go.Figure, narrow_height: int) -> dict:
+    """A plot (its rows and the axis below them) longer than about a screen (`is_long`) at a width gets
+    its axis at the top as well, at that width, in a top margin made taller for its tick labels. The
+    figure (laid out wide) is changed; returns what the narrow update adds (nothing when the plot is
+    long at neither width)."""
+    heights = {WIDE: fig.layout.height, NARROW: narrow_height}
+    long = {mode: is_long(height - MARGIN["t"] - MARGIN["b"]) for mode, height in heights.items()}
+    if not any(long.values()):
+        return {}
+    top = {mode: MARGIN["t"] + (TOP_AXIS_SPACE[mode] if long[mode] else 0) for mode in heights}
+    fig.update_layout(height=heights[WIDE] + top[WIDE] - MARGIN["t"], margin={"t": top[WIDE]})
+    fig.layout["xaxis2"] = top_axis(fig.layout.xaxis.to_plotly_json(), "x", "y", long[WIDE])
+    fig.add_trace(top_axis_holder(fig.data[0].x[0], "x2", "y"))
+    return {
+        "height": narrow_height + top[NARROW] - MARGIN["t"],
+        "margin.t": top[NARROW],
+        "xaxis2.visible": long[NARROW],
+    }
 
 
 def _table(entries: list[ComparisonEntry], pooled: list[Pooled], fmt: NumberFormat | None) -> TableView:

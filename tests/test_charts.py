@@ -15,13 +15,17 @@ from generator.build import open_project
 from generator.charts import (
     LABEL_CHARS,
     NARROW,
+    SCREEN,
     WIDE,
+    Panel,
     dosing_chart,
     layout_value,
     measure_chart,
     measure_groups,
     open_intervals,
     proportion_chart,
+    row_figure,
+    stack_panels,
     wrap_text,
 )
 from generator.formatting import NumberFormat
@@ -130,6 +134,75 @@ def test_layout_values_are_read_at_relayout_paths():
     assert layout_value(layout, "annotations[3].y") is None and layout_value(layout, "xaxis.title") is None
 
 
+# Long charts: the axis at the top as well, and heights that are the sum of their parts
+
+
+def events(count: int) -> pd.DataFrame:
+    """`count` rows of one line each (all patients: no arm named), at 10% (3/30)."""
+    return pd.DataFrame(
+        [
+            {"outcome": f"e{i}", "label": f"Event {i}", "arm": "all", "arm_label": "All patients",
+             "count": 3, "denominator": 30, "percent": 10, "estimate": 0.1, "ci_low": 0.02,
+             "ci_high": 0.27, "status": "reported", "how": None}
+            for i in range(count)
+        ]
+    )  # fmt: skip
+
+
+def test_a_chart_longer_than_a_screen_has_its_axis_at_the_top_as_well(fmt):
+    """20 rows: 40 px each wide (34 narrow), 46 px of axis below, 24 px (20) for the axis at the top
+    and margins of 20 + 10: 870 px of plot wide, 746 narrow; both longer than a screen (720)."""
+    chart = proportion_chart("ae", "Adverse events", "caption", events(20), fmt)
+    layout = chart.figure.layout
+    assert SCREEN == 720
+    assert (layout.height, chart.narrow["height"]) == (900, 776)
+    top = layout.xaxis2
+    assert (top.side, top.overlaying, top.matches, top.anchor, top.visible) == ("top", "x", "x", "y", True)
+    assert (tuple(top.range), top.ticksuffix) == ((0, 100), "%"), "the scale below, labelled alike"
+    assert not top.showgrid and chart.narrow["xaxis2.visible"] is True
+    assert tuple(layout.yaxis.domain) == (round(1 - 824 / 870, 6), round(1 - 24 / 870, 6))
+    assert chart.narrow["yaxis.domain"] == [round(1 - 700 / 746, 6), round(1 - 20 / 746, 6)]
+    holder = chart.figure.data[-1]
+    assert (holder.xaxis, holder.yaxis, holder.mode, holder.hoverinfo) == ("x2", "y", "none", "skip")
+    assert points(chart.figure) == 20, "the trace that holds the axis draws no point"
+
+
+def test_a_chart_long_at_one_width_only_has_the_axis_at_the_top_there(fmt):
+    """17 rows: 680 + 46 px wide (longer than a screen), 578 + 46 narrow (not)."""
+    chart = proportion_chart("ae", "Adverse events", "caption", events(17), fmt)
+    layout = chart.figure.layout
+    assert (layout.height, chart.narrow["height"]) == (24 + 680 + 46 + 30, 578 + 46 + 30)
+    assert layout.xaxis2.visible is True and chart.narrow["xaxis2.visible"] is False
+    assert chart.narrow["yaxis.domain"][1] == 1.0, "narrow, no room held at the top"
+    wide = chart_extras(chart, json.loads(chart.figure.to_json())["layout"])["wide"]
+    assert wide["xaxis2.visible"] is True, "back to wide, the axis at the top shows again"
+
+
+def test_a_chart_as_long_as_a_screen_or_shorter_has_no_axis_at_the_top(fmt):
+    chart = proportion_chart("ae", "Adverse events", "caption", events(16), fmt)
+    assert chart.figure.layout.height == 16 * 40 + 46 + 30  # 686 px of plot: not longer than 720
+    assert "xaxis2" not in chart.figure.layout.to_plotly_json()
+    assert not [key for key in chart.narrow if key.startswith("xaxis2")] and len(chart.figure.data) == 1
+
+
+def test_a_long_panel_has_its_axis_at_its_own_top_below_its_heading():
+    """A heading (22 + 6 px), the axis at the top (24), 20 rows (800) and the axis below (46); then a
+    short panel of 2 rows (80 + 46): 1024 px of plot."""
+    long = Panel("Long", [f"Row {i}" for i in range(20)], "Months", {"range": [0, 10]})
+    short = Panel(None, ["A", "B"], "Months", {"range": [0, 10]})
+    stack = stack_panels([long, short], WIDE)
+    assert stack.top_axes == [True, False] and stack.height == 1024 + 30
+    assert stack.domains == [(round(1 - 852 / 1024, 6), round(1 - 52 / 1024, 6)), (0.044922, 0.123047)]
+    assert stack.heading_y[0] == round(1 - 28 / 1024, 6), "the heading above the axis at the top"
+    traces = [[go.Scatter(x=[1.0], y=[0.0])], [go.Scatter(x=[2.0], y=[0.0])]]
+    following = Panel(None, long.labels, "Months", {"range": [0, 10], "matches": "x"})
+    fig, narrow = row_figure([short, following], traces)
+    top = fig.layout.xaxis3  # numbered after the panels' own axes
+    assert (top.overlaying, top.matches, top.anchor, top.side) == ("x2", "x", "y2", "top")
+    assert narrow["xaxis3.visible"] is True and "xaxis4" not in fig.layout.to_plotly_json()
+    assert (fig.data[-1].xaxis, fig.data[-1].yaxis) == ("x3", "y2")
+
+
 # Measures
 
 
@@ -233,7 +306,8 @@ def test_proportions_and_measures_name_all_patients_alike(fmt):
     assert "Median remission duration · Salvage 1" in measure_names, "no 'All patients' beside a subgroup"
     assert "Survival at 1 year" in measure_names, "as a proportion's row: all patients go without saying"
     mixed = [row[0] for row in measure_chart("s", "S", "c", measures()).table.rows]
-    assert "Median remission duration · All patients · Salvage 1" in mixed
+    assert "Median remission duration · Salvage 1" in mixed, "a subgroup of all patients is named alone"
+    assert "Median remission duration · All patients · Salvage 1" not in mixed, "it would read as everyone"
     props = [row[0] for row in proportion_chart("r", "R", "c", proportions(), fmt).table.rows]
     assert props[0] == "Complete response (CR) · All patients", "arms named in both when a row has one"
 
@@ -250,7 +324,7 @@ def test_measures_are_grouped_by_measure_and_only_one_unit_shares_a_scale():
     with_ci, without, percent, remission = chart.figure.data
     assert (with_ci.xaxis, without.xaxis, percent.xaxis, remission.xaxis) == ("x", "x", "x2", "x3")
     assert list(layout.yaxis.ticktext) == ["Arm A", "Arm B"]
-    assert list(layout.yaxis3.ticktext) == ["All patients · Salvage 1"]
+    assert list(layout.yaxis3.ticktext) == ["Salvage 1"], "a subgroup of all patients, named alone"
     assert tuple(layout.xaxis2.range) == (0, 100) and layout.xaxis2.ticksuffix == "%"
     assert layout.xaxis3.matches == "x" and tuple(layout.xaxis3.range) == tuple(layout.xaxis.range)
     assert layout.xaxis.range[1] >= 9.6 and layout.xaxis.title.text == "Months"

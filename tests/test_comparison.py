@@ -16,7 +16,7 @@ import pytest
 from scipy.stats import norm
 from statsmodels.stats.meta_analysis import combine_effects
 
-from generator.charts import LABEL_CHARS, MARGIN, NARROW, WIDE, row_height
+from generator.charts import LABEL_CHARS, MARGIN, NARROW, TOP_AXIS_SPACE, WIDE, row_height
 from generator.comparison import (
     ComparisonPage,
     ComparisonsIndexPage,
@@ -450,7 +450,8 @@ def test_ratios_on_a_log_axis_with_the_line_of_no_effect_at_one():
 def test_the_pooled_estimate_is_a_diamond_row_at_the_bottom():
     comparison = compare(outcome(), bcg_entries(), POOLING, 0.95)
     chart = forest_chart(comparison)
-    *_, outline, centre = chart.figure.data
+    traces = {trace.name: trace for trace in chart.figure.data}
+    outline, centre = traces["Pooled interval"], traces["Pooled estimate"]
     assert outline.fill == "toself" and centre.marker.symbol == "diamond"
     pooled = comparison.pooled[0]
     assert list(outline.x) == pytest.approx(
@@ -468,13 +469,37 @@ def test_forest_plots_are_sized_as_every_chart_of_rows():
     comparison = compare(outcome(), bcg_entries(), POOLING, 0.95)
     chart = forest_chart(comparison)
     layout = chart.figure.layout
-    assert layout.margin.t == MARGIN["t"] and layout.margin.b == MARGIN["b"]
+    top = MARGIN["t"] + TOP_AXIS_SPACE[WIDE]  # longer than a screen: room for the axis at the top
+    assert layout.margin.t == top and layout.margin.b == MARGIN["b"]
     rows = len(bcg_entries()) + 1
     labels = list(layout.yaxis.ticktext)
-    assert layout.height >= row_height(labels, WIDE) * rows + MARGIN["t"] + MARGIN["b"]
+    assert layout.height >= row_height(labels, WIDE) * rows + top + MARGIN["b"]
     narrow_rows = row_height(chart.narrow["yaxis.ticktext"], NARROW) * rows
     assert chart.narrow["height"] >= narrow_rows + MARGIN["t"] + MARGIN["b"]
     assert "log scale" in layout.xaxis.title.text, "the axis title of _axis_title"
+
+
+def test_a_forest_plot_longer_than_a_screen_has_its_axis_at_the_top_as_well():
+    """Known heights: 13 studies and the pooled row are longer than a screen (720 px of plot) at both
+    widths; 11 studies only narrow (734 px of plot, 646 wide); 10 at neither (695 narrow)."""
+    pooled = forest_chart(compare(outcome(), bcg_entries(), POOLING, 0.95))
+    layout = pooled.figure.layout
+    assert (layout.height, layout.margin.t) == (875, MARGIN["t"] + TOP_AXIS_SPACE[WIDE])
+    narrow = pooled.narrow
+    assert (narrow["height"], narrow["margin.t"]) == (1010, MARGIN["t"] + TOP_AXIS_SPACE[NARROW])
+    top = layout.xaxis2
+    assert (top.side, top.overlaying, top.matches, top.anchor, top.type) == ("top", "x", "x", "y", "log")
+    assert top.tickvals == layout.xaxis.tickvals and top.range == layout.xaxis.range, "the same scale"
+    assert top.visible is True and pooled.narrow["xaxis2.visible"] is True
+    assert pooled.figure.data[-1].xaxis == "x2" and pooled.figure.data[-1].hoverinfo == "skip"
+    eleven = forest_chart(compare(outcome(), bcg_entries()[:11], ComparisonSettings(), 0.95))
+    assert (eleven.figure.layout.height, eleven.figure.layout.margin.t) == (676, MARGIN["t"])
+    assert eleven.figure.layout.xaxis2.visible is False
+    narrow = eleven.narrow
+    assert (narrow["height"], narrow["margin.t"], narrow["xaxis2.visible"]) == (804, 40, True)
+    ten = forest_chart(compare(outcome(), bcg_entries()[:10], ComparisonSettings(), 0.95))
+    assert "xaxis2" not in ten.figure.layout.to_plotly_json() and ten.narrow["height"] == 725
+    assert "margin.t" not in ten.narrow and "xaxis2.visible" not in ten.narrow
 
 
 def test_the_downloaded_image_names_the_comparison_and_how_its_intervals_were_found():
@@ -810,7 +835,7 @@ def test_under_a_fixed_effect_model_no_tau2_is_shown_nor_published():
     page, _ = rendered(comparison, chart)
     assert "tau²" not in page.split("## Pooled estimate")[1].split("**How**")[0]
     assert "I² <span" in page and "Cochran's Q" in page
-    hover = chart.figure.data[-1].hovertext[0]
+    hover = next(trace for trace in chart.figure.data if trace.name == "Pooled estimate").hovertext[0]
     assert "tau²" not in hover and "I²" in hover
     assert not any(v.id.endswith("/tau2") for v in pooled_values(comparison))
     random = compare(outcome(), bcg_entries(), POOLING, 0.95)

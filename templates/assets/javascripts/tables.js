@@ -4,6 +4,8 @@
    extra.css, which also fixes the first column), and takes keyboard focus as a named region, so
    arrow keys scroll it. The study index also gets a box that filters its rows by their text, and
    column headings that sort it; the audit page's collapsed lists get a filter box too.
+   On a phone a results, comparison or index table is read as cards instead, one a row: each cell
+   is labelled here with its column's heading, which extra.css shows beside it (.ev-stacks).
    Runs on a direct load and after every instant navigation (Material's document$). Without
    JavaScript every table is still there, complete, in its own order, and scrolls. */
 (function () {
@@ -90,6 +92,37 @@
     filterRows(table, input, status, "studies");
   }
 
+  /* The tables read as cards on a phone: every table in a page's .ev-table box but the audit's. */
+  var STACKS = "div.ev-table:not(.ev-audit)";
+
+  function setRole(element, role) {
+    element.setAttribute("role", role);
+  }
+
+  /* Label each cell of the body with its column's heading (data-label, shown by extra.css before
+     the cell when the rows are cards), and give each part of the table its role: Chromium drops a
+     table's meaning from parts that CSS displays as blocks, and a screen reader would then read
+     the cards as loose text. The first cell of a row names the row (its row header). */
+  function stack(table) {
+    var holder = table.closest(STACKS);
+    if (!holder || holder.classList.contains("ev-stacks") || !table.tHead || !table.tBodies.length) return;
+    var headings = Array.prototype.map.call(table.tHead.rows[0].cells, function (th) {
+      return th.textContent.trim();
+    });
+    setRole(table, "table");
+    setRole(table.tHead, "rowgroup");
+    Array.prototype.forEach.call(table.tBodies, function (body) { setRole(body, "rowgroup"); });
+    Array.prototype.forEach.call(table.rows, function (row) {
+      var head = row.parentNode === table.tHead;
+      setRole(row, "row");
+      Array.prototype.forEach.call(row.cells, function (cell, column) {
+        setRole(cell, head ? "columnheader" : column === 0 ? "rowheader" : "cell");
+        if (!head && headings[column]) cell.setAttribute("data-label", headings[column]);
+      });
+    });
+    holder.classList.add("ev-stacks");
+  }
+
   var HINT = "Scroll sideways for more columns \u2192";
   var WRAP_TRIES = 10;
 
@@ -157,6 +190,7 @@
   function watchTables(tries) {
     var unwrapped = 0;
     document.querySelectorAll(".md-content table").forEach(function (table) {
+      stack(table);
       var wrap = table.closest(".md-typeset__scrollwrap");
       if (wrap) watchScroll(wrap);
       else unwrapped += 1;
