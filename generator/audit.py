@@ -22,6 +22,7 @@ from generator.analysis import StudyResults
 from generator.errors import DataError, Problem
 from generator.model import ALL_PATIENTS, row_segments
 from generator.numberwords import numbers_in_words
+from generator.text import in_sentence
 from generator.yamlfile import line_of
 
 RULES = {
@@ -345,9 +346,9 @@ def _arms_sum_to_population(results: StudyResults, folder: str) -> list[Check]:
             Check(
                 f"population/{whole.id}/arms-sum-to-population",
                 "arms-sum-to-population",
-                f"Patients: {whole.name}",
+                f"Patients: {in_sentence(whole.name)}",
                 f"{' + '.join(a.label for a in meta.arms)}: {terms} = {total}",
-                f"{whole.n}, all patients: {whole.name}",
+                f"{whole.n}, all patients {in_sentence(whole.name)}",
                 total == whole.n,
                 f"{folder}/study.yml",
                 line_of(results.study.meta_lines, ("population", "sets", index, "n")),

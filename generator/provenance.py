@@ -15,7 +15,7 @@ from generator.audit import printed_in
 from generator.formatting import NumberFormat, dose_range, number_range
 from generator.load import normalise_space
 from generator.model import TABLE_CELL_SEPARATOR, SourceDocument
-from generator.text import escape_markdown
+from generator.text import escape_markdown, in_sentence
 from generator.values import FigureField as F
 from generator.values import Value, ValueBook, check_provenance
 
@@ -81,7 +81,7 @@ def _set_values(book: ValueBook, results: StudyResults, folder: str) -> None:
         book.add(
             Value(
                 f"{book.slug}/sets/{s['arm']}/{s['set']}",
-                f"{s['arm_label']}: {s['set_label']}",
+                f"{s['arm_label']}: {in_sentence(s['set_label'])}",
                 str(s["n"]),
                 s["n"],
                 "reported" if quote else "derived",

@@ -43,7 +43,7 @@ from generator.model import ALL_PATIENTS, Glossary, OutcomeVocabulary, parse_hea
 from generator.primary import MainResult, main_result
 from generator.sandbox import PageEnvironment, check_links, render_page, sandbox
 from generator.summary import STUDIES_FOLDER, IndexRow, StudySummary
-from generator.text import code_block, html_text, link_target
+from generator.text import code_block, html_text, in_sentence, link_target
 from generator.values import FigureField, Value, ValueBook
 
 PAGE_TEMPLATES = {
@@ -196,6 +196,7 @@ def make_environment(templates_dir: Path) -> PageEnvironment:
         figure_json=figure_json,
         code_block=code_block,
         url=link_target,
+        in_sentence=in_sentence,
     )
     env.globals["ALL"] = ALL_PATIENTS
     env.globals["F"] = FigureField
