@@ -64,9 +64,17 @@ def _site_info(path: Path) -> dict:
         isinstance(term, list) and all(isinstance(form, str) for form in term) for term in forms
     ):
         return {}
-    if not (isinstance(info.get("data_version"), str) and isinstance(info.get("built"), str)):
+    version, built = info.get("data_version"), info.get("built")
+    if not (isinstance(version, str) and VERSION.fullmatch(version) and isinstance(built, str)):
+        return {"search_forms": forms}
+    if not DATE.fullmatch(built):
         return {"search_forms": forms}
     return info
+
+
+VERSION = re.compile(r"[0-9a-f]{6,64}")
+"""A data version as the generator names it: a short hash of the content (anything else is not shown)."""
+DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def on_nav(nav, config, files):

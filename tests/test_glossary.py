@@ -12,7 +12,14 @@ from pydantic import ValidationError
 from generator.build import build_site, open_project
 from generator.cli import main
 from generator.load import content_version, load_glossary
-from generator.mkdocs_hooks import GLOSSARY_FIELD, STUDY_TAG_BOOST, FormMatcher, searchable
+from generator.mkdocs_hooks import (
+    GLOSSARY_FIELD,
+    SITE_FILE,
+    STUDY_TAG_BOOST,
+    FormMatcher,
+    on_config,
+    searchable,
+)
 from generator.model import Glossary, GlossaryTerm
 from generator.text import in_sentence
 from tests.conftest import ROOT, copy_project
@@ -94,6 +101,7 @@ def test_each_study_page_s_result_names_its_study_in_a_tag_that_weighs_little():
     assert "tags" not in overview, "its title is the study's already"
     assert "tags" not in other
     assert built["config"]["fields"]["tags"] == {"boost": STUDY_TAG_BOOST}
+    assert STUDY_TAG_BOOST < built["config"]["fields"]["text"]["boost"], "below the words of any page"
     assert GLOSSARY_FIELD not in built["config"]["fields"], "no glossary, no field"
     assert searchable(json.loads(json.dumps(built)), owners, [])["docs"] == built["docs"], "idempotent"
 
@@ -174,3 +182,32 @@ def test_without_a_glossary_there_is_no_glossary_page(tmp_path):
 )
 def test_a_label_inside_a_sentence_keeps_the_case_of_an_abbreviation(label, shown):
     assert in_sentence(label) == shown
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"data_version": "<b>x</b>", "built": "2026-01-01", "search_forms": []}',
+        '{"data_version": "abc123", "built": "<img src=x>", "search_forms": []}',
+        '{"data_version": 5, "built": "2026-01-01", "search_forms": []}',
+        '{"search_forms": "VOD"}',
+        "[1, 2]",
+        "not json",
+    ],
+)
+def test_a_site_file_not_as_the_generator_writes_it_adds_nothing_to_the_pages(tmp_path, text):
+    """The hook reads .site.json from the pages' folder, which mkdocs may be run on by hand: a data
+    version that is not a hash, or a date that is not one, never reaches the printed footer."""
+    (tmp_path / SITE_FILE).write_text(text)
+    config = {"docs_dir": str(tmp_path), "nav": [], "extra": {}}
+    on_config(config)
+    assert "evidence_site" not in config["extra"]
+
+
+def test_the_generator_s_site_file_gives_the_pages_its_data_version(tmp_path):
+    (tmp_path / SITE_FILE).write_text(
+        '{"data_version": "3f1ecc6d0195", "built": "2026-12-07", "search_forms": []}'
+    )
+    config = {"docs_dir": str(tmp_path), "nav": [], "extra": {}}
+    on_config(config)
+    assert config["extra"]["evidence_site"] == {"data_version": "3f1ecc6d0195", "built": "2026-12-07"}

@@ -374,6 +374,10 @@ HISTORY_RECORD = {
         {"built": ""},
         {"built": 20240101},
         {"data_version": None},
+        {"new_studies": "s"},
+        {"new_studies": [1]},
+        {"removed_studies": {"s": 1}},
+        {"unknown": []},
     ],
 )
 def test_a_history_record_that_a_build_cannot_read_is_refused(tmp_path, record):
@@ -392,6 +396,7 @@ def test_a_history_that_is_read_is_a_build_s_record(tmp_path):
         [],
         [HISTORY_RECORD],
         [{**HISTORY_RECORD, "previous_version": "v0", "previous_built": "x"}],
+        [{**HISTORY_RECORD, "new_studies": ["s"], "removed_studies": []}],  # the lists of new records
     ):
         good.write_text(json.dumps({**MANIFEST, "history": history}))
         assert read_manifest(str(good), tmp_path)["history"] == history
