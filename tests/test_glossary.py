@@ -101,7 +101,7 @@ def test_each_study_page_s_result_names_its_study_in_a_tag_that_weighs_little():
     assert "tags" not in overview, "its title is the study's already"
     assert "tags" not in other
     assert built["config"]["fields"]["tags"] == {"boost": STUDY_TAG_BOOST}
-    assert STUDY_TAG_BOOST < built["config"]["fields"]["text"]["boost"], "below the words of any page"
+    assert built["config"]["fields"]["text"]["boost"] > STUDY_TAG_BOOST, "below the words of any page"
     assert GLOSSARY_FIELD not in built["config"]["fields"], "no glossary, no field"
     assert searchable(json.loads(json.dumps(built)), owners, [])["docs"] == built["docs"], "idempotent"
 
