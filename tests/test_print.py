@@ -394,6 +394,17 @@ def test_the_print_button_waits_for_the_charts_printed_images(browser, built_sit
         page.emulate_media(media="print")
         assert not button.is_visible(), "the button is not printed"
 
+        # the address as the reader opened it (a query kept, its #fragment not), set as text
+        page.unroute("**/plotly/*.js")
+        page.goto(site_url + "studies/kantarjian-2017/safety/?from=%3Cb%3Email%3C/b%3E#q-1")
+        page.wait_for_function("() => document.querySelector('.ev-print-footer .ev-print-address')")
+        address = page.locator(".ev-print-footer .ev-print-address")
+        expected = site_url + "studies/kantarjian-2017/safety/?from=%3Cb%3Email%3C/b%3E"
+        page.wait_for_function(
+            "e => document.querySelector('.ev-print-address').textContent === e", arg=expected
+        )
+        assert address.locator("*").count() == 0, "text, never markup"
+
 
 def test_pages_outside_a_study_have_no_print_button(browser, built_site, site_url):
     site = built_site / "site"
