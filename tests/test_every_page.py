@@ -357,6 +357,9 @@ FOCUSED = """() => {
           skip: !!e.closest('.ev-skip')};
 }"""
 
+PAINTED = "() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))"
+"""Resolves once the browser has painted twice: after what a key press set in motion."""
+
 AFTER_TABLE = """id => {
   // focus has left the table: it is on an element that follows the skipped table, outside it
   const end = document.getElementById(id), table = end.previousElementSibling, e = document.activeElement;
@@ -379,6 +382,7 @@ def skip_every_table(visit: Visit, tour: Tour) -> None:
             found(f"{where}: the skip link is shown without focus")
         page.evaluate(FOCUS_BEFORE, [index, FOCUSABLE])
         page.keyboard.press("Tab")
+        page.evaluate(PAINTED)  # the scroll that brings the focused link into view is done
         focused = page.evaluate(FOCUSED)
         if not focused["skip"] or focused["text"] != "Skip table":
             found(f"{where}: Tab does not reach the skip link ({focused})")
