@@ -60,9 +60,10 @@ class Changes:
         return len(self.changed) + len(self.appeared) + len(self.disappeared)
 
     def figures(self, name: str) -> list[Change]:
-        """The figures of a list (changed, appeared, disappeared) but those of a study new or removed in
-        this version, which a page says in one line each."""
-        whole = {*self.new_studies, *self.removed_studies}
+        """The figures of a list (changed, appeared, disappeared) but those that appeared with a new study
+        or disappeared with a removed one, which a page says in one line each. A changed figure is always
+        listed (a study new or removed in a version has none)."""
+        whole = {"appeared": self.new_studies, "disappeared": self.removed_studies}.get(name, [])
         return [change for change in getattr(self, name) if change.study not in whole]
 
     def figures_of(self, study: str) -> int:

@@ -57,7 +57,7 @@ def _site_info(path: Path) -> dict:
     """The generator's site file, or nothing when mkdocs runs on pages without one."""
     try:
         info = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return {}
     forms = info.get("search_forms") if isinstance(info, dict) else None
     if not isinstance(forms, list) or not all(
@@ -78,14 +78,14 @@ DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def on_nav(nav, config, files):
-    _site["owners"] = {page.url: owner for page in nav.pages if (owner := study_of(page))}
+    _site["owners"] = {page.url: owner.title for page in nav.pages if (owner := study_of(page))}
     return nav
 
 
-def study_of(page) -> str | None:
-    """The title of the study a page belongs to: the section it is in, when that section is in a section."""
+def study_of(page) -> Section | None:
+    """The study a page belongs to: the section it is in, when that section is in a section."""
     parent = page.parent
-    return parent.title if parent is not None and parent.parent is not None else None
+    return parent if parent is not None and parent.parent is not None else None
 
 
 def on_page_context(context, page, config, nav):
@@ -97,14 +97,14 @@ def on_page_context(context, page, config, nav):
         # written as it is, so the escaped title is shown as text there too. A page of a section
         # within a section (a study's page) names that section (the study) in its title and
         # description, so that a tab, a bookmark or a search result says which study it is.
-        page.meta["title"] = f"{page.title} · {owner}" if owner else page.title
+        page.meta["title"] = f"{page.title} · {owner.title}" if owner else page.title
         if owner and not page.meta.get("description"):
-            page.meta["description"] = f"{page.title} of {owner}, each figure with its source."
+            page.meta["description"] = f"{page.title} of {owner.title}, each figure with its source."
     # the footer's previous and next stay inside a study: a link into or out of one would lead to
     # another study's page, named only "Overview" or "Consistency audit"
     for neighbour in ("previous_page", "next_page"):
         other = getattr(page, neighbour)
-        if other is not None and (owner or study_of(other)) and study_of(other) != owner:
+        if other is not None and (owner or study_of(other)) and study_of(other) is not owner:
             setattr(page, neighbour, None)
     return context
 
@@ -153,36 +153,62 @@ def searchable(index: dict, owners: dict[str, str], forms: list[list[str]]) -> d
 TAG = re.compile(r"<[^>]*>")
 
 
+WORD = re.compile(r"[^\W_]+")
+
+
 class FormMatcher:
     """Finds the forms of glossary terms in text. A short form with a capital (an abbreviation: VOD,
     CRi, ALL) matches only as written; other forms match in any case, hyphens and spaces alike. Each
-    form matches as whole words, with an optional plural s; where forms overlap the longest wins."""
+    form matches as whole words, with an optional plural s; where forms overlap the longest wins.
+
+    A document is matched against the forms whose first word it holds only (one pattern for each set
+    of such forms, made once): a glossary of thousands of terms costs what the few a page holds cost."""
 
     def __init__(self, terms: list[list[str]]):
         self.terms = terms
-        alternatives = sorted(
-            ((form, number) for number, term in enumerate(terms) for form in term),
-            key=lambda pair: -len(pair[0]),
-        )
-        self.names = {f"f{index}": number for index, (_, number) in enumerate(alternatives)}
-        pattern = "|".join(
-            f"(?P<f{index}>{_form_pattern(form)})" for index, (form, _) in enumerate(alternatives)
-        )
-        self.pattern = re.compile(rf"(?<![^\W_])(?:{pattern})s?(?![^\W_])", re.IGNORECASE)
+        self.by_first_word: dict[str, list[tuple[str, int]]] = {}
+        for number, term in enumerate(terms):
+            for form in term:
+                first = WORD.search(form)
+                if first:  # a form without a letter or digit matches nothing (the glossary refuses it)
+                    self.by_first_word.setdefault(first.group(0).casefold(), []).append((form, number))
+        self.patterns: dict[tuple[tuple[str, int], ...], re.Pattern[str]] = {}
 
     def terms_in(self, markup: str) -> list[str]:
         """Every form of each term the text (HTML, as the index holds it) prints, once per occurrence."""
         text = html.unescape(TAG.sub(" ", markup))
+        words = {word.casefold() for word in WORD.findall(text)}
+        words |= {word[:-1] for word in words if word.endswith("s")}  # a plural's first word
+        candidates = tuple(
+            sorted(
+                {pair for word in words for pair in self.by_first_word.get(word, [])},
+                key=lambda pair: (-len(pair[0]), pair),
+            )
+        )
+        if not candidates:
+            return []
+        pattern = self.patterns.get(candidates) or self._compile(candidates)
         return [
             form
-            for match in self.pattern.finditer(text)
-            for form in self.terms[self.names[match.lastgroup or ""]]
+            for match in pattern.finditer(text)
+            for form in self.terms[candidates[int((match.lastgroup or "f0")[1:])][1]]
         ]
+
+    def _compile(self, candidates: tuple[tuple[str, int], ...]) -> re.Pattern[str]:
+        alternatives = "|".join(
+            f"(?P<f{index}>{_form_pattern(form)})" for index, (form, _) in enumerate(candidates)
+        )
+        pattern = self.patterns[candidates] = re.compile(
+            rf"(?<![^\W_])(?:{alternatives})(?![^\W_])", re.IGNORECASE
+        )
+        return pattern
 
 
 def _form_pattern(form: str) -> str:
+    """A form as a pattern: its words apart by spaces or hyphens, an optional plural s; an abbreviation
+    (one short word with a capital) only as written, its s too."""
     words = [re.escape(word) for word in re.split(r"[\s\-]+", form.strip()) if word]
-    pattern = r"[\s\-]+".join(words)
+    pattern = r"[\s\-]+".join(words) + "s?"
     abbreviation = len(words) == 1 and len(form) <= 5 and any(char.isupper() for char in form)
     return f"(?-i:{pattern})" if abbreviation else pattern
 

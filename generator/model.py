@@ -740,10 +740,26 @@ class GlossaryTerm(Strict):
             raise ValueError("holds a blank synonym; expected words")
         return [synonym.strip() for synonym in synonyms]
 
+    @model_validator(mode="after")
+    def _forms_are_words(self) -> GlossaryTerm:
+        for form in self.forms:
+            if len(re.findall(r"[^\W_]", form)) < 2:
+                raise ValueError(
+                    f"{form!r} is a form of {self.term!r} with fewer than two letters or digits; expected "
+                    "a word (a search would find it everywhere)"
+                )
+        return self
+
     @property
     def forms(self) -> list[str]:
         """Every form of the term, each once: the term, its meaning, then its synonyms."""
         return list(dict.fromkeys([self.term, self.meaning, *self.synonyms]))
+
+
+def glossary_form_key(form: str) -> str:
+    """A form as the search tells forms apart (generator/mkdocs_hooks.py, FormMatcher): in any case,
+    hyphens and spaces alike. Two forms with one key would find each other's pages."""
+    return " ".join(word for word in re.split(r"[\s\-]+", form.strip()) if word).casefold()
 
 
 class Glossary(Strict):
@@ -757,7 +773,7 @@ class Glossary(Strict):
         owners: dict[str, str] = {}
         for term in terms:
             for form in term.forms:
-                owner = owners.setdefault(form.casefold(), term.term)
+                owner = owners.setdefault(glossary_form_key(form), term.term)
                 if owner != term.term:
                     raise ValueError(
                         f"{form!r} is a form of both {owner!r} and {term.term!r}; expected each form in "

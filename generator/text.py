@@ -134,5 +134,11 @@ def in_sentence(label: str) -> str:
     a capital marks ('ITT', 'Ph-negative ALL', 'pH')."""
     word = re.match(r"[^\W\d_]*", label)
     letters = word.group(0) if word else ""
-    ordinary = len(letters) >= 3 and letters[1:].islower() and letters[:1].isupper()
+    first_word = label.split(" ", 1)[0]
+    ordinary = (
+        len(letters) >= 3
+        and letters[1:].islower()
+        and letters[:1].isupper()
+        and not any(char.isupper() for char in first_word[1:])  # 'Kaplan-Meier' is a name
+    )
     return label[:1].lower() + label[1:] if ordinary else label

@@ -105,3 +105,12 @@ def test_the_record_gains_one_version_when_the_data_changes_and_none_when_it_doe
     assert [c.id for c in newest.changed] == ["s/hr"]
     assert older == first
     assert Changes.from_json(newest.to_json()) == newest
+
+
+def test_a_study_in_a_record_s_study_lists_never_hides_its_changed_figures():
+    """A record names new and removed studies; their figures appeared or disappeared. A changed figure is
+    listed whatever the lists say (a crafted record cannot hide it)."""
+    change = Change("s/a", "s", "Label", "1", "2")
+    record = Changes(changed=[change], appeared=[change], new_studies=["s"], removed_studies=["s"])
+    assert record.figures("changed") == [change]
+    assert record.figures("appeared") == [] and record.figures_of("s") == 1

@@ -49,6 +49,8 @@ def test_an_abbreviation_matches_only_as_written_and_only_as_a_whole_word():
     assert found([CRI], "the criteria (cri)") == []
     assert found([VOD], "VODKA and AVOD") == []
     assert found([ALL], "relapsed ALL.") == ALL
+    assert found([CR], "CRS grade 3") == [], "the plural s of an abbreviation as written too: CRS is not CRs"
+    assert found([CR], "two CRs") == CR
 
 
 def test_where_forms_overlap_the_longest_is_the_one_found():
@@ -111,9 +113,19 @@ def test_a_form_in_two_terms_or_a_blank_form_is_refused_naming_it():
         Glossary(
             terms=[
                 GlossaryTerm(term="CR", meaning="complete remission"),
-                GlossaryTerm(term="CRi", meaning="x", synonyms=["cr"]),
+                GlossaryTerm(term="CRi", meaning="x y", synonyms=["cr"]),
             ]
         )
+    with pytest.raises(ValidationError, match="'veno occlusive disease' is a form of both"):
+        Glossary(
+            terms=[
+                GlossaryTerm(term="VOD", meaning="veno-occlusive disease"),
+                GlossaryTerm(term="SOS", meaning="veno occlusive disease"),
+            ]
+        )
+    for form in ("-", "a", "  "):
+        with pytest.raises(ValidationError, match=r"fewer than two letters|blank"):
+            GlossaryTerm(term="VOD", meaning="veno-occlusive disease", synonyms=[form])
     with pytest.raises(ValidationError, match="blank synonym"):
         GlossaryTerm(term="VOD", meaning="veno-occlusive disease", synonyms=[" "])
     with pytest.raises(ValidationError, match="is blank"):
@@ -178,6 +190,7 @@ def test_without_a_glossary_there_is_no_glossary_page(tmp_path):
         ("ITT", "ITT"),
         ("MRD responders", "MRD responders"),
         ("pH below 7", "pH below 7"),
+        ("Kaplan-Meier median", "Kaplan-Meier median"),
     ],
 )
 def test_a_label_inside_a_sentence_keeps_the_case_of_an_abbreviation(label, shown):
