@@ -65,11 +65,14 @@ def _site_info(path: Path) -> dict:
     ):
         return {}
     version, built = info.get("data_version"), info.get("built")
-    if not (isinstance(version, str) and VERSION.fullmatch(version) and isinstance(built, str)):
-        return {"search_forms": forms}
-    if not DATE.fullmatch(built):
-        return {"search_forms": forms}
-    return info
+    if (
+        isinstance(version, str)
+        and VERSION.fullmatch(version)
+        and isinstance(built, str)
+        and DATE.fullmatch(built)
+    ):
+        return info
+    return {"search_forms": forms}
 
 
 VERSION = re.compile(r"[0-9a-f]{6,64}")
