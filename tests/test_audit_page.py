@@ -333,6 +333,14 @@ STILL = """id => {
 page has scrolled to it. Its list opens and the page scrolls to it together, so after OPENED."""
 
 
+REARRIVE = """id => {
+    document.getElementById(id).closest("details").open = false;
+    window.scrollTo(0, 0);
+    history.replaceState(null, "", "#" + id);
+    window.dispatchEvent(new HashChangeEvent("hashchange"));
+}"""
+
+
 @pytest.mark.browser
 def test_a_figure_link_opens_the_figure_list_at_its_row(browser, built_site):
     figure = "u-responses-overall-response-all-count"  # derived: its link goes to the audit page
@@ -356,6 +364,15 @@ def test_a_figure_link_opens_the_figure_list_at_its_row(browser, built_site):
         page.wait_for_function(OPENED, arg=anchor)
         page.wait_for_function(STILL, arg=anchor)
         assert page.evaluate("window.__sameWindow") == "kept", "Material's instant navigation"
+        row = page.evaluate(ROW, anchor)
+        assert row["open"] and row["header"] <= row["top"] < row["height"] - 50, row
+
+        # Material's own order without the browser's: the list closed, the address already the row's,
+        # a hashchange makes Material open the list and scroll to the list's top, the row thousands of
+        # pixels below; the row is what comes into view (instant navigation can end in this order)
+        page.evaluate(REARRIVE, anchor)
+        page.wait_for_function(OPENED, arg=anchor)
+        page.wait_for_function(STILL, arg=anchor)
         row = page.evaluate(ROW, anchor)
         assert row["open"] and row["header"] <= row["top"] < row["height"] - 50, row
 

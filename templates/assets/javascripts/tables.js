@@ -225,10 +225,34 @@
     input.addEventListener("input", function () { filterRows(table, input, status, "rows", true); });
   }
 
+  /* Arriving at a row of a collapsed list (a figure's link), the row itself is brought into view.
+     Material opens the list and scrolls to the list's top, and its instant navigation scrolls to the
+     address's target: which comes last varies, and when the list opens last the row stays thousands
+     of pixels below. So the row is revealed once its list has opened (the toggle event comes after
+     both), once per arrival. */
+  var arrival = null;
+  function revealLater() {
+    var id = location.hash ? decodeURIComponent(location.hash.slice(1)) : "";
+    var target = id ? document.getElementById(id) : null;
+    var list = target ? target.closest("details") : null;
+    arrival = list ? target : null;
+    if (list && list.open) {
+      requestAnimationFrame(function () { target.scrollIntoView({ block: "center" }); });
+    }
+  }
+  document.addEventListener("toggle", function (event) {
+    var list = event.target;
+    if (!arrival || !(list instanceof HTMLDetailsElement) || !list.open || !list.contains(arrival)) return;
+    arrival.scrollIntoView({ block: "center" });
+    arrival = null;
+  }, true);
+  window.addEventListener("hashchange", revealLater);
+
   function enhanceAll() {
     document.querySelectorAll("div.ev-index").forEach(enhance);
     document.querySelectorAll(LISTS).forEach(enhanceList);
     watchTables(WRAP_TRIES);
+    revealLater();
   }
 
   /* "Skip table": focus moves to the mark after the table, which the browser scrolls into view. Done
