@@ -1,8 +1,11 @@
 """Citation exports, read back with real parsers and compared field by field."""
 
 import json
+import re
+from pathlib import Path
 
 import bibtexparser
+import jsonschema
 import pytest
 import rispy
 
@@ -126,3 +129,53 @@ def test_control_characters_and_direction_marks_never_reach_ris_or_bibtex(citati
     (record,) = rispy.loads(to_ris(odd))
     (entry,) = bibtexparser.parse_string(to_bibtex(odd, "x")).entries
     assert "Title " in entry["title"] and record["authors"][0].startswith("Smith")
+
+
+def test_ris_is_one_record_as_rispy_writes_it(citation):
+    """TY first, ER last (rispy's "ER  - "), no record number ("1.", rispy's default header) before it."""
+    lines = to_ris(citation).splitlines()
+    assert (lines[0], lines[-1]) == ("TY  - JOUR", "ER  - ")
+    assert all(re.fullmatch(r"[A-Z][A-Z0-9]  - \S.*|ER  - ", line) for line in lines), lines
+
+
+def test_empty_fields_are_left_out_of_ris_and_bibtex(citation):
+    given_blank = citation.authors[0].model_copy(update={"given": "\u202e"})
+    blank = citation.authors[1].model_copy(update={"family": "\x1b", "given": " "})
+    authors = [given_blank, blank]
+    odd = citation.model_copy(
+        update={"volume": "", "issue": " ", "keywords": ["\x1b", "kept"], "authors": authors}
+    )
+    text = to_ris(odd)
+    assert not re.search(r"^(VL|IS)  -", text, re.M)
+    assert re.findall(r"^KW  - .*", text, re.M) == ["KW  - kept"]
+    assert re.findall(r"^AU  - .*", text, re.M) == ["AU  - Kantarjian"]
+    (entry,) = bibtexparser.parse_string(to_bibtex(odd, "x")).entries
+    assert "volume" not in entry.fields_dict and "number" not in entry.fields_dict
+    assert entry["author"] == "Kantarjian", "a family name alone (not 'Kantarjian, '), a blank name left out"
+
+
+# From github.com/citation-style-language/schema@e3ce254, schemas/input/csl-data.json; MIT licence
+# (its notice beside it: fixtures/csl-data.LICENSE.txt).
+CSL_DATA_SCHEMA = Path(__file__).parent / "fixtures" / "csl-data.json"
+
+
+def csl_errors(text: str) -> list[str]:
+    validator = jsonschema.Draft7Validator(json.loads(CSL_DATA_SCHEMA.read_text(encoding="utf-8")))
+    return [
+        f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(json.loads(text))
+    ]
+
+
+def test_every_csl_json_the_site_publishes_is_valid_csl_data(built_site):
+    published = {path.stem: path for path in (built_site / "site").rglob("cite/*.json")}
+    assert set(published) == {study.name for study in (ROOT / "content" / "studies").iterdir()}
+    for path in published.values():
+        assert csl_errors(path.read_text(encoding="utf-8")) == [], path
+
+
+def test_csl_json_of_a_year_alone_with_neither_doi_nor_pmid_is_valid_csl_data(citation):
+    odd = citation.model_copy(
+        update={"date": "2018", "doi": None, "pmid": None, "url": "https://example.org/a", "keywords": []}
+    )
+    text = to_csl_json(odd, "x")
+    assert json.loads(text)[0]["issued"] == {"date-parts": [[2018]]} and csl_errors(text) == []
