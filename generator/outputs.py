@@ -9,7 +9,7 @@ of an earlier build, so a one-word mistake in a setting cannot replace somebody'
 from __future__ import annotations
 
 import contextlib
-import fcntl
+import importlib
 import logging
 import os
 import tempfile
@@ -18,6 +18,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from shutil import rmtree
+from typing import IO, Any
+
+try:
+    import fcntl
+except ImportError:  # Windows: msvcrt locks the lock file's first byte instead (see take_lock)
+    fcntl = None  # type: ignore[assignment]
 
 from generator.errors import ConfigError, Problem
 
@@ -168,12 +174,58 @@ def staging_folder(site_dir: Path) -> Iterator[Path]:
     parent.mkdir(parents=True, exist_ok=True)
     remove_stale_staging(parent, site_dir.name)
     folder = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=parent))
-    with (folder / STAGING_LOCK).open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
+    try:
+        with held_lock(folder / STAGING_LOCK):
             yield folder
+            os.utime(folder / STAGING_LOCK)  # fresh (see FRESH_SECONDS) while it is removed below
+    finally:
+        _remove(folder)  # once the lock is let go: Windows deletes no file that is open
+
+
+@contextlib.contextmanager
+def held_lock(path: Path) -> Iterator[None]:
+    """The exclusive lock of the file `path` (made if missing), held until the block ends."""
+    with path.open("ab") as handle:
+        take_lock(handle, wait=True)
+        try:
+            yield
         finally:
-            _remove(folder)
+            release_lock(handle)
+
+
+def take_lock(handle: IO[Any], *, wait: bool) -> bool:
+    """Take the exclusive lock of the open file `handle`, waiting for it; without `wait`, False at once
+    when another holds it. The lock is the open file's: the system lets it go when the process ends,
+    however it ends. flock where there is one (POSIX), else msvcrt's lock of the file's first byte."""
+    if fcntl is not None:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            return False
+        return True
+    msvcrt = _msvcrt()
+    handle.seek(0)  # msvcrt locks from the file's position; a byte past its end may be locked
+    try:
+        msvcrt.locking(handle.fileno(), msvcrt.LK_LOCK if wait else msvcrt.LK_NBLCK, 1)
+    except OSError:
+        if wait:
+            raise
+        return False
+    return True
+
+
+def release_lock(handle: IO[Any]) -> None:
+    if fcntl is not None:
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        return
+    msvcrt = _msvcrt()
+    handle.seek(0)
+    msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)
+
+
+def _msvcrt() -> Any:
+    """Windows' C runtime module (imported by name: its functions exist on Windows only)."""
+    return importlib.import_module("msvcrt")
 
 
 FRESH_SECONDS = 10
@@ -203,21 +255,29 @@ def _is_our_staging(folder: Path) -> bool:
 def _is_stale(folder: Path) -> bool:
     """No live build holds the folder's lock (and it is not one that a build has just created)."""
     lock = folder / STAGING_LOCK
-    if time.time() - lock.stat().st_mtime < FRESH_SECONDS:
-        return False
-    with lock.open("a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+    try:
+        if time.time() - lock.stat().st_mtime < FRESH_SECONDS:
             return False
-        fcntl.flock(handle, fcntl.LOCK_UN)
+        handle = lock.open("rb+")  # never made again: a folder being removed is left to its remover
+    except OSError:  # gone, or not ours to open: left alone
+        return False
+    with handle:
+        if not take_lock(handle, wait=False):
+            return False
+        release_lock(handle)
     return True
 
 
 def _remove(folder: Path) -> None:
-    """Remove a folder of ours; what cannot be removed is said, and the next build tries again."""
+    """Remove a folder of ours; what cannot be removed is said, and the next build tries again. What
+    is gone already (another build removing the same leftover) is no failure."""
     failures: list[str] = []
-    rmtree(folder, onerror=lambda _f, path, exc: failures.append(f"{path}: {exc[1]}"))
+
+    def failed(_function: object, path: str, exc: tuple) -> None:
+        if not isinstance(exc[1], FileNotFoundError):
+            failures.append(f"{path}: {exc[1]}")
+
+    rmtree(folder, onerror=failed)
     if failures:
         log.warning(
             "Could not remove %s (%s); the next build tries again, or remove it by hand",

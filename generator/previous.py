@@ -124,7 +124,7 @@ def _read_bounded(path: Path) -> bytes:
         info = path.stat()
         if not stat.S_ISREG(info.st_mode):
             raise InputError([Problem(path, "is not a regular file; expected a site's data/values.json")])
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
         with os.fdopen(fd, "rb") as handle:
             if not stat.S_ISREG(os.fstat(fd).st_mode):
                 raise InputError([Problem(path, "is not a regular file; expected a site's data/values.json")])

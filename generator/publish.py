@@ -12,7 +12,10 @@ The deploy is ghp-import, the library `mkdocs gh-deploy` uses: one commit of the
 .nojekyll, so GitHub Pages serves it as it is), made in a scratch repository so that no branch of the
 project is read or moved. That commit, and nothing else, is pushed to `refs/heads/<branch>` of a
 configured remote, replacing the branch only if it still is the one checked before the build: a site
-this generator wrote (one parentless commit holding the output mark), or no branch at all.
+this generator wrote (one parentless commit holding the output mark), or no branch at all. The commit's
+message names the project's commit the site was built from (`git rev-parse HEAD`) and its data
+version; a project with uncommitted changes (`git status`) is refused unless they are allowed, and the
+message then says so.
 """
 
 from __future__ import annotations
@@ -443,6 +446,81 @@ def _checked_out(repository: Path) -> dict[str, str]:
     if head:
         found.setdefault(head.casefold(), str(repository))
     return found
+
+
+# What a deploy is built from -------------------------------------------------------------------
+
+
+MOST_CHANGES_SHOWN = 10
+"""The changed paths a message names: enough to recognise them, never a screenful."""
+
+
+@dataclass(frozen=True)
+class Source:
+    """What a deploy is built from: the project's commit, and what differs from it."""
+
+    in_repository: bool
+    commit: str | None = None
+    """The commit checked out (`git rev-parse HEAD`); None outside a repository or before a first commit."""
+    changed: tuple[str, ...] = ()
+    """What `git status --porcelain` lists in the project folder: uncommitted changes, untracked files
+    (what .gitignore ignores aside, as the site's own folders)."""
+
+    def described(self) -> str:
+        """The source as the site's commit names it."""
+        if not self.in_repository:
+            return "from a project that is not in a git repository (no source commit)"
+        if self.commit is None:
+            source = "from a git repository with no commit yet"
+            return f"{source}, with uncommitted changes" if self.changed else source
+        return f"{self.commit} with uncommitted changes" if self.changed else self.commit
+
+    def changes_shown(self) -> str:
+        shown = ", ".join(self.changed[:MOST_CHANGES_SHOWN])
+        more = len(self.changed) - MOST_CHANGES_SHOWN
+        return shown + (f" and {more} more" if more > 0 else "")
+
+    def refusal(self) -> str:
+        return (
+            "the project has uncommitted changes, which the site would publish with no commit to say "
+            f"what it was built from: {self.changes_shown()}; commit them (or add them to .gitignore), "
+            "or deploy with --allow-dirty (the site's commit then says 'with uncommitted changes')"
+        )
+
+
+def source_of(root: Path) -> Source:
+    """The commit the project at `root` has checked out, and what `git status` lists in its folder."""
+    if _git(root, "rev-parse", "--show-toplevel").returncode:
+        return Source(in_repository=False)
+    head = _git(root, "rev-parse", "--verify", "--quiet", "HEAD^{commit}")
+    status = _git(root, "status", "--porcelain", "-z", "--untracked-files=normal", "--", ".")
+    if status.returncode:
+        raise BuildError(f"git status could not be read in {root}: {_said(status)}")
+    commit = head.stdout.strip() if head.returncode == 0 else None
+    return Source(True, commit, _status_paths(status.stdout))
+
+
+def _status_paths(output: str) -> tuple[str, ...]:
+    """The paths `git status --porcelain -z` lists: 'XY path' each, a rename's or a copy's followed by
+    the path it had (not shown); each path shown printable."""
+    paths = []
+    entries = iter(output.split("\0"))
+    for entry in entries:
+        if len(entry) < 4:
+            continue
+        paths.append("".join(c if c.isprintable() else "?" for c in entry[3:]))
+        if {"R", "C"} & set(entry[:2]):
+            next(entries, None)
+    return tuple(paths)
+
+
+def deploy_message(source: Source, data_version: str, built: str) -> str:
+    """The site's commit message, as `mkdocs gh-deploy`'s ("Deployed <sha> with MkDocs version ..."):
+    the project's commit the site was built from and its data version; the uncommitted changes below."""
+    subject = f"Deployed {source.described()}: data version {data_version}, built {built}"
+    if not source.changed:
+        return subject
+    return f"{subject}\n\nUncommitted changes: {source.changes_shown()}\n"
 
 
 SCRATCH_BRANCH = "site"

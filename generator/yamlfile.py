@@ -43,7 +43,8 @@ def read_input_bytes(path: Path) -> bytes:
     """The bytes of the regular file `path`; InputError, without blocking, for anything else."""
     try:
         _refuse_unreadable(path, path.stat())
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # a file swapped for a pipe meanwhile cannot block
+        # a file swapped for a pipe meanwhile cannot block (POSIX); bytes as they are (Windows)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
         with os.fdopen(fd, "rb") as handle:
             _refuse_unreadable(path, os.fstat(fd))
             data = handle.read(MAX_INPUT_BYTES + 1)

@@ -6,7 +6,6 @@ and checks that no file outside the generator's own output changed.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import os
 import shutil
@@ -101,7 +100,7 @@ def test_an_output_folder_that_would_replace_the_users_files_is_refused(
     before = snapshot(project)
     assert build(project) == 1
     error = capsys.readouterr().err
-    assert f"mkdocs.yml, line {6 if setting == 'docs_dir' else 7}, field '{setting}':" in error
+    assert f"mkdocs.yml, line {10 if setting == 'docs_dir' else 11}, field '{setting}':" in error
     assert expected in error and "Traceback" not in error
     assert snapshot(project) == before
 
@@ -201,9 +200,8 @@ def test_a_stale_staging_folder_of_a_killed_build_is_removed_and_a_live_one_kept
     os.utime(killed / outputs.STAGING_LOCK, (1, 1))
     live = project / ".evidence-build-live"
     live.mkdir()
-    with (live / outputs.STAGING_LOCK).open("w") as lock:
+    with outputs.held_lock(live / outputs.STAGING_LOCK):
         os.utime(live / outputs.STAGING_LOCK, (1, 1))
-        fcntl.flock(lock, fcntl.LOCK_EX)
         assert build(project) == 0
         assert not killed.exists()
         assert live.is_dir()

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from generator.build import build_site, open_project
-from generator.publish import SITE_URL_ENV
+from generator.publish import SITE_URL_ENV, Source, deploy_message, source_of
 from tests.conftest import ROOT, STUDY, CommandLine, copy_project, edit
 from tests.test_regenerate import change_the_overall_median
 
@@ -64,6 +64,7 @@ def repository(tmp_path: Path) -> tuple[Path, Path]:
     """The project as a git repository whose origin is a local bare repository. It holds one study:
     where a deploy goes and what it refuses do not depend on the content."""
     project_copy = copy_project(tmp_path / "project", [STUDY])
+    shutil.copy(ROOT / ".gitignore", project_copy / ".gitignore")  # the site's folders: no change
     remote = tmp_path.parent / f"{tmp_path.name}-remote.git"
     git("init", "--bare", "-q", str(remote), cwd=tmp_path)
     for command in (
@@ -90,7 +91,11 @@ def test_deploy_pushes_the_built_site_with_nojekyll_to_gh_pages(run, repository)
     assert f"<loc>{URL}studies/kantarjian-2013/</loc>" in sitemap, (
         "the sitemap points to the published address"
     )
-    assert "Site of data version" in git("log", "-1", "--format=%s", "gh-pages", cwd=remote)
+    published = json.loads(git("show", "gh-pages:data/values.json", cwd=remote))
+    source = git("rev-parse", "HEAD", cwd=project).strip()
+    assert git("log", "-1", "--format=%B", "gh-pages", cwd=remote).strip() == (
+        f"Deployed {source}: data version {published['data_version']}, built {published['built']}"
+    ), "the site's commit names the project's commit and the data version, as mkdocs gh-deploy's does"
 
 
 def test_deploy_is_refused_with_a_placeholder_address_and_pushes_nothing(run, repository):
@@ -109,8 +114,9 @@ def test_deploy_of_a_failing_build_pushes_nothing(run, repository):
         "cr,Complete response (CR),all,17,90",
         "cr,Complete response (CR),all,18,90",
     )
-    result = run(project, "deploy", env={"EVIDENCE_SITE_URL": URL})
+    result = run(project, "deploy", "--allow-dirty", env={"EVIDENCE_SITE_URL": URL})
     assert result.returncode == 1, result.stderr
+    assert "responses.csv" in result.stderr and "uncommitted" not in result.stderr, "the build failed"
     assert git("branch", "--list", "gh-pages", cwd=remote).strip() == ""
 
 
@@ -139,8 +145,11 @@ def test_a_deploy_from_a_fresh_clone_continues_the_published_record(run, built_o
     git("clone", "-q", str(project), str(clone), cwd=tmp_path)
     git("remote", "set-url", "origin", str(remote), cwd=clone)
     change_the_overall_median(clone / "content/studies/kantarjian-2013")
+    git("-c", "user.name=T", "-c", "user.email=t@example.org", "commit", "-q", "-am", "median", cwd=clone)
     result = run(clone, "deploy", env={"EVIDENCE_SITE_URL": URL})
     assert result.returncode == 0, result.stderr
+    source = git("rev-parse", "HEAD", cwd=clone).strip()
+    assert git("log", "-1", "--format=%s", "gh-pages", cwd=remote).startswith(f"Deployed {source}: ")
     history = json.loads(git("show", "gh-pages:data/values.json", cwd=remote))["history"]
     assert len(history) == 2 and history[0]["changed"], "the clone's deploy read what was published"
 
@@ -363,10 +372,12 @@ def test_git_variables_of_a_hook_never_send_the_deploy_to_another_repository(
     from generator.publish import check_target, deploy
 
     project, remote = repository
+    head = git("rev-parse", "HEAD", cwd=project).strip()
     elsewhere = tmp_path / "elsewhere.git"
     git("init", "--bare", "-q", str(elsewhere), cwd=tmp_path)
     monkeypatch.setenv("GIT_DIR", str(elsewhere))
     monkeypatch.setenv("GIT_INDEX_FILE", str(tmp_path / "index"))
+    assert source_of(project) == Source(True, head, ()), "the project's commit, and no change"
     commit = deploy(small_site(tmp_path / "site"), check_target(project, "origin", "gh-pages"), "the site")
     assert os.environ["GIT_INDEX_FILE"] == str(tmp_path / "index"), "the environment is given back"
     monkeypatch.delenv("GIT_DIR")
@@ -392,3 +403,76 @@ def test_a_remote_given_as_an_address_with_a_token_is_refused_without_showing_it
     with pytest.raises(ConfigError) as refused:
         check_target(project, "https://x:TOKEN?1@github.com/o/r", "gh-pages")
     assert "TOKEN" not in str(refused.value) and "https://***@github.com/o/r" in str(refused.value)
+
+
+# What a deploy is built from: the project's commit, named in the site's ------------------------------
+
+
+def change_the_project(project: Path) -> list[str]:
+    """Thirteen changes git status lists (edits, a rename, untracked files and a folder), and the
+    site's own folders, which .gitignore leaves out; the paths as git status names them."""
+    template = sorted(path for path in (project / "templates").rglob("*") if path.is_file())[0]
+    for path in (project / "site_config.yml", project / "mkdocs.yml", template):
+        path.write_text(path.read_text() + "\n")
+    edit(project / "content/studies/kantarjian-2013/responses.csv", ",17,90", ",18,90")
+    git(
+        "mv",
+        "content/studies/kantarjian-2013/study.yml",
+        "content/studies/kantarjian-2013/moved.yml",
+        cwd=project,
+    )
+    (project / "content/studies/new-study").mkdir()
+    (project / "content/studies/new-study/study.yml").write_text("title: new\n")
+    for number in range(7):
+        (project / f"notes-{number}.txt").write_text("mine")
+    (project / "build").mkdir()
+    (project / "build" / "notes.txt").write_text("in a folder of the generator's")
+    return [
+        "content/studies/kantarjian-2013/responses.csv",
+        "content/studies/kantarjian-2013/moved.yml",
+        "site_config.yml",
+        "mkdocs.yml",
+        template.relative_to(project).as_posix(),
+        "content/studies/new-study/",
+        *(f"notes-{number}.txt" for number in range(7)),
+    ]
+
+
+def test_a_deploy_with_uncommitted_changes_is_refused_naming_them_unless_allowed(run, no_build, repository):
+    project, remote = repository
+    source = git("rev-parse", "HEAD", cwd=project).strip()
+    changed = change_the_project(project)
+    result = run(project, "deploy", env={"EVIDENCE_SITE_URL": URL})
+    assert result.returncode == 1, result.stderr
+    assert f"{project}: the project has uncommitted changes" in result.stderr
+    listed = result.stderr.split("what it was built from: ", 1)[1].split("; commit them", 1)[0]
+    assert listed.endswith(" and 3 more") and len(listed.split(", ")) == 10, "ten named, of thirteen"
+    assert set(listed.removesuffix(" and 3 more").split(", ")) <= set(changed)
+    assert "study.yml" not in listed and "build/" not in listed, "a rename's new name; no ignored folder"
+    assert "--allow-dirty" in result.stderr and "Built the site" not in result.stderr
+    assert git("branch", "--list", "gh-pages", cwd=remote).strip() == ""
+
+    result = run(project, "deploy", "--allow-dirty", env={"EVIDENCE_SITE_URL": URL})
+    assert result.returncode == 0, result.stderr
+    subject, _, body = git("log", "-1", "--format=%B", "gh-pages", cwd=remote).partition("\n\n")
+    assert subject.startswith(f"Deployed {source} with uncommitted changes: data version "), subject
+    assert body.startswith("Uncommitted changes: ") and body.strip().endswith(" and 3 more"), body
+    assert f"deployed {source} with uncommitted changes" in result.stderr
+
+
+def test_a_project_outside_a_repository_or_before_a_first_commit_is_said_to_be(tmp_path, monkeypatch):
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))  # git looks no further up
+    project = tmp_path / "project"
+    project.mkdir()
+    assert source_of(project) == Source(in_repository=False)
+    assert deploy_message(source_of(project), "v7", "2024-05-01T10:00:00") == (
+        "Deployed from a project that is not in a git repository (no source commit): data version v7, "
+        "built 2024-05-01T10:00:00"
+    )
+    git("init", "-q", str(project), cwd=tmp_path)
+    (project / "line\nbreak.txt").write_text("a name git quotes")
+    assert source_of(project) == Source(True, None, ("line?break.txt",))
+    assert deploy_message(source_of(project), "v7", "2024-05-01T10:00:00") == (
+        "Deployed from a git repository with no commit yet, with uncommitted changes: data version v7, "
+        "built 2024-05-01T10:00:00\n\nUncommitted changes: line?break.txt\n"
+    )

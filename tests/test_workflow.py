@@ -70,3 +70,32 @@ def test_the_schema_check_catches_a_broken_workflow(tmp_path):
     broken.write_text(text.replace("runs-on: ubuntu-latest", "runs_on: ubuntu-latest", 1), encoding="utf-8")
     schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
     assert list(jsonschema.Draft7Validator(schema).iter_errors(load(broken)))
+
+
+def test_the_site_workflow_caches_the_packages_by_lock_and_the_pages_of_each_study_by_commit():
+    """Packages once for each lock; each study's pages from the last run, restored whatever changed
+    since (every entry's key holds the generator, templates, settings and libraries: generator/cache.py),
+    signed with the repository's secret so that one run's entries are another's."""
+    build = load(ROOT / ".github" / "workflows" / "site.yml")["jobs"]["build"]
+    steps = build["steps"]
+    caches = [step for step in steps if step.get("uses", "").startswith("actions/cache@")]
+    build_step = next(step for step in steps if "make site" in step.get("run", ""))
+    assert caches and all(steps.index(cache) < steps.index(build_step) for cache in caches), "restored first"
+
+    packages = next(cache for cache in caches if "~/.cache/uv" in cache["with"]["path"].split())
+    assert set(packages["with"]["path"].split()) == {"~/.cache/pip", "~/.cache/uv"}, "uv's, and pip's"
+    assert "hashFiles('requirements-*.lock', 'Makefile')" in packages["with"]["key"], "the locks and uv's pin"
+    assert "github.sha" not in packages["with"]["key"] and "restore-keys" not in packages["with"]
+
+    cache_dir = yaml.safe_load((ROOT / "site_config.yml").read_text(encoding="utf-8"))["paths"]["cache_dir"]
+    pages = next(cache for cache in caches if cache["with"]["path"].strip() == cache_dir)
+    key = pages["with"]["key"]
+    assert key.endswith("-${{ github.sha }}"), "each run saves its own, the next restores the latest"
+    assert "hashFiles('requirements-*.lock')" in key
+    assert pages["with"]["restore-keys"].splitlines() == [key.removesuffix("${{ github.sha }}")]
+    assert build_step["env"]["EVIDENCE_CACHE_SECRET"] == "${{ secrets.EVIDENCE_CACHE_SECRET }}"
+
+    for cache in caches:
+        for patterns in re.findall(r"hashFiles\(([^)]*)\)", cache["with"]["key"]):
+            for pattern in re.findall(r"'([^']+)'", patterns):
+                assert list(ROOT.glob(pattern)), f"hashFiles({pattern!r}) hashes no file"
