@@ -10,9 +10,11 @@ denominator that fits it and the other reported figures is worked out.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +57,20 @@ class Check:
     note: bool = False
     """A finding to read, not a check: neither passes nor fails (`passed` then says whether what it
     looked for was found)."""
+    printed: str = ""
+    """What the source prints: the sentence the figures are quoted from (by default, the row's at `line`)."""
+    data: str = ""
+    """What the data say: the figures as the study's files give them ('17 of 90, 21%')."""
+    computed: str = ""
+    """What the site computes or finds from them, as words after 'the site' ('computes 17/90 = 18.89%')."""
+
+    @property
+    def says(self) -> str:
+        """What the source prints, what the data say and what the site computes, in that order."""
+        printed = f"the source prints “{self.printed}”; " if self.printed else ""
+        if not (self.data and self.computed):  # a check that does not tell them apart
+            return f"{printed}{self.inputs}; expected {self.expected}"
+        return f"{printed}the data say {self.data}; the site {self.computed}"
 
     @property
     def status(self) -> str:
@@ -161,8 +177,14 @@ def audit_study(results: StudyResults) -> AuditReport:
     for kind in sorted(results.study.kinds, key=lambda kind: kind.audit_rank):
         for table, frame in results.tables[kind.name].items():
             table_checks, table_implied = kind.audit(table, frame, results, f"{folder}/{table}.csv")
-            checks += table_checks
+            checks += _with_quotes(table_checks, frame)
             implied += table_implied
+    quotes = {
+        (f"{folder}/{table}.csv", row["line"]): row["source"]
+        for tables in results.tables.values()
+        for table, frame in tables.items()
+        for row in frame.to_dict("records")
+    }
     checks += [
         Check(
             f"{i.id}/percent-only-fits",
@@ -173,6 +195,9 @@ def audit_study(results: StudyResults) -> AuditReport:
             bool(i.candidates),
             i.file,
             i.line,
+            printed=_text(quotes.get((i.file, i.line))),
+            data=f"{i.percent}% alone ({i.constraints})",
+            computed=f"finds {i.summary}" if i.candidates else "finds no count and denominator that fit",
         )
         for i in implied
     ]
@@ -183,16 +208,26 @@ def audit_study(results: StudyResults) -> AuditReport:
 
 def raise_for_failures(report: AuditReport, results: StudyResults) -> None:
     """A failed check (not recorded as known) is a DataError naming file, row and rule."""
+    problems = audit_problems(report, results)
+    if problems:
+        raise DataError(problems)
+
+
+def audit_problems(report: AuditReport, results: StudyResults, *, whole: bool = True) -> list[Problem]:
+    """A located problem for each failed check (not recorded as known), saying what the source prints,
+    what the data say and what the site computes; and, for the `whole` study (not a part of it left
+    by problems elsewhere, which runs fewer checks), each known discrepancy that names no check."""
     problems = [
         Problem(
             Path(c.file),
-            f"audit rule '{c.rule}' failed for {c.subject}: {c.inputs}; expected {c.expected}. "
-            "Fix the data, or record it under known_discrepancies in study.yml with a reason "
-            f"(check: {c.id})",
+            f"audit rule '{c.rule}' failed for {c.subject}: {c.says}. Fix the data, or record it under "
+            f"known_discrepancies in study.yml with a reason (check: {c.id})",
             line=c.line,
         )
         for c in report.failures
     ]
+    if not whole:
+        return problems
     ids, notes = {c.id for c in report.checks}, {c.id for c in report.notes}
     for index, known in enumerate(results.study.meta.known_discrepancies):
         if known.check not in ids or known.check in notes:
@@ -205,8 +240,22 @@ def raise_for_failures(report: AuditReport, results: StudyResults) -> None:
                     field=f"known_discrepancies[{index}].check",
                 )
             )
-    if problems:
-        raise DataError(problems)
+    return problems
+
+
+def _with_quotes(checks: list[Check], frame: pd.DataFrame) -> list[Check]:
+    """Each check of a table with the sentence its row quotes, unless it names its own."""
+    if "source" not in frame or "line" not in frame:
+        return checks
+    quotes = {row["line"]: _text(row["source"]) for row in frame.to_dict("records")}
+    return [
+        check if check.printed else dataclasses.replace(check, printed=quotes.get(check.line, ""))
+        for check in checks
+    ]
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
 
 
 def _with_known(check: Check, known: dict[str, str]) -> Check:
@@ -240,16 +289,28 @@ def printed_in(figure: str, sentence: str) -> bool:
     return figure.isdigit() and int(figure) in numbers_in_words(sentence)
 
 
-def _figure_check(check_id: str, subject: str, figure: str, quote: str, file: str, line: int | None) -> Check:
+def at_decimals(value: Fraction, decimals: int) -> str:
+    """A rounded value written to the decimals a figure is printed to: (189/10, 1) -> '18.9'."""
+    return f"{float(value):.{decimals}f}"
+
+
+def _figure_check(
+    check_id: str, subject: str, figure: str, quote: str, file: str, line: int | None, name: str
+) -> Check:
+    """Whether `figure`, the data's `name` ('count', 'n'), is printed in `quote`."""
+    found = printed_in(figure, quote)
     return Check(
         check_id,
         "figure-in-quote",
         subject,
         f"{figure} in “{quote}”",
         f"{figure} printed in the sentence",
-        printed_in(figure, quote),
+        found,
         file,
         line,
+        printed=quote,
+        data=f"{name} {figure}",
+        computed=f"finds {figure} in that sentence" if found else f"finds no {figure} in that sentence",
     )
 
 
@@ -272,6 +333,7 @@ def figures_in_quotes(table: str, frame: pd.DataFrame, fields: list[str], file: 
                     row["source"],
                     file,
                     row["line"],
+                    name,
                 )
             )
     return checks
@@ -287,6 +349,7 @@ def _arm_figures_in_quotes(results: StudyResults, folder: str) -> list[Check]:
             s["source"],
             file,
             _set_line(results, s["arm"], s["set"]),
+            "n",
         )
         for s in results.sets.to_dict("records")
         if isinstance(s["source"], str)  # a derived total has no quote (the arms' sets it adds up have)
@@ -304,6 +367,7 @@ def _arm_figures_in_quotes(results: StudyResults, folder: str) -> list[Check]:
                     dosing.cycle_source,
                     file,
                     line_of(lines, (*at, "cycle_weeks")),
+                    "cycle_weeks",
                 )
             )
         for d, dose in enumerate(dosing.doses):
@@ -316,6 +380,7 @@ def _arm_figures_in_quotes(results: StudyResults, folder: str) -> list[Check]:
                         dose.source,
                         file,
                         line_of(lines, (*at, "doses", d)),
+                        "dose",
                     )
                 )
     return checks
@@ -342,16 +407,20 @@ def _arms_sum_to_population(results: StudyResults, folder: str) -> list[Check]:
         if len(sizes) < len(meta.arms):
             continue
         total, terms = sum(sizes), " + ".join(str(size) for size in sizes)
+        labels = " + ".join(a.label for a in meta.arms)
         checks.append(
             Check(
                 f"population/{whole.id}/arms-sum-to-population",
                 "arms-sum-to-population",
                 f"Patients: {in_sentence(whole.name)}",
-                f"{' + '.join(a.label for a in meta.arms)}: {terms} = {total}",
+                f"{labels}: {terms} = {total}",
                 f"{whole.n}, all patients {in_sentence(whole.name)}",
                 total == whole.n,
                 f"{folder}/study.yml",
                 line_of(results.study.meta_lines, ("population", "sets", index, "n")),
+                printed=whole.source or "",
+                data=f"{labels}: {terms}; all patients {in_sentence(whole.name)}: {whole.n}",
+                computed=f"adds {terms} = {total}",
             )
         )
     return checks

@@ -43,6 +43,7 @@ from generator.model import (
     parse_shared_ref,
     slugify,
 )
+from generator.skeleton import PLACEHOLDER_WORD, holds_placeholder
 from generator.validation import read_validated, validate
 from generator.yamlfile import dotted, line_of, read_input_bytes, read_input_text, read_yaml
 
@@ -108,6 +109,12 @@ class Study:
         return next((a.label for a in members if a.id == arm_id), "All patients")
 
 
+@dataclass(frozen=True)
+class TextProblem(Problem):
+    """A problem of wording that leaves the figures sound (a placeholder left, a quote not found): the
+    tables it is found in are still computed and audited, so that the audit's problems come with it."""
+
+
 def source_text(meta: StudyFile) -> str:
     """Every quotable block of every source document, space normalised, one a line: a quote must be
     found within one block (a sentence cannot run from one section or table row into the next)."""
@@ -156,6 +163,29 @@ def load_study(folder: Path, project_root: Path | None, vocabulary: OutcomeVocab
     if problems or study is None:
         raise DataError(cap_per_file(problems))
     return dataclasses.replace(study, published_folder=_published(study.folder, project_root))
+
+
+def load_study_in_part(
+    folder: Path, project_root: Path | None, vocabulary: OutcomeVocabulary
+) -> tuple[Study | None, list[Problem], bool]:
+    """One study folder: what of it is sound, all its problems, and whether the study is whole.
+
+    Without problems, or with problems of wording only (TextProblem), the whole study, as `load_study`
+    gives it. Otherwise the study without the tables that have problems, for the audit to check the
+    others in the same pass; None when study.yml or the folder itself has one.
+    """
+    problems: list[Problem] = []
+    study = _read_study(folder, problems, vocabulary)
+    if study is None:
+        return None, problems, False
+    study = dataclasses.replace(study, published_folder=_published(study.folder, project_root))
+    unsound = {p.file for p in problems if not isinstance(p, TextProblem)}
+    if not unsound:
+        return _with_implied(study), problems, True
+    if any(file.parent != folder or file.suffix != ".csv" for file in unsound):
+        return None, problems, False
+    tables = {name: t for name, t in study.tables.items() if folder / f"{name}.csv" not in unsound}
+    return dataclasses.replace(study, tables=tables), problems, False
 
 
 def vocabulary_path(content_dir: Path) -> Path:
@@ -273,6 +303,14 @@ def duplicate_studies(identities: list[tuple[Path, str | None, str | None]]) -> 
 
 def _load_study(folder: Path, problems: list[Problem], vocabulary: OutcomeVocabulary) -> Study | None:
     before = len(problems)
+    study = _read_study(folder, problems, vocabulary)
+    if study is None or len(problems) != before:
+        return None
+    return _with_implied(study)
+
+
+def _read_study(folder: Path, problems: list[Problem], vocabulary: OutcomeVocabulary) -> Study | None:
+    """A study folder with every table that loaded, each checked; None when study.yml did not load."""
     if not SLUG.match(folder.name):
         problems.append(
             Problem(folder, "study folder names are slugs: lowercase letters, digits and hyphens")
@@ -293,15 +331,18 @@ def _load_study(folder: Path, problems: list[Problem], vocabulary: OutcomeVocabu
     study = Study(folder.name, folder, meta, tables, lines)
     _check_references(study, problems)  # on every table that loaded, so all problems come at once
     _check_shared_outcomes(study, vocabulary, problems)
-    if len(problems) != before:
-        return None
+    return study
+
+
+def _with_implied(study: Study) -> Study:
+    """The study with the tables its kinds read from study.yml alone (`Kind.implied`), where it has none."""
     implied = {
         name: Table(name, kind, frame, implied=True)
         for kind in TABLE_KINDS.values()
         for name, frame in kind.implied(study).items()
-        if name not in tables and not any(table.kind is kind for table in tables.values())
+        if name not in study.tables and not any(table.kind is kind for table in study.tables.values())
     }
-    return dataclasses.replace(study, tables={**tables, **implied}) if implied else study
+    return dataclasses.replace(study, tables={**study.tables, **implied}) if implied else study
 
 
 def _load_meta(path: Path, problems: list[Problem]) -> tuple[StudyFile | None, dict]:
@@ -310,6 +351,9 @@ def _load_meta(path: Path, problems: list[Problem]) -> tuple[StudyFile | None, d
     except InputError as exc:  # not a regular file, YAML syntax, an alias, a key given twice, ...
         problems.extend(exc.problems)
         return None, {}
+    problems.extend(
+        placeholder_problem(path, text, line_of(lines, at), dotted(at)) for at, text in _texts(data, ())
+    )
     old = old_format_problems(data, path, lines)
     if old:
         problems.extend(old)
@@ -410,6 +454,11 @@ def _parse_csv_rows(path: Path, text: str, problems: list[Problem]) -> tuple[Tab
             return None
         if not any(cell.strip() for cell in record):
             continue
+        problems.extend(
+            placeholder_problem(path, cell, line, name)
+            for name, cell in zip(header, record, strict=False)
+            if holds_placeholder(cell)
+        )
         row = _parse_record(path, kind.row, header, line, record, problems)
         ok = ok and row is not None
         if row is not None:
@@ -486,6 +535,55 @@ def _names(names: list[str]) -> str:
     return shown + (f" and {len(names) - MAX_NAMES_SHOWN} more" if len(names) > MAX_NAMES_SHOWN else "")
 
 
+PLACEHOLDER_EXPECTED = {
+    "source": "a sentence of the study's own source, word for word (the figures beside it are the "
+    "skeleton's too)",
+    "description_source": "a sentence of the study's own source, word for word",
+    "cycle_source": "a sentence of the study's own source, word for word (the cycle beside it is the "
+    "skeleton's too)",
+    "text": "the source's own text, word for word",
+    "short_title": "the study's own short title",
+    "title": "the study's own title",
+    "family": "the author's family name",
+    "given": "the author's given names",
+    "doi": "the study's own DOI",
+    "notes": "the study's own note, or no note",
+    "note": "where the source's text comes from",
+    "summary": "the study's own design, in a few plain sentences",
+    "regimen": "the arm's own treatment, in words",
+    "label": "the study's own label",
+    "keywords": "a keyword of the study",
+    "publication_types": "the article's publication type",
+    "enrolment": "when the study's patients were enrolled, as printed",
+    "description": "who the study's patients were, in one sentence",
+}
+"""What to write in place of a placeholder, by field name (others: 'the study's own <name>')."""
+
+
+def placeholder_problem(path: Path, text: str, line: int | None, field: str) -> TextProblem:
+    """A value that still holds the skeleton's placeholder: where, what it holds, what to write."""
+    name = re.sub(r"\[\d+\]", "", field).rsplit(".", 1)[-1]
+    expected = PLACEHOLDER_EXPECTED.get(name, f"the study's own {name.replace('_', ' ')}")
+    mark = PLACEHOLDER_WORD.search(text)
+    found = text[mark.start() if mark else 0 :]
+    shown = found if len(found) <= 80 else f"{found[:80]}..."
+    message = f"still holds the skeleton's placeholder {shown!r}; expected {expected}"
+    return TextProblem(path, message, line=line, field=field)
+
+
+def _texts(data: object, at: tuple) -> Iterator[tuple[tuple, str]]:
+    """(key path, text) of every text of a YAML document that holds the skeleton's placeholder."""
+    if isinstance(data, str):
+        if holds_placeholder(data):
+            yield at, data
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            yield from _texts(value, (*at, key))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            yield from _texts(value, (*at, index))
+
+
 def normalise_space(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
@@ -549,7 +647,7 @@ def _check_one_table(study: Study, problems: list[Problem]) -> None:
 
 def _missing_quote(path: Path, quote: str, line: int | None, field) -> Problem:
     name = dotted(field) if isinstance(field, tuple) else field
-    return Problem(
+    return TextProblem(
         path,
         f"quote {quote!r} is not in any of the study's source documents; quote the source word for word "
         "(a table row reads as its cells joined by ' | ')",

@@ -1,8 +1,10 @@
 """A new study folder: a commented `study.yml` and an example CSV table of each kind.
 
-The skeleton is a working example study (it passes `python -m generator check` as written) whose
-every placeholder says REPLACE. Its comments are generated from the content model (the field names,
-the descriptions, whether a field is required and what it holds), so they cannot drift from it.
+Two studies are written from one example: the skeleton `new` writes, whose every value the author
+replaces is marked with PLACEHOLDER (`check` and `build` refuse a study while one remains), and the
+example study of a new project (`write_example_study`), the same with fictional values, which passes
+`check` as written. Their comments are generated from the content model (the field names, the
+descriptions, whether a field is required and what it holds), so they cannot drift from it.
 """
 
 from __future__ import annotations
@@ -12,9 +14,11 @@ import datetime as dt
 import io
 import json
 import os
+import re
 import shutil
 import tempfile
 import textwrap
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, get_args, get_origin
@@ -31,36 +35,102 @@ STUDY_FILE = "study.yml"
 WIDTH = 100
 """The widest line of the written study.yml."""
 
-ABSTRACT_METHODS = (
-    "REPLACE this example text with the source, word for word. In this randomized trial "
-    "(ClinicalTrials.gov, NCT00000000), 60 patients were randomly assigned in a 1:1 ratio to drug A "
-    "or to placebo. Drug A was given intravenously at a dose of 10 mg/m2 on day 1 of each 3-week cycle."
-)
-ABSTRACT_RESULTS = (
-    "Of the 30 patients assigned to drug A, 12 (40%) had a response, as compared with 6 of the 30 "
-    "patients (20%) assigned to placebo. The median overall survival was 9.5 months with drug A. "
-    "The hazard ratio for death with drug A was 0.80 (95% CI, 0.50 to 1.28; P = 0.35). "
-    "Nausea was more frequent with drug A than with placebo."
-)
+PLACEHOLDER = "REPLACE"
+"""The mark of each value the skeleton writes for the author to replace (written 'REPLACE: ...'): every
+text it invents holds it, and every figure it invents sits beside one (in the row or entry whose quote
+holds it). A study is refused while any text of its study.yml or tables holds it (`holds_placeholder`)."""
+PLACEHOLDER_WORD = re.compile(rf"\b{PLACEHOLDER}\b(?!-)")
+"""The mark as a word in capitals, not followed by a hyphen: trials named REPLACE-2 or REPLACE-BG are
+not placeholders."""
 
 
-def example_study(slug: str) -> dict[str, Any]:
-    """The example study.yml as data: every quote is a phrase of the example abstract."""
+def holds_placeholder(text: str) -> bool:
+    """Whether `text` still holds the skeleton's placeholder."""
+    return PLACEHOLDER_WORD.search(text) is not None
+
+
+@dataclass(frozen=True)
+class Values:
+    """How the example's values are written: marked as placeholders (a skeleton), or as they are (the
+    fictional example study)."""
+
+    placeholders: bool
+
+    def own(self, instruction: str, example: str) -> str:
+        """A value only the study can give: what to write, marked, in a skeleton; else the example's."""
+        return f"{PLACEHOLDER}: {instruction}" if self.placeholders else example
+
+    def example(self, value: str) -> str:
+        """A value of the example (a quote, a label), marked in a skeleton."""
+        return f"{PLACEHOLDER}: {value}" if self.placeholders else value
+
+
+SKELETON, EXAMPLE = Values(placeholders=True), Values(placeholders=False)
+
+EXAMPLE_TITLE = "Example study (fictional data)"
+"""How the example study's titles begin: its figures are invented."""
+
+DESIGN = "60 patients were randomly assigned in a 1:1 ratio to drug A or to placebo"
+DOSING = "Drug A was given intravenously at a dose of 10 mg/m2 on day 1 of each 3-week cycle"
+ABSTRACT_METHODS = [f"{DESIGN}.", f"{DOSING}."]
+ABSTRACT_RESULTS = [
+    "Of the 30 patients assigned to drug A, 12 (40%) had a response.",
+    "Of the 30 patients assigned to placebo, 6 (20%) had a response.",
+    "The median overall survival was 9.5 months with drug A.",
+    "The hazard ratio for death with drug A was 0.80 (95% CI, 0.50 to 1.28; P = 0.35).",
+    "Nausea was more frequent with drug A than with placebo.",
+]
+"""The example source's sentences: every quote of the example begins one of them (so that in a
+skeleton, where each sentence and each quote is marked, the marked quote is still found)."""
+
+
+def _sentences(text: str) -> list[str]:
+    return [sentence for sentence in re.split(r"(?<=\.)\s+", text.strip()) if sentence]
+
+
+def _section(intro: str, sentences: list[str], values: Values) -> str:
+    return " ".join([intro, *(values.example(sentence) for sentence in sentences)])
+
+
+def example_study(slug: str, values: Values = SKELETON) -> dict[str, Any]:
+    """The example study.yml as data, by default the skeleton's; every quote begins a sentence of its
+    example abstract."""
+    v = values
+    results = [*ABSTRACT_RESULTS, *(s for source in EXAMPLE_SOURCES for s in _sentences(source))]
+    methods_intro = v.own(
+        "this text with the source's own, word for word (such as its abstract); every quote of this "
+        "file and of the tables is a sentence of it.",
+        "This study is fictional: an example of how a study is written, with invented figures.",
+    )
+    results_intro = v.own("these results with the source's.", "The results are invented.")
     return {
-        "short_title": "REPLACE with a short title of the study",
+        "short_title": v.own("a short title of the study", f"{EXAMPLE_TITLE}: drug A or placebo"),
         "citation": {
-            "title": "REPLACE with the article's title",
-            "authors": [{"family": "Surname-REPLACE", "given": "Given-REPLACE"}],
+            "title": v.own(
+                "the article's title", f"{EXAMPLE_TITLE}: drug A against placebo, a randomized trial"
+            ),
+            "authors": [
+                {
+                    "family": v.own("the first author's family name", "Example"),
+                    "given": v.own("the first author's given names", "Ada"),
+                }
+            ],
             "authors_complete": False,
-            "journal": "REPLACE with the journal",
+            "journal": v.own("the journal", "Journal of Example Studies"),
             "date": dt.date(2000, 1, 1),
-            "volume": "1",
-            "issue": "1",
-            "pages": "1-10",
-            "doi": f"10.0000/REPLACE-{slug}",
-            "notes": ["REPLACE or remove: an example study written by python -m generator new."],
-            "publication_types": ["Randomized Controlled Trial"],
-            "keywords": ["REPLACE keyword"],
+            "volume": v.own("the volume", "1"),
+            "issue": v.own("the issue", "1"),
+            "pages": v.own("the pages", "1-10"),
+            "doi": f"10.0000/{PLACEHOLDER}:{slug}" if v.placeholders else f"10.0000/example-{slug}",
+            "notes": [
+                v.own(
+                    "what a reader should know about this record, or remove the note",
+                    "Fictional data: an example study written with the project. Delete its folder once "
+                    "the site has a study of its own.",
+                )
+            ],
+            "publication_types": [v.own("a publication type", "Randomized Controlled Trial")],
+            "keywords": [v.own("a keyword", "example")],
             "mesh_terms": [],
             "substances": [],
         },
@@ -68,69 +138,72 @@ def example_study(slug: str) -> dict[str, Any]:
             {
                 "id": "abstract",
                 "title": "Abstract",
-                "note": "REPLACE: where the text comes from, such as the article's PubMed record.",
+                "note": v.own(
+                    "where the text comes from, such as the article's PubMed record",
+                    "Invented for the example: no such article exists.",
+                ),
                 "sections": [
-                    {"heading": "Methods", "text": ABSTRACT_METHODS},
-                    {"heading": "Results", "text": " ".join([ABSTRACT_RESULTS, *EXAMPLE_SOURCES])},
+                    {"heading": "Methods", "text": _section(methods_intro, ABSTRACT_METHODS, v)},
+                    {"heading": "Results", "text": _section(results_intro, results, v)},
                 ],
             }
         ],
         "design": {
-            "summary": "REPLACE: the design in a few plain sentences.",
-            "source": "60 patients were randomly assigned in a 1:1 ratio to drug A or to placebo",
+            "summary": v.own(
+                "the design in a few plain sentences",
+                "A randomized, double-blind trial of drug A or placebo.",
+            ),
+            "source": v.example(DESIGN),
             "allocation": "randomized",
             "ratio": "1:1",
             "phase": "3",
             "masking": "double-blind",
-            "registrations": [
-                {
-                    "registry": "ClinicalTrials.gov",
-                    "id": "NCT00000000",
-                    "source": "ClinicalTrials.gov, NCT00000000",
-                }
-            ],
-            "enrolment": "REPLACE: when patients were enrolled, as printed",
+            "enrolment": v.own("when patients were enrolled, as printed", "Invented for the example"),
         },
         "population": {
-            "description": "REPLACE: who was studied, in one sentence.",
-            "description_source": "60 patients were randomly assigned",
+            "description": v.own("who was studied, in one sentence", "Adults with an invented disease."),
+            "description_source": v.example("60 patients were randomly assigned"),
             "sets": [
-                {"id": "randomized", "n": 60, "source": "60 patients were randomly assigned"},
+                {"id": "randomized", "n": 60, "source": v.example("60 patients were randomly assigned")},
             ],
         },
         "arms": [
             {
                 "id": "drug-a",
-                "label": "Drug A (REPLACE)",
+                "label": v.example("Drug A"),
                 "role": "experimental",
-                "regimen": "REPLACE: the treatment in words",
+                "regimen": v.own("the treatment in words", "Drug A, 10 mg/m2 on day 1 of each 3-week cycle"),
                 "sets": [
-                    {"id": "randomized", "n": 30, "source": "Of the 30 patients assigned to drug A"},
+                    {
+                        "id": "randomized",
+                        "n": 30,
+                        "source": v.example("Of the 30 patients assigned to drug A"),
+                    },
                 ],
                 "dosing": {
                     "route": "intravenous",
                     "cycle_weeks": {"min": 3, "max": 3},
-                    "cycle_source": "on day 1 of each 3-week cycle",
+                    "cycle_source": v.example(DOSING),
                     "doses": [
                         {
                             "day": 1,
                             "dose_min": 10,
                             "dose_max": 10,
                             "unit": "mg/m2",
-                            "source": "at a dose of 10 mg/m2 on day 1",
+                            "source": v.example(DOSING),
                         }
                     ],
                 },
             },
             {
                 "id": "placebo",
-                "label": "Placebo (REPLACE)",
+                "label": v.example("Placebo"),
                 "role": "control",
                 "sets": [
                     {
                         "id": "randomized",
                         "n": 30,
-                        "source": "6 of the 30 patients (20%) assigned to placebo",
+                        "source": v.example("Of the 30 patients assigned to placebo"),
                     },
                 ],
             },
@@ -140,30 +213,45 @@ def example_study(slug: str) -> dict[str, Any]:
     }
 
 
-COMMENTED_OUT: dict[str, Any] = {
-    "citation.epub_date": dt.date(1999, 12, 1),
-    "citation.pmid": "12345678",
-    "citation.url": "https://example.org/REPLACE-the-record",
-    "design.registrations.url": "https://clinicaltrials.gov/study/NCT00000000",
-    "primary": {"result": "survival_effects:death@drug-a"},
-    "sources.header": ["Event", "Drug A", "Placebo"],
-    "sources.rows": [["Nausea", "10 (33)", "4 (13)"]],
-    "design.data_cutoff": dt.date(2001, 6, 30),
-    "population.sets.label": "Randomized (intention to treat)",
-    "known_discrepancies": [
-        {
-            "check": "responses/response@drug-a/percent-rounding",
-            "reason": "REPLACE: why the source's figure is accepted as printed",
-        }
-    ],
-    "pages": [
-        {"title": "Efficacy", "tables": ["responses", "survival"], "titles": {"survival": "Survival"}},
-        {"title": "Safety", "tables": ["adverse_events"]},
-    ],
-}
-"""Optional fields shown commented out, with an example value, by their dotted path."""
+def commented_out(values: Values = SKELETON) -> dict[str, Any]:
+    """Optional fields shown commented out, with an example value, by their dotted path."""
+    return {
+        "citation.epub_date": dt.date(1999, 12, 1),
+        "citation.pmid": "12345678",
+        "citation.url": "https://example.org/the-record",
+        "design.registrations": [
+            {
+                "registry": "ClinicalTrials.gov",
+                "id": "NCT00000000",
+                "url": "https://clinicaltrials.gov/study/NCT00000000",
+            }
+        ],
+        "primary": {"result": "survival_effects:death@drug-a"},
+        "sources.header": ["Event", "Drug A", "Placebo"],
+        "sources.rows": [["Nausea", "10 (33)", "4 (13)"]],
+        "design.data_cutoff": dt.date(2001, 6, 30),
+        "population.sets.label": "Randomized (intention to treat)",
+        "known_discrepancies": [
+            {
+                "check": "responses/response@drug-a/percent-rounding",
+                "reason": values.own(
+                    "why the source's figure is accepted as printed",
+                    "The source prints 41% for 12 of 30 patients: a misprint, shown as printed",
+                ),
+            }
+        ],
+        "pages": [
+            {"title": "Efficacy", "tables": ["responses", "survival"], "titles": {"survival": "Survival"}},
+            {"title": "Safety", "tables": ["adverse_events"]},
+        ],
+    }
 
 
+COMMENTED_OUT = commented_out(SKELETON)
+"""The skeleton's optional fields shown commented out, by their dotted path."""
+
+MARKED_COLUMNS = ("label", "event", "source")
+"""The columns of an example table whose text a skeleton marks: what a row is about, and its quote."""
 EXAMPLE_TABLES: dict[str, tuple[str, list[dict[str, Any]]]] = {
     name: kind.example for name, kind in KINDS.items()
 }
@@ -172,22 +260,43 @@ EXAMPLE_SOURCES = [kind.example_source for kind in KINDS.values() if kind.exampl
 """What the example tables quote beyond the shared example abstract, added to its results."""
 
 
+def example_rows(rows: list[dict[str, Any]], values: Values = SKELETON) -> list[dict[str, Any]]:
+    """A kind's example rows, their labels and quotes marked in a skeleton."""
+    return [
+        {
+            name: values.example(cell) if name in MARKED_COLUMNS and cell else cell
+            for name, cell in row.items()
+        }
+        for row in rows
+    ]
+
+
 # ---------------------------------------------------------------------------------------------
 # study.yml
 
 
-def study_yaml(slug: str, schema_path: str | None = None) -> str:
-    """The commented study.yml of a new study; `schema_path` is the JSON Schema for editors."""
+INTRODUCTION = {
+    SKELETON: (
+        "One study of the evidence site, written by `new {slug}` for you to fill in. Every value marked "
+        f"{PLACEHOLDER} is a placeholder, and so is every figure beside one (in the same entry or table "
+        "row): write the study's own in their place. The `check` command lists, by file, line and field, "
+        f"each {PLACEHOLDER} that remains, and `check` and `build` refuse the study while one does."
+    ),
+    EXAMPLE: (
+        "An example study whose data are fictional, written with the project: it passes `check` and "
+        "builds as it is. `new SLUG` writes a study of the same form to fill in for your own; delete this "
+        "folder once the site has a study of its own."
+    ),
+}
+
+
+def study_yaml(slug: str, schema_path: str | None = None, values: Values = SKELETON) -> str:
+    """The commented study.yml of a new study (by default the skeleton; with EXAMPLE, the fictional
+    example); `schema_path` is the JSON Schema for editors."""
     head = []
     if schema_path:
         head.append(f"# yaml-language-server: $schema={schema_path}")
-    head += _comment(
-        f"One study of the evidence site, written by `python -m generator new {slug}` as a working "
-        "example: it passes `python -m generator check` as it is. Every value marked REPLACE, and "
-        "every figure and quote of the example, is a placeholder: replace them with the study's "
-        "own, then run `python -m generator check`.",
-        0,
-    )
+    head += _comment(INTRODUCTION[values].format(slug=slug), 0)
     head += _comment(
         "Each field is explained above it, with whether it is required and what it holds. An "
         "optional field shown commented out (# name: value) is an example: remove the '# ' to use it. "
@@ -196,7 +305,7 @@ def study_yaml(slug: str, schema_path: str | None = None) -> str:
         0,
     )
     head += ["#", *_tables_comment(), ""]
-    body = _mapping_lines(model.StudyFile, example_study(slug), (), True, 0)
+    body = _mapping_lines(model.StudyFile, example_study(slug, values), (), True, 0, commented_out(values))
     return "\n".join([*head, *body]) + "\n"
 
 
@@ -261,19 +370,23 @@ def _dotted(path: tuple) -> str:
     return ".".join(str(part) for part in path if not isinstance(part, int))
 
 
-def _mapping_lines(cls: type[BaseModel], data: dict, path: tuple, describe: bool, indent: int) -> list[str]:
-    """The fields of model `cls` filled from `data`, each explained above it when `describe`."""
+def _mapping_lines(
+    cls: type[BaseModel], data: dict, path: tuple, describe: bool, indent: int, commented: dict[str, Any]
+) -> list[str]:
+    """The fields of model `cls` filled from `data`, each explained above it when `describe`; the
+    optional fields `commented` names (by dotted path) shown commented out with its example."""
     lines: list[str] = []
     for name, field in cls.model_fields.items():
         at = (*path, name)
         if name in data:
             if describe:
                 lines += _field_comment(cls, name, indent)
-            lines += _entry_lines(f"{name}:", data[name], field.annotation, at, describe, indent)
-        elif describe and _dotted(at) in COMMENTED_OUT:
+            lines += _entry_lines(f"{name}:", data[name], field.annotation, at, describe, indent, commented)
+        elif describe and _dotted(at) in commented:
             lines += _field_comment(cls, name, indent)
             lines += _nested_comments(cls, name, indent)
-            shown = _entry_lines(f"{name}:", COMMENTED_OUT[_dotted(at)], field.annotation, at, False, indent)
+            example = commented[_dotted(at)]
+            shown = _entry_lines(f"{name}:", example, field.annotation, at, False, indent, commented)
             lines += [f"{line[:indent]}# {line[indent:]}" for line in shown]
         elif describe:
             lines += _field_comment(cls, name, indent)
@@ -281,7 +394,7 @@ def _mapping_lines(cls: type[BaseModel], data: dict, path: tuple, describe: bool
 
 
 def _entry_lines(
-    key: str, value: Any, annotation: Any, path: tuple, describe: bool, indent: int
+    key: str, value: Any, annotation: Any, path: tuple, describe: bool, indent: int, commented: dict[str, Any]
 ) -> list[str]:
     """`key` (a field name with its colon, or '-' for a list item) and its value, as YAML lines."""
     pad = " " * indent
@@ -293,7 +406,7 @@ def _entry_lines(
             return inner
         return [f"{pad}{key}", *inner] if inner else [f"{pad}{key} {{}}"]
     if isinstance(value, dict):
-        inner = _mapping_lines(nested[0], value, path, describe, indent + 2)
+        inner = _mapping_lines(nested[0], value, path, describe, indent + 2, commented)
         if key != "-":
             return [f"{pad}{key}", *inner]
         first = next(i for i, line in enumerate(inner) if not line.lstrip().startswith("#"))
@@ -307,7 +420,7 @@ def _entry_lines(
             return [f"{pad}{key}", *(f"{pad}  - {_flow(v)}" for v in value)]
         lines = [f"{pad}{key}"] if key != "-" else []
         for i, element in enumerate(value):
-            lines += _entry_lines("-", element, item, (*path, i), describe and i == 0, indent + 2)
+            lines += _entry_lines("-", element, item, (*path, i), describe and i == 0, indent + 2, commented)
         return lines
     return _scalar_lines(key, value, indent)
 
@@ -371,13 +484,14 @@ def table_csv(kind: Kind, rows: list[dict[str, Any]]) -> str:
     return buffer.getvalue()
 
 
-def skeleton_files(slug: str, schema_path: str | None = None) -> dict[str, str]:
-    """Every file of a new study folder by name: study.yml and an example table of each kind."""
-    files = {STUDY_FILE: study_yaml(slug, schema_path)}
+def skeleton_files(slug: str, schema_path: str | None = None, values: Values = SKELETON) -> dict[str, str]:
+    """Every file of a new study folder by name: study.yml and an example table of each kind (by
+    default the skeleton's; with EXAMPLE, the fictional example study's)."""
+    files = {STUDY_FILE: study_yaml(slug, schema_path, values)}
     for kind in KINDS.values():
         if kind.name in EXAMPLE_TABLES:
             name, rows = EXAMPLE_TABLES[kind.name]
-            files[f"{name}.csv"] = table_csv(kind, rows)
+            files[f"{name}.csv"] = table_csv(kind, example_rows(rows, values))
     return files
 
 
@@ -392,6 +506,18 @@ def new_study(content_dir: Path, slug: str, schema_file: Path | None = None) -> 
     folder that exists, or a place outside `content_dir/studies`. The folder appears whole: it is
     written in a hidden staging folder beside it (which the loader ignores) and then renamed.
     """
+    return _write_study(content_dir, slug, schema_file, SKELETON)
+
+
+def write_example_study(content_dir: Path, slug: str, schema_file: Path | None = None) -> Path:
+    """Write the fictional example study `content_dir/studies/<slug>/` of a new project (the studies
+    folder made if missing); return it. It has the skeleton's form and comments, every value filled
+    in, and passes `check` as written. Refused as `new_study` is."""
+    (content_dir / "studies").mkdir(parents=True, exist_ok=True)
+    return _write_study(content_dir, slug, schema_file, EXAMPLE)
+
+
+def _write_study(content_dir: Path, slug: str, schema_file: Path | None, values: Values) -> Path:
     where = Path("command line")
     studies = content_dir / "studies"
     if not model.SLUG.match(slug):
@@ -418,7 +544,7 @@ def new_study(content_dir: Path, slug: str, schema_file: Path | None = None) -> 
             [Problem(target, "already exists; choose another slug, or remove the folder to start again")]
         )
     schema_path = os.path.relpath(schema_file, target) if schema_file else None
-    files = skeleton_files(slug, Path(schema_path).as_posix() if schema_path else None)
+    files = skeleton_files(slug, Path(schema_path).as_posix() if schema_path else None, values)
     staging = Path(tempfile.mkdtemp(prefix=f".new-{slug}-", dir=studies))
     try:
         for name, text in files.items():

@@ -56,7 +56,59 @@ def test_a_percentage_that_does_not_match_its_count_fails(project_copy, study_di
         raise_for_failures(report, results)
     message = str(caught.value)
     assert "responses.csv, line 2: audit rule 'percent-rounding' failed for Complete response (CR)" in message
-    assert "17/90 = 18.89%; expected 21% as printed" in message
+    assert (
+        "the source prints “Overall, 17 patients (21%) achieved a complete response (CR)”; "
+        "the data say 17 of 90, 21%; the site computes 17/90 = 18.89%, which rounds to 19%" in message
+    )
+
+
+def test_a_typo_in_the_data_reads_source_then_data_then_site(project_copy, study_dir):
+    """The source prints 19%; the data say 21% (a typo): the message says so in that order, and the
+    figure the site computes is the source's, not the typo."""
+    edit(study_dir / "responses.csv", ",17,90,19,reported,", ",17,90,21,reported,")
+    report, results = audit_of(project_copy)
+    with pytest.raises(DataError) as caught:
+        raise_for_failures(report, results)
+    (message,) = [str(p) for p in caught.value.problems if "'percent-rounding'" in str(p)]
+    source = message.index("the source prints “Overall, 17 patients (19%) achieved")
+    data = message.index("; the data say 17 of 90, 21%;")
+    site = message.index("; the site computes 17/90 = 18.89%, which rounds to 19%.")
+    assert source < data < site
+    (figure,) = [str(p) for p in caught.value.problems if "'figure-in-quote'" in str(p)]
+    assert (
+        "“Overall, 17 patients (19%) achieved a complete response (CR)”; the data say percent 21; " in figure
+    )
+    assert "the site finds no 21 in that sentence." in figure
+
+
+SHAPES = sorted(p.name for p in (ROOT / "tests/fixtures/studies").iterdir() if p.is_dir())
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_every_check_says_what_the_source_prints_the_data_say_and_the_site_computes(shape):
+    """Every rule's message in the same order: each check, of every rule these studies run, names
+    the sentence it reads (where its figures have one), the data's figures and what the site made."""
+    from generator.load import load_study, load_vocabulary
+
+    study = load_study(ROOT / "tests/fixtures/studies" / shape, None, load_vocabulary(ROOT / "content"))
+    checks = audit_study(analyse_study(study, StatisticsSettings())).checks
+    assert checks
+    for check in checks:
+        assert check.data and check.computed, check.id
+        assert check.says.index("the data say") < check.says.index("; the site ")
+        if check.rule != "arms-sum-to-population":  # a total derived from the arms has no sentence
+            assert check.says.startswith("the source prints “"), check.id
+
+
+def test_the_real_studies_run_every_rule_with_its_three_parts():
+    from generator.load import load_studies
+
+    rules = set()
+    for study in load_studies(ROOT / "content"):
+        for check in audit_study(analyse_study(study, StatisticsSettings())).checks:
+            assert check.data and check.computed and check.printed, check.id
+            rules.add(check.rule)
+    assert {"percent-rounding", "figure-in-quote", "parts-sum-to-total", "arm-rows-sum-to-all"} <= rules
 
 
 def test_parts_that_do_not_add_up_to_the_printed_total_fail(project_copy, study_dir):
@@ -95,6 +147,10 @@ def test_a_mistyped_figure_is_caught_against_its_sentence(project_copy, study_di
     (failure,) = report.failures
     assert failure.id == "survival/median_os@weekly/figure-in-quote" and failure.line == 4
     assert failure.inputs == "3.7 in “7.3 months with the weekly dose schedule”"
+    assert failure.says == (
+        "the source prints “7.3 months with the weekly dose schedule”; the data say value 3.7; "
+        "the site finds no 3.7 in that sentence"
+    )
 
 
 def test_a_percentage_alone_gets_every_count_that_fits():
@@ -276,3 +332,91 @@ def test_the_download_names_the_stated_or_identified_method(tmp_path):
         "as reported",
         "Newcombe hybrid score, as the source states",
     ]
+
+
+# One pass: the audit's problems come with those of loading and computing --------------------------
+
+
+def checked(project: Path):
+    """The problems `check` lists for STUDY, in one pass (load, compute, audit)."""
+    from generator.load import load_vocabulary
+    from generator.studies import checked_study
+
+    content = project / "content"
+    with pytest.raises(DataError) as caught:
+        checked_study(content / "studies" / STUDY, project, load_vocabulary(content), StatisticsSettings())
+    return [str(problem) for problem in caught.value.problems]
+
+
+MISTYPED_MEDIAN = ("survival.csv", ",7.3,months,", ",3.7,months,")
+"""An audit failure: the sentence prints 7.3."""
+
+
+def test_a_table_with_a_schema_problem_leaves_the_others_audited_in_the_same_pass(
+    command_line, one_study_copy
+):
+    study_dir = one_study_copy / "content" / "studies" / STUDY
+    edit(study_dir / "responses.csv", ",17,90,19,", ",17,90,190,")
+    edit(study_dir / MISTYPED_MEDIAN[0], *MISTYPED_MEDIAN[1:])
+    result = command_line("check", "--project", str(one_study_copy))
+    assert result.returncode == 1
+    assert "responses.csv, line 2, field 'percent'" in result.stderr
+    assert (
+        "survival.csv, line 4: audit rule 'figure-in-quote' failed for Median overall survival"
+        in result.stderr
+    )
+    assert "responses.csv, line 2: audit rule" not in result.stderr  # a table with a problem is not audited
+
+
+def test_a_table_the_computation_refuses_leaves_the_others_audited(project_copy, study_dir):
+    edit(study_dir / "responses.csv", "single-dose,,49,57,derived", "single-dose,,300,57,derived")
+    edit(study_dir / MISTYPED_MEDIAN[0], *MISTYPED_MEDIAN[1:])
+    problems = checked(project_copy)
+    assert any("responses.csv, line 6, field 'derivation': from_percent: 3 counts" in p for p in problems)
+    assert any("survival.csv, line 4: audit rule 'figure-in-quote'" in p for p in problems)
+
+
+def test_a_placeholder_left_does_not_keep_the_audit_from_its_table(project_copy, study_dir):
+    """A placeholder is a problem of wording: its own table is audited all the same, and a known
+    discrepancy naming no check is still found (the study is whole)."""
+    edit(study_dir / "survival.csv", "Median overall survival,weekly", "REPLACE: Median OS,weekly")
+    edit(study_dir / MISTYPED_MEDIAN[0], *MISTYPED_MEDIAN[1:])
+    with (study_dir / "study.yml").open("a") as handle:
+        handle.write("known_discrepancies:\n  - check: responses/nothing/percent-rounding\n    reason: x\n")
+    problems = checked(project_copy)
+    assert any(
+        "survival.csv, line 4, field 'label': still holds the skeleton's placeholder" in p for p in problems
+    )
+    assert any("survival.csv, line 4: audit rule 'figure-in-quote'" in p for p in problems)
+    assert any("names no audit check: 'responses/nothing/percent-rounding'" in p for p in problems)
+
+
+def test_a_known_discrepancy_of_a_table_left_out_is_not_said_to_name_no_check(project_copy, study_dir):
+    """With a table left out, fewer checks run: a known discrepancy of that table is not wrong."""
+    edit(study_dir / "responses.csv", ",17,90,19,", ",17,90,190,")
+    edit(study_dir / MISTYPED_MEDIAN[0], *MISTYPED_MEDIAN[1:])
+    with (study_dir / "study.yml").open("a") as handle:
+        handle.write("known_discrepancies:\n  - check: responses/cr@all/percent-rounding\n    reason: x\n")
+    problems = checked(project_copy)
+    assert any("survival.csv, line 4: audit rule 'figure-in-quote'" in p for p in problems)
+    assert not any("known discrepancy" in p for p in problems)
+
+
+def test_a_problem_in_study_yml_keeps_the_audit_for_the_next_pass(project_copy, study_dir):
+    """The tables are read against study.yml (arms, sets, sources): with a problem there, nothing is
+    audited, and its problem is listed alone."""
+    edit(study_dir / "study.yml", "n: 41\n", "n: many\n")
+    edit(study_dir / MISTYPED_MEDIAN[0], *MISTYPED_MEDIAN[1:])
+    problems = checked(project_copy)
+    assert problems and not any("audit rule" in p for p in problems)
+
+
+def test_a_quote_not_found_does_not_keep_the_audit_from_its_table(project_copy, study_dir):
+    """A quote mistyped is a problem of wording: the figures of its row are audited all the same."""
+    old, new = ",7.3,months,reported,7.3 months with", ",3.7,months,reported,7.3 months in"
+    edit(study_dir / "survival.csv", old, new)
+    problems = checked(project_copy)
+    assert any(
+        "survival.csv, line 4, field 'source': quote '7.3 months in the weekly dose" in p for p in problems
+    )
+    assert any("survival.csv, line 4: audit rule 'figure-in-quote'" in p for p in problems)

@@ -34,10 +34,23 @@ def test_help_explains_every_command_and_exit_code():
 
 
 def test_new_and_schema_help_say_what_they_write():
-    new = run("new", "--help").stdout
-    assert "SLUG" in new and "REPLACE" in new and "content/studies/SLUG/" in new
+    new = " ".join(run("new", "--help").stdout.split())
+    assert "SLUG" in new and "content/studies/SLUG/" in new
+    assert "marked REPLACE (and every figure beside one" in new
+    assert "`check` and `build` refuse the study while one remains" in new
     schema = run("schema", "--help").stdout
     assert "--out" in schema and "2020-12" in schema and "yaml-language-server" in schema
+
+
+def test_new_says_what_to_replace_and_that_check_refuses_it_until_then(command_line, tmp_path):
+    from tests.conftest import copy_project
+
+    project = copy_project(tmp_path, [])
+    result = command_line("new", "smith-2020", "--project", str(project))
+    assert result.returncode == 0
+    said = " ".join(result.stdout.split())
+    assert "Write the study's own in place of each value marked REPLACE and of the figures beside it" in said
+    assert "check` lists those that remain, and refuses the study while one does" in said
 
 
 def test_build_help_says_where_things_go():

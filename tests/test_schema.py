@@ -14,6 +14,7 @@ import yaml
 from generator import kinds, model
 from generator.build import generate, open_project
 from generator.cli import main
+from generator.errors import GeneratorError
 from generator.load import load_studies
 from generator.schema import DIALECT, HELP, STUDY_SCHEMA, model_tree, schema_text, schemas
 from generator.skeleton import COMMENTED_OUT, EXAMPLE_TABLES, example_study, skeleton_files
@@ -146,15 +147,17 @@ def studies_listing(project: Path) -> list[str]:
     return sorted(p.name for p in (project / "content" / "studies").iterdir())
 
 
-def test_new_writes_a_study_folder_that_loads_and_passes_check(project_copy):
+def test_new_writes_study_folders_refused_for_their_placeholders_only(project_copy):
     for slug in ("first-study", "second-study"):  # side by side: each has its own placeholder DOI
         assert main(["new", slug, "--project", str(project_copy), "-q"]) == 0
-    folder = project_copy / "content" / "studies" / "first-study"
-    studies = {s.slug: s for s in load_studies(project_copy / "content", project_copy)}
-    assert {"first-study", "second-study", STUDY} <= set(studies)
-    names = {name for name, _ in EXAMPLE_TABLES.values() if (folder / f"{name}.csv").exists()}
-    assert set(studies["first-study"].tables) == names
-    generate(open_project(project_copy))  # computed, audited and rendered as written
+    with pytest.raises(GeneratorError) as refused:
+        generate(open_project(project_copy))
+    problems = refused.value.problems
+    assert {p.file.parent.name for p in problems} == {"first-study", "second-study"}
+    listed = [p for p in problems if not p.message.startswith("… and ")]  # a file's list is capped
+    assert all("still holds the skeleton's placeholder" in p.message for p in listed), [
+        p for p in listed if "placeholder" not in p.message
+    ]
 
 
 def test_new_writes_an_example_table_of_every_kind_told_by_its_columns():
@@ -247,7 +250,6 @@ def test_new_refuses_a_slug_too_long_for_a_file_name_and_writes_nothing(project_
 
 def test_a_study_folder_with_a_name_too_long_is_located(project_copy):
     from generator.errors import DataError
-    from generator.load import load_studies
 
     studies = project_copy / "content" / "studies"
     (studies / STUDY).rename(studies / ("a" * 101))

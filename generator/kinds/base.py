@@ -79,7 +79,8 @@ class Kind:
     """The template of its section on a page, relative to the templates folder."""
     download: ClassVar[Download]
     example: ClassVar[tuple[str, list[dict[str, Any]]]]
-    """The example table of a new study: its file name (without .csv) and its rows."""
+    """The example table of a new study: its file name (without .csv) and its rows. Each quote begins a
+    sentence of the example source: a skeleton marks each sentence and each quote as a placeholder."""
     example_source: ClassVar[str] = ""
     """Sentences its example rows quote, added to the new study's example abstract (`generator.skeleton`);
     empty when they quote what the abstract already says."""

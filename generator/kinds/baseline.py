@@ -185,7 +185,7 @@ class Baseline(Kind):
         [
             {
                 "characteristic": "age",
-                "label": "Age, years (REPLACE)",
+                "label": "Age, years",
                 "arm": "drug-a",
                 "value": "58",
                 "unit": "years",
@@ -198,7 +198,7 @@ class Baseline(Kind):
             },
             {
                 "characteristic": "female",
-                "label": "Female sex (REPLACE)",
+                "label": "Female sex",
                 "arm": "drug-a",
                 "count": 16,
                 "denominator": 30,
@@ -209,7 +209,7 @@ class Baseline(Kind):
         ],
     )
     example_source = (
-        "The median age was 58 years (range, 31 to 79) with drug A; "
+        "The median age was 58 years (range, 31 to 79) with drug A. "
         "16 of the 30 patients (53%) assigned to drug A were women."
     )
 
@@ -346,6 +346,8 @@ def _spread_contains_value(table: str, rows: pd.DataFrame, file: str) -> list[Ch
                 low <= value <= high,
                 file,
                 row["line"],
+                data=f"{row['measure']} {value}, {name} {low} to {high}",
+                computed=f"finds {value} {'within' if low <= value <= high else 'outside'} {low} to {high}",
             )
         )
     return checks

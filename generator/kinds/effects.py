@@ -119,7 +119,7 @@ class Effects(Kind):
         [
             {
                 "outcome": "death",
-                "label": "Death (REPLACE)",
+                "label": "Death",
                 "arm": "drug-a",
                 "reference_arm": "placebo",
                 "measure": "hazard_ratio",
@@ -322,17 +322,22 @@ def _difference_interval_checks(table: str, frame: pd.DataFrame, file: str) -> l
         if not isinstance(finding, intervals.Finding) and stated is None:
             continue
         printed = f"printed {row['estimate']} ({_level_text(row)} CI {row['ci_low']} to {row['ci_high']})"
+        data = f"{row['estimate']} ({_level_text(row)} CI {row['ci_low']} to {row['ci_high']})"
         if isinstance(finding, intervals.Finding):
             inputs = f"{row['interval_counts']}: their difference {finding.arms_difference}; {printed}"
             expected, passed = finding.summary, finding.passed
+            data = f"{row['interval_counts']}; the difference {data}"
+            computed = f"computes their difference {finding.arms_difference}: {finding.summary}"
         else:
             inputs, passed = printed, False
-            expected = (
-                "not checked: no table of proportions gives the counts of both groups for this outcome, "
-                "subgroup and analysis set"
+            why = (
+                "no table of proportions gives the counts of both groups for this outcome, subgroup and "
+                "analysis set"
             )
+            expected, computed = f"not checked: {why}", f"cannot check it: {why}"
         if stated is not None:
             inputs += f"; the source states {intervals.METHODS[stated].name}"
+            data += f", made by {intervals.METHODS[stated].name} as the source states"
         checks.append(
             Check(
                 f"{row_id(table, row)}{row_segments(row, ('subgroup',))}-vs-{row['reference_arm']}"
@@ -345,6 +350,8 @@ def _difference_interval_checks(table: str, frame: pd.DataFrame, file: str) -> l
                 file,
                 row["line"],
                 note=stated is None or not isinstance(finding, intervals.Finding),
+                data=data,
+                computed=computed,
             )
         )
     return checks
@@ -452,6 +459,8 @@ def _p_agrees_with_interval(table: str, frame: pd.DataFrame, file: str) -> list[
         sided = " (the source says one-sided: halved)" if row["sided"] == "one" else ""
         factor = 0.5 if row["sided"] == "one" else 1
         implied_low, implied_high = implied_low * factor, implied_high * factor
+        measure = f"{row['measure'].replace('_', ' ')} {row['estimate']}"
+        measure += f" ({row['ci_low']} to {row['ci_high']})"
         checks.append(
             Check(
                 f"{row_id(table, row)}{row_segments(row, ('subgroup',))}-vs-{row['reference_arm']}"
@@ -466,6 +475,10 @@ def _p_agrees_with_interval(table: str, frame: pd.DataFrame, file: str) -> list[
                 implied_low <= float(high) and implied_high >= float(low),
                 file,
                 row["line"],
+                data=f"{measure}, {printed.printed}",
+                computed=f"computes the P value they imply, {row['implied_p'] * factor:.4f} ("
+                f"{implied_low:.4f} to {implied_high:.4f} within the rounding of the printed figures"
+                f"{sided}), against {low} to {high} for {printed.printed} as printed",
             )
         )
     return checks

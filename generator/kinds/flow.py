@@ -232,17 +232,19 @@ class Flow(Kind):
             if reasons.empty:
                 continue
             counts = [int(n) for n in reasons["patients"]]
-            total = sum(counts)
+            total, terms = sum(counts), " + ".join(str(n) for n in counts)
             checks.append(
                 Check(
                     f"{results.study.slug}/{table}/{r['arm']}/{r['after_set']}/reasons",
                     "flow-reasons-within-gap",
                     f"{r['arm_label']}: left after {in_sentence(r['set_label'])}",
-                    f"reasons {' + '.join(str(n) for n in counts)} = {total}; left {r['how_derived']}",
+                    f"reasons {terms} = {total}; left {r['how_derived']}",
                     f"at most the {r['patients']} who left",
                     total <= int(r["patients"]),
                     file,
                     int(reasons["line"].iloc[0]),
+                    data=f"reasons {terms}; {r['patients']} left ({r['how_derived']})",
+                    computed=f"adds {terms} = {total}",
                 )
             )
         return checks, []

@@ -59,7 +59,7 @@ class Measures(Kind):
         [
             {
                 "outcome": "median_os",
-                "label": "Median overall survival (REPLACE)",
+                "label": "Median overall survival",
                 "arm": "drug-a",
                 "value": "9.5",
                 "unit": "months",

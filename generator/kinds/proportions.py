@@ -26,7 +26,7 @@ from generator.analysis import (
     round_half_up,
     summarise_proportions,
 )
-from generator.audit import Check, ImpliedCounts, figures_in_quotes, has, row_id, subject_of
+from generator.audit import Check, ImpliedCounts, at_decimals, figures_in_quotes, has, row_id, subject_of
 from generator.columns import PERCENT, POINTS, PROBABILITY, TEXT, Column, level_percent, percent, where_known
 from generator.config import (
     CI_METHOD_NAMES,
@@ -192,7 +192,7 @@ class Proportions(Kind):
         [
             {
                 "outcome": "response",
-                "label": "Response (REPLACE)",
+                "label": "Response",
                 "arm": "drug-a",
                 "count": 12,
                 "denominator": 30,
@@ -202,17 +202,17 @@ class Proportions(Kind):
             },
             {
                 "outcome": "response",
-                "label": "Response (REPLACE)",
+                "label": "Response",
                 "arm": "placebo",
                 "count": 6,
                 "denominator": 30,
                 "percent": "20",
                 "status": "reported",
-                "source": "6 of the 30 patients (20%) assigned to placebo",
+                "source": "Of the 30 patients assigned to placebo, 6 (20%) had a response",
             },
             {
                 "outcome": "no_response",
-                "label": "No response (REPLACE)",
+                "label": "No response",
                 "arm": "drug-a",
                 "denominator": 30,
                 "status": "derived",
@@ -586,6 +586,9 @@ def _percent_rounding(table: str, frame: pd.DataFrame, file: str) -> list[Check]
                 rounded == Fraction(printed),
                 file,
                 row["line"],
+                data=f"{count} of {total}, {printed}%",
+                computed=f"computes {count}/{total} = {float(exact):.2f}%, which rounds to "
+                f"{at_decimals(rounded, printed_decimals(printed))}%",
             )
         )
     return checks
@@ -601,9 +604,10 @@ def _parts_sum_to_total(table: str, frame: pd.DataFrame, file: str) -> list[Chec
         total = sum(int(p["count"]) for p in parts)
         terms = " + ".join(str(int(p["count"])) for p in parts)
         names = " + ".join(p["label"] for p in parts)
-        printed = Decimal(row["percent"])
-        rounded = round_half_up(Fraction(100 * total, int(row["denominator"])), printed_decimals(printed))
-        expected = f"a total that is {printed}% of {int(row['denominator'])}, as printed"
+        printed, denominator = Decimal(row["percent"]), int(row["denominator"])
+        exact = Fraction(100 * total, denominator)
+        rounded = round_half_up(exact, printed_decimals(printed))
+        expected = f"a total that is {printed}% of {denominator}, as printed"
         checks.append(
             Check(
                 f"{row_id(table, row)}/parts-sum-to-total",
@@ -614,6 +618,9 @@ def _parts_sum_to_total(table: str, frame: pd.DataFrame, file: str) -> list[Chec
                 rounded == Fraction(printed),
                 file,
                 row["line"],
+                data=f"{names}: {terms}; the total {printed}% of {denominator}",
+                computed=f"adds {terms} = {total}, and computes {total}/{denominator} = {float(exact):.2f}%, "
+                f"which rounds to {at_decimals(rounded, printed_decimals(printed))}%",
             )
         )
     return checks
@@ -633,16 +640,19 @@ def _arm_rows_sum_to_all(table: str, frame: pd.DataFrame, results: StudyResults,
             continue  # the arms' rows are not a split of the all-patients row
         terms = " + ".join(str(int(p["count"])) for p in parts)
         total = sum(int(p["count"]) for p in parts)
+        labels = " + ".join(p["arm_label"] for p in parts)
         checks.append(
             Check(
                 f"{table}/{outcome}/arm-rows-sum-to-all",
                 "arm-rows-sum-to-all",
                 whole["label"],
-                f"{' + '.join(p['arm_label'] for p in parts)}: {terms} = {total}",
+                f"{labels}: {terms} = {total}",
                 f"{int(whole['count'])}, the count for all patients",
                 total == int(whole["count"]),
                 file,
                 whole["line"],
+                data=f"{labels}: {terms}; all patients: {int(whole['count'])}",
+                computed=f"adds {terms} = {total}",
             )
         )
     return checks
@@ -669,17 +679,23 @@ def _reported_interval_methods(table: str, frame: pd.DataFrame, file: str) -> li
             for method in CI_METHODS
             if _rounds_to(proportion_ci(int(row["count"]), int(row["denominator"]), level, method), printed)
         ]
+        counts = f"{int(row['count'])}/{int(row['denominator'])}"
+        interval = f"{printed[0]}% to {printed[1]}% ({float(row['ci_level'] or 95):g}%)"
+        known = ", ".join(CI_METHOD_NAMES[method] for method in CI_METHODS)
         checks.append(
             Check(
                 f"{row_id(table, row)}/reported-interval-method",
                 "reported-interval-method",
                 subject_of(row),
-                f"{int(row['count'])}/{int(row['denominator'])}, printed {printed[0]}% to {printed[1]}% "
-                f"({float(row['ci_level'] or 95):g}%)",
+                f"{counts}, printed {interval}",
                 "reproduced by " + (", ".join(matching) if matching else "no method this site knows"),
                 bool(matching),
                 file,
                 row["line"],
+                data=f"{counts} with the interval {interval}",
+                computed=f"reproduces it by {', '.join(matching)}"
+                if matching
+                else f"reproduces it by none of its methods ({known})",
             )
         )
     return checks

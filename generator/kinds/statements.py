@@ -43,7 +43,7 @@ class Statements(Kind):
         "adverse_events",
         [
             {
-                "event": "Nausea (REPLACE)",
+                "event": "Nausea",
                 "arm": "drug-a",
                 "reference_arm": "placebo",
                 "direction": "more frequent",
