@@ -8,17 +8,17 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-site
 DEV    := $(VENV)/.installed-dev
 
-.PHONY: site deploy test preview check lint lock bench screenshots clean help
+.PHONY: site deploy test preview share check lint lock bench screenshots clean help
 .PHONY: same-output
 
 help:  ## List the commands
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
 site: $(STAMP)  ## Build the static site into site/ (creates .venv with pinned dependencies first)
-	$(PY) -m generator build $(BUILD_ARGS)
+	$(VENV)/bin/evidence-site build $(BUILD_ARGS)
 
 deploy: $(STAMP)  ## Build the site, then push it to the gh-pages branch of origin (needs publish.site_url)
-	$(PY) -m generator deploy $(BUILD_ARGS)
+	$(VENV)/bin/evidence-site deploy $(BUILD_ARGS)
 
 test: $(DEV) browser  ## Lint (ruff check and format, mypy), then run every test, the real-browser ones included
 	$(PY) -m ruff check generator tests bench scripts
@@ -27,10 +27,13 @@ test: $(DEV) browser  ## Lint (ruff check and format, mypy), then run every test
 	$(PY) -m pytest
 
 preview: $(STAMP)  ## Regenerate on every change and serve with live reload at http://127.0.0.1:8000
-	$(PY) -m generator preview
+	$(VENV)/bin/evidence-site preview $(PREVIEW_ARGS)
+
+share: $(STAMP)  ## Write the offline copy: one zip that opens by double-click (evidence-site-offline.zip)
+	$(VENV)/bin/evidence-site share
 
 check: $(STAMP)  ## Validate the content without building
-	$(PY) -m generator check
+	$(VENV)/bin/evidence-site check
 
 lint: $(DEV)  ## ruff and mypy
 	$(PY) -m ruff check generator tests bench scripts
@@ -45,8 +48,8 @@ REF ?= HEAD
 same-output: $(STAMP)  ## Compare the real and fixture sites built from REF=<commit> (default HEAD) and the working tree, byte for byte
 	$(PY) scripts/same_output.py --against $(REF)
 
-screenshots: $(DEV) browser  ## Screenshots of every page of site/ at 1280 and 390 px, light and dark, into build/screenshots/
-	$(PY) scripts/screenshots.py
+screenshots: $(DEV) browser  ## Screenshots of every page of site/ at 1280 and 390 px, light and dark, into build/screenshots/ (SCREENSHOT_ARGS=--limit N ...)
+	$(PY) scripts/screenshots.py $(SCREENSHOT_ARGS)
 
 $(PY):
 	@test -n "$(PYTHON)" || { echo "No Python 3.11 or newer found: install one, or run make PYTHON=/path/to/python"; exit 1; }
@@ -62,9 +65,13 @@ install_lock = { $(PY) -m uv --version >/dev/null 2>&1 || $(PY) -m pip install -
   && $(PY) -m uv pip install --compile-bytecode --python $(PY) -r $(1) \
   || { echo "uv could not install $(1): installing with pip"; $(PY) -m pip install --progress-bar on -r $(1); }
 
-$(STAMP): requirements-site.lock | $(PY)
+# The generator itself is installed in place (editable), so that .venv/bin/evidence-site runs this
+# source tree: the README's commands are the same here as in a project of one's own.
+$(STAMP): requirements-site.lock pyproject.toml | $(PY)
 	@echo "Installing what building the site needs (requirements-site.lock) into $(VENV)"
 	@$(call install_lock,requirements-site.lock)
+	@$(PY) -m uv pip install --quiet --python $(PY) --no-deps -e . \
+	  || $(PY) -m pip install --quiet --no-deps -e .
 	touch $@
 
 $(DEV): requirements-dev.lock $(STAMP)

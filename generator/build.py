@@ -6,6 +6,7 @@ folder, and `site/` is replaced only when it succeeded, so a failed build leaves
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
 import logging
@@ -29,6 +30,7 @@ from generator.changes import record_version
 from generator.comparison import build_comparisons, comparison_values
 from generator.config import SiteConfig, load_site_config
 from generator.downloads import VALUES_INDEX, values_index, with_data_version
+from generator.engine import engine_settings, template_folders
 from generator.errors import BuildError, ConfigError, DataError, Problem
 from generator.load import (
     cap_per_file,
@@ -67,6 +69,10 @@ class Project:
     site_dir: Path
     cache_dir: Path
     site_url: SiteUrl
+    templates: tuple[Path, ...]
+    """The template folders: the project's (when it has one), then the package's."""
+    engine: dict[str, Any]
+    """What mkdocs is given on top of mkdocs.yml: what the pages need (`generator.engine`)."""
 
     @property
     def content_dir(self) -> Path:
@@ -109,6 +115,7 @@ def open_project(root: Path, *, site_dir: Path | None = None, docs_dir: Path | N
         line_of(line_index(root / SITE_CONFIG), ("paths", "cache_dir")),
     )
     check_output_folders(root, [*outputs, cache], inputs, [root / SITE_CONFIG, mkdocs_path])
+    templates = template_folders(root / config.paths.templates_dir)
     return Project(
         root=root,
         config=config,
@@ -118,6 +125,8 @@ def open_project(root: Path, *, site_dir: Path | None = None, docs_dir: Path | N
         site_dir=outputs[0].path,
         cache_dir=cache.path,
         site_url=_site_url(root, config, raw, mkdocs_path),
+        templates=templates,
+        engine=engine_settings(raw, mkdocs_path, lines, templates),
     )
 
 
@@ -208,7 +217,7 @@ def generate(
             list_study_folders(project.content_dir),
             project.root,
             project.config,
-            project.templates_dir,
+            project.templates,
             vocabulary_path(project.content_dir),
             vocabulary,
         )
@@ -257,7 +266,7 @@ def assemble_site(
         # the date this data version was first built: rebuilding the same data changes nothing
         first_built = history[0].built or build_date().isoformat()  # record_version always dates it
         site = SiteInfo(project.site_name, version, dt.date.fromisoformat(first_built))
-        env = environment(project.templates_dir)
+        env = environment(project.templates)
         files = render_site_pages(env, summaries, comparisons, project.config, site, history, glossary)
         for output in outputs:
             twice = files.keys() & output.files.keys()
@@ -275,7 +284,7 @@ def assemble_site(
         nav = site_nav(summaries, {output.slug: output.nav for output in outputs}, comparisons, glossary)
         files[NAV_FILE] = (json.dumps(nav, indent=1, ensure_ascii=False) + "\n").encode()
         files[SITE_FILE] = site_file(site, glossary)
-        files.update(site_assets(project.templates_dir))
+        files.update(site_assets(project.templates))
     return files
 
 
@@ -313,7 +322,13 @@ def build_site(project: Project, previous: str | None = None) -> list[str]:
         with staging_folder(project.site_dir) as staging:
             write_tree(files, staging / "docs")
             with stage("Built the site with mkdocs (strict)"), dated(built_date(files)):
-                run_mkdocs(project.mkdocs_config, staging / "docs", staging / "site", project.site_url.value)
+                run_mkdocs(
+                    project.mkdocs_config,
+                    staging / "docs",
+                    staging / "site",
+                    project.site_url.value,
+                    **project.engine,
+                )
             mark(staging / "site")
             with stage(f"Replaced {project.site_dir} with the new site"):
                 replace_folder(staging / "site", project.site_dir, staging)
@@ -338,6 +353,7 @@ def run_mkdocs(
     warnings = _WarningCollector()
     mkdocs_logger = logging.getLogger("mkdocs")
     mkdocs_logger.addHandler(warnings)
+    overrides = copy.deepcopy(overrides)  # mkdocs' validation takes settings apart as it reads them
     if site_url:
         overrides["site_url"] = site_url
     try:

@@ -124,18 +124,22 @@ def digest_files(paths: list[Path], root: Path) -> str:
     return digest.hexdigest()
 
 
-def site_key(config: SiteConfig, templates_dir: Path, vocabulary_file: Path) -> str:
+def site_key(config: SiteConfig, templates: tuple[Path, ...], vocabulary_file: Path) -> str:
     """What every study's output depends on besides its own folder: the generator's code and
-    version, the templates, the settings and the shared-outcome vocabulary."""
+    version, the template folders (the project's and the package's), the settings and the
+    shared-outcome vocabulary."""
     import generator
 
     package = Path(generator.__file__).parent
-    templates = [  # Jinja follows linked folders, and so does the key
-        Path(folder) / name
-        for folder, _, names in os.walk(templates_dir, followlinks=True)
-        for name in names
-        if (Path(folder) / name).is_file()
-    ]
+    digests = []
+    for templates_dir in templates:
+        files = [  # Jinja follows linked folders, and so does the key
+            Path(folder) / name
+            for folder, _, names in os.walk(templates_dir, followlinks=True)
+            for name in names
+            if (Path(folder) / name).is_file()
+        ]
+        digests.append(digest_files(files, templates_dir) if files else "")
     try:
         vocabulary = read_input_bytes(vocabulary_file) if os.path.lexists(vocabulary_file) else b""
     except InputError:
@@ -145,7 +149,7 @@ def site_key(config: SiteConfig, templates_dir: Path, vocabulary_file: Path) -> 
         generator.__version__,
         *(f"{name} {_version(name)}" for name in LIBRARIES),
         digest_files(sorted(package.rglob("*.py")), package),
-        digest_files(templates, templates_dir) if templates else "",
+        *digests,
         config.model_dump_json(),
         hashlib.sha256(vocabulary).hexdigest(),
     ]
@@ -348,7 +352,8 @@ def read_entry(path: Path, slug: str, key: str, secret: bytes) -> StudyOutput:
 def _read_regular(path: Path, limit: int) -> bytes:
     """A regular file of at most `limit` bytes, opened so that a link, pipe or device is refused."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
+        no_wait_no_link = getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)  # POSIX's
+        fd = os.open(path, os.O_RDONLY | no_wait_no_link | getattr(os, "O_BINARY", 0))  # Windows'
     except OSError as exc:
         raise EntryRefused(f"cannot be opened: {exc.strerror or exc}") from None
     info = os.fstat(fd)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import shlex
 import sys
 import tempfile
 import time
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from generator import __version__
 from generator.errors import BuildError, InputError
+from generator.invocation import command
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -39,26 +41,37 @@ WRITE_FAILED = {
 DESCRIPTION = """\
 Turn study data (content/studies/<slug>/: study.yml and outcome CSVs) into a searchable static
 evidence site: tables with confidence intervals, interactive charts and the source of every figure.
-Run `python -m generator COMMAND --help` for a command's options.
+Run `%(prog)s COMMAND --help` for a command's options.
 """
 
-EPILOG = f"""\
+
+def epilog() -> str:
+    """The exit codes, and examples written as this command was run (so each works as written)."""
+    examples = [
+        "build",
+        "build --site-dir /tmp/preview-site",
+        "build --previous https://example.org/site/data/values.json",
+        "preview --open --dev-addr 127.0.0.1:8001",
+        "init mysite",
+        "new smith-2020",
+        "schema --out schema",
+        "templates --copy home.md.j2",
+    ]
+    deploy = f"EVIDENCE_SITE_URL=https://me.github.io/evidence/ {command('deploy --remote origin')}"
+    return f"""\
 exit codes:
   {EXIT_OK}  success
   {EXIT_BAD_INPUT}  bad input: each problem is listed with its file, line and field
   {EXIT_USAGE}  wrong command-line usage
-  {EXIT_BUILD_FAILED}  the pages or the mkdocs build failed (the previous site/ is kept)
+  {EXIT_BUILD_FAILED}  the pages or the mkdocs build failed (the previous site/ is kept), or a module
+     the command needs is not installed in this Python (the message says what to run)
   {EXIT_INTERNAL}  an internal error: run again with --debug for the traceback
   {EXIT_INTERRUPTED}  interrupted (Ctrl-C)
 
 examples:
-  python -m generator build
-  python -m generator build --site-dir /tmp/preview-site
-  python -m generator build --previous https://example.org/site/data/values.json
-  python -m generator preview --dev-addr 127.0.0.1:8001
-  EVIDENCE_SITE_URL=https://me.github.io/evidence/ python -m generator deploy --remote origin
-  python -m generator new smith-2020
-  python -m generator schema --out schema
+{chr(10).join(f"  {command(example)}" for example in examples[:4])}
+  {deploy}
+{chr(10).join(f"  {command(example)}" for example in examples[4:])}
 """
 
 
@@ -74,9 +87,9 @@ def make_parser() -> argparse.ArgumentParser:
     common.add_argument("-q", "--quiet", action="store_true", help="print errors only")
 
     parser = argparse.ArgumentParser(
-        prog=Path(sys.argv[0]).name if Path(sys.argv[0]).name == "evidence-site" else "python -m generator",
+        prog=command("").rstrip(),  # as run: evidence-site, .venv/bin/evidence-site, python -m generator
         description=DESCRIPTION,
-        epilog=EPILOG,
+        epilog=epilog(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -110,8 +123,9 @@ def make_parser() -> argparse.ArgumentParser:
         "as `mkdocs gh-deploy` does. Refused when publish.site_url (or EVIDENCE_SITE_URL) is missing "
         "or a placeholder; nothing is pushed when the build fails. Only the site's one commit is pushed, "
         "to a remote configured with `git remote add`; refused, before building: git's shorthand (@, "
-        "HEAD, @{-1}, -), full ref names, tags, a checked-out branch, and a remote branch holding "
-        "anything this command did not write.",
+        "HEAD, @{-1}, -), full ref names, tags, a checked-out branch, a remote branch holding "
+        "anything this command did not write, and uncommitted changes (unless --allow-dirty). The "
+        "site's commit names the project's commit it was built from and the data version.",
     )
     deploy.add_argument("--remote", help="the git remote to push to (default: publish.remote, origin)")
     deploy.add_argument("--branch", help="the branch to publish on (default: publish.branch, gh-pages)")
@@ -119,6 +133,12 @@ def make_parser() -> argparse.ArgumentParser:
         "--previous",
         metavar="PATH_OR_URL",
         help="the data/values.json of the published site, to list what changed since",
+    )
+    deploy.add_argument(
+        "--allow-dirty",
+        action="store_true",
+        help="deploy even when the project has uncommitted changes (git status); the site's commit "
+        "says 'with uncommitted changes' and lists them",
     )
 
     share = commands.add_parser(
@@ -139,11 +159,21 @@ def make_parser() -> argparse.ArgumentParser:
         parents=[common],
         help="serve the pages with live reload, regenerating on every change",
         description="Generate the pages, serve them with mkdocs' live reload, and "
-        "regenerate whenever content/, templates/ or site_config.yml change. A bad "
-        "edit prints its located error and the last good pages stay served.",
+        "regenerate whenever content/, templates/, site_config.yml or mkdocs.yml change. A bad "
+        "edit prints its located error, and every page served shows it in a banner until it is "
+        "fixed; the last good pages stay served.",
     )
     preview.add_argument(
         "--dev-addr", default="127.0.0.1:8000", help="address to serve on (default: %(default)s)"
+    )
+    preview.add_argument("--open", action="store_true", help="open the site in the web browser once served")
+    preview.add_argument(
+        "--watch",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="also regenerate when this file or folder changes (repeat for more)",
     )
 
     commands.add_parser(
@@ -158,13 +188,41 @@ def make_parser() -> argparse.ArgumentParser:
         help="list every setting of site_config.yml with its default and meaning",
     )
 
+    init = commands.add_parser(
+        "init",
+        help="write a new project (an example study, settings, mkdocs.yml, workflow) that builds as is",
+        description="Write a new evidence-site project into DIR (a new or empty folder): an example "
+        "study with every field explained in a comment, content/outcomes.yml and glossary.yml, "
+        "site_config.yml, a short mkdocs.yml, .gitignore, the GitHub workflow, requirements.txt and "
+        "a README with the commands. It passes `check` and builds as written. The page templates, "
+        "styles and scripts stay in the package (see the templates command).",
+    )
+    init.add_argument("folder", metavar="DIR", type=Path, help="the new project's folder")
+    init.add_argument("-q", "--quiet", action="store_true", help="print errors only")
+    init.add_argument("--debug", action="store_true", help="show the Python traceback of any error")
+
+    templates = commands.add_parser(
+        "templates",
+        parents=[common],
+        help="list the package's page templates, styles and scripts, or copy some in to change them",
+        description="List the templates the site is built from (pages, assets, the theme's "
+        "overrides). With --copy, copy the ones named (all when none) into the project's templates "
+        "folder (paths.templates_dir), where each copy is used instead of the package's file; a "
+        "file the project has already is kept.",
+    )
+    templates.add_argument("--copy", action="store_true", help="copy the named templates into the project")
+    templates.add_argument(
+        "names", nargs="*", metavar="NAME", help="a template or folder, such as home.md.j2"
+    )
+
     new = commands.add_parser(
         "new",
         parents=[common],
         help="write a commented skeleton study folder content/studies/SLUG/ to fill in",
         description="Write content/studies/SLUG/: a study.yml whose every field is explained in a "
-        "comment, and an example CSV table of each kind. The skeleton is a working example study "
-        "(`check` passes as written); every placeholder says REPLACE. Refused, writing nothing, "
+        "comment, and an example CSV table of each kind, to fill in. Every value to replace is marked "
+        "REPLACE (and every figure beside one is the skeleton's too); `check` and `build` refuse the "
+        "study while one remains, naming each by file, line and field. Refused, writing nothing, "
         "for a slug that is not lowercase letters, digits and hyphens, or a folder that exists.",
     )
     new.add_argument("slug", metavar="SLUG", help="the study's folder name, such as smith-2020")
@@ -204,15 +262,29 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BUILD_FAILED
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
+    except ModuleNotFoundError as exc:  # run by a Python without the generator's dependencies
+        _fail(args, exc, prefix=missing_dependency(exc))
+        return EXIT_BUILD_FAILED
     except Exception as exc:  # the last line of defence: say what happened, keep the traceback for --debug
         _fail(args, exc, prefix="internal error: ")
         return EXIT_INTERNAL
 
 
+def missing_dependency(exc: ModuleNotFoundError) -> str:
+    """What to run when a module the command needs is not installed in this Python."""
+    return (
+        f"{exc.name or 'a module'} is not installed for {sys.executable}, which runs this command. "
+        "Install the generator with what it needs (pip install <the generator>, or in its source "
+        "folder `make site`, which creates .venv), then run the command with that environment's "
+        "evidence-site (such as .venv/bin/evidence-site, or evidence-site once it is activated)"
+    )
+
+
 def _fail(args: argparse.Namespace, exc: BaseException, prefix: str = "") -> None:
     if args.debug:
         logging.getLogger("generator").exception("traceback:")
-    print(f"error: {prefix}{exc}", file=sys.stderr)
+    print(f"error: {prefix}{'' if isinstance(exc, ModuleNotFoundError) else exc}", file=sys.stderr)
+    # (a missing module: the prefix says it all, and what to run)
     if prefix.startswith("internal") and not args.debug:
         print("Run again with --debug to see the traceback.", file=sys.stderr)
 
@@ -234,11 +306,13 @@ def run_build(args: argparse.Namespace) -> int:
     project = open_project(args.project, site_dir=args.site_dir, docs_dir=args.docs_dir)
     build_site(project, previous=args.previous)
     logging.getLogger("generator").info(
-        "Built the site into %s in %.1f s. To look at it: python -m generator preview (or serve %s with "
-        "any web server); to publish it: python -m generator deploy",
+        "Built the site into %s in %.1f s. To look at it: %s (or serve %s with any web server); to "
+        "publish it: %s",
         project.site_dir,
         time.perf_counter() - start,
+        command("preview --open"),
         project.site_dir,
+        command("deploy"),
     )
     return EXIT_OK
 
@@ -266,7 +340,7 @@ def run_deploy(args: argparse.Namespace) -> int:
     """Build the site in full (strict), then push it to the gh-pages branch of a git remote."""
     from generator.build import build_site, open_project
     from generator.errors import ConfigError, Problem
-    from generator.publish import check_target, deploy, deploy_setting
+    from generator.publish import check_target, deploy, deploy_message, deploy_setting, source_of
 
     start = time.perf_counter()
     project = open_project(args.project)
@@ -279,6 +353,9 @@ def run_deploy(args: argparse.Namespace) -> int:
         deploy_setting(args.remote, publish.remote, "remote", config_file),
         deploy_setting(args.branch, publish.branch, "branch", config_file),
     )
+    source = source_of(project.root)
+    if source.changed and not args.allow_dirty:
+        raise ConfigError([Problem(project.root, source.refusal())])
     with tempfile.TemporaryDirectory(prefix="evidence-deploy-") as scratch:
         previous = args.previous
         if previous is None and target.published is not None:  # the record continues from what readers saw
@@ -286,11 +363,13 @@ def run_deploy(args: argparse.Namespace) -> int:
             Path(previous).write_text(target.published, encoding="utf-8")
         build_site(project, previous=previous)
     version = json.loads((project.site_dir / "data" / "values.json").read_text(encoding="utf-8"))
-    message = f"Site of data version {version['data_version']}, built {version['built']}"
+    message = deploy_message(source, str(version["data_version"]), str(version["built"]))
     commit = deploy(project.site_dir, target, message)
     logging.getLogger("generator").info(
-        "Published the site (commit %s) to branch %s of remote %s in %.1f s; it will be served at %s",
+        "Published the site (commit %s, deployed %s) to branch %s of remote %s in %.1f s; it will be "
+        "served at %s",
         commit[:12],
+        source.described(),
         target.branch,
         target.remote,
         time.perf_counter() - start,
@@ -319,7 +398,40 @@ def run_preview(args: argparse.Namespace) -> int:
     mkdocs_logger.setLevel(logging.WARNING if args.quiet else logging.INFO)
     mkdocs_logger.propagate = False
 
-    serve(open_project(args.project), args.dev_addr)
+    serve(open_project(args.project), args.dev_addr, open_browser=args.open, watch=args.watch)
+    return EXIT_OK
+
+
+def run_init(args: argparse.Namespace) -> int:
+    """A new project in a new or empty folder, which builds as written."""
+    from generator.scaffold import init_project
+
+    written = init_project(args.folder)
+    if not args.quiet:
+        folder = shlex.quote(str(args.folder))
+        print(f"Wrote a new evidence-site project in {args.folder} ({len(written)} files).")
+        build, preview = (command(c, from_anywhere=True) for c in ("build", "preview --open"))
+        print(f"Next: cd {folder} && {build}, then {preview} to look at it.")
+        print("Its README says how to add a study (new SLUG), check and publish.")
+    return EXIT_OK
+
+
+def run_templates(args: argparse.Namespace) -> int:
+    """List the package's templates, or copy some into the project to change them."""
+    from generator.config import load_site_config
+    from generator.mkdocs_hooks import default_templates
+    from generator.scaffold import copy_templates
+
+    if not args.copy:
+        package = default_templates()
+        for path in sorted(p for p in package.rglob("*") if p.is_file()):
+            print(path.relative_to(package).as_posix())
+        return EXIT_OK
+    config = load_site_config(args.project / SITE_CONFIG)
+    own = args.project / config.paths.templates_dir
+    written = copy_templates(own, args.names)
+    if not args.quiet:
+        print(f"Copied {len(written)} file(s) into {own}; each is used instead of the package's file.")
     return EXIT_OK
 
 
@@ -359,8 +471,8 @@ def run_new(args: argparse.Namespace) -> int:
         return EXIT_OK
     files = ", ".join(sorted(path.name for path in folder.iterdir()))
     print(f"Wrote {folder}: {files}.")
-    print("It is a working example: replace every REPLACE, figure and quote with the study's own,")
-    print("then run `python -m generator check`.")
+    print("Write the study's own in place of each value marked REPLACE and of the figures beside it;")
+    print(f"`{command('check')}` lists those that remain, and refuses the study while one does.")
     if not schema_file.is_file():
         print(f"Run `python -m generator schema` to write {schema_file}, which study.yml's first line names.")
     return EXIT_OK
@@ -392,9 +504,11 @@ COMMANDS = {
     "build": run_build,
     "check": run_check,
     "deploy": run_deploy,
+    "init": run_init,
     "new": run_new,
     "preview": run_preview,
     "schema": run_schema,
     "settings": run_settings,
     "share": run_share,
+    "templates": run_templates,
 }

@@ -36,21 +36,70 @@ NAV_FILE = ".nav.json"
 SITE_FILE = ".site.json"
 """Written by the generator beside the pages: the data version, and the forms of each glossary term."""
 SEARCH_INDEX = Path("search", "search_index.json")
+PROBLEMS_FILE = ".problems.json"
+"""Written by the preview beside the pages while an edit is bad: its problems, shown on every page."""
 
 _site: dict = {"search_forms": [], "owners": {}}
 """This build's site file and the study of each page, read at the start of every build."""
 
 
+def default_templates() -> Path:
+    """The templates that ship with the generator (pages, assets, the theme's overrides): beside this
+    file in the installed package, or the source tree's templates/ folder. (mkdocs reads this file by
+    its path, so the rule is here, in the standard library's terms.)"""
+    here = Path(__file__).resolve().parent
+    installed = here / "templates"
+    return installed if installed.is_dir() else here.parent / "templates"
+
+
 def on_config(config):
+    _with_default_overrides(config.get("theme"))
     docs = Path(config["docs_dir"])
     nav_file = docs / NAV_FILE
     if config["nav"] is None and nav_file.is_file():
         config["nav"] = json.loads(nav_file.read_text(encoding="utf-8"))
     info = _site_info(docs / SITE_FILE)
     _site["search_forms"] = info.get("search_forms", [])
+    _site["problems"] = _problems(docs / PROBLEMS_FILE)
     if "data_version" in info:
         config["extra"]["evidence_site"] = {"data_version": info["data_version"], "built": info["built"]}
     return config
+
+
+def _with_default_overrides(theme) -> None:
+    """The theme's overrides that ship with the generator, under the project's own (its custom_dir):
+    a project overrides only the partials it copies in."""
+    if not hasattr(theme, "dirs"):
+        return  # not Material's theme object (mkdocs run on the pages by hand, or a test's settings)
+    overrides = default_templates() / "overrides"
+    listed = {Path(folder).resolve() for folder in theme.dirs}
+    if overrides.is_dir() and overrides not in listed:
+        theme.dirs.insert(1 if theme.custom_dir else 0, str(overrides))
+
+
+def _problems(path: Path) -> list[str]:
+    """The preview's problems with the last edit (none in a build: the file exists only then)."""
+    try:
+        problems = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
+        return []
+    return [p for p in problems if isinstance(p, str)] if isinstance(problems, list) else []
+
+
+def on_page_content(html_text, page, config, files):
+    """While an edit is bad, the preview's every page opens with its problems (left out of search)."""
+    problems = _site.get("problems")
+    if not problems:
+        return html_text
+    items = "".join(f"<li><code>{html.escape(problem)}</code></li>" for problem in problems)
+    count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
+    banner = (
+        '<div class="admonition failure ev-preview-problems" role="alert" data-search-exclude>'
+        f'<p class="admonition-title">Not updated: the last edit has {count}</p>'
+        f"<p>These pages are the last good build. Fix the input and save: this notice goes away.</p>"
+        f"<ul>{items}</ul></div>"
+    )
+    return banner + html_text
 
 
 def _site_info(path: Path) -> dict:

@@ -12,6 +12,8 @@ On a bad edit the located error is logged, nothing is built, and the last good p
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import json
 import logging
 import re
@@ -26,7 +28,7 @@ from mkdocs.livereload import LiveReloadServer
 
 from generator.build import SITE_CONFIG, Project, generate, open_project
 from generator.errors import BuildError, GeneratorError
-from generator.mkdocs_hooks import NAV_FILE
+from generator.mkdocs_hooks import NAV_FILE, PROBLEMS_FILE
 from generator.previous import read_manifest
 from generator.write import write_tree
 
@@ -46,11 +48,12 @@ _one_at_a_time = threading.Lock()
 def regenerate(project: Project) -> list[str] | None:
     """Regenerate the pages into the docs folder; None (and a logged error) when that failed."""
     done = _regenerate(project)
-    return None if done is None else done[0]
+    return done[0] if isinstance(done, tuple) else None
 
 
-def _regenerate(project: Project) -> tuple[list[str], frozenset[str]] | None:
-    """The files written and the names of every generated file; None (and a logged error) on failure."""
+def _regenerate(project: Project) -> tuple[list[str], frozenset[str]] | list[str]:
+    """The files written and the names of every generated file; on failure, the problems found, one
+    line each (and the error logged)."""
     with _one_at_a_time:
         try:
             fresh = open_project(project.root, docs_dir=project.docs_dir)
@@ -58,12 +61,27 @@ def _regenerate(project: Project) -> tuple[list[str], frozenset[str]] | None:
             written = write_tree(files, fresh.docs_dir)
         except GeneratorError as exc:
             log.error("error: %s\nThe last good pages are still served.", exc)
-            return None
-        except Exception:  # keep serving whatever went wrong; say what it was
+            return problem_lines(exc, project.root)
+        except Exception as exc:  # keep serving whatever went wrong; say what it was
             log.exception("internal error while regenerating. The last good pages are still served.")
-            return None
+            return [f"internal error while regenerating: {type(exc).__name__}: {exc}"]
     log.info("Regenerated %d file(s)", len(written))
     return written, frozenset(files)
+
+
+def problem_lines(exc: GeneratorError, root: Path) -> list[str]:
+    """Each located problem on one line, its file named from the project folder."""
+    problems = getattr(exc, "problems", None)
+    if not problems:
+        return [str(exc)]
+    return [str(dataclasses.replace(p, file=_from(root, p.file))) for p in problems]
+
+
+def _from(root: Path, path: Path) -> Path:
+    try:
+        return path.resolve().relative_to(root.resolve())
+    except (ValueError, OSError):
+        return path
 
 
 class _Preview:
@@ -77,6 +95,7 @@ class _Preview:
         self.names: frozenset[str] | None = None  # the generated files at the last build
         self.theme: bytes | None = None  # mkdocs.yml and the theme's overrides at the last build
         self.built = False  # whether the last build succeeded: only then can the next one be dirty
+        self.problems: list[str] = []  # those of the last edit, shown on every page while it is bad
 
     def config(self) -> MkDocsConfig:
         from mkdocs.config import load_config
@@ -86,27 +105,52 @@ class _Preview:
             docs_dir=str(self.project.docs_dir),
             site_dir=self.site_dir,
             dev_addr=self.dev_addr,
+            **copy.deepcopy(self.project.engine),  # mkdocs' validation takes settings apart
         )
         if self.url:
             config.site_url = self.url  # instant navigation works only within site_url
         return config
 
     def rebuild(self) -> None:
-        """The server's builder: regenerate, then build once if anything changed."""
+        """The server's builder: regenerate, then build once if anything changed. On a bad edit the
+        last good pages are built again with its problems in a banner on every page."""
         done = _regenerate(self.project)
-        if done is None:
-            return  # the error is logged; the site is left as it was
+        if not isinstance(done, tuple):
+            if self._show_problems(done):
+                self.build(self.names or frozenset(), [], every_page=True)
+            return
         written, names = done
-        if not written and names == self.names and self._theme() == self.theme:
+        cleared = self._show_problems([])
+        if not written and names == self.names and self._theme() == self.theme and not cleared:
             log.info("No page changed")
             return
-        self.build(names, written)
+        self.build(names, written, every_page=cleared)
 
-    def build(self, names: frozenset[str], written: list[str], config: MkDocsConfig | None = None) -> None:
+    def _show_problems(self, problems: list[str]) -> bool:
+        """Write (or remove) the problems every page shows; whether they changed. (The generator's
+        writes remove the file with every other file it did not write.)"""
+        path = self.project.docs_dir / PROBLEMS_FILE
+        if problems:
+            path.write_text(json.dumps(problems, ensure_ascii=False), encoding="utf-8")
+        else:
+            path.unlink(missing_ok=True)
+        changed = problems != self.problems
+        self.problems = problems
+        return changed
+
+    def build(
+        self,
+        names: frozenset[str],
+        written: list[str],
+        config: MkDocsConfig | None = None,
+        *,
+        every_page: bool = False,
+    ) -> None:
         from mkdocs.commands.build import build
 
         theme = self._theme()
-        dirty = self.built and names == self.names and NAV_FILE not in written and theme == self.theme
+        same = names == self.names and NAV_FILE not in written and theme == self.theme
+        dirty = self.built and same and not every_page
         log.info("Building documentation (%s)...", "the changed pages only" if dirty else "every page")
         before = _read_json(Path(self.site_dir, SEARCH_INDEX)) if dirty else None
         self.built = False
@@ -123,31 +167,30 @@ class _Preview:
         """mkdocs.yml and every file of the theme's overrides (its custom_dir), as one value: when it
         changes, every page is built again."""
         try:
-            return theme_inputs(self.project.mkdocs_config)
+            return theme_inputs(self.project.mkdocs_config, self.project.engine["theme"].get("custom_dir"))
         except (OSError, ValueError):
             return None
 
 
-def theme_inputs(mkdocs_config: Path) -> bytes:
-    """The bytes of mkdocs.yml and of each file under its theme's custom_dir, with their paths."""
-    from mkdocs.utils.yaml import yaml_load
-
-    data = mkdocs_config.read_bytes()
-    theme = (yaml_load(data) or {}).get("theme")  # type: ignore[arg-type]  # yaml.load takes bytes too
-    custom_dir = theme.get("custom_dir") if isinstance(theme, dict) else None
-    parts = [data]
-    if isinstance(custom_dir, str):
-        folder = mkdocs_config.parent / custom_dir
+def theme_inputs(mkdocs_config: Path, custom_dir: str | None) -> bytes:
+    """The bytes of mkdocs.yml and of each file under the theme's custom_dir, with their paths."""
+    parts = [mkdocs_config.read_bytes()]
+    if custom_dir:
+        folder = Path(custom_dir)
         for path in sorted(p for p in folder.rglob("*") if p.is_file()):
             parts += [path.relative_to(folder).as_posix().encode(), path.read_bytes()]
     return b"\0".join(parts)
 
 
-def serve(project: Project, dev_addr: str) -> None:
-    """Generate the pages, serve them with live reload at `dev_addr`, and rebuild on every edit."""
+def serve(
+    project: Project, dev_addr: str, *, open_browser: bool = False, watch: list[Path] | None = None
+) -> None:
+    """Generate the pages, serve them with live reload at `dev_addr` (opened in the web browser when
+    asked), and rebuild on every edit of the inputs or of the paths in `watch`."""
     # a bad input here stops with its located error
     files = generate(project, read_manifest(None, project.site_dir))
     write_tree(files, project.docs_dir)
+    (project.docs_dir / PROBLEMS_FILE).unlink(missing_ok=True)  # a preview stopped with a bad edit left it
     site_dir = tempfile.mkdtemp(prefix="evidence-preview-")
     quiet = _DropMessage(DIRTY_WARNING)
     logging.getLogger("mkdocs.commands.build").addFilter(quiet)
@@ -171,18 +214,20 @@ def serve(project: Project, dev_addr: str) -> None:
             preview.build(frozenset(files), [], config)
             if not preview.built:
                 raise BuildError("mkdocs could not build the pages (the error is above)")
-            for path in (project.content_dir, project.templates_dir, config.theme.custom_dir):
-                if path:  # the theme's overrides, wherever mkdocs.yml puts them
+            for path in (project.content_dir, *project.templates, config.theme.custom_dir):
+                if path:  # the template folders (the project's, when it has one), the theme's overrides
                     server.watch(str(path))
             for path in (project.root / SITE_CONFIG, project.mkdocs_config):
                 server.watch(str(path), recursive=False)
+            for path in watch or []:
+                server.watch(str(path), recursive=path.is_dir())
             server = config.plugins.on_serve(server, config=config, builder=preview.rebuild)
             for item in config.watch:
                 server.watch(item)
             log.info("Serving the site built in %s", site_dir)
             try:
                 _stop_on_sigterm()
-                server.serve()
+                server.serve(open_in_browser=open_browser)
             except KeyboardInterrupt:
                 log.info("Shutting down...")
             finally:

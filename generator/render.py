@@ -179,15 +179,17 @@ class ChangesContext:
 
 
 @functools.lru_cache(maxsize=4)
-def environment(templates_dir: Path) -> PageEnvironment:
-    """The page environment of a templates folder, made once per process (it caches compiled templates)."""
-    return make_environment(templates_dir)
+def environment(templates: tuple[Path, ...]) -> PageEnvironment:
+    """The page environment of the template folders, made once per process (it caches compiled
+    templates)."""
+    return make_environment(templates)
 
 
-def make_environment(templates_dir: Path) -> PageEnvironment:
-    """The sandbox of a templates folder with what the pages use: the site's filters, `ALL` (the arm of
-    every patient) and `F` (the fields of figure ids, `values.FigureField`)."""
-    env = sandbox(templates_dir)
+def make_environment(templates: tuple[Path, ...]) -> PageEnvironment:
+    """The sandbox of the template folders (the project's, then the package's) with what the pages
+    use: the site's filters, `ALL` (the arm of every patient) and `F` (the fields of figure ids,
+    `values.FigureField`)."""
+    env = sandbox(templates)
     env.filters.update(
         reference=formatting.vancouver_reference,
         short_authors=formatting.short_authors,
@@ -420,12 +422,17 @@ def site_nav(
     return nav
 
 
-def site_assets(templates_dir: Path) -> dict[str, bytes]:
-    """The site's scripts and styles from templates/assets: plotly.js is its pinned basic bundle there."""
-    check_links(templates_dir)
-    folder = templates_dir / "assets"
-    paths = [path for path in sorted(folder.rglob("*")) if path.is_file()]
-    files = {f"assets/{path.relative_to(folder).as_posix()}": path.read_bytes() for path in paths}
+def site_assets(templates: tuple[Path, ...]) -> dict[str, bytes]:
+    """The site's scripts and styles from the template folders' assets/, the project's file of a name
+    first: plotly.js is its pinned basic bundle there."""
+    files: dict[str, bytes] = {}
+    for templates_dir in reversed(templates):
+        check_links(templates_dir)
+        folder = templates_dir / "assets"
+        paths = [path for path in sorted(folder.rglob("*")) if path.is_file()]
+        files.update({f"assets/{path.relative_to(folder).as_posix()}": path.read_bytes() for path in paths})
+    files = dict(sorted(files.items()))
+    folder = templates[0] / "assets"
     missing = [f"assets/{name}" for name in REQUIRED_ASSETS if not files.get(f"assets/{name}", b"").strip()]
     if missing:
         state = "is missing or empty" if not files else f"lacks {', '.join(missing)} (or it is empty)"

@@ -527,11 +527,12 @@ def _guarded_loop(env: PageEnvironment, iterable):
         yield item
 
 
-def sandbox(templates_dir: Path) -> PageEnvironment:
-    """The sandboxed environment of a templates folder, every limit in place: templates from that
-    folder only, every {{ }} escaped for Markdown, undefined names an error."""
+def sandbox(folders: tuple[Path, ...]) -> PageEnvironment:
+    """The sandboxed environment of the template folders (the project's, then the package's), every
+    limit in place: templates from those folders only, every {{ }} escaped for Markdown, undefined
+    names an error."""
     env = PageEnvironment(
-        loader=_ConfinedLoader(templates_dir),
+        loader=_ConfinedLoader(folders),
         undefined=jinja2.StrictUndefined,
         autoescape=True,
         finalize=_shown,
@@ -550,16 +551,19 @@ def sandbox(templates_dir: Path) -> PageEnvironment:
 
 
 class _ConfinedLoader(jinja2.FileSystemLoader):
-    """Jinja's file loader, refusing a template that is a link to a file outside the templates folder
-    (the content folder refuses links; a linked template would put any readable file in a page)."""
+    """Jinja's file loader, the first folder's file of a name first, refusing a template that is a
+    link to a file outside its folder (the content folder refuses links; a linked template would put
+    any readable file in a page)."""
 
-    def __init__(self, folder: Path):
-        super().__init__(folder)
-        self.folder = folder
+    def __init__(self, folders: tuple[Path, ...]):
+        super().__init__(list(folders))
+        self.folders = folders
 
     def get_source(self, environment: jinja2.Environment, template: str):
         source, filename, uptodate = super().get_source(environment, template)
-        outside_problem(Path(filename), self.folder)
+        path = Path(filename)
+        folder = next((f for f in self.folders if path.is_relative_to(f)), self.folders[0])
+        outside_problem(path, folder)
         return source, filename, uptodate
 
 

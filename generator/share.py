@@ -72,7 +72,10 @@ def share(project: Project, out: Path, previous: str | None = None) -> int:
         write_tree(files, docs)
         with stage("Built the offline copy with mkdocs (strict)"), dated(built_date(files)):
             url = None if project.site_url.problem else project.site_url.value
-            run_mkdocs(project.mkdocs_config, docs, site, url, **offline_overrides(raw))
+            settings = {**raw, **project.engine}
+            run_mkdocs(
+                project.mkdocs_config, docs, site, url, **{**project.engine, **offline_overrides(settings)}
+            )
         contents = {
             f"{top_folder}/{path.relative_to(site).as_posix()}": path.read_bytes()
             for path in sorted(site.rglob("*"))

@@ -11,6 +11,7 @@ The cache (`generator.cache`) is a folder the generator owns; its entries are un
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import multiprocessing
 import os
@@ -22,16 +23,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from generator import errors
-from generator.analysis import analyse_study
-from generator.audit import audit_study, raise_for_failures
+from generator.analysis import StudyResults, analyse_study
+from generator.audit import AuditReport, audit_problems, audit_study
 from generator.cache import StudyCache, site_key, study_key
-from generator.config import SiteConfig
+from generator.config import SiteConfig, StatisticsSettings
 from generator.downloads import published_values, study_downloads
-from generator.errors import BuildError, InputError, Problem
+from generator.errors import BuildError, DataError, InputError, Problem
 from generator.figures import FigureLinks
 from generator.formatting import NumberFormat
 from generator.layout import study_layout
-from generator.load import load_study
+from generator.load import Study, cap_per_file, load_study_in_part
 from generator.model import OutcomeVocabulary
 from generator.provenance import QuoteIndex, collect_values
 from generator.render import environment, render_study, study_charts
@@ -50,7 +51,7 @@ class StudyTask:
     folder: Path
     project_root: Path
     config: SiteConfig
-    templates_dir: Path
+    templates: tuple[Path, ...]
     vocabulary: OutcomeVocabulary
     site_key: str
     """The hash of what every study depends on (see `site_key`)."""
@@ -61,21 +62,62 @@ class StudyTask:
 def build_study(task: StudyTask) -> StudyOutput:
     """The per-study pipeline: load -> compute -> audit -> values -> charts -> pages -> downloads."""
     fmt = NumberFormat(task.config)
-    study = load_study(task.folder, task.project_root, task.vocabulary)
-    results = analyse_study(study, task.config.statistics)
-    audit = audit_study(results)
-    raise_for_failures(audit, results)
+    results, audit = checked_study(task.folder, task.project_root, task.vocabulary, task.config.statistics)
+    study = results.study
     book = collect_values(results, fmt)
     blocks = [block for document in study.meta.sources for block in document.blocks()]
     link = FigureLinks(f"{STUDIES_FOLDER}/{study.slug}", book, QuoteIndex.build(blocks, book))
     layout = study_layout(study)
     charts = study_charts(results, layout, fmt)
-    env = environment(task.templates_dir)
+    env = environment(task.templates)
     pages, summary = render_study(
         env, results, audit, link, charts, layout, fmt, task.vocabulary, task.config.evidence.few_patients
     )
     files = {**pages, **study_downloads(link.folder, results, audit, charts, task.config)}
     return StudyOutput(study.slug, files, layout.nav, published_values(link), summary)
+
+
+def checked_study(
+    folder: Path, project_root: Path, vocabulary: OutcomeVocabulary, settings: StatisticsSettings
+) -> tuple[StudyResults, AuditReport]:
+    """One study loaded, computed and audited; DataError lists every problem found in one pass.
+
+    A table with a problem does not keep the others from being computed and audited: the problems of
+    loading come with those of computing and the audit's failures in the tables they leave sound
+    (`load_study_in_part`), unless study.yml itself has one.
+    """
+    study, problems, whole = load_study_in_part(folder, project_root, vocabulary)
+    checked: tuple[StudyResults, AuditReport] | None = None
+    try:
+        results, computing = _computed(study, settings) if study is not None else (None, [])
+        problems += computing
+        if results is not None:
+            audit = audit_study(results)
+            problems += audit_problems(audit, results, whole=whole and not computing)
+            checked = results, audit
+    except Exception:  # a part of a study may hold what the whole would have refused: its problems stand
+        if not problems:
+            raise
+        log.debug("the sound part of %s was not audited", folder, exc_info=True)
+    if problems or checked is None:
+        raise DataError(cap_per_file(list(dict.fromkeys(problems))))
+    return checked
+
+
+def _computed(study: Study, settings: StatisticsSettings) -> tuple[StudyResults | None, list[Problem]]:
+    """The study's results and the problems of computing them: the tables whose computation has a
+    problem are left out and the others computed again (none when a problem is not in a table)."""
+    problems: list[Problem] = []
+    while True:
+        try:
+            return analyse_study(study, settings), problems
+        except DataError as exc:
+            problems += exc.problems
+            refused = {problem.file for problem in exc.problems}
+            tables = {n: t for n, t in study.tables.items() if study.folder / f"{n}.csv" not in refused}
+            if len(tables) == len(study.tables):
+                return None, problems
+            study = dataclasses.replace(study, tables=tables)
 
 
 class StudyFailed(Exception):
@@ -86,18 +128,18 @@ def study_tasks(
     folders: list[Path],
     project_root: Path,
     config: SiteConfig,
-    templates_dir: Path,
+    templates: tuple[Path, ...],
     vocabulary_file: Path,
     vocabulary: OutcomeVocabulary,
 ) -> list[StudyTask]:
     """One task for each study folder, keyed on its files and on what every study depends on."""
-    site = site_key(config, templates_dir, vocabulary_file)
+    site = site_key(config, templates, vocabulary_file)
     return [
         StudyTask(
             folder,
             project_root,
             config,
-            templates_dir,
+            templates,
             vocabulary,
             site,
             study_key(folder, project_root, site),

@@ -598,7 +598,7 @@ SITE = SiteInfo("Evidence site", "abc123", dt.date(2024, 1, 2))
 
 
 def rendered(comparison, chart) -> tuple[str, str]:
-    env = make_environment(ROOT / "templates")
+    env = make_environment((ROOT / "templates",))
     fmt = NumberFormat(SiteConfig())
     page = render_page(env, "comparison.md.j2", {"page": ComparisonPage(SITE, comparison, chart, fmt)})
     index = render_page(env, "comparisons.md.j2", {"page": ComparisonsIndexPage(SITE, [comparison], fmt)})

@@ -146,7 +146,7 @@ def test_a_forest_row_of_a_difference_gives_each_groups_events_with_their_source
         [folder],
         root,
         project.config,
-        project.templates_dir,
+        project.templates,
         vocabulary_path(project.content_dir),
         vocabulary,
     )

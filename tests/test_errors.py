@@ -56,13 +56,13 @@ def test_undefined_variable_in_a_macro_names_the_macro_file(check, project_copy)
 
 def test_wrong_type_in_mkdocs_yml_is_located(check, project_copy):
     edit(project_copy / "mkdocs.yml", "site_url: https://evidence-site.example.org/", "site_url: 12")
-    assert_located(check(project_copy), "mkdocs.yml, line 5, field 'site_url': Expected a string")
+    assert_located(check(project_copy), "mkdocs.yml, line 9, field 'site_url': Expected a string")
 
 
 def test_output_folder_outside_the_project_is_refused(check, project_copy):
     edit(project_copy / "mkdocs.yml", "site_dir: site", "site_dir: ../../elsewhere")
     assert_located(
-        check(project_copy), "mkdocs.yml, line 7, field 'site_dir': site_dir", "is outside the project"
+        check(project_copy), "mkdocs.yml, line 11, field 'site_dir': site_dir", "is outside the project"
     )
 
 

@@ -17,12 +17,12 @@ import markdown
 import pandas as pd
 import pytest
 import rispy
-import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from generator.citation import to_bibtex, to_ris
 from generator.downloads import to_csv
+from generator.engine import MARKDOWN_EXTENSIONS
 from generator.figures import figure_link
 from generator.load import load_studies
 from generator.provenance import Value
@@ -137,9 +137,9 @@ class Elements(HTMLParser):
 
 
 def site_markdown() -> markdown.Markdown:
-    """Python-Markdown with the extensions and settings mkdocs.yml gives it."""
+    """Python-Markdown with the extensions and settings the generator gives mkdocs."""
     names, configs = [], {}
-    for entry in yaml.safe_load((ROOT / "mkdocs.yml").read_text())["markdown_extensions"]:
+    for entry in MARKDOWN_EXTENSIONS:
         name, options = next(iter(entry.items())) if isinstance(entry, dict) else (entry, None)
         names.append(name)
         configs[name] = options or {}

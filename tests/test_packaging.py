@@ -5,20 +5,15 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tomllib
 import zipfile
 
 from tests.conftest import ROOT
+from tests.wheel import OFFLINE, build_wheel
 
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-BACKEND_MISSING = (
-    "The wheel is built offline with the build backend installed beside the tests (pip wheel "
-    "--no-build-isolation --no-index): one that builds wheels by itself, setuptools 70.1 or newer "
-    "(or an older setuptools with the wheel package), must be installed from requirements-dev.lock"
-)
 
 
 def _name(requirement: str) -> str:
@@ -31,21 +26,7 @@ def _pinned(lock: str) -> dict[str, str]:
 
 
 def test_a_wheel_installs_the_evidence_site_command(tmp_path):
-    source = tmp_path / "source"
-    source.mkdir()
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copy(ROOT / name, source / name)
-    shutil.copytree(ROOT / "generator", source / "generator", ignore=shutil.ignore_patterns("__pycache__"))
-    wheels = tmp_path / "wheels"
-    # offline: the build backend installed with the tests' tools, no build isolation (which fetches
-    # setuptools from the index), and pip told not to reach any index
-    build = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index", "-q"]
-    offline = {**os.environ, "PIP_NO_INDEX": "1", "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
-    built = subprocess.run(
-        [*build, "-w", str(wheels), str(source)], capture_output=True, text=True, timeout=300, env=offline
-    )
-    assert built.returncode == 0, f"{BACKEND_MISSING}\n{built.stderr[-2000:]}"
-    (wheel,) = wheels.glob("*.whl")
+    wheel, source = build_wheel(tmp_path)
     with zipfile.ZipFile(wheel) as archive:
         names = archive.namelist()
         entry_points = next(archive.read(n).decode() for n in names if n.endswith("entry_points.txt"))
@@ -54,6 +35,12 @@ def test_a_wheel_installs_the_evidence_site_command(tmp_path):
     modules = {p.relative_to(source).as_posix() for p in (source / "generator").rglob("*.py")}
     assert modules - set(names) == set(), "every module of the generator, its subpackages' too"
     assert "evidence-site = generator.__main__:run" in entry_points
+    # what a project does not copy: the templates, the theme's overrides, the hook, a new project's files
+    templates = {p.relative_to(ROOT).as_posix() for p in (ROOT / "templates").rglob("*") if p.is_file()}
+    assert {f"generator/{t}" for t in templates} - set(names) == set(), "every template, asset and override"
+    starter = {p.name for p in (ROOT / "generator" / "starter").iterdir()}
+    assert {f"generator/starter/{name}" for name in starter} - set(names) == set()
+    assert "generator/mkdocs_hooks.py" in names
     required = {
         _name(line.split(":", 1)[1].strip())
         for line in metadata.splitlines()
@@ -64,7 +51,7 @@ def test_a_wheel_installs_the_evidence_site_command(tmp_path):
     target = tmp_path / "installed"
     install = [sys.executable, "-m", "pip", "install", "--no-deps", "--no-index", "-q", "--target"]
     subprocess.run(
-        [*install, str(target), str(wheel)], check=True, capture_output=True, timeout=300, env=offline
+        [*install, str(target), str(wheel)], check=True, capture_output=True, timeout=300, env=OFFLINE
     )
     env = {**os.environ, "PYTHONPATH": str(target)}
     result = subprocess.run(
@@ -75,7 +62,10 @@ def test_a_wheel_installs_the_evidence_site_command(tmp_path):
         cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("usage: evidence-site") and "deploy" in result.stdout
+    # named as it was run (not on PATH here: by its path), so the help's examples run as written
+    program = (target / "bin" / "evidence-site").relative_to(tmp_path).as_posix()
+    assert result.stdout.startswith(f"usage: {program}") and "deploy" in result.stdout
+    assert f"  {program} init mysite" in result.stdout
 
 
 def test_building_installs_only_what_building_needs():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -21,6 +22,9 @@ from generator.build import generate, open_project
 from generator.preview import _merge_search_index
 from generator.write import write_tree
 from tests.conftest import ROOT, STUDY, copy_project, edit
+
+BANNER = 'class="admonition failure ev-preview-problems"'
+"""The notice on every page while the last edit is bad."""
 
 
 def wait_until(check, seconds: float = 60.0) -> bool:
@@ -153,13 +157,16 @@ def test_preview_rebuilds_once_per_burst_only_the_changed_pages_and_keeps_them_o
         assert len(index) == pages  # the other pages are still found by the search
         assert "Complete remission (CR)" in json.dumps(index)
 
-        # a bad edit: the located error, no build, and the last good pages still served
+        # a bad edit: the located error in the log, and on every page served over the last good pages
         preview.set_mark()
         edit(responses, ",17,90,19,", ",17,90,-19,")
-        assert wait_until(lambda: "responses.csv, line 2, field 'percent'" in preview.since_mark())
+        located = f"studies/{study_dir.name}/responses.csv, line 2, field 'percent'"
+        assert wait_until(lambda: BANNER in fetch(efficacy)), preview.since_mark()
         log = preview.settled()
-        assert "The last good pages are still served." in log and "Building documentation" not in log
-        assert "Complete remission (CR)" in fetch(efficacy)
+        assert located in log and "The last good pages are still served." in log
+        page = html.unescape(fetch(efficacy))
+        assert "Complete remission (CR)" in page and located in page
+        assert BANNER in fetch(preview.url) and BANNER in fetch(f"{preview.url}studies/")
 
         # fixed, with a new title in the navigation, which every page shows: every page is built
         preview.set_mark()
@@ -168,6 +175,7 @@ def test_preview_rebuilds_once_per_burst_only_the_changed_pages_and_keeps_them_o
         assert wait_until(lambda: "Retitled" in fetch(efficacy)), preview.since_mark()
         log = preview.settled()
         assert log.count("Building documentation") == 1 and "Building documentation (every page)" in log
+        assert BANNER not in fetch(efficacy) and BANNER not in fetch(preview.url)
         assert other.stat().st_mtime_ns > other_built  # another study's page, its Markdown unchanged
 
         # an edit to the theme's overrides (no page's Markdown changes): every page is built with it
@@ -205,3 +213,34 @@ def test_a_dirty_build_keeps_the_search_entries_of_the_pages_it_did_not_build(tm
     assert merged["docs"] == [
         e for p in ("", "b/", "c/") for e in entries(p, "new" if p in rebuilt else "old")
     ]
+
+
+@pytest.mark.browser
+def test_a_placeholder_or_a_bad_edit_shows_in_the_browser_until_it_is_fixed(browser, tmp_path):
+    """The preview of a new project: an edit that puts back a REPLACE placeholder shows a banner on
+    the page in the browser, naming the file, line and field; fixed, the banner goes."""
+    from generator.cli import main
+
+    project = tmp_path / "mysite"
+    assert main(["init", "-q", str(project)]) == 0
+    study = project / "content" / "studies" / "example" / "study.yml"
+    preview = Preview(project, tmp_path / "preview.log")
+    page = browser.new_page()
+    try:
+        assert wait_until(lambda: "Example study" in fetch(preview.url), 120), preview.log.read_text()
+        page.goto(preview.url)
+        banner = page.locator("div.ev-preview-problems[role='alert']")
+        assert banner.count() == 0
+        text = study.read_text()
+        title = re.search(r'^short_title: "([^"]+)"', text, re.M)[1]
+        study.write_text(text.replace(f'short_title: "{title}"', 'short_title: "REPLACE with a short title"'))
+        banner.wait_for(timeout=60_000)  # live reload: the page reloads with the notice
+        shown = banner.inner_text()
+        assert "content/studies/example/study.yml" in shown and "short_title" in shown, shown
+        assert "REPLACE" in shown
+        study.write_text(text)
+        banner.wait_for(state="detached", timeout=60_000)
+        assert title in page.content()
+    finally:
+        page.close()
+        preview.stop()

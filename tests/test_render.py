@@ -2,6 +2,7 @@
 template that fails, recurses, loops without end or lacks its assets stops with its location."""
 
 import re
+import shutil
 import signal
 import time
 from pathlib import Path
@@ -14,7 +15,7 @@ from generator import sandbox
 from generator.build import generate, open_project
 from generator.charts import Chart
 from generator.errors import TemplateError
-from generator.render import REQUIRED_ASSETS, figure_json, make_environment, render_page
+from generator.render import REQUIRED_ASSETS, figure_json, make_environment, render_page, site_assets
 from generator.text import escape_markdown
 from tests.conftest import ROOT, STUDY, edit
 
@@ -57,7 +58,7 @@ def problem_of(tmp_path: Path, source: str):
     """The one problem rendering `source` as a template reports (it must fail)."""
     (tmp_path / "page.md.j2").write_text(source)
     with pytest.raises(TemplateError) as caught:
-        render_page(make_environment(tmp_path), "page.md.j2", {})
+        render_page(make_environment((tmp_path,)), "page.md.j2", {})
     (problem,) = caught.value.problems
     return problem
 
@@ -233,7 +234,7 @@ def test_ordinary_formatting_is_untouched(tmp_path):
         '{{ ["a", "b"]|join(", ") }} {{ [[1], [2]]|sum(start=[]) }} {{ "x" ~ 1 }} {{ "ab" + "c" }} '
         '{{ "ab".zfill(4) }} {{ {"a": [1]}|tojson }} {{ "aa bb cc"|wordwrap(2) }} {{ "a\\nb"|indent(2) }}\n'
     )
-    page = render_page(make_environment(tmp_path), "page.md.j2", {}).decode()
+    page = render_page(make_environment((tmp_path,)), "page.md.j2", {}).decode()
     assert page == (
         "  2.2|a  |007  a&#124;1.50&#124;&#39;b&#39; a+b   x  | a, b [1, 2] x1 abc 00ab "
         '{"a": [1]} aa\nbb\ncc a\n  b\n'
@@ -256,24 +257,27 @@ def test_a_recursive_template_in_the_project_is_a_located_error(project_copy):
         generate(open_project(project_copy))
 
 
-@pytest.mark.parametrize("damage", ["delete", "empty", "one missing"])
-def test_missing_assets_are_a_located_error(project_copy, damage):
+def test_a_project_holds_only_the_assets_it_changes(project_copy):
+    """The package's scripts and styles, unless the project's templates hold a file of the same name."""
     assets = project_copy / "templates" / "assets"
-    if damage == "one missing":
-        (assets / REQUIRED_ASSETS[0]).unlink()
-    else:
-        for path in sorted(assets.rglob("*"), reverse=True):
-            path.unlink() if path.is_file() else path.rmdir()
-        if damage == "delete":
-            assets.rmdir()
+    shutil.rmtree(assets)
+    (assets / "stylesheets").mkdir(parents=True)
+    (assets / "stylesheets" / "pages.css").write_text("/* the project's own */\n")
+    files = site_assets(open_project(project_copy).templates)
+    assert files["assets/stylesheets/pages.css"] == b"/* the project's own */\n"
+    for name in REQUIRED_ASSETS:
+        assert files[f"assets/{name}"] == (ROOT / "templates" / "assets" / name).read_bytes()
+
+
+def test_an_empty_required_asset_is_a_located_error(project_copy):
+    assets = project_copy / "templates" / "assets"
+    (assets / REQUIRED_ASSETS[0]).write_text("")
     with pytest.raises(TemplateError) as caught:
         generate(open_project(project_copy))
     message = str(caught.value)
     assert f"{assets}: " in message
     assert "assets/javascripts/charts.js and assets/stylesheets/extra.css" in message
-    assert (
-        "lacks assets/javascripts/charts.js" if damage == "one missing" else "is missing or empty"
-    ) in message
+    assert "lacks assets/javascripts/charts.js (or it is empty)" in message
 
 
 # The notes of a page name the methods its figures use, and no other

@@ -232,7 +232,7 @@ def test_changing_any_byte_of_the_generators_code_changes_the_cache_key(tmp_path
     package = tmp_path / "generator"
     shutil.copytree(Path(generator.__file__).parent, package, ignore=shutil.ignore_patterns("__pycache__"))
     monkeypatch.setattr(generator, "__file__", str(package / "__init__.py"))
-    config, templates, vocabulary = SiteConfig(), ROOT / "templates", ROOT / "content" / "outcomes.yml"
+    config, templates, vocabulary = SiteConfig(), (ROOT / "templates",), ROOT / "content" / "outcomes.yml"
     study = FIXTURES / "studies" / "single-arm"
 
     def keys() -> tuple[str, str]:

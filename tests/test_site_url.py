@@ -105,7 +105,7 @@ def test_whatever_a_path_holds_the_address_is_refused_or_harmless_in_an_attribut
         ),
         (
             SiteUrl("https://user:pa55@me.github.io/x/", "mkdocs.yml", ROOT / "mkdocs.yml", "site_url"),
-            "mkdocs.yml, line 5, field 'site_url'",
+            "mkdocs.yml, line 9, field 'site_url'",
         ),
     ],
     ids=["environment", "site_config", "mkdocs"],
@@ -152,7 +152,7 @@ def test_the_rebuilt_address_is_the_one_the_project_gives_mkdocs(project_copy, m
         "site_url: https://evidence-site.example.org/",
         "site_url: https://a:b@x.org/",
     )
-    with pytest.raises(ConfigError, match=r"mkdocs\.yml, line 5, field 'site_url'"):
+    with pytest.raises(ConfigError, match=r"mkdocs\.yml, line 9, field 'site_url'"):
         open_project(project_copy)
 
 

@@ -132,7 +132,7 @@ def _tasks(project):
         list_study_folders(content),
         project.root,
         project.config,
-        project.templates_dir,
+        project.templates,
         vocabulary_path(content),
         load_vocabulary(content),
     )

@@ -1,0 +1,98 @@
+"""What the pages need from mkdocs is supplied by the generator: a short mkdocs.yml builds the whole
+site, what a project lists is kept and added to, and another theme is refused with its line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from generator.build import check_mkdocs_config, open_project
+from generator.engine import (
+    HOOK,
+    MARKDOWN_EXTENSIONS,
+    SCRIPTS,
+    STYLESHEETS,
+    engine_settings,
+    template_folders,
+)
+from generator.errors import ConfigError
+from generator.mkdocs_hooks import default_templates
+from tests.conftest import ROOT
+
+
+def settings_of(tmp_path: Path, text: str, templates: tuple[Path, ...] | None = None) -> dict:
+    path = tmp_path / "mkdocs.yml"
+    path.write_text(text, encoding="utf-8")
+    raw, lines = check_mkdocs_config(path)
+    return engine_settings(raw, path, lines, templates or (default_templates(),))
+
+
+def test_a_one_line_mkdocs_yml_gets_everything_the_pages_need(tmp_path):
+    settings = settings_of(tmp_path, "site_name: Mine\n")
+    assert settings["theme"]["name"] == "material" and settings["theme"]["font"] is False
+    assert "content.tooltips" in settings["theme"]["features"] and len(settings["theme"]["palette"]) == 2
+    assert settings["theme"]["custom_dir"] == str(default_templates() / "overrides")
+    assert settings["markdown_extensions"] == MARKDOWN_EXTENSIONS
+    assert settings["extra_css"] == STYLESHEETS and settings["extra_javascript"] == SCRIPTS
+    assert settings["hooks"] == [str(HOOK)] and Path(HOOK).is_file()
+    assert settings["plugins"][0]["search"]["separator"]
+
+
+def test_what_a_project_lists_is_kept_and_what_it_lacks_added(tmp_path):
+    text = """\
+site_name: Mine
+theme:
+  name: material
+  palette: {scheme: slate}
+markdown_extensions:
+  - toc: {permalink: "#"}
+  - footnotes
+extra_css: [assets/stylesheets/charts.css, mine.css]
+hooks: [HOOK, my_hook.py]
+plugins: [search]
+"""
+    (tmp_path / "my_hook.py").write_text("")
+    settings = settings_of(tmp_path, text.replace("HOOK", str(HOOK)))
+    assert settings["theme"]["palette"] == {"scheme": "slate"}  # the project's look wins
+    extensions = settings["markdown_extensions"]
+    assert extensions[:2] == [{"toc": {"permalink": "#"}}, "footnotes"]
+    assert [e for e in extensions if isinstance(e, dict) and "toc" in e] == [{"toc": {"permalink": "#"}}]
+    assert [e for e in MARKDOWN_EXTENSIONS if isinstance(e, str) and e not in extensions] == []
+    assert settings["extra_css"][-2:] == ["assets/stylesheets/charts.css", "mine.css"]
+    assert set(STYLESHEETS) <= set(settings["extra_css"]) and len(settings["extra_css"]) == 5
+    assert settings["hooks"] == [str(HOOK), "my_hook.py"]  # the generator's once, then the project's
+    assert "plugins" not in settings  # the project's own list of plugins
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "field"),
+    [
+        ("site_name: Mine\ntheme:\n  name: readthedocs\n", 3, "theme.name"),
+        ("site_name: Mine\ntheme: mkdocs\n", 2, "theme.name"),
+    ],
+)
+def test_another_theme_is_refused_with_its_line(tmp_path, text, line, field):
+    with pytest.raises(ConfigError) as refused:
+        settings_of(tmp_path, text)
+    message = str(refused.value)
+    assert f"mkdocs.yml, line {line}, field '{field}'" in message and "Material for MkDocs" in message
+
+
+def test_a_project_template_folder_comes_first_and_its_overrides_are_the_custom_dir(tmp_path):
+    own = tmp_path / "templates"
+    assert template_folders(own) == (default_templates(),)  # none: the package's alone
+    (own / "overrides" / "partials").mkdir(parents=True)
+    folders = template_folders(own)
+    assert folders == (own, default_templates())
+    settings = settings_of(tmp_path, "site_name: Mine\n", folders)
+    assert settings["theme"]["custom_dir"] == str((own / "overrides").resolve())
+    assert template_folders(ROOT / "templates") == (
+        default_templates(),
+    )  # this repository's are the package's
+
+
+def test_the_repository_mkdocs_yml_is_short_and_builds_the_same_pages():
+    project = open_project(ROOT)
+    assert "markdown_extensions" not in (ROOT / "mkdocs.yml").read_text()
+    assert project.engine["markdown_extensions"] == MARKDOWN_EXTENSIONS
