@@ -8,6 +8,7 @@ the project does not have yet.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 from importlib import metadata
@@ -16,6 +17,7 @@ from pathlib import Path
 from generator import __version__
 from generator.errors import ConfigError, Problem
 from generator.mkdocs_hooks import default_templates
+from generator.outputs import write_file_atomically
 
 STARTER = Path(__file__).resolve().parent / "starter"
 DISTRIBUTION = "evidence-site-generator"
@@ -127,9 +129,14 @@ def copy_templates(project_templates: Path, names: list[str]) -> list[Path]:
     written = []
     for name in chosen:
         target = project_templates / name
-        if target.exists():
-            continue
+        if os.path.lexists(target):
+            continue  # the project's own (a link included: never written through)
+        folders = [project_templates.joinpath(*Path(name).parts[:i]) for i in range(1, len(Path(name).parts))]
+        linked = next((folder for folder in folders if folder.is_symlink()), None)
+        if linked is not None:
+            message = "is a link; a template is copied into the templates folder itself, never through one"
+            raise ConfigError([Problem(linked, message)])
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(package / name, target)
+        write_file_atomically(target, (package / name).read_bytes())
         written.append(target)
     return written

@@ -16,6 +16,7 @@ import yaml
 from generator import invocation, scaffold
 from generator.build import generate, open_project
 from generator.cli import main
+from generator.errors import ConfigError
 from tests.conftest import ROOT
 
 
@@ -135,3 +136,15 @@ def test_a_new_project_s_workflow_builds_with_the_generator_it_names(new_project
     settings = yaml.safe_load((new_project / "site_config.yml").read_text())
     assert cache["with"]["path"] == settings.get("paths", {}).get("cache_dir", "build/cache")
     assert "github.sha" in cache["with"]["key"] and "requirements.txt" in cache["with"]["key"]
+
+
+def test_copying_never_writes_through_a_link(tmp_path):
+    templates, elsewhere = tmp_path / "templates", tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (templates / "assets").mkdir(parents=True)
+    (templates / "home.md.j2").symlink_to(elsewhere / "bashrc")  # dangling: copying would create it
+    (templates / "assets" / "javascripts").symlink_to(elsewhere, target_is_directory=True)
+    assert scaffold.copy_templates(templates, ["home.md.j2"]) == []
+    with pytest.raises(ConfigError, match="is a link"):
+        scaffold.copy_templates(templates, ["assets/javascripts/charts.js"])
+    assert list(elsewhere.iterdir()) == []
