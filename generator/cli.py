@@ -474,7 +474,7 @@ def run_new(args: argparse.Namespace) -> int:
     print("Write the study's own in place of each value marked REPLACE and of the figures beside it;")
     print(f"`{command('check')}` lists those that remain, and refuses the study while one does.")
     if not schema_file.is_file():
-        print(f"Run `python -m generator schema` to write {schema_file}, which study.yml's first line names.")
+        print(f"Run `{command('schema')}` to write {schema_file}, which study.yml's first line names.")
     return EXIT_OK
 
 

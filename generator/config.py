@@ -271,7 +271,13 @@ class SiteConfig(Strict):
 def load_site_config(path: Path) -> SiteConfig:
     """Read and validate `site_config.yml`, reporting every problem with its line."""
     if not os.path.lexists(path):
-        raise ConfigError([Problem(path, "settings file not found")])
+        from generator.invocation import command
+
+        message = (
+            f"settings file not found: {path.parent.resolve()} is not an evidence-site project. Run the command "
+            f"in a project's folder (or name it with --project), or start one with `{command('init DIR')}`"
+        )
+        raise ConfigError([Problem(path, message)])
     try:
         return read_validated(path, SiteConfig, ConfigError)
     except ConfigError as exc:

@@ -18,6 +18,7 @@ from typing import TypedDict, TypeVar
 import pandas as pd
 
 from generator.errors import DataError, InputError, Problem
+from generator.invocation import command
 from generator.kinds import HEADLINE_KINDS, TABLE_KINDS, kind_of_columns
 from generator.kinds import Kind as TableKind
 from generator.model import (
@@ -438,7 +439,7 @@ def _parse_csv_rows(path: Path, text: str, problems: list[Problem]) -> tuple[Tab
     if len(header) > MAX_TABLE_COLUMNS:
         message = (
             f"has {len(header)} columns; expected at most {MAX_TABLE_COLUMNS} (a table of one of the kinds "
-            f"{', '.join(TABLE_KINDS)}, whose columns are listed by `python -m generator schema`)"
+            f"{', '.join(TABLE_KINDS)}, whose columns are listed by `{command('schema')}`)"
         )
         problems.append(Problem(path, message, line=1))
         return None

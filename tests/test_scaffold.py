@@ -148,3 +148,10 @@ def test_copying_never_writes_through_a_link(tmp_path):
     with pytest.raises(ConfigError, match="is a link"):
         scaffold.copy_templates(templates, ["assets/javascripts/charts.js"])
     assert list(elsewhere.iterdir()) == []
+
+
+def test_a_folder_that_is_no_project_is_told_how_to_start_one(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["build"]) == 1
+    error = capsys.readouterr().err
+    assert f"{tmp_path.resolve()} is not an evidence-site project" in error and "init DIR`" in error
