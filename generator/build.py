@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import jinja2
 from mkdocs.commands.build import build as mkdocs_build
 from mkdocs.config import load_config
 from mkdocs.exceptions import MkDocsException
@@ -30,8 +31,8 @@ from generator.changes import record_version
 from generator.comparison import build_comparisons, comparison_values
 from generator.config import SiteConfig, load_site_config
 from generator.downloads import VALUES_INDEX, values_index, with_data_version
-from generator.engine import engine_settings, template_folders
-from generator.errors import BuildError, ConfigError, DataError, Problem
+from generator.engine import THEME, engine_settings, template_folders
+from generator.errors import BuildError, ConfigError, DataError, Problem, TemplateError
 from generator.load import (
     cap_per_file,
     content_version,
@@ -171,10 +172,17 @@ def check_mkdocs_config(path: Path) -> tuple[dict, dict]:
     ]
     errors = _WarningCollector(logging.ERROR)
     logging.getLogger("mkdocs").addHandler(errors)
+    theme = raw.get("theme")
+    named: dict[str, Any] = {}
+    if isinstance(theme, dict) and "name" not in theme:
+        named["theme"] = {"name": THEME, **theme}
     try:
         with tempfile.TemporaryDirectory() as scratch:
             (Path(scratch) / "docs").mkdir()
-            load_config(str(path), docs_dir=str(Path(scratch) / "docs"), site_dir=str(Path(scratch) / "site"))
+            scratch_dirs = {"docs_dir": str(Path(scratch) / "docs"), "site_dir": str(Path(scratch) / "site")}
+            load_config(str(path), **scratch_dirs, **named)  # a theme's name is the generator's to give
+    except (TypeError, ValueError, AttributeError) as exc:  # mkdocs' checks of some values raise these
+        problems.append(Problem(path, f"mkdocs refused this configuration: {type(exc).__name__}: {exc}"))
     except (MkDocsException, SystemExit):
         for message in errors.messages:
             key = re.search(r"Config value '([^']+)'", message)
@@ -364,6 +372,18 @@ def run_mkdocs(
     except (MkDocsException, SystemExit) as exc:
         details = "\n".join(f"  - {message}" for message in warnings.messages) or f"  - {exc}"
         raise BuildError(f"mkdocs build --strict failed ({config_file}):\n{details}") from exc
+    except jinja2.TemplateSyntaxError as exc:  # a theme override the project holds
+        where = Path(exc.filename or "theme template")
+        raise TemplateError(
+            [Problem(where, f"template syntax error: {exc.message}", line=exc.lineno)]
+        ) from None
+    except jinja2.TemplateError as exc:
+        raise TemplateError([Problem(Path(config_file), f"a theme template failed: {exc}")]) from None
+    except (TypeError, ValueError, AttributeError, KeyError) as exc:  # a theme setting mkdocs took
+        raise BuildError(
+            f"mkdocs build failed ({config_file}): {type(exc).__name__}: {exc}; check the theme's "
+            "settings there (palette, features, ...) against Material for MkDocs' documentation"
+        ) from exc
     finally:
         mkdocs_logger.removeHandler(warnings)
 

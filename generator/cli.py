@@ -35,6 +35,8 @@ WRITE_FAILED = {
     "new": "the study folder could not be written, so nothing was",
     "schema": "the schemas could not be written",
     "share": "the offline copy could not be written",
+    "init": "the new project could not be written",
+    "templates": "the templates could not be copied",
 }
 """What failed, when the disk or a folder refuses a command that is not a build."""
 
@@ -408,7 +410,8 @@ def run_init(args: argparse.Namespace) -> int:
 
     written = init_project(args.folder)
     if not args.quiet:
-        folder = shlex.quote(str(args.folder))
+        shown = str(args.folder)
+        folder = shlex.quote(f"./{shown}" if shown.startswith("-") else shown)
         print(f"Wrote a new evidence-site project in {args.folder} ({len(written)} files).")
         build, preview = (command(c, from_anywhere=True) for c in ("build", "preview --open"))
         print(f"Next: cd {folder} && {build}, then {preview} to look at it.")
@@ -424,12 +427,15 @@ def run_templates(args: argparse.Namespace) -> int:
 
     if not args.copy:
         package = default_templates()
-        for path in sorted(p for p in package.rglob("*") if p.is_file()):
-            print(path.relative_to(package).as_posix())
+        try:
+            for path in sorted(p for p in package.rglob("*") if p.is_file()):
+                print(path.relative_to(package).as_posix())
+        except BrokenPipeError:  # read by `head`, which stopped reading
+            sys.stdout = None  # nothing more to flush at exit (typeshed allows None)
         return EXIT_OK
     config = load_site_config(args.project / SITE_CONFIG)
     own = args.project / config.paths.templates_dir
-    written = copy_templates(own, args.names)
+    written = copy_templates(own, args.names, args.project)
     if not args.quiet:
         print(f"Copied {len(written)} file(s) into {own}; each is used instead of the package's file.")
     return EXIT_OK

@@ -274,8 +274,9 @@ def load_site_config(path: Path) -> SiteConfig:
         from generator.invocation import command
 
         message = (
-            f"settings file not found: {path.parent.resolve()} is not an evidence-site project. Run the command "
-            f"in a project's folder (or name it with --project), or start one with `{command('init DIR')}`"
+            f"settings file not found: {path.parent.resolve()} is not an evidence-site project. Run the "
+            f"command in a project's folder (or name it with --project), or start one with "
+            f"`{command('init DIR')}`"
         )
         raise ConfigError([Problem(path, message)])
     try:

@@ -82,8 +82,7 @@ def engine_settings(raw: dict, path: Path, lines: dict, templates: tuple[Path, .
         "extra_javascript": _with_ours(SCRIPTS, raw.get("extra_javascript") or []),
         "hooks": _hooks(raw.get("hooks") or [], path.parent),
     }
-    if "plugins" not in raw:
-        settings["plugins"] = [{"search": {"separator": SEARCH_SEPARATOR}}]
+    settings["plugins"] = _plugins(raw.get("plugins", ["search"]))
     if "validation" not in raw:
         settings["validation"] = VALIDATION
     return settings
@@ -125,10 +124,27 @@ def _extension_name(extension: object) -> object:
     return next(iter(extension), None) if isinstance(extension, dict) else extension
 
 
-def _extensions(listed: list) -> list:
-    """The project's extensions, each with its own options, then each needed one it does not list."""
+def _extensions(listed: list | dict) -> list:
+    """The project's extensions, each with its own options, then each needed one it does not list
+    (mkdocs.yml may list them, or map each name to its options)."""
+    if isinstance(listed, dict):
+        listed = [{name: options} if options else name for name, options in listed.items()]
     names = {_extension_name(extension) for extension in listed}
     return [*listed, *(ext for ext in MARKDOWN_EXTENSIONS if _extension_name(ext) not in names)]
+
+
+def _plugins(listed: object) -> object:
+    """The project's plugins, its search (mkdocs' default) splitting words as the glossary needs."""
+    if not isinstance(listed, list):
+        return listed  # mkdocs says what is wrong with it
+    plugins = []
+    for plugin in listed:
+        if plugin == "search":
+            plugin = {"search": {"separator": SEARCH_SEPARATOR}}
+        elif isinstance(plugin, dict) and isinstance(plugin.get("search"), dict):
+            plugin = {"search": {"separator": SEARCH_SEPARATOR, **plugin["search"]}}
+        plugins.append(plugin)
+    return plugins
 
 
 def _with_ours(ours: list[str], listed: list) -> list:

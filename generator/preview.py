@@ -16,6 +16,7 @@ import copy
 import dataclasses
 import json
 import logging
+import os
 import re
 import shutil
 import signal
@@ -27,7 +28,7 @@ from typing import TYPE_CHECKING
 from mkdocs.livereload import LiveReloadServer
 
 from generator.build import SITE_CONFIG, Project, generate, open_project
-from generator.errors import BuildError, GeneratorError
+from generator.errors import BuildError, ConfigError, GeneratorError, Problem
 from generator.mkdocs_hooks import NAV_FILE, PROBLEMS_FILE
 from generator.previous import read_manifest
 from generator.write import write_tree
@@ -131,6 +132,7 @@ class _Preview:
         writes remove the file with every other file it did not write.)"""
         path = self.project.docs_dir / PROBLEMS_FILE
         if problems:
+            path.parent.mkdir(parents=True, exist_ok=True)  # the folder may have been removed meanwhile
             path.write_text(json.dumps(problems, ensure_ascii=False), encoding="utf-8")
         else:
             path.unlink(missing_ok=True)
@@ -187,6 +189,14 @@ def serve(
 ) -> None:
     """Generate the pages, serve them with live reload at `dev_addr` (opened in the web browser when
     asked), and rebuild on every edit of the inputs or of the paths in `watch`."""
+    for path in watch or []:  # the generator's own writes there would start build after build
+        if project.docs_dir.resolve().is_relative_to(path.resolve()):
+            message = (
+                f"holds the generated pages ({project.docs_dir}); watch inputs, such as a folder of notes"
+            )
+            raise ConfigError([Problem(path, message, field="--watch")])
+        if not os.path.lexists(path):
+            raise ConfigError([Problem(path, "does not exist", field="--watch")])
     # a bad input here stops with its located error
     files = generate(project, read_manifest(None, project.site_dir))
     write_tree(files, project.docs_dir)
@@ -214,9 +224,10 @@ def serve(
             preview.build(frozenset(files), [], config)
             if not preview.built:
                 raise BuildError("mkdocs could not build the pages (the error is above)")
-            for path in (project.content_dir, *project.templates, config.theme.custom_dir):
-                if path:  # the template folders (the project's, when it has one), the theme's overrides
-                    server.watch(str(path))
+            watched = (project.content_dir, *project.templates, config.theme.custom_dir)
+            for folder in watched:
+                if folder:  # the template folders (the project's, when it has one), the theme's overrides
+                    server.watch(str(folder))
             for path in (project.root / SITE_CONFIG, project.mkdocs_config):
                 server.watch(str(path), recursive=False)
             for path in watch or []:

@@ -442,7 +442,7 @@ def site_assets(templates: tuple[Path, ...]) -> dict[str, bytes]:
                 Problem(
                     folder,
                     f"{state}: the site needs its script and styles, {expected}, "
-                    "which mkdocs.yml lists under extra_javascript and extra_css",
+                    "which the generator gives mkdocs as extra_javascript and extra_css",
                 )
             ]
         )

@@ -40,8 +40,8 @@ def init_project(folder: Path) -> list[Path]:
     from generator.schema import SCHEMA_DIR, STUDY_SCHEMA, write_schemas
     from generator.skeleton import write_example_study
 
-    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
-        what = "is not empty" if folder.is_dir() else "exists and is not a folder"
+    if os.path.lexists(folder) and (not folder.is_dir() or any(folder.iterdir())):
+        what = "is not empty" if folder.is_dir() else "exists and is not a folder (or is a broken link)"
         raise ConfigError([Problem(folder, f"{what}: name a new or empty folder for the project")])
     folder.mkdir(parents=True, exist_ok=True)
     for target, source in STARTER_FILES.items():
@@ -79,12 +79,14 @@ def _installed_from(distribution: metadata.Distribution) -> str:
     except ValueError:
         origin = {}
     url, vcs = origin.get("url", ""), origin.get("vcs_info") or {}
+    commit, where = vcs.get("commit_id", ""), origin.get("subdirectory", "")
     if (
         vcs.get("vcs") == "git"
-        and url.startswith("https://")
-        and re.fullmatch(r"[0-9a-f]{7,64}", vcs.get("commit_id", ""))
+        and re.fullmatch(r"(https|ssh)://[^\s#@]*(@[^\s#/]+/[^\s#]*)?", url)
+        and re.fullmatch(r"[0-9a-f]{7,64}", commit)
+        and re.fullmatch(r"[\w./-]*", where)
     ):
-        return f"{DISTRIBUTION} @ git+{url}@{vcs['commit_id']}"
+        return f"{DISTRIBUTION} @ git+{url}@{commit}" + (f"#subdirectory={where}" if where else "")
     pinned = f"{DISTRIBUTION}=={distribution.version}"
     if url.startswith("file:"):
         return f"{pinned}  # installed from {url}: name where another machine can install it from"
@@ -112,9 +114,13 @@ def _pins(distribution: metadata.Distribution) -> dict[str, str]:
     return found
 
 
-def copy_templates(project_templates: Path, names: list[str]) -> list[Path]:
+def copy_templates(project_templates: Path, names: list[str], project: Path) -> list[Path]:
     """Copy the package's templates named (files or folders relative to it; all when none) into the
-    project's templates folder, where they are used instead. Files the project has are kept."""
+    project's templates folder, where they are used instead. Files the project has are kept; the
+    folder must lie in the project, and nothing is written through a link."""
+    if project_templates.is_symlink() or not project_templates.resolve().is_relative_to(project.resolve()):
+        message = "is a link or lies outside the project: templates are copied into the project only"
+        raise ConfigError([Problem(project_templates, message, field="paths.templates_dir")])
     package = default_templates()
     available = sorted(p.relative_to(package).as_posix() for p in package.rglob("*") if p.is_file())
     chosen = [

@@ -7,16 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from generator.build import check_mkdocs_config, open_project
+from generator.build import check_mkdocs_config, open_project, run_mkdocs
 from generator.engine import (
     HOOK,
     MARKDOWN_EXTENSIONS,
     SCRIPTS,
+    SEARCH_SEPARATOR,
     STYLESHEETS,
     engine_settings,
     template_folders,
 )
-from generator.errors import ConfigError
+from generator.errors import BuildError, ConfigError, TemplateError
 from generator.mkdocs_hooks import default_templates
 from tests.conftest import ROOT
 
@@ -62,7 +63,7 @@ plugins: [search]
     assert settings["extra_css"][-2:] == ["assets/stylesheets/charts.css", "mine.css"]
     assert set(STYLESHEETS) <= set(settings["extra_css"]) and len(settings["extra_css"]) == 5
     assert settings["hooks"] == [str(HOOK), "my_hook.py"]  # the generator's once, then the project's
-    assert "plugins" not in settings  # the project's own list of plugins
+    assert settings["plugins"] == [{"search": {"separator": SEARCH_SEPARATOR}}]  # its search, split as ours
 
 
 @pytest.mark.parametrize(
@@ -96,3 +97,39 @@ def test_the_repository_mkdocs_yml_is_short_and_builds_the_same_pages():
     project = open_project(ROOT)
     assert "markdown_extensions" not in (ROOT / "mkdocs.yml").read_text()
     assert project.engine["markdown_extensions"] == MARKDOWN_EXTENSIONS
+
+
+def test_a_theme_without_a_name_extensions_as_a_mapping_and_a_plugin_list_are_completed(tmp_path):
+    text = """\
+site_name: Mine
+theme: {palette: {scheme: slate}}
+markdown_extensions: {toc: {permalink: "§"}, footnotes: null}
+plugins: [{search: {lang: en}}, tags]
+"""
+    settings = settings_of(tmp_path, text)  # mkdocs' own check of the file passes: the name is ours
+    assert settings["theme"]["name"] == "material" and settings["theme"]["palette"] == {"scheme": "slate"}
+    assert settings["markdown_extensions"][:2] == [{"toc": {"permalink": "§"}}, "footnotes"]
+    assert "attr_list" in settings["markdown_extensions"]
+    assert settings["plugins"] == [{"search": {"separator": SEARCH_SEPARATOR, "lang": "en"}}, "tags"]
+
+
+def test_a_theme_value_mkdocs_cannot_read_is_an_error_not_a_crash(tmp_path):
+    with pytest.raises(ConfigError, match="mkdocs"):
+        settings_of(tmp_path, "site_name: Mine\ntheme: {name: material, custom_dir: 5}\n")
+    settings = settings_of(tmp_path, "site_name: Mine\ntheme: {name: material, palette: 5}\n")
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "index.md").write_text("# Home\n")
+    with pytest.raises(BuildError, match="check the theme's settings"):
+        run_mkdocs(tmp_path / "mkdocs.yml", tmp_path / "docs", tmp_path / "site", **settings)
+
+
+def test_a_broken_theme_override_is_located(tmp_path):
+    overrides = tmp_path / "templates" / "overrides" / "partials"
+    overrides.mkdir(parents=True)
+    (overrides / "footer.html").write_text("<footer>\n{% if %}\n</footer>\n")
+    settings = settings_of(tmp_path, "site_name: Mine\n", template_folders(tmp_path / "templates"))
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "index.md").write_text("# Home\n")
+    with pytest.raises(TemplateError) as caught:
+        run_mkdocs(tmp_path / "mkdocs.yml", tmp_path / "docs", tmp_path / "site", **settings)
+    assert f"{overrides / 'footer.html'}, line 2: template syntax error" in str(caught.value)

@@ -244,3 +244,13 @@ def test_a_placeholder_or_a_bad_edit_shows_in_the_browser_until_it_is_fixed(brow
     finally:
         page.close()
         preview.stop()
+
+
+def test_watching_the_generated_pages_is_refused_before_anything_is_built(project_copy, capsys):
+    from generator.cli import main
+
+    for watched in (".", "build", "build/docs"):
+        assert main(["preview", "--project", str(project_copy), "--watch", str(project_copy / watched)]) == 1
+        error = capsys.readouterr().err
+        assert "field '--watch'" in error and "holds the generated pages" in error
+    assert not (project_copy / "build").exists()

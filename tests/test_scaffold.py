@@ -74,6 +74,10 @@ def test_requirements_name_where_the_generator_came_from(monkeypatch):
     assert scaffold._installed_from(Installed(None)) == "evidence-site-generator==1.2.3"
     local = scaffold._installed_from(Installed({"url": "file:///home/me/src", "dir_info": {}}))
     assert local.startswith("evidence-site-generator==1.2.3  # installed from file:///home/me/src")
+    ssh = {**git, "url": "ssh://git@github.com/team/evidence", "subdirectory": "tools/site"}
+    assert scaffold._installed_from(Installed(ssh)) == (
+        f"evidence-site-generator @ git+ssh://git@github.com/team/evidence@{commit}#subdirectory=tools/site"
+    )
     hostile = {"url": "https://x/ --index-url https://evil", "vcs_info": {"vcs": "git", "commit_id": "x y"}}
     assert scaffold._installed_from(Installed(hostile)) == "evidence-site-generator==1.2.3"
 
@@ -144,9 +148,9 @@ def test_copying_never_writes_through_a_link(tmp_path):
     (templates / "assets").mkdir(parents=True)
     (templates / "home.md.j2").symlink_to(elsewhere / "bashrc")  # dangling: copying would create it
     (templates / "assets" / "javascripts").symlink_to(elsewhere, target_is_directory=True)
-    assert scaffold.copy_templates(templates, ["home.md.j2"]) == []
+    assert scaffold.copy_templates(templates, ["home.md.j2"], tmp_path) == []
     with pytest.raises(ConfigError, match="is a link"):
-        scaffold.copy_templates(templates, ["assets/javascripts/charts.js"])
+        scaffold.copy_templates(templates, ["assets/javascripts/charts.js"], tmp_path)
     assert list(elsewhere.iterdir()) == []
 
 
@@ -155,3 +159,23 @@ def test_a_folder_that_is_no_project_is_told_how_to_start_one(tmp_path, monkeypa
     assert main(["build"]) == 1
     error = capsys.readouterr().err
     assert f"{tmp_path.resolve()} is not an evidence-site project" in error and "init DIR`" in error
+
+
+def test_a_templates_folder_that_is_a_link_or_outside_the_project_gets_nothing(tmp_path):
+    project, elsewhere = tmp_path / "project", tmp_path / "elsewhere"
+    project.mkdir()
+    elsewhere.mkdir()
+    (project / "templates").symlink_to(elsewhere, target_is_directory=True)
+    for folder in (project / "templates", elsewhere):
+        with pytest.raises(ConfigError, match="link or lies outside the project"):
+            scaffold.copy_templates(folder, ["home.md.j2"], project)
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_init_refuses_a_broken_link_and_names_an_odd_folder_so_cd_works(tmp_path, monkeypatch, capsys):
+    (tmp_path / "dangling").symlink_to(tmp_path / "nowhere")
+    assert main(["init", str(tmp_path / "dangling")]) == 1
+    assert "broken link" in capsys.readouterr().err and not (tmp_path / "nowhere").exists()
+    monkeypatch.chdir(tmp_path)
+    assert main(["init", "--", "-site"]) == 0
+    assert "Next: cd ./-site && " in capsys.readouterr().out
