@@ -338,10 +338,13 @@ def differences_lines(result: StudyResults, stats: StatisticsSettings, level: st
     ]
 
 
-def tables_zip(result: StudyResults, frames: Mapping[str, pd.DataFrame], config: SiteConfig) -> bytes:
-    """The study's tables, their data dictionary and a README, in a folder named after the study."""
+def tables_zip(
+    result: StudyResults, frames: Mapping[str, pd.DataFrame], csvs: Mapping[str, bytes], config: SiteConfig
+) -> bytes:
+    """The study's tables (`csvs`: `frames` as written to CSV, the same bytes as the site's own
+    downloads, serialised once), their data dictionary and a README, in a folder named after the study."""
     slug = result.study.slug
-    files = {f"{slug}/{name}": to_csv(frame) for name, frame in frames.items()}
+    files = {f"{slug}/{name}": csvs[name] for name in frames}
     files[f"{slug}/{DICTIONARY}"] = to_csv(data_dictionary(frames))
     files[f"{slug}/{README}"] = readme(result, list(frames), config).encode("utf-8")
     return zip_files(files)
@@ -369,14 +372,15 @@ def study_downloads(
     """Every download of one study, by path relative to the docs folder."""
     slug, citation, stats = result.study.slug, result.study.meta.citation, config.statistics
     frames = table_frames(result, audit, stats)
-    files = {f"{folder}/data/{name}": to_csv(frame) for name, frame in frames.items()}
+    csvs = {name: to_csv(frame) for name, frame in frames.items()}
+    files = {f"{folder}/data/{name}": data for name, data in csvs.items()}
     files.update(
         {
             f"{folder}/data/chart-{key}.csv": to_csv(chart_frame(key, chart, result, stats))
             for key, chart in charts.items()
         }
     )
-    files[f"{folder}/data/{slug}{TABLES_ZIP}"] = tables_zip(result, frames, config)
+    files[f"{folder}/data/{slug}{TABLES_ZIP}"] = tables_zip(result, frames, csvs, config)
     files[f"{folder}/cite/{slug}.bib"] = to_bibtex(citation, slug).encode()
     files[f"{folder}/cite/{slug}.ris"] = to_ris(citation).encode()
     files[f"{folder}/cite/{slug}.json"] = to_csl_json(citation, slug).encode()

@@ -187,6 +187,19 @@ def test_every_computed_percentage_matches_values_json(site):
 # The zip: a data dictionary and a README ---------------------------------------------------------
 
 
+def test_each_table_in_a_zip_is_its_download_byte_for_byte(site):
+    """Each table is written to CSV once: the zip holds the bytes the site's own download has."""
+    zips = sorted(site.glob("studies/*/data/*-tables.zip"))
+    assert zips
+    for path in zips:
+        slug = path.parent.parent.name
+        tables = {n: d for n, d in zip_members(site, slug).items() if n.endswith(".csv")}
+        tables.pop("data-dictionary.csv")
+        assert tables and all(data == (path.parent / name).read_bytes() for name, data in tables.items()), (
+            slug
+        )
+
+
 @pytest.mark.parametrize("slug", ["gokbuget-2018", "kantarjian-2013", "kantarjian-2017"])
 def test_the_zip_has_a_dictionary_of_exactly_its_columns(site, slug):
     members = zip_members(site, slug)
