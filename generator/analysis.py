@@ -25,6 +25,7 @@ from generator.config import (
 )
 from generator.difference_intervals import Counts, difference_interval
 from generator.errors import DataError, Problem
+from generator.frames import records
 from generator.model import (
     ALL_PATIENTS,
     RATIO_MEASURES,
@@ -332,7 +333,7 @@ def comparison_keys(frame: pd.DataFrame) -> list[str]:
         for name in COMPARED_ALIKE
     }
     keys = []
-    for position, r in enumerate(frame.to_dict("records")):
+    for position, r in enumerate(records(frame)):
         varying = [name for name in COMPARED_ALIKE if varies[name][position]]
         keys.append(f"{r['outcome']}/{r['arm']}-vs-{r['reference']}" + row_segments(r, varying))
     return keys
@@ -412,7 +413,7 @@ def summarise_effects(table: pd.DataFrame, study: Study) -> pd.DataFrame:
     the two-sided P value that interval implies (`implied_p`, with the range its rounding allows)."""
     frame = with_arm_labels(table, study)
     frame["reference_label"] = frame["reference_arm"].map(study.arm_label)
-    implied = [implied_p_range(r) for r in frame.to_dict("records")]
+    implied = [implied_p_range(r) for r in records(frame)]
     frame["implied_p"] = [p[0] if p else None for p in implied]
     frame["implied_p_low"] = [p[1] if p else None for p in implied]
     frame["implied_p_high"] = [p[2] if p else None for p in implied]

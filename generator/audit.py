@@ -22,6 +22,7 @@ import pandas as pd
 
 from generator.analysis import StudyResults
 from generator.errors import DataError, Problem
+from generator.frames import records
 from generator.model import ALL_PATIENTS, row_segments
 from generator.numberwords import numbers_in_words
 from generator.text import in_sentence
@@ -183,7 +184,7 @@ def audit_study(results: StudyResults) -> AuditReport:
         (f"{folder}/{table}.csv", row["line"]): row["source"]
         for tables in results.tables.values()
         for table, frame in tables.items()
-        for row in frame.to_dict("records")
+        for row in records(frame)
     }
     checks += [
         Check(
@@ -247,7 +248,7 @@ def _with_quotes(checks: list[Check], frame: pd.DataFrame) -> list[Check]:
     """Each check of a table with the sentence its row quotes, unless it names its own."""
     if "source" not in frame or "line" not in frame:
         return checks
-    quotes = {row["line"]: _text(row["source"]) for row in frame.to_dict("records")}
+    quotes = {row["line"]: _text(row["source"]) for row in records(frame)}
     return [
         check if check.printed else dataclasses.replace(check, printed=quotes.get(check.line, ""))
         for check in checks
@@ -317,7 +318,7 @@ def _figure_check(
 def figures_in_quotes(table: str, frame: pd.DataFrame, fields: list[str], file: str) -> list[Check]:
     """Each of the `fields` of each row (a derived count excepted) printed in the row's quote."""
     checks = []
-    for row in frame.to_dict("records"):
+    for row in records(frame):
         for name in fields:
             if not has(row[name]) or (name == "count" and row.get("status") == "derived"):
                 continue
@@ -351,7 +352,7 @@ def _arm_figures_in_quotes(results: StudyResults, folder: str) -> list[Check]:
             _set_line(results, s["arm"], s["set"]),
             "n",
         )
-        for s in results.sets.to_dict("records")
+        for s in records(results.sets)
         if isinstance(s["source"], str)  # a derived total has no quote (the arms' sets it adds up have)
     ]
     for a, arm in enumerate(results.study.meta.arms):

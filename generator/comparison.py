@@ -26,6 +26,7 @@ from generator.charts import Chart
 from generator.config import TAU2_METHOD_NAMES, TAU2_METHODS, ComparisonSettings
 from generator.figures import ShowFigure
 from generator.formatting import NumberFormat, design_words, p_value, reported_number
+from generator.frames import records
 from generator.kinds import KINDS
 from generator.kinds.base import text_or_none
 from generator.layout import SiteInfo, StudyLayout
@@ -844,7 +845,7 @@ def comparison_entries(
     study = results.study
     table = study.tables[ref.table]
     entries = []
-    for record in ref.rows(results.frame(ref.table)).to_dict("records"):
+    for record in records(ref.rows(results.frame(ref.table))):
         values = book.row(ref.table, record)
         main = table.kind.main_figure(values)
         interval = values.get(F.REPORTED_CI) or values.get(F.CI)  # a printed interval first, as entry_fields

@@ -18,6 +18,7 @@ from typing import TypedDict, TypeVar
 import pandas as pd
 
 from generator.errors import DataError, InputError, Problem
+from generator.frames import records
 from generator.invocation import command
 from generator.kinds import HEADLINE_KINDS, TABLE_KINDS, kind_of_columns
 from generator.kinds import Kind as TableKind
@@ -664,7 +665,7 @@ def _check_references(study: Study, problems: list[Problem]) -> None:
     for name, loaded in study.tables.items():
         path, table, schema = study.folder / f"{name}.csv", loaded.frame, loaded.kind.row
         outcomes = table.groupby("arm")["outcome"].agg(set).to_dict() if schema is ProportionRow else {}
-        for record in table.to_dict("records"):
+        for record in records(table):
             _check_row(text, path, record, arms, problems)
             _check_set(study, path, record, problems)
             if schema is ProportionRow:
@@ -776,7 +777,7 @@ def _duplicate_findings(path: Path, table: pd.DataFrame) -> list[Problem]:
     """Two rows comparing the same two arms (either way round) on the same event (case and spaces aside)."""
     problems: list[Problem] = []
     first: dict[tuple[str, frozenset[str]], int] = {}
-    for record in table.to_dict("records"):
+    for record in records(table):
         arms = frozenset((record["arm"], record["reference_arm"]))
         key = (normalise_space(record["event"]).casefold(), arms)
         line = first.setdefault(key, record["line"])

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from generator.frames import records
 from generator.kinds.base import text_or_none, two_group_population
 from generator.model import Headline, parse_headline, parse_shared_ref
 from generator.values import FigureField, Value, ValueBook
@@ -138,7 +139,7 @@ def _default_ref(study: Study) -> str | None:
         (name, record)
         for name, table in study.tables.items()
         if table.kind.effect
-        for record in table.frame.to_dict("records")
+        for record in records(table.frame)
         if (roles.get(record["arm"]), roles.get(record["reference_arm"])) == ("experimental", "control")
     ]
     with_estimate = [pair for pair in effects if text_or_none(pair[1].get("estimate")) is not None]
@@ -154,7 +155,7 @@ def _arm_figures(results: StudyResults, book: ValueBook, ref: str) -> tuple[ArmF
     frame = results.frame(shared.table)
     kind = results.study.tables[shared.table].kind
     figures = []
-    for record in shared.rows(frame).to_dict("records"):
+    for record in records(shared.rows(frame)):
         main = kind.main_figure(book.row(shared.table, record))
         if main is not None:
             figures.append(ArmFigure(record["label"], record["arm_label"], main))

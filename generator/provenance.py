@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from generator.analysis import StudyResults
 from generator.audit import printed_in
 from generator.formatting import NumberFormat, dose_range, number_range
+from generator.frames import records
 from generator.load import normalise_space
 from generator.model import TABLE_CELL_SEPARATOR, SourceDocument
 from generator.text import escape_markdown, in_sentence
@@ -74,7 +75,7 @@ def _column(value: Value, document: SourceDocument, row: list[str]) -> str:
 def _set_values(book: ValueBook, results: StudyResults, folder: str) -> None:
     """The patients of each analysis set, for all patients and for each arm: `sets/<arm>/<set>`."""
     arms = results.study.meta.arms
-    for s in results.sets.to_dict("records"):
+    for s in records(results.sets):
         quote = s["source"] if isinstance(s["source"], str) and s["source"] else None
         parts = " + ".join(f"{arm.set_size(s['set'])} ({arm.label})" for arm in arms)
         how = f"the sum of the arms' patients in this set, which the source does not total: {parts}"
@@ -95,7 +96,7 @@ def _set_values(book: ValueBook, results: StudyResults, folder: str) -> None:
 def _arm_values(book: ValueBook, results: StudyResults, folder: str) -> None:
     """Each arm's dosing, where the source gives it: cycle, doses by day, and what follows from them."""
     file = f"{folder}/study.yml"
-    for s in results.schedules.to_dict("records"):
+    for s in records(results.schedules):
         base, label = f"{book.slug}/arms/{s['arm']}", s["arm_label"]
         weeks = number_range(s["cycle_weeks_min"], s["cycle_weeks_max"])
         book.add(
@@ -150,7 +151,7 @@ def _arm_values(book: ValueBook, results: StudyResults, folder: str) -> None:
                 file=file,
             )
         )
-        for d in doses.to_dict("records"):
+        for d in records(doses):
             book.add(
                 Value(
                     f"{base}/day-{d['day']}/{F.DAY}",

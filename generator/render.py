@@ -35,6 +35,7 @@ from generator.errors import Problem, TemplateError
 from generator.figures import FigureLinks, ShowDocumentList, ShowFigure, highlighted_documents
 from generator.forest import forest_chart
 from generator.formatting import NumberFormat
+from generator.frames import records
 from generator.layout import AUDIT, DESIGN, OVERVIEW, SOURCE, ResultPage, SiteInfo, StudyLayout
 from generator.load import Study
 from generator.maturity import Maturity, study_maturity
@@ -199,6 +200,7 @@ def make_environment(templates: tuple[Path, ...]) -> PageEnvironment:
         code_block=code_block,
         url=link_target,
         in_sentence=in_sentence,
+        records=records,
     )
     env.globals["ALL"] = ALL_PATIENTS
     env.globals["F"] = FigureField

@@ -25,6 +25,7 @@ from generator.columns import ROW_UNIT, TEXT, Column
 from generator.config import StatisticsSettings
 from generator.errors import Problem
 from generator.formatting import NumberFormat, reported_number
+from generator.frames import records
 from generator.kinds.base import Download, Kind, column_names, table_file
 from generator.kinds.proportions import _denominator_source as denominator_source
 from generator.kinds.proportions import _percent_rounding as percent_rounding
@@ -218,7 +219,7 @@ class Baseline(Kind):
     def add_values(
         self, book: ValueBook, table: str, frame: pd.DataFrame, results: StudyResults, fmt: NumberFormat
     ) -> None:
-        for record in frame.to_dict("records"):
+        for record in records(frame):
             record["denominator_source"] = denominator_source(results, record)  # else an analysis set's
             _row_values(book, table, record, table_file(results, table))
 
@@ -241,7 +242,7 @@ class Baseline(Kind):
         """Two rows for the same characteristic (and category) of the same arm."""
         problems: list[Problem] = []
         first: dict[tuple[str, str, str], int] = {}
-        for record in table.to_dict("records"):
+        for record in records(table):
             key = (record["characteristic"], slugify(record["category"] or ""), record["arm"])
             line = first.setdefault(key, record["line"])
             if line != record["line"]:
@@ -321,16 +322,16 @@ def _as_outcomes(frame: pd.DataFrame) -> pd.DataFrame:
     """The rows as the shared checks read a proportion's: the row's key as its outcome (so check ids
     are `table/<row key>/...`), its label with its category, no derivation."""
     rows = frame.copy()
-    records = frame.to_dict("records")
-    rows["outcome"] = [row_name(r) for r in records]
-    rows["label"] = [_subject(r) for r in records]
+    cells = records(frame)
+    rows["outcome"] = [row_name(r) for r in cells]
+    rows["label"] = [_subject(r) for r in cells]
     rows["derivation"] = None
     return rows
 
 
 def _spread_contains_value(table: str, rows: pd.DataFrame, file: str) -> list[Check]:
     checks = []
-    for row in rows.to_dict("records"):
+    for row in records(rows):
         if row["spread"] not in BOUNDED_SPREADS:
             continue
         value, low, high = row["value"], row["spread_low"], row["spread_high"]

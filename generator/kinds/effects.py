@@ -23,6 +23,7 @@ from generator.columns import AS_REPORTED, PROBABILITY, TEXT, Column, as_reporte
 from generator.config import StatisticsSettings
 from generator.errors import DataError, Problem
 from generator.formatting import NumberFormat, p_value, reported_number
+from generator.frames import records
 from generator.kinds.base import (
     Download,
     Kind,
@@ -52,7 +53,7 @@ def _download(frame: pd.DataFrame, stats: StatisticsSettings) -> pd.DataFrame:
     states it or the audit identifies it (`ci_method`)."""
     out = as_reported(frame, stats)
     if "ci_low" in out:
-        out["ci_method"] = [_method_cell(row) for row in frame.to_dict("records")]
+        out["ci_method"] = [_method_cell(row) for row in records(frame)]
     return out
 
 
@@ -156,7 +157,7 @@ class Effects(Kind):
                 line=row["line"],
                 field="ci_method",
             )
-            for row in table.to_dict("records")
+            for row in records(table)
             if text_or_none(row.get("ci_method"))
             and (row["measure"] != "difference" or not has(row["ci_low"]))
         ]
@@ -176,7 +177,7 @@ class Effects(Kind):
     def add_values(
         self, book: ValueBook, table: str, frame: pd.DataFrame, results: StudyResults, fmt: NumberFormat
     ) -> None:
-        for record in frame.to_dict("records"):
+        for record in records(frame):
             _effect_values(book, table, record, table_file(results, table))
 
     def audit(
@@ -241,7 +242,7 @@ def _proportion_counts(study: Study) -> dict[CountKey, list[Record]]:
             frame = resolve_counts(table, study.folder / f"{name}.csv")
         except DataError:
             continue  # the proportions kind reports its problems
-        for row in frame.to_dict("records"):
+        for row in records(frame):
             if has(row["count"]) and has(row["denominator"]) and not text_or_none(row.get("grade")):
                 found.setdefault(_count_key(study, row, row["arm"]), []).append({**row, TABLE: name})
     return found
@@ -250,14 +251,14 @@ def _proportion_counts(study: Study) -> dict[CountKey, list[Record]]:
 def _with_interval_findings(
     frame: pd.DataFrame, study: Study, counts: dict[CountKey, list[Record]]
 ) -> pd.DataFrame:
-    found = [_interval_finding(study, row, counts) for row in frame.to_dict("records")]
+    found = [_interval_finding(study, row, counts) for row in records(frame)]
     frame["interval_finding"] = pd.Series(
         [f[0] if f else None for f in found], index=frame.index, dtype=object
     )
     frame["interval_counts"] = pd.Series(
         [f[1] if f else None for f in found], index=frame.index, dtype=object
     )
-    groups = [_group_rows(study, row, counts) for row in frame.to_dict("records")]
+    groups = [_group_rows(study, row, counts) for row in records(frame)]
     frame["group_rows"] = pd.Series(groups, index=frame.index, dtype=object)
     return frame
 
@@ -316,7 +317,7 @@ def _difference_interval_checks(table: str, frame: pd.DataFrame, file: str) -> l
     naming those that reproduce it (or the closest), or, where the row states its method, a check that
     this method reproduces it."""
     checks = []
-    for row in frame.to_dict("records"):
+    for row in records(frame):
         finding = row.get("interval_finding")
         stated = text_or_none(row.get("ci_method"))
         if not isinstance(finding, intervals.Finding) and stated is None:
@@ -450,7 +451,7 @@ def _implied_how(r: Record, sided: str, implied: float) -> str:
 def _p_agrees_with_interval(table: str, frame: pd.DataFrame, file: str) -> list[Check]:
     """Each printed P value against the P value its estimate and interval imply (two-sided)."""
     checks = []
-    for row in frame.to_dict("records"):
+    for row in records(frame):
         if not row["p_value"] or not has(row["implied_p"]):
             continue
         printed = parse_p_value(row["p_value"])

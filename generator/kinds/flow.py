@@ -23,6 +23,7 @@ from generator.columns import PATIENTS, TEXT, Column
 from generator.config import StatisticsSettings
 from generator.errors import Problem
 from generator.formatting import NumberFormat
+from generator.frames import records
 from generator.kinds.base import Download, Kind, column_names, table_file
 from generator.model import ALL_PATIENTS, DESIGN_PAGE, KEY, Arm, Strict, slugify
 from generator.text import in_sentence
@@ -136,7 +137,7 @@ class Flow(Kind):
         groups = {group.id for group in study.meta.groups}
         problems: list[Problem] = []
         seen: dict[tuple[str, str, str], int] = {}
-        for record in table.to_dict("records"):
+        for record in records(table):
             line = record["line"]
             arm = arms.get(record["arm"])
             if arm is None:  # a name of no arm or group at all is reported with every table's checks
@@ -192,7 +193,7 @@ class Flow(Kind):
         """The patients who left between two sets (derived), each reason (reported) and those without
         a reason (derived). The sets' own patients are the study's (`sets/<arm>/<set>`)."""
         folder = results.study.published_folder
-        for r in frame.to_dict("records"):
+        for r in records(frame):
             if r["step"] == "set":
                 continue
             if r["step"] == "left":
@@ -223,7 +224,7 @@ class Flow(Kind):
     ) -> tuple[list[Check], list[ImpliedCounts]]:
         """For each gap with reasons: the reasons add up to no more than the patients who left."""
         checks = []
-        for r in frame[frame["step"] == "left"].to_dict("records"):
+        for r in records(frame[frame["step"] == "left"]):
             reasons = frame[
                 (frame["step"] == "reason")
                 & (frame["arm"] == r["arm"])
@@ -253,7 +254,7 @@ class Flow(Kind):
 def flow_frame(arms: list[Arm], table: str, reasons: pd.DataFrame) -> pd.DataFrame:
     """The flow of every arm, one row a step (`STEPS`), in reading order."""
     rows: list[dict[str, Any]] = []
-    given: list[dict[str, Any]] = [{str(k): v for k, v in r.items()} for r in reasons.to_dict("records")]
+    given: list[dict[str, Any]] = [{str(k): v for k, v in r.items()} for r in records(reasons)]
     for arm in arms:
         base = {"arm": arm.id, "arm_label": arm.label}
         for index, analysis_set in enumerate(arm.sets):

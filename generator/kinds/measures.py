@@ -15,6 +15,7 @@ from generator.analysis import StudyResults
 from generator.audit import Check, ImpliedCounts, figures_in_quotes
 from generator.columns import ROW_UNIT, TEXT, Column, as_reported
 from generator.formatting import NumberFormat, reported_number, with_unit
+from generator.frames import records
 from generator.kinds.base import Download, Kind, Record, arm_population, as_printed, column_names, table_file
 from generator.model import ALL_PATIENTS, MeasureRow
 from generator.text import in_sentence
@@ -76,7 +77,7 @@ class Measures(Kind):
     def add_values(
         self, book: ValueBook, table: str, frame: pd.DataFrame, results: StudyResults, fmt: NumberFormat
     ) -> None:
-        for record in frame.to_dict("records"):
+        for record in records(frame):
             _measure_values(book, table, record, table_file(results, table))
 
     def audit(

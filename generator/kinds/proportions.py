@@ -37,6 +37,7 @@ from generator.config import (
 )
 from generator.errors import DataError
 from generator.formatting import NumberFormat, count_of, p_value, reported_number
+from generator.frames import records
 from generator.kinds.base import (
     Download,
     Kind,
@@ -262,13 +263,13 @@ class Proportions(Kind):
     def add_values(
         self, book: ValueBook, table: str, frame: pd.DataFrame, results: StudyResults, fmt: NumberFormat
     ) -> None:
-        for record in frame.to_dict("records"):
+        for record in records(frame):
             record["denominator_source"] = _denominator_source(results, record)
             _proportion_values(book, table, record, fmt, table_file(results, table))
 
     def add_computed_values(self, book: ValueBook, results: StudyResults, fmt: NumberFormat) -> None:
         differences = results.computed.get(COMPARISONS)
-        for record in differences.to_dict("records") if differences is not None else []:
+        for record in records(differences) if differences is not None else []:
             _difference_values(book, record, fmt)
 
     # The audit
@@ -282,9 +283,7 @@ class Proportions(Kind):
         checks += _arm_rows_sum_to_all(table, frame, results, file)
         checks += _reported_interval_methods(table, frame, file)
         implied = [
-            _implied_counts(table, row, frame, results, file)
-            for row in frame.to_dict("records")
-            if _percent_only(row)
+            _implied_counts(table, row, frame, results, file) for row in records(frame) if _percent_only(row)
         ]
         return checks, implied
 
@@ -568,7 +567,7 @@ def _derived_by(row: dict) -> str | None:
 def _percent_rounding(table: str, frame: pd.DataFrame, file: str) -> list[Check]:
     """Printed percentage against n/N; not for counts read from the percentage or summed (checked apart)."""
     checks = []
-    for row in frame.to_dict("records"):
+    for row in records(frame):
         if not (has(row["count"]) and has(row["denominator"]) and has(row["percent"])):
             continue
         if _derived_by(row) in ("from_percent", "sum"):
@@ -596,7 +595,7 @@ def _percent_rounding(table: str, frame: pd.DataFrame, file: str) -> list[Check]
 
 def _parts_sum_to_total(table: str, frame: pd.DataFrame, file: str) -> list[Check]:
     checks = []
-    by_key = {(r["outcome"], r["arm"]): r for r in frame.to_dict("records")}
+    by_key = {(r["outcome"], r["arm"]): r for r in records(frame)}
     for row in by_key.values():
         if _derived_by(row) != "sum" or not (has(row["percent"]) and has(row["denominator"])):
             continue  # without a printed percentage, a sum has nothing to be checked against
@@ -630,7 +629,7 @@ def _arm_rows_sum_to_all(table: str, frame: pd.DataFrame, results: StudyResults,
     checks = []
     arms = [a.id for a in results.study.meta.arms]
     for outcome, group in frame.groupby("outcome", sort=False):
-        rows = {r["arm"]: r for r in group.to_dict("records")}
+        rows = {r["arm"]: r for r in records(group)}
         if ALL_PATIENTS not in rows or not all(a in rows for a in arms) or len(arms) < 2:
             continue
         whole, parts = rows[ALL_PATIENTS], [rows[a] for a in arms]
@@ -669,7 +668,7 @@ def _reported_interval_methods(table: str, frame: pd.DataFrame, file: str) -> li
     """Each reported interval of a proportion recomputed by every method the site knows, at the
     interval's printed precision: the check names the methods that reproduce it, or says none does."""
     checks = []
-    for row in frame.to_dict("records"):
+    for row in records(frame):
         if not has(row["reported_ci_low"]) or not has(row["count"]) or not has(row["denominator"]):
             continue
         level = float(row["ci_level"] or 95) / 100
