@@ -28,6 +28,7 @@ from mkdocs.utils.yaml import yaml_load
 
 from generator.cache import StudyCache
 from generator.changes import record_version
+from generator.cluster import Scheduler
 from generator.comparison import build_comparisons, comparison_values
 from generator.config import SiteConfig, load_site_config
 from generator.downloads import VALUES_INDEX, values_index, with_data_version
@@ -141,7 +142,7 @@ def _site_url(root: Path, config: SiteConfig, raw: dict, mkdocs_path: Path) -> S
 def _output_folder(name: str, explicit: Path | None, mkdocs_path: Path, raw: dict, lines) -> OutputFolder:
     """An output folder from the command line (`--site-dir`) or else from mkdocs.yml, with its place."""
     if explicit is not None:
-        return OutputFolder(f"--{name.replace('_', '-')}", explicit, Path("command line"))
+        return OutputFolder(f"--{name.replace('_', '-')}", explicit.absolute(), Path("command line"))
     value = raw.get(name, {"docs_dir": "docs", "site_dir": "site"}[name])
     if not value.strip():
         raise ConfigError(
@@ -208,7 +209,11 @@ def stage(label: str) -> Iterator[Callable[[str], None]]:
 
 
 def generate(
-    project: Project, previous_manifest: dict | None = None, *, write_cache: bool = True
+    project: Project,
+    previous_manifest: dict | None = None,
+    *,
+    write_cache: bool = True,
+    scheduler: Scheduler | None = None,
 ) -> dict[str, bytes]:
     """Load, validate, compute, audit and render: every generated file, in memory.
 
@@ -216,7 +221,8 @@ def generate(
     (`generator.studies`: in parallel, and from the cache when nothing it depends on changed); then
     the pages about all studies are rendered from their summaries. `previous_manifest` is the
     figures a previous build published, for the "What changed" page. Without `write_cache`, the
-    cache is only read (`check` writes nothing).
+    cache is only read (`check` writes nothing). With a `scheduler`, the studies not in the cache
+    are built on that Dask cluster (`generator.cluster`).
     """
     with stage("Listed the studies and read the shared-outcome vocabulary and the glossary"):
         vocabulary = load_vocabulary(project.content_dir)
@@ -233,7 +239,7 @@ def generate(
     cache.prepare()
     count = f"{len(tasks)} stud{'y' if len(tasks) == 1 else 'ies'}"
     with stage(f"Loaded, computed, audited and rendered {count}") as note:
-        outputs, errors, from_cache = build_studies(tasks, cache)
+        outputs, errors, from_cache = build_studies(tasks, cache, scheduler=scheduler)
         note(f"{from_cache} from the cache" if from_cache else "")
     problems = [problem for error in errors for problem in error.problems]
     summaries = [output.summary for output in outputs]
@@ -316,15 +322,18 @@ def build_date() -> dt.date:
     return date or dt.datetime.now(dt.UTC).date()
 
 
-def build_site(project: Project, previous: str | None = None) -> list[str]:
+def build_site(
+    project: Project, previous: str | None = None, scheduler: Scheduler | None = None
+) -> list[str]:
     """Generate the pages, build the site with mkdocs (strict) and publish both; return pages written.
 
     `previous` is a path or URL of an earlier build's data/values.json; by default, the last build's.
+    With a `scheduler`, the studies are built on that Dask cluster.
     Disk and permission failures are a BuildError: the previous site stays as it was.
     """
     if project.site_url.problem:
         log.warning("Warning: %s", project.site_url.advice())
-    files = generate(project, read_manifest(previous, project.site_dir))
+    files = generate(project, read_manifest(previous, project.site_dir), scheduler=scheduler)
     planned_targets(files, project.docs_dir)  # before the site is replaced: the pages can be written
     try:
         with staging_folder(project.site_dir) as staging:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import shlex
 import sys
 import tempfile
@@ -23,6 +24,8 @@ from generator.invocation import command
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
+
+    from generator.cluster import Scheduler
 
 SITE_CONFIG = "site_config.yml"  # generator.build.SITE_CONFIG, not imported for `--help`
 SCHEMA_HELP_DIR, STUDY_SCHEMA_HELP = "schema", "study.schema.json"
@@ -115,6 +118,7 @@ def make_parser() -> argparse.ArgumentParser:
     build.add_argument(
         "--docs-dir", type=Path, help="write the generated Markdown here instead of mkdocs.yml's docs_dir"
     )
+    add_scheduler_option(build)
 
     deploy = commands.add_parser(
         "deploy",
@@ -142,6 +146,7 @@ def make_parser() -> argparse.ArgumentParser:
         help="deploy even when the project has uncommitted changes (git status); the site's commit "
         "says 'with uncommitted changes' and lists them",
     )
+    add_scheduler_option(deploy)
 
     share = commands.add_parser(
         "share",
@@ -248,6 +253,24 @@ def make_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def add_scheduler_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="build the studies on the workers of this Dask distributed scheduler, such as "
+        "tcp://10.0.0.5:8786 (default: DASK_SCHEDULER_ADDRESS when set; else this machine's cores). "
+        "The workers need the project at the same path and the same generator; a scheduler runs "
+        "this code and returns pickled results: name only one you run",
+    )
+
+
+def scheduler_of(args: argparse.Namespace) -> Scheduler | None:
+    """The Dask scheduler named by --scheduler or DASK_SCHEDULER_ADDRESS (checked), if any."""
+    from generator.cluster import scheduler_from
+
+    return scheduler_from(getattr(args, "scheduler", None), dict(os.environ))
+
+
 def main(argv: list[str] | None = None) -> int:
     args = make_parser().parse_args(argv)
     _setup_logging(args.quiet)
@@ -305,8 +328,9 @@ def run_build(args: argparse.Namespace) -> int:
     from generator.build import build_site, open_project
 
     start = time.perf_counter()
+    scheduler = scheduler_of(args)
     project = open_project(args.project, site_dir=args.site_dir, docs_dir=args.docs_dir)
-    build_site(project, previous=args.previous)
+    build_site(project, previous=args.previous, scheduler=scheduler)
     logging.getLogger("generator").info(
         "Built the site into %s in %.1f s. To look at it: %s (or serve %s with any web server); to "
         "publish it: %s",
@@ -345,6 +369,7 @@ def run_deploy(args: argparse.Namespace) -> int:
     from generator.publish import check_target, deploy, deploy_message, deploy_setting, source_of
 
     start = time.perf_counter()
+    scheduler = scheduler_of(args)
     project = open_project(args.project)
     if project.site_url.problem:
         where = project.root / SITE_CONFIG
@@ -363,7 +388,7 @@ def run_deploy(args: argparse.Namespace) -> int:
         if previous is None and target.published is not None:  # the record continues from what readers saw
             previous = str(Path(scratch) / "published-values.json")
             Path(previous).write_text(target.published, encoding="utf-8")
-        build_site(project, previous=previous)
+        build_site(project, previous=previous, scheduler=scheduler)
     version = json.loads((project.site_dir / "data" / "values.json").read_text(encoding="utf-8"))
     message = deploy_message(source, str(version["data_version"]), str(version["built"]))
     commit = deploy(project.site_dir, target, message)

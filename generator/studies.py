@@ -12,12 +12,13 @@ The cache (`generator.cache`) is a folder the generator owns; its entries are un
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import multiprocessing
 import os
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,7 @@ from generator import errors
 from generator.analysis import StudyResults, analyse_study
 from generator.audit import AuditReport, audit_problems, audit_study
 from generator.cache import StudyCache, site_key, study_key
+from generator.cluster import Scheduler
 from generator.config import SiteConfig, StatisticsSettings
 from generator.downloads import published_values, study_downloads
 from generator.errors import BuildError, DataError, InputError, Problem
@@ -42,6 +44,8 @@ log = logging.getLogger("generator")
 
 PARALLEL_FROM = 6
 """Fewest studies to build before a process pool pays for starting its workers."""
+CLUSTER_IN_FLIGHT = 256
+"""Studies submitted to a Dask cluster at once: enough to keep its workers busy."""
 
 
 @dataclass(frozen=True)
@@ -120,6 +124,10 @@ def _computed(study: Study, settings: StatisticsSettings) -> tuple[StudyResults 
             study = dataclasses.replace(study, tables=tables)
 
 
+StudyResult = StudyOutput | tuple[str, list[Problem]]
+"""A study's output, or the kind and list of its problems."""
+
+
 class StudyFailed(Exception):
     """An unexpected error while building one study, naming the study (workers' errors cross processes)."""
 
@@ -149,28 +157,37 @@ def study_tasks(
 
 
 def _build_or_problems(task: StudyTask, cache_dir: Path | None) -> StudyOutput | tuple[str, list[Problem]]:
-    """A worker's job: the study's output (stored in the cache), or the kind and list of its problems.
-
-    The output is cached only if the study's files are still those its key was made from: a file
-    saved during the build would otherwise be cached under a key that does not describe it."""
+    """A worker's job: the study's output (stored in the cache when one is given), or the kind and
+    list of its problems."""
     try:
         output = build_study(task)
     except InputError as exc:
         return type(exc).__name__, exc.problems
     except Exception as exc:
         raise StudyFailed(f"while building {task.folder}: {type(exc).__name__}: {exc}") from exc
-    if cache_dir is not None and study_key(task.folder, task.project_root, task.site_key) == task.key:
-        StudyCache(cache_dir).put(output, task.key)
+    if cache_dir is not None:
+        _cache(output, task, cache_dir)
     return output
+
+
+def _cache(output: StudyOutput, task: StudyTask, cache_dir: Path) -> None:
+    """Keep the output in the cache if the study's files are still those its key was made from: a
+    file saved during the build would otherwise be cached under a key that does not describe it."""
+    if study_key(task.folder, task.project_root, task.site_key) == task.key:
+        StudyCache(cache_dir).put(output, task.key)
 
 
 # --- every study ----------------------------------------------------------------------------------
 
 
 def build_studies(
-    tasks: list[StudyTask], cache: StudyCache | None, workers: int | None = None
+    tasks: list[StudyTask],
+    cache: StudyCache | None,
+    workers: int | None = None,
+    scheduler: Scheduler | None = None,
 ) -> tuple[list[StudyOutput], list[InputError], int]:
-    """Every study's output, in the order of `tasks`, from the cache where it is current.
+    """Every study's output, in the order of `tasks`, from the cache where it is current; the others
+    built here (`workers` processes) or on the Dask cluster of `scheduler` (`generator.cluster`).
 
     Returns the outputs, the input errors of the studies that failed, and how many came from the cache.
     """
@@ -185,7 +202,12 @@ def build_studies(
     from_cache = len(outputs)
     errors: list[InputError] = []
     cache_dir = cache.folder if cache is not None and cache.writable else None
-    for index, result in _run(tasks, todo, cache_dir, workers):
+    run = (
+        _run(tasks, todo, cache_dir, workers)
+        if scheduler is None
+        else _run_on_cluster(tasks, todo, cache_dir, scheduler)
+    )
+    for index, result in run:
         if isinstance(result, StudyOutput):
             outputs[index] = result
         else:
@@ -196,7 +218,7 @@ def build_studies(
 
 def _run(
     tasks: list[StudyTask], todo: list[int], cache_dir: Path | None, workers: int | None
-) -> Iterator[tuple[int, StudyOutput | tuple[str, list[Problem]]]]:
+) -> Iterator[tuple[int, StudyResult]]:
     """Build the studies at `todo`: in this process when few, else in a pool of worker processes."""
     workers = workers or os.cpu_count() or 1
     progress = _Progress(len(todo))
@@ -208,39 +230,68 @@ def _run(
     context = multiprocessing.get_context("forkserver")
     # imported once in the server the workers are forked from, not once in each worker
     context.set_forkserver_preload(["generator.render", "generator.audit", "statsmodels.stats.proportion"])
+    workers = min(workers, len(todo))
     pending: dict[Future, int] = {}
     try:
-        yield from _run_in_pool(tasks, todo, cache_dir, min(workers, len(todo)), context, pending, progress)
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            jobs = ((index, functools.partial(_build_or_problems, tasks[index], cache_dir)) for index in todo)
+            yield from _in_flight(pool, jobs, 4 * workers, pending, progress)
     except BrokenProcessPool as exc:
         running = ", ".join(str(tasks[index].folder) for index in pending.values())
         raise BuildError(f"a worker process stopped abruptly while building {running}") from exc
 
 
-def _run_in_pool(
-    tasks: list[StudyTask],
-    todo: list[int],
-    cache_dir: Path | None,
-    workers: int,
-    context: multiprocessing.context.BaseContext,
+def _run_on_cluster(
+    tasks: list[StudyTask], todo: list[int], cache_dir: Path | None, scheduler: Scheduler
+) -> Iterator[tuple[int, StudyResult]]:
+    """Build the studies at `todo` on the Dask cluster's workers; the cache is written here."""
+    from generator.cluster import cluster_executor, failed_on_cluster, on_worker
+
+    if not todo:
+        return
+
+    progress = _Progress(len(todo))
+    log.info(
+        "  building %d studies on the Dask scheduler at %s (%s)",
+        len(todo),
+        scheduler.address,
+        scheduler.given_by,
+    )
+    pending: dict[Future, int] = {}
+    with cluster_executor(scheduler) as cluster:
+        jobs = ((index, functools.partial(on_worker, _build_or_problems, tasks[index])) for index in todo)
+        try:
+            for index, result in _in_flight(cluster, jobs, CLUSTER_IN_FLIGHT, pending, progress):
+                if cache_dir is not None and isinstance(result, StudyOutput):
+                    _cache(result, tasks[index], cache_dir)
+                yield index, result
+        except Exception as exc:  # a study's error raised on a worker, a lost worker, a closed connection
+            failed = [i for job, i in pending.items() if job.done() and job.exception() is not None]
+            raise failed_on_cluster(exc, [tasks[i].folder for i in failed or pending.values()]) from exc
+
+
+def _in_flight(
+    executor: Executor,
+    jobs: Iterator[tuple[int, Callable[[], StudyResult]]],
+    window: int,
     pending: dict[Future, int],
     progress: _Progress,
-) -> Iterator[tuple[int, StudyOutput | tuple[str, list[Problem]]]]:
-    """The pool's side of `_run`; `pending` holds the studies in flight, to name them if a worker dies."""
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        queue = iter(todo)
-        for index in queue:  # keep a few jobs a worker in flight, not every study's output at once
-            pending[pool.submit(_build_or_problems, tasks[index], cache_dir)] = index
-            if len(pending) >= 4 * workers:
-                break
-        while pending:
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for future in done:
-                result = future.result()  # a dead worker raises here, its study still in `pending`
-                yield pending.pop(future), result
-                progress.step()
-                following = next(queue, None)
-                if following is not None:
-                    pending[pool.submit(_build_or_problems, tasks[following], cache_dir)] = following
+) -> Iterator[tuple[int, StudyResult]]:
+    """Each job's result as it completes, with at most `window` jobs submitted at once (not every
+    study's output held at once); `pending` holds the studies in flight, to name them if one fails."""
+    for index, job in jobs:
+        pending[executor.submit(job)] = index
+        if len(pending) >= window:
+            break
+    while pending:
+        done, _ = wait(pending, return_when=FIRST_COMPLETED)
+        for future in done:
+            result = future.result()  # a dead worker raises here, its study still in `pending`
+            yield pending.pop(future), result
+            progress.step()
+            following = next(jobs, None)
+            if following is not None:
+                pending[executor.submit(following[1])] = following[0]
 
 
 def _error_class(name: str) -> Callable[[list[Problem]], InputError]:

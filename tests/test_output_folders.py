@@ -398,3 +398,14 @@ def test_a_damaged_zip_at_the_offline_copys_place_is_refused_not_an_internal_err
     assert main(["share", "--project", str(project), "--out", str(out)]) == 1
     assert "exists and is not an offline copy this command wrote" in capsys.readouterr().err
     assert out.read_bytes() == bytes(data)
+
+
+def test_relative_output_folders_are_where_the_command_is_run_from(project, tmp_path, monkeypatch):
+    """`--site-dir out --docs-dir pages` from another folder: both there, as for any command line
+    (mkdocs reads a relative docs_dir from mkdocs.yml's folder: the generator gives it absolute ones)."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    assert build(project, "--site-dir", "out", "--docs-dir", "pages") == 0
+    assert (elsewhere / "out" / "index.html").is_file() and (elsewhere / "pages" / "index.md").is_file()
+    assert not (project / "out").exists() and not (project / "pages").exists()
