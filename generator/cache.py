@@ -555,9 +555,10 @@ def _is_count(value: object) -> bool:
 
 
 def _is_number(value: object, *, nested: bool = False) -> bool:
-    """A finite number, or (`nested`) a flat list of them."""
+    """A finite number, or (`nested`) a flat list of them, where None is an interval's open end
+    ("8.1 to not reached" is [8.1, None])."""
     if nested and isinstance(value, list):
-        return all(_is_number(item) for item in value)
+        return all(item is None or _is_number(item) for item in value)
     return isinstance(value, int | float) and not isinstance(value, bool) and _finite(value)
 
 

@@ -4,6 +4,7 @@ and all of them build together into a site with the real mkdocs (strict)."""
 
 from __future__ import annotations
 
+import logging
 import shutil
 from pathlib import Path
 
@@ -43,3 +44,16 @@ def test_every_shape_builds_together_with_mkdocs_strict(tmp_path):
     for shape in SHAPES:
         assert (root / "site" / "studies" / shape / "index.html").is_file()
         assert (root / "site" / "studies" / shape / "source" / "index.html").is_file()
+
+
+def test_every_shape_is_read_back_from_the_build_cache(tmp_path, caplog):
+    """A second build takes every study of every shape from the cache: none discarded as malformed
+    (an interval open at one end, "8.1 to not reached", once was, so its study was built every time)."""
+    project = open_project(project_with(tmp_path, SHAPES))
+    first = generate(project)
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="generator"):
+        again = generate(project)
+    assert again == first
+    assert not [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert any(f"{len(SHAPES)} from the cache" in r.getMessage() for r in caplog.records)
