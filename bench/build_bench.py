@@ -2,19 +2,29 @@
 
 Run on demand; it prints figures and is not a test. In a throw-away project (a temporary folder) it
 copies the code under test (`generator/`, `templates/`, `site_config.yml`, `mkdocs.yml`) and writes N
-study folders, copies of the real studies and the test fixtures in turn (varied shapes) under new slugs,
-each with its own short title, DOI and PMID; the values stay as they are, so every figure still matches
-its quote. Then:
+study folders under new slugs, copies of one mix of source studies taken in turn (`--mix`):
 
-1. a full build (`python -m generator build` in a subprocess): wall time, CPU time of the whole process
-   tree, peak memory of the process tree (RSS and PSS summed over the process and all its descendants,
-   sampled every 50 ms), every stage line the build logs and mkdocs' share, pages, site size, median and
-   largest page;
-2. a one-value edit (a figure changed in its CSV cell and in the quote it is checked against): a second
-   build, timed, and the preview (`python -m generator preview`): seconds from the file write to the
-   rebuilt page serving the new value, and the rebuilds the edit triggered;
-3. a one-study build against mkdocs' own `mkdocs build --strict` of the same generated pages;
-4. a table of the figures and a pass or miss line for each target of issue 9.
+- `real`: the real studies of `content/studies/`, the shapes the targets are about;
+- `fixtures`: the test fixtures of `tests/fixtures/studies/`, small shapes of one feature each;
+- `both` (the default): each of the two, built apart (N studies each) and reported apart;
+- `cycle`: the real studies then the fixtures in turn, the mix of the figures before `--mix` existed.
+
+Each copy has its own short title, DOI and PMID, and up to three of its figures varied consistently: a
+decimal in a table's `value` column with no interval, range or other check depending on it, changed
+in its CSV cell and everywhere it is quoted, so every figure still matches its quote and the audit
+passes (a copy with no such figure keeps its numbers; the tables say how many were varied). Then:
+
+1. a full build of each mix (`python -m generator build` in a subprocess): wall time, CPU time of the
+   whole process tree and its mean per study, peak memory of the process tree (RSS and PSS summed over
+   the process and all its descendants, sampled every 50 ms), every stage line the build logs and
+   mkdocs' share, pages, site size, median and largest page;
+2. once, on the real mix when it was built (else on the mix built): a one-value edit (a figure changed
+   in its CSV cell and in the quote it is checked against): a second build, timed, and the preview
+   (`python -m generator preview`): seconds from the file write to the rebuilt page serving the new
+   value, and the rebuilds the edit triggered;
+3. once, on the same mix: a one-study build against mkdocs' own `mkdocs build --strict` of the same
+   generated pages;
+4. a table of each mix's figures and a pass or miss line for each target of issues 9 and 21.
 
 `--repo PATH` benchmarks another checkout (its `.venv`, or `--python`). Progress goes to stderr, figures
 to stdout.
@@ -24,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import csv
 import ctypes
 import json
 import os
@@ -65,9 +76,31 @@ TARGET_EDIT_N = 100
 TARGET_EDIT = 3.0  # s, 100 studies
 TARGET_RATIO = 1.5  # one-study build against mkdocs' own build
 
+# Target of issue 21: mean CPU per real-shaped study (a full build's CPU / N) at most half of main's,
+# measured at 100 copies of the real studies (77 s CPU; built one at a time they average 0.35 s each).
+TARGET_CPU_N = 100
+MAIN_CPU_PER_STUDY = 77.0 / 100  # s
+
 # The preferred one-value edit: BLAST's median overall survival, "Median overall survival (OS) was
-# 36.5 months.", a CSV cell and its quote in study.yml; no other check depends on it.
+# 36.5 months.", a CSV cell and its quote in study.yml; no other check depends on it. (In a copy
+# whose figures were varied, the value it was varied to.)
 PREFERRED_EDIT = ("gokbuget-2018", "36.5")
+
+# The mixes of source studies (folders of the checkout) the copies are taken from, in turn.
+MIXES = {
+    "real": ("content/studies",),
+    "fixtures": ("tests/fixtures/studies",),
+    "cycle": ("content/studies", "tests/fixtures/studies"),
+}
+MIX_HELP = (
+    "which studies the N copies are taken from: 'real' = the real studies (content/studies/), the"
+    " shapes the targets are about; 'fixtures' = the test fixtures (tests/fixtures/studies/), small"
+    " shapes; 'both' (default) = each of these two built and reported apart, N studies each, then the"
+    " edit, preview and one-study comparison once, on the real mix; 'cycle' = the real studies then the"
+    " fixtures in turn, the mix of earlier figures"
+)
+VARIED_FIGURES = 3  # figures varied in each copy, at most
+INTERVAL_COLUMNS = ("ci_low", "ci_high", "spread_low", "spread_high")  # an estimate must stay inside
 
 
 def progress(message: str) -> None:
@@ -314,14 +347,15 @@ def _stop_group(process: subprocess.Popen) -> None:
 # --- the throw-away project --------------------------------------------------------------------------
 
 
-def source_studies(repo: Path) -> list[Path]:
-    """The real studies, then the fixture studies: the shapes the copies cycle through."""
+def source_studies(repo: Path, mix: str) -> list[Path]:
+    """The studies of a mix (MIXES): the shapes the copies cycle through."""
     found = []
-    for folder in (repo / "content" / "studies", repo / "tests" / "fixtures" / "studies"):
+    for name in MIXES[mix]:
+        folder = repo / name
         if folder.is_dir():
             found += sorted(p for p in folder.iterdir() if (p / "study.yml").is_file())
     if not found:
-        sys.exit(f"no study folders in {repo}/content/studies or {repo}/tests/fixtures/studies")
+        sys.exit(f"no study folders for the {mix} mix in {', '.join(f'{repo}/{n}' for n in MIXES[mix])}")
     return found
 
 
@@ -357,8 +391,15 @@ def _retitle(text: str, index: int, slug: str) -> str:
     )
 
 
-def make_project(repo: Path, dest: Path, studies: int, python: str) -> list[tuple[str, str]]:
-    """Writes the project; returns (copy slug, source slug) of every study."""
+@dataclass
+class Copy:
+    slug: str
+    source: str  # the source study's folder name
+    changes: dict[str, str]  # each figure varied: its value in the source -> its value in the copy
+
+
+def make_project(repo: Path, dest: Path, studies: int, python: str, sources: list[Path]) -> list[Copy]:
+    """Writes the project: N copies of the sources in turn, each retitled and its figures varied."""
     dest.mkdir(parents=True)
     for name in ("generator", "templates"):
         shutil.copytree(repo / name, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
@@ -369,14 +410,15 @@ def make_project(repo: Path, dest: Path, studies: int, python: str) -> list[tupl
     for item in (repo / "content").iterdir():  # outcomes.yml (the shared-outcomes vocabulary), if any
         if item.is_file() and not item.is_symlink():
             shutil.copy2(item, content / item.name)
-    sources, made = source_studies(repo), []
+    made = []
     for index in range(1, studies + 1):
         source = sources[(index - 1) % len(sources)]
         slug = f"bench-{index:04d}-{source.name}"
-        shutil.copytree(source, content / "studies" / slug)
-        meta = content / "studies" / slug / "study.yml"
+        folder = content / "studies" / slug
+        shutil.copytree(source, folder)
+        meta = folder / "study.yml"
         meta.write_text(_retitle(meta.read_text(encoding="utf-8"), index, slug), encoding="utf-8")
-        made.append((slug, source.name))
+        made.append(Copy(slug, source.name, vary_figures(folder, index)))
     # byte-compile the copied generator outside the timed builds, as an installed checkout would be
     subprocess.run([python, "-m", "compileall", "-q", str(dest / "generator")], check=True)
     return made
@@ -446,11 +488,12 @@ def choose_edit(studies: Path, made: list[tuple[str, str]]) -> Edit | None:
             return None
         return [value, *new]
 
-    for slug, source in made:
-        if source == PREFERRED_EDIT[0] and (values := usable(studies / slug, PREFERRED_EDIT[1])):
-            return Edit(slug, studies / slug, values)
-    for slug, _ in made:
-        folder = studies / slug
+    for copy in made:
+        preferred = copy.changes.get(PREFERRED_EDIT[1], PREFERRED_EDIT[1])
+        if copy.source == PREFERRED_EDIT[0] and (values := usable(studies / copy.slug, preferred)):
+            return Edit(copy.slug, studies / copy.slug, values)
+    for copy in made:
+        folder = studies / copy.slug
         for table in sorted(folder.glob("*.csv")):
             header, *rows = [line.split(",") for line in table.read_text(encoding="utf-8").splitlines()]
             if "value" not in header or "unit" not in header:
@@ -460,7 +503,7 @@ def choose_edit(studies: Path, made: list[tuple[str, str]]) -> Edit | None:
                 if len(row) <= max(at, unit_at) or row[unit_at] not in ("months", "weeks", "days"):
                     continue
                 if re.fullmatch(r"\d+\.\d+", row[at]) and (values := usable(folder, row[at])):
-                    return Edit(slug, folder, values)
+                    return Edit(copy.slug, folder, values)
     return None
 
 
@@ -489,6 +532,75 @@ def fetch_page(url: str) -> str | None:
             return response.read().decode("utf-8", "replace")
     except (urllib.error.URLError, OSError, TimeoutError):
         return None
+
+
+# --- figures varied in each copy ---------------------------------------------------------------------
+
+
+def _texts(folder: Path) -> dict[str, str]:
+    return {
+        p.name: p.read_text(encoding="utf-8")
+        for p in sorted(folder.iterdir())
+        if p.suffix in (".csv", ".yml")
+    }
+
+
+def _variable(row: dict[str | None, str | None]) -> bool:
+    """A decimal figure with a unit in a table's value column, with no interval or range around it."""
+    value, unit = row.get("value") or "", row.get("unit") or ""
+    return bool(re.fullmatch(r"\d+\.\d+", value) and unit and not any(row.get(c) for c in INTERVAL_COLUMNS))
+
+
+def _yaml_scalar(value: str) -> re.Pattern[str]:
+    """The value as a YAML scalar of its own (an `n:`, a list item), not inside a sentence."""
+    quoted = rf"[\"']?{re.escape(value)}[\"']?"
+    return re.compile(
+        rf"^[ \t]*(?:-[ \t]+)?(?:[\w-]+:[ \t]*)?{quoted}[ \t]*$|[{{,][ \t]*[\w-]+:[ \t]*{quoted}[ \t]*[,}}]",
+        re.M,
+    )
+
+
+def safe_figures(folder: Path) -> list[tuple[str, str]]:
+    """The figures of a study that can change without breaking a check: (value, unit) of each decimal
+    in a value column (no interval, range or spread bounds on its row) that appears elsewhere only in
+    quotes (a CSV `source` cell, the text of study.yml), never as another cell nor as a YAML scalar of
+    its own; the audit compares it only with its quote (figure-in-quote)."""
+    tables = []
+    for path in sorted(folder.glob("*.csv")):
+        with open(path, newline="", encoding="utf-8") as table:
+            tables.append(list(csv.DictReader(table)))
+    meta = (folder / "study.yml").read_text(encoding="utf-8")
+
+    def only_quoted(value: str) -> bool:
+        token = _token(value)
+        for rows in tables:
+            for row in rows:
+                for column, cell in row.items():
+                    if not isinstance(cell, str) or not token.search(cell) or column == "source":
+                        continue
+                    if not (column == "value" and cell == value and _variable(row)):
+                        return False
+        return bool(token.search(meta)) and not _yaml_scalar(value).search(meta)
+
+    found = {row["value"]: row["unit"] for rows in tables for row in rows if _variable(row)}
+    return sorted((value, unit) for value, unit in found.items() if only_quoted(value))
+
+
+def vary_figures(folder: Path, index: int) -> dict[str, str]:
+    """Bumps up to VARIED_FIGURES safe figures of a copy by a few units of their last decimal, the
+    figures and the amounts depending on the copy's index, each in its CSV cell and every quote; skips
+    a bump whose new value already appears in the study (or a percentage above 100)."""
+    figures, changes = safe_figures(folder), {}
+    for turn in range(min(VARIED_FIGURES, len(figures))):
+        value, unit = figures[(index + turn) % len(figures)]
+        new = _bumped(value, 1 + (7 * index + 3 * turn) % 9)
+        if unit == "%" and float(new) > 100:
+            continue
+        if any(_token(new).search(text) for text in _texts(folder).values()):
+            continue
+        Edit(folder.name, folder, [value, new]).apply()
+        changes[value] = new
+    return changes
 
 
 # --- measurements ------------------------------------------------------------------------------------
@@ -735,6 +847,7 @@ def verdict(ok: bool | None, measured_n: int, target_n: int | None) -> str:
 
 def print_targets(
     n: int,
+    mix: str,
     full: Run,
     stats: SiteStats | None,
     rebuild: Run | None,
@@ -773,7 +886,7 @@ def print_targets(
         ("one-study build <= 1.5x mkdocs' own (new)", show(ratio_text, ratio), ratio, TARGET_RATIO, None),
     ]
     width = max(len(target[0]) for target in targets)
-    print(f"\nTargets of issue 9 ({n} studies measured)")
+    print(f"\nTargets of issue 9 ({n} studies measured, {mix} mix)")
     print("-" * 40)
     for name, figure, value, limit, target_n in targets:
         met = None if value is None else value <= limit if limit == TARGET_RATIO else value < limit
@@ -790,12 +903,86 @@ def print_targets(
         )
 
 
+def print_cpu_target(n: int, real: MixBuild | None) -> None:
+    """Issue 21's target: mean CPU per real-shaped study at most half of main's, judged at 100 studies."""
+    if real is None or not real.full.ok:
+        return
+    limit, per_study = MAIN_CPU_PER_STUDY / 2, real.full.cpu / n
+    print(f"\nTarget of issue 21 ({n} studies measured, real mix)")
+    print("-" * 40)
+    name = f"mean CPU per real-shaped study <= {secs(limit)} (half of main's)"
+    print(f"  {name}  {secs(per_study):>12}  {verdict(per_study <= limit, n, TARGET_CPU_N)}")
+    print(
+        f"  (on main: {secs(MAIN_CPU_PER_STUDY)} per study, a full build of 100 real copies in 77 s CPU;"
+        " each real study built alone, 0.35 s on average)"
+    )
+
+
+# --- each mix's full build ---------------------------------------------------------------------------
+
+
+@dataclass
+class MixBuild:
+    mix: str
+    project: Path
+    made: list[Copy]
+    full: Run
+    stats: SiteStats | None
+
+    @property
+    def varied(self) -> int:
+        return sum(1 for copy in self.made if copy.changes)
+
+
+def build_mix(mix: str, args: argparse.Namespace, work: Path, env: dict[str, str]) -> MixBuild:
+    """Writes N copies of the mix's studies into a project of their own and builds it, measured."""
+    project = work / f"project-{mix}"
+    progress(f"writing {args.studies} studies of the {mix} mix into {project}")
+    made = make_project(args.repo, project, args.studies, args.python, source_studies(args.repo, mix))
+    progress(f"{sum(1 for c in made if c.changes)} of {len(made)} copies have figures varied")
+    build = [args.python, "-m", "generator", "build", "--project", str(project)]
+    name = f"full build, {args.studies} studies, {mix} mix"
+    full = run_measured(name, build, project, env, work / f"build-{mix}.log")
+    site = project / mkdocs_setting(project, "site_dir", "site")
+    return MixBuild(mix, project, made, full, site_stats(site) if full.ok else None)
+
+
+def mixes_in_report_order(mix: str) -> int:
+    return list(MIXES).index(mix)
+
+
+def mix_rows(built: MixBuild, n: int) -> list[tuple[str, str]]:
+    """The build's rows, with the mean CPU per study after its CPU, and how many copies were varied."""
+    rows = build_rows(built.full, built.stats)
+    at = next(i for i, (name, _) in enumerate(rows) if name.startswith("CPU")) + 1
+    rows.insert(at, ("  mean CPU per study (CPU / N)", secs(built.full.cpu / n)))
+    figures = sum(len(copy.changes) for copy in built.made)
+    rows.append(
+        (
+            "copies with figures varied",
+            f"{built.varied} of {n} ({figures} figures; the others keep their source's numbers)",
+        )
+    )
+    return rows
+
+
+def mix_summary(built: MixBuild, n: int) -> str:
+    run, stats = built.full, built.stats
+    if stats is None:
+        return f"build failed (exit {run.returncode})"
+    return (
+        f"{secs(run.cpu / n)} CPU per study, {secs(run.wall)} wall, {mib(run.peak_rss)},"
+        f" {stats.pages:,} pages, {mb(stats.bytes)}, median page {kb(stats.median_page)}"
+    )
+
+
 # --- main --------------------------------------------------------------------------------------------
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--studies", "-n", type=int, default=100, help="number of studies (default 100)")
+    parser.add_argument("--mix", choices=["real", "fixtures", "both", "cycle"], default="both", help=MIX_HELP)
     parser.add_argument("--repo", type=Path, default=OWN_REPO, help="checkout of the code under test")
     parser.add_argument("--python", help="its Python (default: REPO/.venv/bin/python, else this one)")
     parser.add_argument(
@@ -832,16 +1019,23 @@ def main() -> int:
     try:
         machine_rows = machine(python)
 
-        # 1. the full build of N studies
-        project = work / "project"
-        progress(f"writing {args.studies} studies into {project}")
-        made = make_project(args.repo, project, args.studies, python)
+        # 1. the full build of N studies of each mix; the mix the edit and comparison use (real) last
+        mixes = ["fixtures", "real"] if args.mix == "both" else [args.mix]
+        builds = {}
+        for mix in mixes:
+            builds[mix] = build_mix(mix, args, work, env)
+            if not builds[mix].full.ok:
+                full = builds[mix].full
+                failures.append(
+                    f"the full build of the {mix} mix failed (exit {full.returncode}):\n{full.tail()}"
+                )
+            if mix != mixes[-1] and not args.keep:
+                shutil.rmtree(builds[mix].project, ignore_errors=True)  # its figures are taken
+        edit_mix = mixes[-1]
+        project, made, full = builds[edit_mix].project, builds[edit_mix].made, builds[edit_mix].full
+        stats = builds[edit_mix].stats
         build = [python, "-m", "generator", "build", "--project", str(project)]
-        full = run_measured(f"full build, {args.studies} studies", build, project, env, work / "build.log")
         site = project / mkdocs_setting(project, "site_dir", "site")
-        stats = site_stats(site) if full.ok else None
-        if not full.ok:
-            failures.append(f"the full build failed (exit {full.returncode}):\n{full.tail()}")
 
         # 2. the one-value edit: a second build, then the preview
         edit = choose_edit(project / "content" / "studies", made) if full.ok and not args.skip_edit else None
@@ -854,7 +1048,9 @@ def main() -> int:
             page = page_url(site, found, "") if found else None
             old, written = edit.value, edit.apply()
             progress(f"edit: {edit.slug}: {old} -> {edit.value} in {', '.join(p.name for p in written)}")
-            rebuild = run_measured("build after a one-value edit", build, project, env, work / "rebuild.log")
+            rebuild = run_measured(
+                f"build after a one-value edit, {edit_mix} mix", build, project, env, work / "rebuild.log"
+            )
             if not rebuild.ok:
                 failures.append(
                     f"the build after the edit failed (exit {rebuild.returncode}):\n{rebuild.tail()}"
@@ -873,7 +1069,7 @@ def main() -> int:
         if not args.skip_compare:
             for attempt in range(args.compare_runs + 1):  # the first of each is a warm-up, not counted
                 one = work / f"one-study-{attempt}"
-                make_project(args.repo, one, 1, python)
+                make_project(args.repo, one, 1, python, source_studies(args.repo, edit_mix))
                 gen = run_measured(
                     f"one-study build {attempt or 'warm-up'}",
                     [python, "-m", "generator", "build", "--project", str(one)],
@@ -915,14 +1111,23 @@ def main() -> int:
         # 4. the report
         table([*machine_rows, ("load average at the end", load_average())], "Machine")
         print(f"  code under test: {code_version(args.repo)}")
-        table(build_rows(full, stats), f"Full build of {args.studies} studies")
+        for mix in sorted(builds, key=mixes_in_report_order):
+            table(mix_rows(builds[mix], args.studies), f"Full build of {args.studies} studies, {mix} mix")
+        if len(builds) > 1:
+            table(
+                [
+                    (mix, mix_summary(builds[mix], args.studies))
+                    for mix in sorted(builds, key=mixes_in_report_order)
+                ],
+                f"The mixes side by side ({args.studies} studies each)",
+            )
         if rebuild is not None:
             rows = [
                 ("figure edited", f"{edit.slug}: {edit.values[0]} -> {edit.values[1]} (CSV cell and quote)")
             ]
             rows += build_rows(rebuild, None)
             rows.append(("check", edit_note))
-            table(rows, f"Build after a one-value edit ({args.studies} studies)")
+            table(rows, f"Build after a one-value edit ({args.studies} studies, {edit_mix} mix)")
         if preview is not None:
             table(
                 [
@@ -933,7 +1138,7 @@ def main() -> int:
                     ("generator runs after the edit", "; ".join(preview.regenerations or []) or "-"),
                     ("note", preview.note or "-"),
                 ],
-                f"Preview, one-value edit ({args.studies} studies)",
+                f"Preview, one-value edit ({args.studies} studies, {edit_mix} mix)",
             )
         ratio = warm_ratio = None
         if compare_gen and compare_mk:
@@ -960,10 +1165,12 @@ def main() -> int:
                     ("ratio, new project", f"{ratio:.2f}x"),
                     ("ratio, study cached", f"{warm_ratio:.2f}x"),
                 ],
-                f"One study: generator build against mkdocs' own build (median of {len(compare_gen)})",
+                f"One study ({edit_mix} mix): generator build against mkdocs' own build"
+                f" (median of {len(compare_gen)})",
             )
 
-        print_targets(args.studies, full, stats, rebuild, preview, ratio, warm_ratio)
+        print_targets(args.studies, edit_mix, full, stats, rebuild, preview, ratio, warm_ratio)
+        print_cpu_target(args.studies, builds.get("real"))
         if failures:
             print("\nProblems")
             print("--------")
