@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import re
+import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -26,6 +27,7 @@ from mkdocs.config import load_config
 from mkdocs.exceptions import MkDocsException
 from mkdocs.utils.yaml import yaml_load
 
+from generator import incremental
 from generator.cache import StudyCache
 from generator.changes import record_version
 from generator.cluster import Scheduler
@@ -328,33 +330,80 @@ def build_site(
     """Generate the pages, build the site with mkdocs (strict) and publish both; return pages written.
 
     `previous` is a path or URL of an earlier build's data/values.json; by default, the last build's.
-    With a `scheduler`, the studies are built on that Dask cluster.
+    With a `scheduler`, the studies are built on that Dask cluster. When only pages and data files
+    changed since the last build, only the changed pages are rendered again (`generator.incremental`).
     Disk and permission failures are a BuildError: the previous site stays as it was.
     """
     if project.site_url.problem:
         log.warning("Warning: %s", project.site_url.advice())
     files = generate(project, read_manifest(previous, project.site_dir), scheduler=scheduler)
     planned_targets(files, project.docs_dir)  # before the site is replaced: the pages can be written
+    inputs = incremental.inputs_digest(
+        project.engine,
+        project.mkdocs_config,
+        project.templates,
+        files,
+        [str(project.site_dir.resolve()), str(project.docs_dir.resolve()), project.site_url.value or ""],
+    )
+    hashes = incremental.file_hashes(files)
+    site = json.loads(files[VALUES_INDEX])
     try:
         with staging_folder(project.site_dir) as staging:
             write_tree(files, staging / "docs")
-            with stage("Built the site with mkdocs (strict)"), dated(built_date(files)):
-                run_mkdocs(
-                    project.mkdocs_config,
-                    staging / "docs",
-                    staging / "site",
-                    project.site_url.value,
-                    **project.engine,
-                )
+            anchors = _built_site(project, staging, files, inputs, hashes)
             mark(staging / "site")
+            incremental.forget_record(project.cache_dir)  # until the new site's is written
             with stage(f"Replaced {project.site_dir} with the new site"):
                 replace_folder(staging / "site", project.site_dir, staging)
     except OSError as exc:
         raise BuildError(f"the site could not be written, so the previous site is kept: {exc}") from exc
+    record = incremental.SiteRecord(
+        inputs,
+        hashes,
+        incremental.site_listing(project.site_dir),
+        anchors,
+        site["data_version"],
+        site["built"],
+    )
+    incremental.write_record(project.cache_dir, record)
     try:
         return write_tree(files, project.docs_dir)
     except OSError as exc:
         raise BuildError(f"the site was built, but its pages could not be written: {exc}") from exc
+
+
+def _built_site(
+    project: Project, staging: Path, files: dict[str, bytes], inputs: str, hashes: dict[str, str]
+) -> dict[str, list[str]]:
+    """The site built in `staging/site` from `staging/docs`: in full, or only the changed pages when
+    the last build's record allows it. Returns every page's anchors, for the record."""
+    update = incremental.planned_update(project.cache_dir, project.site_dir, inputs, hashes)
+    version, built = (str(json.loads(files[VALUES_INDEX])[key]) for key in ("data_version", "built"))
+    if update is not None:
+        label = f"Built the {len(update.pages)} changed pages with mkdocs (strict)"
+        with stage(label), dated(built), incremental.dirty_build_allowed():
+            incremental.prepare(update, project.site_dir, staging / "site", staging / "docs")
+            seen = _mkdocs(project, staging, dirty=True)
+            why = incremental.finish(update, seen, project.site_dir, staging / "site", version, built)
+        if why is None:
+            return incremental.new_anchors(update.previous.anchors, seen)
+        log.info("  a full build after all: %s", why)
+        shutil.rmtree(staging / "site")
+        write_tree(files, staging / "docs")  # dated afresh
+    with stage("Built the site with mkdocs (strict)"), dated(built):
+        seen = _mkdocs(project, staging)
+    return incremental.new_anchors({}, seen)
+
+
+def _mkdocs(project: Project, staging: Path, *, dirty: bool = False) -> incremental.PageAnchors:
+    return run_mkdocs(
+        project.mkdocs_config,
+        staging / "docs",
+        staging / "site",
+        project.site_url.value,
+        dirty=dirty,
+        **project.engine,
+    )
 
 
 def built_date(files: dict[str, bytes]) -> str:
@@ -363,10 +412,19 @@ def built_date(files: dict[str, bytes]) -> str:
 
 
 def run_mkdocs(
-    config_file: Path, docs_dir: Path, site_dir: Path, site_url: str | None = None, **overrides: Any
-) -> None:
+    config_file: Path,
+    docs_dir: Path,
+    site_dir: Path,
+    site_url: str | None = None,
+    *,
+    dirty: bool = False,
+    **overrides: Any,
+) -> dict[str, dict[str, Any]]:
     """A real `mkdocs build --strict` of `docs_dir` into `site_dir` (served at `site_url` when given,
-    with other settings of mkdocs.yml replaced by `overrides`); warnings become a BuildError."""
+    with other settings of mkdocs.yml replaced by `overrides`); warnings become a BuildError.
+
+    `dirty`: only the pages newer than their output are rendered (mkdocs' own dirty build). Returns
+    the anchors of each page rendered, as the generator's hook saw them (empty without the hook)."""
     warnings = _WarningCollector()
     mkdocs_logger = logging.getLogger("mkdocs")
     mkdocs_logger.addHandler(warnings)
@@ -377,7 +435,7 @@ def run_mkdocs(
         config = load_config(
             str(config_file), strict=True, docs_dir=str(docs_dir), site_dir=str(site_dir), **overrides
         )
-        mkdocs_build(config)
+        mkdocs_build(config, dirty=dirty)
     except (MkDocsException, SystemExit) as exc:
         details = "\n".join(f"  - {message}" for message in warnings.messages) or f"  - {exc}"
         raise BuildError(f"mkdocs build --strict failed ({config_file}):\n{details}") from exc
@@ -395,6 +453,15 @@ def run_mkdocs(
         ) from exc
     finally:
         mkdocs_logger.removeHandler(warnings)
+    return _page_anchors(config)
+
+
+def _page_anchors(config: Any) -> dict[str, dict[str, Any]]:
+    hooks = config.get("hooks") or {}
+    for hook in hooks.values() if isinstance(hooks, dict) else ():
+        if callable(getattr(hook, "page_anchors", None)):
+            return hook.page_anchors()
+    return {}
 
 
 class _WarningCollector(logging.Handler):

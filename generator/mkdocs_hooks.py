@@ -61,6 +61,7 @@ def on_config(config):
     info = _site_info(docs / SITE_FILE)
     _site["search_forms"] = info.get("search_forms", [])
     _site["problems"] = _problems(docs / PROBLEMS_FILE)
+    _site["anchors"] = {}
     if "data_version" in info:
         config["extra"]["evidence_site"] = {"data_version": info["data_version"], "built": info["built"]}
     return config
@@ -134,6 +135,12 @@ def on_nav(nav, config, files):
     return nav
 
 
+def page_anchors() -> dict:
+    """Of each page the last build rendered (by its Markdown file): the HTML file written, its anchors
+    and those its links point to (`generator.incremental` checks a partial build's links with them)."""
+    return _site.get("anchors", {})
+
+
 def study_of(page) -> Section | None:
     """The study a page belongs to: the section it is in, when that section is in a section."""
     parent = page.parent
@@ -142,6 +149,11 @@ def study_of(page) -> Section | None:
 
 def on_page_context(context, page, config, nav):
     context["nav"] = sidebar(nav, page)
+    _site.setdefault("anchors", {})[page.file.src_uri] = {
+        "page": page.file.dest_uri,
+        "ids": sorted(page.present_anchor_ids or ()),
+        "links": {to.src_uri: sorted(links) for to, links in (page.links_to_anchors or {}).items()},
+    }
     owner = study_of(page)
     if page.title and not (page.meta or {}).get("title"):
         # The navigation's titles are HTML, escaped by the generator. Material writes the window title

@@ -53,7 +53,7 @@ def no_build(built_once: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     site (where it pushes, what it says), not of the build (the tests above deploy real builds)."""
     import generator.build
 
-    def copy_of_the_site(project, previous: str | None = None) -> None:
+    def copy_of_the_site(project, previous: str | None = None, scheduler=None) -> None:
         shutil.copytree(built_once, project.site_dir)
 
     monkeypatch.setattr(generator.build, "build_site", copy_of_the_site)

@@ -1,0 +1,343 @@
+"""A build that renders again only the pages whose Markdown changed, giving the site a full build gives.
+
+After an edit, most of a site's pages are generated exactly as before: they differ from the last
+site only in the data version and build date of their printed footer. So when the last build left
+a record (`SiteRecord`, in the build cache, signed like its entries) and nothing but pages and data
+files changed since, the new site starts as a copy of the last one, mkdocs renders the changed
+pages only (its `dirty` build), and the rest is finished here:
+
+- every other page's footer names the new data version and date;
+- the search index keeps each other page's entries, in place, and takes the changed pages' anew;
+- the links are checked as strictly as a full build checks them: a changed page that lost an anchor,
+  or links to one no page had, sends the build the full way.
+
+Anything else (settings, templates, the theme, the navigation, a page or file added or removed, a
+site folder that is not as the record left it) makes a full build. The result is byte-identical
+to a full build of the same files (tested).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from generator.cache import LIBRARIES, _read_regular, _version, cache_secret, signed, verified
+from generator.mkdocs_hooks import NAV_FILE, SEARCH_INDEX, SITE_FILE
+from generator.outputs import write_file_atomically
+
+log = logging.getLogger("generator")
+
+RECORD_FILE = "site-record.json"
+RECORD_FORMAT = 1
+MAX_RECORD_BYTES = 256 * 1024**2
+PAGE_SUFFIX = ".md"
+SPAN = '<span class="ev-print-{part}">{label} {value}</span>'
+"""The printed footer's data version and date, as templates/overrides/partials/footer.html writes them."""
+PageAnchors = dict[str, dict[str, Any]]
+"""Of each page rendered (by its Markdown file): the HTML file written ("page"), its anchors ("ids")
+and those its links point to in each other page ("links": {page: [anchor, ...]}), as the mkdocs
+hook saw them."""
+
+
+@dataclass(frozen=True)
+class SiteRecord:
+    """What the last build published: enough to know what changed since and to finish a partial build."""
+
+    inputs: str
+    """A hash of all the pages depend on besides their own Markdown (settings, theme, navigation)."""
+    files: dict[str, str]
+    """Each generated file's SHA-256."""
+    site: dict[str, list[int]]
+    """Each file of the published site: its size and modification time (ns)."""
+    anchors: dict[str, list[str]]
+    """Each page's anchors."""
+    data_version: str
+    built: str
+
+
+@dataclass(frozen=True)
+class Update:
+    """A partial build: the generated files that changed, and the record of the site it updates."""
+
+    changed: frozenset[str]
+    previous: SiteRecord
+
+    @property
+    def pages(self) -> frozenset[str]:
+        return frozenset(name for name in self.changed if name.endswith(PAGE_SUFFIX))
+
+
+# --- what the pages depend on, and what changed -----------------------------------------------------
+
+
+def inputs_digest(
+    engine: dict[str, Any],
+    mkdocs_config: Path,
+    templates: tuple[Path, ...],
+    files: dict[str, bytes],
+    where: list[str],
+) -> str:
+    """A hash of what every page depends on besides its own Markdown: mkdocs.yml and the settings the
+    generator gives mkdocs, the template folders (theme overrides), the navigation, the glossary's
+    search forms, the generator's and the libraries' versions, and where the site is built."""
+    import generator
+
+    package = Path(generator.__file__).parent
+    site_file = json.loads(files[SITE_FILE]) if SITE_FILE in files else {}
+    parts = [
+        str(RECORD_FORMAT),
+        generator.__version__,
+        *(
+            f"{name} {_version(name)}"
+            for name in (*LIBRARIES, "mkdocs", "mkdocs-material", "pymdown-extensions")
+        ),
+        _digest_folder(package, "*.py"),
+        *(_digest_folder(folder, "*") for folder in templates),
+        json.dumps(engine, sort_keys=True, default=str),
+        hashlib.sha256(mkdocs_config.read_bytes()).hexdigest(),
+        hashlib.sha256(files.get(NAV_FILE, b"")).hexdigest(),
+        json.dumps(site_file.get("search_forms"), sort_keys=True),
+        *where,
+    ]
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+
+def _digest_folder(folder: Path, pattern: str) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob(pattern) if p.is_file() and "__pycache__" not in p.parts):
+        digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def file_hashes(files: dict[str, bytes]) -> dict[str, str]:
+    return {name: hashlib.sha256(data).hexdigest() for name, data in files.items()}
+
+
+def site_listing(site: Path) -> dict[str, list[int]]:
+    """Each file of a site folder with its size and modification time: changed by hand, it differs
+    (and a link is never as a build leaves it)."""
+    listing = {}
+    for folder, _, names in os.walk(site):
+        for name in names:
+            path = Path(folder) / name
+            stat = path.lstat()
+            regular = (
+                not path.is_symlink()
+            )  # a link, which a partial build would write through, never matches
+            listing[path.relative_to(site).as_posix()] = (
+                [stat.st_size, stat.st_mtime_ns] if regular else [-1, -1]
+            )
+    return listing
+
+
+def planned_update(cache_dir: Path, site_dir: Path, inputs: str, hashes: dict[str, str]) -> Update | None:
+    """The partial build that gives this site, or None when only a full build can."""
+    previous = read_record(cache_dir)
+    why = _full_build_reason(previous, site_dir, inputs, hashes)
+    if why is not None or previous is None:
+        log.debug("a full build: %s", why)
+        return None
+    changed = frozenset(name for name, digest in hashes.items() if previous.files[name] != digest)
+    return Update(changed, previous)
+
+
+def _full_build_reason(
+    previous: SiteRecord | None, site_dir: Path, inputs: str, hashes: dict[str, str]
+) -> str | None:
+    if previous is None:
+        return "no record of the last build"
+    if previous.inputs != inputs:
+        return "the settings, templates, navigation or generator changed"
+    if previous.files.keys() != hashes.keys():
+        return "files were added or removed"
+    if not site_dir.is_dir() or site_listing(site_dir) != previous.site:
+        return "the site folder is not as the last build left it"
+    return None
+
+
+# --- the record --------------------------------------------------------------------------------------
+
+
+def read_record(cache_dir: Path) -> SiteRecord | None:
+    """The last build's record, if it is there, signed with this machine's cache secret and well formed."""
+    secret = cache_secret(create=False)
+    path = cache_dir / RECORD_FILE
+    if secret is None or not os.path.lexists(path):
+        return None
+    try:
+        data = json.loads(verified(_read_regular(path, MAX_RECORD_BYTES), secret))
+        record = SiteRecord(**data)
+    except Exception as exc:  # unreadable, foreign, malformed: only costs a full build
+        log.debug("the site record %s is not used: %s", path, exc)
+        return None
+    return record if _well_formed(record) else None
+
+
+def _well_formed(record: SiteRecord) -> bool:
+    return (
+        all(isinstance(value, str) for value in (record.inputs, record.data_version, record.built))
+        and isinstance(record.files, dict)
+        and all(isinstance(k, str) and isinstance(v, str) for k, v in record.files.items())
+        and isinstance(record.site, dict)
+        and all(
+            isinstance(v, list) and len(v) == 2 and all(type(n) is int for n in v)
+            for v in record.site.values()
+        )
+        and isinstance(record.anchors, dict)
+        and all(isinstance(v, list) and all(isinstance(a, str) for a in v) for v in record.anchors.values())
+    )
+
+
+def write_record(cache_dir: Path, record: SiteRecord) -> None:
+    """Keep the record for the next build; a record that cannot be written only costs a full build."""
+    secret = cache_secret(create=True)
+    if secret is None:
+        return
+    data = json.dumps(asdict(record), ensure_ascii=False, separators=(",", ":")).encode()
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        write_file_atomically(cache_dir / RECORD_FILE, signed(data, secret))
+    except OSError as exc:
+        log.warning(
+            "The site record %s cannot be written (%s); the next build is a full one",
+            cache_dir / RECORD_FILE,
+            exc,
+        )
+
+
+def forget_record(cache_dir: Path) -> None:
+    """No record: the next build is a full one (the site is about to change without one)."""
+    with suppress(OSError):
+        (cache_dir / RECORD_FILE).unlink(missing_ok=True)
+
+
+def new_anchors(previous: dict[str, list[str]], seen: PageAnchors) -> dict[str, list[str]]:
+    return {**previous, **{page: sorted(found["ids"]) for page, found in seen.items()}}
+
+
+# --- the partial build ---------------------------------------------------------------------------------
+
+
+def prepare(update: Update, previous_site: Path, site: Path, docs: Path) -> None:
+    """The last site copied to build on, and the generated files dated so that mkdocs renders and
+    copies only what changed (it compares a source's time with its output's)."""
+    shutil.copytree(previous_site, site, symlinks=True)
+    for folder, _, names in os.walk(docs):
+        for name in names:
+            path = Path(folder) / name
+            if path.relative_to(docs).as_posix() not in update.changed:
+                os.utime(path, ns=(0, 0))
+
+
+@contextmanager
+def dirty_build_allowed() -> Iterator[None]:
+    """mkdocs warns of every dirty build (for its own `--dirty`, which leaves navigation stale); this
+    one is finished here, so the warning, which strict mode would count, is left out."""
+    logger = logging.getLogger("mkdocs.commands.build")
+
+    def not_the_dirty_warning(record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("A 'dirty' build is being performed")
+
+    logger.addFilter(not_the_dirty_warning)
+    try:
+        yield
+    finally:
+        logger.removeFilter(not_the_dirty_warning)
+
+
+def finish(
+    update: Update, seen: PageAnchors, previous_site: Path, site: Path, version: str, built: str
+) -> str | None:
+    """Complete the partial build in `site`; None when done, else why a full build is needed."""
+    why = _anchors_problem(update, seen)
+    if why is None:
+        why = _merge_search(previous_site / SEARCH_INDEX, site / SEARCH_INDEX)
+    if why is None:
+        rendered = {site / found["page"] for found in seen.values()}
+        why = _restamp_footers(site, rendered, update.previous, version, built)
+    return why
+
+
+def _anchors_problem(update: Update, seen: PageAnchors) -> str | None:
+    """What a full strict build would check and a partial one does not: links between a changed page
+    and one not rendered again."""
+    if set(seen) != update.pages:
+        return "mkdocs rendered other pages than those that changed"
+    for page, found in seen.items():
+        if set(update.previous.anchors.get(page, ())) - set(found["ids"]):
+            return f"{page} lost an anchor another page may link to"
+        for target, anchors in found["links"].items():
+            known = (
+                set(seen[target]["ids"]) if target in seen else set(update.previous.anchors.get(target, ()))
+            )
+            if set(anchors) - known:
+                return f"{page} links to an anchor {target} does not have"
+    return None
+
+
+def _merge_search(previous_index: Path, index: Path) -> str | None:
+    """The last site's search index with the changed pages' entries put in their place."""
+    try:
+        old = json.loads(previous_index.read_text(encoding="utf-8"))
+        new = json.loads(index.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        return f"the search index cannot be read: {exc}"
+    groups: dict[str, list[dict]] = {}
+    for entry in new["docs"]:
+        groups.setdefault(_page_of(entry), []).append(entry)
+    merged, placed = [], set()
+    for entry in old["docs"]:
+        page = _page_of(entry)
+        if page not in groups:
+            merged.append(entry)
+        elif page not in placed:
+            merged.extend(groups[page])
+            placed.add(page)
+    if placed != groups.keys():
+        return "a changed page is new to the search index"
+    new["docs"] = merged
+    index.write_text(json.dumps(new, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+    return None
+
+
+def _page_of(entry: dict) -> str:
+    return str(entry.get("location", "")).split("#", 1)[0]
+
+
+def _restamp_footers(
+    site: Path, rendered: set[Path], previous: SiteRecord, version: str, built: str
+) -> str | None:
+    """Every page not rendered again: its printed footer's data version and date made the new ones
+    (404.html, a theme page, is rendered by every build)."""
+    stamps = [
+        (
+            _stamp("version", "Data version", previous.data_version),
+            _stamp("version", "Data version", version),
+        ),
+        (_stamp("date", "Built", previous.built), _stamp("date", "Built", built)),
+    ]
+    old_version = previous.data_version.encode()
+    for path in site.rglob("*.html"):
+        if path in rendered or path == site / "404.html":
+            continue
+        page = path.read_bytes()
+        updated = page
+        for old, new in stamps:
+            updated = updated.replace(old, new)
+        if previous.data_version != version and old_version in updated:
+            return f"{path} names the data version outside its printed footer"
+        if updated != page:
+            path.write_bytes(updated)
+    return None
+
+
+def _stamp(part: str, label: str, value: str) -> bytes:
+    return SPAN.format(part=part, label=label, value=value).encode()

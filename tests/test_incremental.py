@@ -1,0 +1,203 @@
+"""generator.incremental: after an edit, `build` renders only the changed pages, and the site it
+publishes is byte for byte the one a full build of the same files gives."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from generator import incremental
+from generator.cache import signed
+from generator.incremental import RECORD_FILE, SiteRecord, Update
+from tests.conftest import KeptProject, copy_project, edit
+
+EPOCH = {"SOURCE_DATE_EPOCH": "1767225600"}
+FIXTURES = Path(__file__).parent / "fixtures" / "studies"
+PARTIAL = "changed pages with mkdocs (strict)"
+FULL = "Built the site with mkdocs (strict)"
+# BLAST's median overall survival: a CSV cell and its quote in study.yml, no other check on it
+EDITED = "gokbuget-2018"
+
+
+def one_value_edit(root: Path, new: str = "36.7") -> None:
+    study = root / "content" / "studies" / EDITED
+    edit(study / "survival.csv", ",36.5,months", f",{new},months")
+    edit(study / "survival.csv", "was 36.5 months", f"was {new} months")
+    edit(study / "study.yml", "survival (OS) was 36.5 months", f"survival (OS) was {new} months")
+
+
+def files_of(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
+    }
+
+
+def assert_same_files(built: Path, clean: Path) -> None:
+    ours, theirs = files_of(built), files_of(clean)
+    assert len(theirs) > 20 and ours.keys() == theirs.keys()
+    assert [name for name in theirs if ours[name] != theirs[name]] == []
+
+
+@pytest.fixture(scope="module")
+def built_once(tmp_path_factory) -> KeptProject:
+    """The real studies built once in full, the last build's manifest kept beside them."""
+    from generator.cli import main
+
+    root = copy_project(tmp_path_factory.mktemp("incremental") / "project")
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in EPOCH.items():
+            patch.setenv(name, value)
+        assert main(["build", "-q", "--project", str(root)]) == 0
+    shutil.copy(root / "site" / "data" / "values.json", root / "published-values.json")
+    return KeptProject.of(root)
+
+
+@pytest.fixture
+def project(built_once) -> Path:
+    return built_once.restored()
+
+
+def build(command_line, root: Path, *args: str):
+    result = command_line("build", "--project", str(root), *args, env=EPOCH)
+    assert result.returncode == 0, result.stderr
+    return result
+
+
+def test_after_a_one_value_edit_only_the_changed_pages_are_rendered_and_the_site_is_a_full_builds(
+    project, command_line
+):
+    one_value_edit(project)
+    result = build(command_line, project)
+    assert f"Built the 7 {PARTIAL}" in result.stderr and FULL not in result.stderr
+    page = (project / "site" / "studies" / EDITED / "survival" / "index.html").read_text()
+    assert "36.7" in page and "36.5" not in page
+    published = files_of(project / "site")
+    again = build(command_line, project)  # nothing changed since: nothing rendered, nothing different
+    assert f"Built the 0 {PARTIAL}" in again.stderr
+    assert files_of(project / "site") == published
+
+    clean = build(
+        command_line,
+        project,
+        "--site-dir",
+        str(project / "clean-site"),
+        "--docs-dir",
+        str(project / "clean-docs"),
+        "--previous",
+        str(project / "published-values.json"),
+    )
+    assert FULL in clean.stderr
+    assert_same_files(project / "site", project / "clean-site")
+    assert_same_files(project / "build" / "docs", project / "clean-docs")
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "no record",
+        "a forged record",
+        "a file of the site changed by hand",
+        "a page of the site made a link",
+        "a template changed",
+        "a study added",
+    ],
+)
+def test_anything_but_changed_pages_and_data_makes_a_full_build(project, command_line, change):
+    record = project / "build" / "cache" / RECORD_FILE
+    if change == "no record":
+        record.unlink()
+    elif change == "a forged record":
+        data = json.loads(record.read_bytes().split(b"\n", 1)[1])
+        record.write_bytes(signed(json.dumps(data).encode(), b"another secret, 32 bytes or more!!"))
+    elif change == "a file of the site changed by hand":
+        (project / "site" / "index.html").write_text("<p>changed by hand</p>")
+    elif change == "a page of the site made a link":
+        page = project / "site" / "studies" / EDITED / "survival" / "index.html"
+        outside = project / "outside.html"
+        outside.write_bytes(page.read_bytes())
+        stat = page.stat()
+        page.unlink()
+        page.symlink_to(outside)
+        os.utime(page, ns=(stat.st_atime_ns, stat.st_mtime_ns), follow_symlinks=False)
+    elif change == "a template changed":
+        footer = project / "templates" / "overrides" / "partials" / "footer.html"
+        footer.write_text(footer.read_text() + "\n<!-- changed -->\n")
+    else:
+        shutil.copytree(FIXTURES / "single-arm", project / "content" / "studies" / "single-arm")
+    one_value_edit(project)
+    result = command_line("build", "--project", str(project), env=EPOCH)
+    assert result.returncode == 0, result.stderr
+    assert FULL in result.stderr and PARTIAL not in result.stderr
+    assert "changed by hand" not in (project / "site" / "index.html").read_text()
+    assert not any(path.is_symlink() for path in (project / "site").rglob("*"))
+    if change == "a page of the site made a link":
+        assert "36.7" not in (project / "outside.html").read_text()
+
+
+# --- the parts, with known values ------------------------------------------------------------------
+
+
+def record(**fields) -> SiteRecord:
+    values = {
+        "inputs": "i",
+        "files": {},
+        "site": {},
+        "anchors": {},
+        "data_version": "aaaaaaaaaaaa",
+        "built": "2026-01-01",
+    }
+    return SiteRecord(**{**values, **fields})
+
+
+def test_a_changed_page_that_loses_an_anchor_or_links_to_a_missing_one_needs_a_full_build():
+    previous = record(anchors={"a.md": ["one", "two"], "b.md": ["x"]})
+    update = Update(frozenset({"a.md"}), previous)
+
+    def seen(ids, links=None):
+        return {"a.md": {"page": "a/index.html", "ids": ids, "links": links or {}}}
+
+    assert incremental._anchors_problem(update, seen(["one", "two", "three"], {"b.md": ["x"]})) is None
+    assert "lost an anchor" in incremental._anchors_problem(update, seen(["one"]))
+    assert "does not have" in incremental._anchors_problem(update, seen(["one", "two"], {"b.md": ["y"]}))
+    assert "does not have" in incremental._anchors_problem(update, seen(["one", "two"], {"a.md": ["nine"]}))
+    assert "other pages" in incremental._anchors_problem(update, {})
+
+
+def test_the_search_index_keeps_each_page_in_place_with_the_changed_pages_entries_new(tmp_path):
+    def index(docs):
+        return {"config": {"lang": ["en"]}, "docs": [{"location": loc, "text": text} for loc, text in docs]}
+
+    old, new = tmp_path / "old.json", tmp_path / "new.json"
+    old.write_text(json.dumps(index([("", "home"), ("a/", "A"), ("a/#x", "A x"), ("b/", "B")])))
+    new.write_text(json.dumps(index([("a/", "A2"), ("a/#y", "A y")])))
+    assert incremental._merge_search(old, new) is None
+    assert [(d["location"], d["text"]) for d in json.loads(new.read_text())["docs"]] == [
+        ("", "home"),
+        ("a/", "A2"),
+        ("a/#y", "A y"),
+        ("b/", "B"),
+    ]
+    new.write_text(json.dumps(index([("c/", "C")])))
+    assert "new to the search index" in incremental._merge_search(old, new)
+
+
+def test_pages_not_rendered_again_are_stamped_with_the_new_version_and_date(tmp_path):
+    footer = (
+        '<span class="ev-print-version">Data version {}</span> · <span class="ev-print-date">Built {}</span>'
+    )
+    kept, rendered = tmp_path / "kept" / "index.html", tmp_path / "index.html"
+    kept.parent.mkdir()
+    kept.write_text(footer.format("aaaaaaaaaaaa", "2026-01-01"))
+    rendered.write_text(footer.format("bbbbbbbbbbbb", "2026-02-02") + " since aaaaaaaaaaaa")
+    previous = record()
+    assert incremental._restamp_footers(tmp_path, {rendered}, previous, "bbbbbbbbbbbb", "2026-02-02") is None
+    assert kept.read_text() == footer.format("bbbbbbbbbbbb", "2026-02-02")
+    assert rendered.read_text().endswith("since aaaaaaaaaaaa")
+    kept.write_text(footer.format("aaaaaaaaaaaa", "2026-01-01") + " also aaaaaaaaaaaa")
+    assert "outside its printed footer" in incremental._restamp_footers(
+        tmp_path, {rendered}, previous, "bbbbbbbbbbbb", "2026-02-02"
+    )
