@@ -80,6 +80,7 @@ TARGET_RATIO = 1.5  # one-study build against mkdocs' own build
 # measured at 100 copies of the real studies (77 s CPU; built one at a time they average 0.35 s each).
 TARGET_CPU_N = 100
 MAIN_CPU_PER_STUDY = 77.0 / 100  # s
+TARGET_BUILD_EDIT = 5.0  # s: a one-value edit at 100 studies published by `build` (main: 18 s, idle)
 
 # The preferred one-value edit: BLAST's median overall survival, "Median overall survival (OS) was
 # 36.5 months.", a CSV cell and its quote in study.yml; no other check depends on it. (In a copy
@@ -893,8 +894,8 @@ def print_targets(
         print(f"  {name:<{width}}  {figure:>12}  {verdict(met, n, target_n)}")
     if second is not None:
         print(
-            f"  (a second `build` after the edit takes {secs(second)}: the studies come from the cache,"
-            " but the published site is always a full mkdocs --strict build)"
+            f"  (`build` after the edit takes {secs(second)}: the other studies come from the cache, and"
+            " only the pages whose Markdown changed are rendered again)"
         )
     if ratio is not None:
         print(
@@ -903,15 +904,20 @@ def print_targets(
         )
 
 
-def print_cpu_target(n: int, real: MixBuild | None) -> None:
-    """Issue 21's target: mean CPU per real-shaped study at most half of main's, judged at 100 studies."""
+def print_cpu_target(n: int, real: MixBuild | None, rebuild: Run | None = None) -> None:
+    """Issue 21's targets: mean CPU per real-shaped study at most half of main's, and a one-value edit
+    published by `build` in under 5 s, judged at 100 studies."""
     if real is None or not real.full.ok:
         return
     limit, per_study = MAIN_CPU_PER_STUDY / 2, real.full.cpu / n
-    print(f"\nTarget of issue 21 ({n} studies measured, real mix)")
+    print(f"\nTargets of issue 21 ({n} studies measured, real mix)")
     print("-" * 40)
     name = f"mean CPU per real-shaped study <= {secs(limit)} (half of main's)"
     print(f"  {name}  {secs(per_study):>12}  {verdict(per_study <= limit, n, TARGET_CPU_N)}")
+    if rebuild is not None and rebuild.ok:
+        name = f"one-value edit published by `build` < {secs(TARGET_BUILD_EDIT)} (main: 18 s)"
+        met = rebuild.wall < TARGET_BUILD_EDIT
+        print(f"  {name}  {secs(rebuild.wall):>12}  {verdict(met, n, TARGET_EDIT_N)}")
     print(
         f"  (on main: {secs(MAIN_CPU_PER_STUDY)} per study, a full build of 100 real copies in 77 s CPU;"
         " each real study built alone, 0.35 s on average)"
@@ -1170,7 +1176,7 @@ def main() -> int:
             )
 
         print_targets(args.studies, edit_mix, full, stats, rebuild, preview, ratio, warm_ratio)
-        print_cpu_target(args.studies, builds.get("real"))
+        print_cpu_target(args.studies, builds.get("real"), rebuild)
         if failures:
             print("\nProblems")
             print("--------")
