@@ -1,4 +1,5 @@
-"""Plotly figures built from the computed tables. Builders return figures; nothing is written here.
+"""Plotly figures built from the computed tables, as plain data (`generator.chartdata`). Builders
+return figures; nothing is written here.
 
 Colours that depend on the light or dark palette (text, grid) are left to the page script, which
 sets them from the theme when a chart is drawn and when the reader switches palette. Each chart also
@@ -14,10 +15,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
-import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from generator.analysis import DAYS_PER_WEEK, StudyResults
+from generator.chartdata import (
+    NO_TEMPLATE,
+    Figure,
+    Layout,
+    Trace,
+    axis_id,
+    axis_name,
+    bar,
+    scatter,
+    stacked_domains,
+)
 from generator.formatting import NumberFormat, count_of, dose_range, reported_number, with_unit
 from generator.model import ALL_PATIENTS
 from generator.text import chart_text
@@ -70,7 +80,7 @@ class Chart:
     key: str
     title: str
     caption: str
-    figure: go.Figure
+    figure: Figure
     data: pd.DataFrame
     shows_intervals: bool = False
     table: TableView | None = None
@@ -127,9 +137,9 @@ def top_axis(below: dict, below_id: str, anchor: str, shown: bool) -> dict:
     }
 
 
-def top_axis_holder(x: float, xaxis: str, yaxis: str) -> go.Scatter:
+def top_axis_holder(x: float, xaxis: str, yaxis: str) -> Trace:
     """A trace that draws nothing, at `x` on an axis at the top: plotly draws no axis without a trace."""
-    return go.Scatter(
+    return scatter(
         x=[x],
         y=[0.0],
         xaxis=xaxis,
@@ -141,21 +151,19 @@ def top_axis_holder(x: float, xaxis: str, yaxis: str) -> go.Scatter:
     )
 
 
-def _base_layout(fig: go.Figure, height: int) -> go.Figure:
-    fig.update_layout(
-        template="none",
-        autosize=True,  # as wide as its element, on every resize
-        height=height,
-        margin=MARGIN,
-        paper_bgcolor="rgba(0,0,0,0)",
-        plot_bgcolor="rgba(0,0,0,0)",
-        font={"family": FONT, "size": FONT_SIZE[WIDE]},
-        showlegend=False,
-        hoverlabel={"font": {"family": FONT}},
-    )
-    fig.update_yaxes(automargin=True)
-    fig.update_xaxes(automargin=True)
-    return fig
+def base_layout(height: int) -> Layout:
+    """What every chart's layout has, laid out for a wide screen; each of its axes has `automargin`."""
+    return {
+        "template": NO_TEMPLATE,
+        "autosize": True,  # as wide as its element, on every resize
+        "height": height,
+        "margin": dict(MARGIN),
+        "paper_bgcolor": "rgba(0,0,0,0)",
+        "plot_bgcolor": "rgba(0,0,0,0)",
+        "font": {"family": FONT, "size": FONT_SIZE[WIDE]},
+        "showlegend": False,
+        "hoverlabel": {"font": {"family": FONT}},
+    }
 
 
 def row_height(labels: list[str], mode: str) -> int:
@@ -218,69 +226,72 @@ def stack_panels(panels: list[Panel], mode: str) -> Stack:
     return Stack(plot + MARGIN["t"] + MARGIN["b"], domains, heading_y, labels, headings, titles, top_axes)
 
 
-def row_figure(panels: list[Panel], traces: list[list[go.Scatter]]) -> tuple[go.Figure, dict]:
+def row_figure(panels: list[Panel], traces: list[list[Trace]]) -> tuple[Figure, dict]:
     """Panels stacked top to bottom, each with its own axes; rows at y = 0, -1, -2 ... labelled on
     the left; a panel long at either width has its axis at the top as well (numbered after the
     panels' axes, shown at the width where the panel is long). The figure is laid out for a wide
     screen; the second value is the narrow update."""
     wide, narrow = stack_panels(panels, WIDE), stack_panels(panels, NARROW)
-    fig = go.Figure()
+    figure: Figure = {"data": [], "layout": base_layout(wide.height)}
     update: dict = {"height": narrow.height, "font.size": FONT_SIZE[NARROW]}
     annotations: list[dict] = []
     top_number = len(panels)
     for index, panel in enumerate(panels):
-        n = "" if index == 0 else str(index + 1)
-        rows = [-float(i) for i in range(len(panel.labels))]
-        for trace in traces[index]:
-            trace.update(xaxis=f"x{n}", yaxis=f"y{n}")
-            fig.add_trace(trace)
-        fig.layout[f"yaxis{n}"] = {
-            "domain": list(wide.domains[index]),
-            "anchor": f"x{n}",
-            "tickmode": "array",
-            "tickvals": rows,
-            "ticktext": wide.labels[index],
-            "range": [rows[-1] - 0.6, 0.6],
-            "showgrid": False,
-            "zeroline": False,
-            "automargin": True,
-            "fixedrange": True,
-        }
-        fig.layout[f"xaxis{n}"] = {
-            "anchor": f"y{n}",
-            "title": {"text": wide.titles[index], "standoff": 6},
-            "automargin": True,
-            **panel.x_axis,
-        }
+        number = index + 1
+        x, y = axis_id("x", number), axis_id("y", number)
+        figure["data"] += [{**trace, "xaxis": x, "yaxis": y} for trace in traces[index]]
+        figure["layout"][axis_name("y", number)] = _row_axis(x, wide.domains[index], wide.labels[index])
+        below = {"anchor": y, "title": {"text": wide.titles[index], "standoff": 6}, "automargin": True}
+        figure["layout"][axis_name("x", number)] = below = {**below, **panel.x_axis}
         if wide.top_axes[index] or narrow.top_axes[index]:
             top_number += 1
-            below = fig.layout[f"xaxis{n}"].to_plotly_json()
-            fig.layout[f"xaxis{top_number}"] = top_axis(below, f"x{n}", f"y{n}", wide.top_axes[index])
-            first = next(x for trace in traces[index] for x in trace.x)  # a value the panel draws
-            fig.add_trace(top_axis_holder(first, f"x{top_number}", f"y{n}"))
-            update[f"xaxis{top_number}.visible"] = narrow.top_axes[index]
-        update[f"yaxis{n}.domain"] = list(narrow.domains[index])
-        update[f"yaxis{n}.ticktext"] = narrow.labels[index]
-        update[f"xaxis{n}.title.text"] = narrow.titles[index]
+            top = top_axis(below, x, y, wide.top_axes[index])
+            figure["layout"][axis_name("x", top_number)] = {**top, "automargin": True}
+            first = next(value for trace in traces[index] for value in trace["x"])  # a value the panel draws
+            figure["data"].append(top_axis_holder(first, axis_id("x", top_number), y))
+            update[f"{axis_name('x', top_number)}.visible"] = narrow.top_axes[index]
+        update[f"{axis_name('y', number)}.domain"] = list(narrow.domains[index])
+        update[f"{axis_name('y', number)}.ticktext"] = narrow.labels[index]
+        update[f"{axis_name('x', number)}.title.text"] = narrow.titles[index]
         if panel.heading:
             update[f"annotations[{len(annotations)}].y"] = narrow.heading_y[index]
             update[f"annotations[{len(annotations)}].text"] = f"<b>{narrow.headings[index]}</b>"
-            annotations.append(
-                {
-                    "text": f"<b>{wide.headings[index]}</b>",
-                    "xref": "paper",
-                    "yref": "paper",
-                    "x": 0,
-                    "y": wide.heading_y[index],
-                    "xanchor": "left",
-                    "yanchor": "bottom",
-                    "align": "left",
-                    "showarrow": False,
-                }
-            )
-    _base_layout(fig, wide.height)
-    fig.update_layout(annotations=annotations)
-    return fig, update
+            annotations.append(_heading(wide.headings[index], wide.heading_y[index]))
+    if annotations:
+        figure["layout"]["annotations"] = annotations
+    return figure, update
+
+
+def _row_axis(x: str, domain: tuple[float, float], labels: list[str]) -> dict:
+    """The y axis of a panel of rows (at y = 0, -1, ...), anchored to its x axis `x`."""
+    rows = [-float(i) for i in range(len(labels))]
+    return {
+        "domain": list(domain),
+        "anchor": x,
+        "tickmode": "array",
+        "tickvals": rows,
+        "ticktext": labels,
+        "range": [rows[-1] - 0.6, 0.6],
+        "showgrid": False,
+        "zeroline": False,
+        "automargin": True,
+        "fixedrange": True,
+    }
+
+
+def _heading(text: str | None, y: float) -> dict:
+    """A panel's heading, in bold, above its rows at the left."""
+    return {
+        "text": f"<b>{text}</b>",
+        "xref": "paper",
+        "yref": "paper",
+        "x": 0,
+        "y": y,
+        "xanchor": "left",
+        "yanchor": "bottom",
+        "align": "left",
+        "showarrow": False,
+    }
 
 
 def proportion_chart(key: str, title: str, caption: str, frame: pd.DataFrame, fmt: NumberFormat) -> Chart:
@@ -291,7 +302,7 @@ def proportion_chart(key: str, title: str, caption: str, frame: pd.DataFrame, fm
     known = list(frame["estimate"].notna())
     computed = frame[known]
     traces = [
-        go.Scatter(
+        scatter(
             x=[float(v) * 100 for v in computed["estimate"]],
             y=[y for y, k in zip(rows, known, strict=True) if k],
             mode="markers",
@@ -321,7 +332,7 @@ def proportion_chart(key: str, title: str, caption: str, frame: pd.DataFrame, fm
     ]
     if only_percent:
         traces.append(
-            go.Scatter(
+            scatter(
                 x=[float(frame["percent"].iloc[i]) for i in only_percent],
                 y=[rows[i] for i in only_percent],
                 mode="markers",
@@ -339,7 +350,7 @@ def proportion_chart(key: str, title: str, caption: str, frame: pd.DataFrame, fm
     axis = {"range": [0, 100], "ticksuffix": "%"}
     axis_title = f"Percent of patients ({fmt.ci_name})" if any(known) else "Percent of patients, as printed"
     panel = Panel(None, names, axis_title, axis)
-    fig, narrow = row_figure([panel], [traces])
+    figure, narrow = row_figure([panel], [traces])
     table_rows = []
     for (_, r), name, k in zip(frame.iterrows(), names, known, strict=True):
         if k:
@@ -357,7 +368,7 @@ def proportion_chart(key: str, title: str, caption: str, frame: pd.DataFrame, fm
         key,
         title,
         caption,
-        fig,
+        figure,
         frame[columns],
         shows_intervals=bool(any(known)),
         table=TableView(TABLE_COLUMNS, tuple(table_rows)),
@@ -463,14 +474,14 @@ def measure_chart(key: str, title: str, caption: str, frame: pd.DataFrame) -> Ch
         )
         for _, r in frame.iterrows()
     ]
-    fig, narrow = row_figure(panels, traces)
+    figure, narrow = row_figure(panels, traces)
     columns = ["outcome", "label", "arm", "subgroup", "value", "unit", "ci_low", "ci_high", "ci_level"]
     drawn = pd.concat(groups) if groups else frame.iloc[:0]
     return Chart(
         key,
         title,
         caption,
-        fig,
+        figure,
         drawn[columns],
         table=TableView(TABLE_COLUMNS, tuple(table_rows)),
         narrow=narrow,
@@ -516,9 +527,9 @@ def _whisker_ends(row: pd.Series, scale: list[float]) -> tuple[float, float, boo
     )
 
 
-def open_end_arrows(ends: list[tuple[float, float, str]]) -> go.Scatter:
+def open_end_arrows(ends: list[tuple[float, float, str]]) -> Trace:
     """An arrowhead at the axis's edge for each open end of a half-open interval: (x, y, symbol) each."""
-    return go.Scatter(
+    return scatter(
         x=[x for x, _, _ in ends],
         y=[y for _, y, _ in ends],
         mode="markers",
@@ -529,7 +540,7 @@ def open_end_arrows(ends: list[tuple[float, float, str]]) -> go.Scatter:
     )
 
 
-def _measure_traces(group: pd.DataFrame, unit: str, scale: list[float], name_arm: bool) -> list[go.Scatter]:
+def _measure_traces(group: pd.DataFrame, unit: str, scale: list[float], name_arm: bool) -> list[Trace]:
     """A filled point with a whisker for each row with an interval (an open bound runs to the axis
     edge and ends in an arrowhead), a hollow point for each row without one."""
     rows = [-float(i) for i in range(len(group))]
@@ -555,7 +566,7 @@ def _measure_traces(group: pd.DataFrame, unit: str, scale: list[float], name_arm
     traces = []
     if with_ci:
         traces.append(
-            go.Scatter(
+            scatter(
                 x=[values[i] for i in with_ci],
                 y=[rows[i] for i in with_ci],
                 mode="markers",
@@ -587,7 +598,7 @@ def _measure_traces(group: pd.DataFrame, unit: str, scale: list[float], name_arm
         traces.append(open_end_arrows(open_ends))
     if without:
         traces.append(
-            go.Scatter(
+            scatter(
                 x=[values[i] for i in without],
                 y=[rows[i] for i in without],
                 mode="markers",
@@ -623,90 +634,149 @@ def _measure_interval(row: pd.Series) -> str:
     return f"{level} {_bound(low)} to {high_text}"
 
 
+DOSING_SPACING = 0.18
+"""Between two arms' panels of the dosing chart: a share of the plot area."""
+PANEL_TITLE_SIZE = 16
+DAY_AXIS_TITLE = "Day of cycle (shaded: the next cycle starts in this window)"
+
+
 def dosing_chart(key: str, title: str, caption: str, results: StudyResults) -> Chart:
     """Dose by day within a cycle, one panel per arm on one dose scale (arms dosed in the same unit
     share it, so a larger dose is a taller bar); a dose range shows as a bar with a whisker."""
     schedules, dosing = results.schedules, results.dosing
-    fig = make_subplots(
-        rows=len(schedules),
-        cols=1,
-        shared_xaxes=True,
-        vertical_spacing=0.18,
-        subplot_titles=[chart_text(str(label)) for label in schedules["arm_label"]],
-    )
-    last_day = int(schedules["cycle_days_max"].max())
-    highest = dosing.groupby("unit")["dose_max"].max()
-    first_axis: dict[str, str] = {}
-    table_rows = []
-    for index, (_, arm) in enumerate(schedules.iterrows(), start=1):
+    arms = len(schedules)
+    domains = stacked_domains(arms, DOSING_SPACING)
+    layout = base_layout(170 + 170 * arms)
+    layout["margin"]["t"] = 40
+    layout |= _dose_axes(schedules, dosing, domains) | _day_axes(arms, schedules)
+    data, shapes, annotations, table_rows = [], [], [], []
+    for number, (_, arm) in enumerate(schedules.iterrows(), start=1):
+        x, y = axis_id("x", number), axis_id("y", number)
         doses = dosing[dosing["arm"] == arm["arm"]]
-        unit = str(doses["unit"].iloc[0])
-        fig.add_trace(
-            go.Bar(
-                x=list(doses["day"]),
-                y=list(doses["dose_max"]),
-                marker={"color": ACCENT},
-                width=0.8,
-                error_y={
-                    "type": "data",
-                    "symmetric": False,
-                    "array": [0] * len(doses),
-                    "arrayminus": [
-                        mx - mn for mn, mx in zip(doses["dose_min"], doses["dose_max"], strict=True)
-                    ],
-                    "color": SECOND,
-                    "thickness": 3,
-                    "width": 8,
-                },
-                hovertext=[
-                    chart_text(f"{arm['arm_label']}, day {d}: {dose_range(mn, mx, u)}") + " (reported)"
-                    for d, mn, mx, u in zip(
-                        doses["day"], doses["dose_min"], doses["dose_max"], doses["unit"], strict=True
-                    )
-                ],
-                hoverinfo="text",
-            ),
-            row=index,
-            col=1,
-        )
+        data.append({**_dose_bars(doses, str(arm["arm_label"])), "xaxis": x, "yaxis": y})
+        shapes.append(_next_cycle_band(arm, x, y))
+        label = chart_text(str(arm["arm_label"]))
+        if label:  # a panel's title, centred above it
+            annotations.append(_panel_title(label, domains[number - 1][1]))
         table_rows += [
             (f"{arm['arm_label']}, day {d}", dose_range(mn, mx, u), "–", "reported")
             for d, mn, mx, u in zip(
                 doses["day"], doses["dose_min"], doses["dose_max"], doses["unit"], strict=True
             )
         ]
-        fig.add_vrect(
-            x0=arm["cycle_days_min"] + 0.5,  # a cycle of N days: the next one starts on day N + 1
-            x1=arm["cycle_days_max"] + 1.5,
-            row=index,
-            col=1,
-            fillcolor=SECOND,
-            opacity=0.12,
-            line_width=0,
-        )
-        axis = "y" if index == 1 else f"y{index}"
-        same = {"matches": first_axis[unit]} if unit in first_axis else {}
-        first_axis.setdefault(unit, axis)
-        fig.update_yaxes(
-            title_text=chart_text(unit),
-            range=[0, float(highest[unit]) * 1.15],
-            row=index,
-            col=1,
-            **same,
-        )
-    _base_layout(fig, 170 + 170 * len(schedules))
-    fig.update_layout(margin={"t": 40})
-    fig.update_xaxes(range=[0.4, last_day + 2.5], dtick=DAYS_PER_WEEK, tick0=1)
-    x_title = "Day of cycle (shaded: the next cycle starts in this window)"
-    fig.update_xaxes(title_text=wrap_text(x_title, TITLE_CHARS[WIDE]), row=len(schedules), col=1)
-    last = "xaxis" if len(schedules) == 1 else f"xaxis{len(schedules)}"
-    narrow = {"font.size": FONT_SIZE[NARROW], f"{last}.title.text": wrap_text(x_title, TITLE_CHARS[NARROW])}
+    layout["shapes"] = shapes
+    if annotations:
+        layout["annotations"] = annotations
+    narrow = {
+        "font.size": FONT_SIZE[NARROW],
+        f"{axis_name('x', arms)}.title.text": wrap_text(DAY_AXIS_TITLE, TITLE_CHARS[NARROW]),
+    }
     return Chart(
         key,
         title,
         caption,
-        fig,
+        {"data": data, "layout": layout},
         dosing[["arm", "day", "dose_min", "dose_max", "unit"]],
         table=TableView(TABLE_COLUMNS, tuple(table_rows)),
         narrow=narrow,
     )
+
+
+def _dose_axes(schedules: pd.DataFrame, dosing: pd.DataFrame, domains: list[list[float]]) -> Layout:
+    """Each arm's dose axis, in its panel's domain, from 0 to beyond the highest dose in its unit; arms
+    dosed in one unit share the first one's scale."""
+    highest = dosing.groupby("unit")["dose_max"].max()
+    axes: Layout = {}
+    first_axis: dict[str, str] = {}
+    for number, arm in enumerate(schedules["arm"], start=1):
+        unit = str(dosing.loc[dosing["arm"] == arm, "unit"].iloc[0])
+        same = {"matches": first_axis[unit]} if unit in first_axis else {}
+        first_axis.setdefault(unit, axis_id("y", number))
+        axes[axis_name("y", number)] = {
+            "anchor": axis_id("x", number),
+            "domain": domains[number - 1],
+            "automargin": True,
+            "title": {"text": chart_text(unit)},
+            "range": [0, float(highest[unit]) * 1.15],
+            **same,
+        }
+    return axes
+
+
+def _day_axes(arms: int, schedules: pd.DataFrame) -> Layout:
+    """Each panel's day axis on one scale: the bottom one titled and labelled, the others matching it."""
+    scale = {
+        "range": [0.4, int(schedules["cycle_days_max"].max()) + 2.5],
+        "dtick": DAYS_PER_WEEK,
+        "tick0": 1,
+    }
+    bottom = {"title": {"text": wrap_text(DAY_AXIS_TITLE, TITLE_CHARS[WIDE])}}
+    above = {"matches": axis_id("x", arms), "showticklabels": False}
+    return {
+        axis_name("x", n): {
+            "anchor": axis_id("y", n),
+            "domain": [0.0, 1.0],
+            "automargin": True,
+            **scale,
+            **(bottom if n == arms else above),
+        }
+        for n in range(1, arms + 1)
+    }
+
+
+def _dose_bars(doses: pd.DataFrame, arm_label: str) -> Trace:
+    """A bar at each day's highest dose, a whisker down to its lowest when the dose is a range."""
+    return bar(
+        x=doses["day"].tolist(),
+        y=doses["dose_max"].tolist(),
+        marker={"color": ACCENT},
+        width=0.8,
+        error_y={
+            "type": "data",
+            "symmetric": False,
+            "array": [0] * len(doses),
+            "arrayminus": (doses["dose_max"] - doses["dose_min"]).tolist(),
+            "color": SECOND,
+            "thickness": 3,
+            "width": 8,
+        },
+        hovertext=[
+            chart_text(f"{arm_label}, day {d}: {dose_range(mn, mx, u)}") + " (reported)"
+            for d, mn, mx, u in zip(
+                doses["day"], doses["dose_min"], doses["dose_max"], doses["unit"], strict=True
+            )
+        ],
+        hoverinfo="text",
+    )
+
+
+def _next_cycle_band(arm: pd.Series, x: str, y: str) -> dict:
+    """The shaded window in which an arm's next cycle starts: a cycle of N days ends on day N, so the
+    next one starts on day N + 1."""
+    return {
+        "type": "rect",
+        "x0": float(arm["cycle_days_min"]) + 0.5,
+        "x1": float(arm["cycle_days_max"]) + 1.5,
+        "xref": x,
+        "y0": 0,
+        "y1": 1,
+        "yref": f"{y} domain",
+        "fillcolor": SECOND,
+        "opacity": 0.12,
+        "line": {"width": 0},
+    }
+
+
+def _panel_title(text: str, top: float) -> dict:
+    """A panel's title, centred above its plot area (whose top is at `top`)."""
+    return {
+        "text": text,
+        "x": 0.5,
+        "y": top,
+        "xref": "paper",
+        "yref": "paper",
+        "xanchor": "center",
+        "yanchor": "bottom",
+        "showarrow": False,
+        "font": {"size": PANEL_TITLE_SIZE},
+    }

@@ -1,7 +1,7 @@
 """The command line: the only place that turns errors into messages and exit codes.
 
 Each command imports what it needs when it runs: `--help`, `--version`, `settings`, `schema` and `new`
-never import the statistics (scipy, statsmodels), the charts (plotly) or mkdocs, which take more
+never import the statistics (scipy, statsmodels), the charts or mkdocs, which take more
 than a second to import. `check` does: it renders every page and audits every figure, as `build` does.
 """
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import pandas as pd
-import plotly.graph_objects as go
 
+from generator.chartdata import Trace, scatter
 from generator.charts import (
     ACCENT,
     HOLLOW,
@@ -228,25 +228,25 @@ def effect_chart(key: str, title: str, caption: str, frame: pd.DataFrame) -> Cha
         shapes.append(no_effect_shape(index, group.measure))
         wide_notes += favours_annotations(index, *group.sides, WIDE)
         narrow_notes += favours_annotations(index, *group.sides, NARROW)
-    fig, narrow = row_figure(panels, traces)
-    headings = len(fig.layout.annotations)
-    fig.update_layout(annotations=[*fig.layout.annotations, *wide_notes], shapes=shapes)
+    figure, narrow = row_figure(panels, traces)
+    headings = figure["layout"].get("annotations", [])
+    figure["layout"].update(annotations=[*headings, *wide_notes], shapes=shapes)
     for offset, note in enumerate(narrow_notes):
-        narrow[f"annotations[{headings + offset}].text"] = note["text"]
-        narrow[f"annotations[{headings + offset}].font.size"] = note["font"]["size"]
+        narrow[f"annotations[{len(headings) + offset}].text"] = note["text"]
+        narrow[f"annotations[{len(headings) + offset}].font.size"] = note["font"]["size"]
     drawn = pd.concat([g.rows for g in groups])
     return Chart(
         key,
         title,
         caption,
-        fig,
+        figure,
         drawn[[c for c in DATA_COLUMNS if c in drawn.columns]],
         table=TableView(TABLE_COLUMNS, tuple(table_row(r, several) for _, r in drawn.iterrows())),
         narrow=narrow,
     )
 
 
-def _traces(group: EffectGroup) -> list[go.Scatter]:
+def _traces(group: EffectGroup) -> list[Trace]:
     """A filled square with its whisker for each row with an interval, a hollow one for a row without."""
     rows = group.rows.reset_index(drop=True)
     bounds = zip(rows["ci_low"], rows["ci_high"], strict=True)
@@ -256,7 +256,7 @@ def _traces(group: EffectGroup) -> list[go.Scatter]:
     if with_ci:
         points = rows.loc[with_ci]
         traces.append(
-            go.Scatter(
+            scatter(
                 x=[float(v) for v in points["estimate"]],
                 y=[-float(i) for i in with_ci],
                 mode="markers",
@@ -283,7 +283,7 @@ def _traces(group: EffectGroup) -> list[go.Scatter]:
     if without:
         points = rows.loc[without]
         traces.append(
-            go.Scatter(
+            scatter(
                 x=[float(v) for v in points["estimate"]],
                 y=[-float(i) for i in without],
                 mode="markers",

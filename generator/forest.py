@@ -12,8 +12,8 @@ import textwrap
 from dataclasses import dataclass
 
 import pandas as pd
-import plotly.graph_objects as go
 
+from generator.chartdata import Figure, Trace, scatter
 from generator.charts import (
     ACCENT,
     FONT_SIZE,
@@ -28,8 +28,8 @@ from generator.charts import (
     WIDE,
     Chart,
     TableView,
-    _base_layout,
     axis_height,
+    base_layout,
     is_long,
     open_end_arrows,
     row_height,
@@ -81,15 +81,14 @@ def forest_chart(comparison: Comparison, fmt: NumberFormat | None = None) -> Cha
     effect = comparison.is_forest
     pooled = [p for p in comparison.pooled if p.measure == measure]
     rows = study_rows(entries, grouped=not effect)
-    fig = go.Figure()
     where = {id(item): y for y, item in rows}
     ys = [where[id(e)] for e in entries]  # the entries in the comparison's order, each at its row
-    _add_studies(fig, entries, ys, fmt, pooled[0] if pooled else None, measure)
+    data = _study_traces(entries, ys, fmt, pooled[0] if pooled else None, measure)
     last = min(y for y, _ in rows)
     pooled_rows = [last - (POOLED_GAP + 1 + j) for j in range(len(pooled))]
     labels: list[tuple[float, object]] = list(rows)
     for y, p in zip(pooled_rows, pooled, strict=True):
-        _add_diamond(fig, p, y)
+        data += _diamond(p, y)
         labels.append((y, f"Pooled ({p.studies} studies)"))
     sides = favours_sides(comparison) if effect else None
     strip = favours_rows([sides], [row_label(e) for e in entries]) if sides else 0
@@ -99,17 +98,12 @@ def forest_chart(comparison: Comparison, fmt: NumberFormat | None = None) -> Cha
     wide = [_tick(item, WIDE) for _, item in labels]
     narrow_labels = [_tick(item, NARROW) for _, item in labels]
     units = -min(y for y, _ in labels) + 1
-    _base_layout(fig, _height(wide, units, title, WIDE))
-    fig.update_yaxes(
-        tickmode="array",
-        tickvals=[y for y, _ in labels],
-        ticktext=wide,
-        range=[min(y for y, _ in labels) - 0.7, 0.7],
-        showgrid=False,
-        zeroline=False,
-        fixedrange=True,
-    )
-    _set_x_axis(fig, measure, entries, pooled, effect)
+    layout = base_layout(_height(wide, units, title, WIDE))
+    layout["yaxis"] = _y_axis([y for y, _ in labels], wide)
+    layout["xaxis"] = _x_axis(measure, entries, pooled, effect)
+    if effect:
+        layout["shapes"] = [no_effect_shape(1, measure)]
+    figure: Figure = {"data": data, "layout": layout}
     narrow_height = _height(narrow_labels, units, title, NARROW)
     narrow = {
         "height": narrow_height,
@@ -117,9 +111,9 @@ def forest_chart(comparison: Comparison, fmt: NumberFormat | None = None) -> Cha
         "yaxis.ticktext": narrow_labels,
         "xaxis.title.text": wrap_text(title, TITLE_CHARS[NARROW]),
     }
-    narrow.update(_top_axis(fig, narrow_height))
+    narrow.update(_top_axis(figure, narrow_height))
     if sides:
-        fig.update_layout(annotations=favours_annotations(1, *sides, WIDE))
+        layout["annotations"] = favours_annotations(1, *sides, WIDE)
         for index, note in enumerate(favours_annotations(1, *sides, NARROW)):
             narrow[f"annotations[{index}].text"] = note["text"]
             narrow[f"annotations[{index}].font.size"] = note["font"]["size"]
@@ -127,7 +121,7 @@ def forest_chart(comparison: Comparison, fmt: NumberFormat | None = None) -> Cha
         f"compare-{comparison.key}",
         _title(comparison, measure, effect),
         _caption(comparison, measure, pooled, effect),
-        fig,
+        figure,
         _data(entries, pooled),
         shows_intervals=False,
         table=_table(entries, pooled, fmt),
@@ -190,19 +184,35 @@ def _height(labels: list[str], units: float, title: str, mode: str) -> int:
     return round(plot) + MARGIN["t"] + MARGIN["b"]
 
 
-def _top_axis(fig: go.Figure, narrow_height: int) -> dict:
+def _y_axis(rows: list[float], ticks: list[str]) -> dict:
+    """The axis of the rows, each labelled at its y (0 at the top, downwards)."""
+    return {
+        "automargin": True,
+        "tickmode": "array",
+        "tickvals": rows,
+        "ticktext": ticks,
+        "range": [min(rows) - 0.7, 0.7],
+        "showgrid": False,
+        "zeroline": False,
+        "fixedrange": True,
+    }
+
+
+def _top_axis(figure: Figure, narrow_height: int) -> dict:
     """A plot (its rows and the axis below them) longer than about a screen (`is_long`) at a width gets
     its axis at the top as well, at that width, in a top margin made taller for its tick labels. The
     figure (laid out wide) is changed; returns what the narrow update adds (nothing when the plot is
     long at neither width)."""
-    heights = {WIDE: fig.layout.height, NARROW: narrow_height}
+    layout = figure["layout"]
+    heights = {WIDE: layout["height"], NARROW: narrow_height}
     long = {mode: is_long(height - MARGIN["t"] - MARGIN["b"]) for mode, height in heights.items()}
     if not any(long.values()):
         return {}
     top = {mode: MARGIN["t"] + (TOP_AXIS_SPACE[mode] if long[mode] else 0) for mode in heights}
-    fig.update_layout(height=heights[WIDE] + top[WIDE] - MARGIN["t"], margin={"t": top[WIDE]})
-    fig.layout["xaxis2"] = top_axis(fig.layout.xaxis.to_plotly_json(), "x", "y", long[WIDE])
-    fig.add_trace(top_axis_holder(fig.data[0].x[0], "x2", "y"))
+    layout["height"] = heights[WIDE] + top[WIDE] - MARGIN["t"]
+    layout["margin"]["t"] = top[WIDE]
+    layout["xaxis2"] = top_axis(layout["xaxis"], "x", "y", long[WIDE])
+    figure["data"].append(top_axis_holder(figure["data"][0]["x"][0], "x2", "y"))
     return {
         "height": narrow_height + top[NARROW] - MARGIN["t"],
         "margin.t": top[NARROW],
@@ -284,25 +294,25 @@ def _marker_sizes(points: list[ComparisonEntry], pooled: Pooled | None) -> list[
     return [7 + 11 * math.sqrt((pooled.weight_of(e.study) or 0) / heaviest) for e in points]
 
 
-def _add_studies(
-    fig: go.Figure,
+def _study_traces(
     entries: list[ComparisonEntry],
     rows: list[float],
     fmt: NumberFormat | None,
     pooled: Pooled | None,
     measure: str,
-) -> None:
+) -> list[Trace]:
     """A square with a whisker for each study with an interval (a half-open one runs to the axis's edge
     and ends in an arrowhead), a hollow square for one without."""
     with_ci = [i for i, e in enumerate(entries) if e.ci_low is not None or e.ci_high is not None]
     without = [i for i in range(len(entries)) if i not in with_ci]
     edge = _edges(entries, measure)
+    traces = []
     if with_ci:
         points = [entries[i] for i in with_ci]
         highs = [_x(e.ci_high, measure) if e.ci_high is not None else edge[1] for e in points]
         lows = [_x(e.ci_low, measure) if e.ci_low is not None else edge[0] for e in points]
-        fig.add_trace(
-            go.Scatter(
+        traces.append(
+            scatter(
                 x=[_x(e.estimate, measure) for e in points],
                 y=[rows[i] for i in with_ci],
                 mode="markers",
@@ -322,11 +332,11 @@ def _add_studies(
                 name="With its interval",
             )
         )
-        _add_open_ends(fig, points, [rows[i] for i in with_ci], edge)
+        traces += _open_ends(points, [rows[i] for i in with_ci], edge)
     if without:
         points = [entries[i] for i in without]
-        fig.add_trace(
-            go.Scatter(
+        traces.append(
+            scatter(
                 x=[_x(e.estimate, measure) for e in points],
                 y=[rows[i] for i in without],
                 mode="markers",
@@ -337,19 +347,17 @@ def _add_studies(
                 name="Without an interval",
             )
         )
+    return traces
 
 
-def _add_open_ends(
-    fig: go.Figure, points: list[ComparisonEntry], rows: list[float], edge: list[float]
-) -> None:
-    """An arrowhead at the axis's edge for each half-open interval's open end."""
+def _open_ends(points: list[ComparisonEntry], rows: list[float], edge: list[float]) -> list[Trace]:
+    """An arrowhead at the axis's edge for each half-open interval's open end (no trace without one)."""
     ends = [
         (edge[0], y, "triangle-left") if e.ci_low is None else (edge[1], y, "triangle-right")
         for e, y in zip(points, rows, strict=True)
         if half_open(e)
     ]
-    if ends:
-        fig.add_trace(open_end_arrows(ends))
+    return [open_end_arrows(ends)] if ends else []
 
 
 def _hover(entry: ComparisonEntry, fmt: NumberFormat | None, pooled: Pooled | None = None) -> str:
@@ -373,12 +381,12 @@ def heterogeneity_text(pooled: Pooled) -> str:
     return f"{tau2}I² {pooled.i2_text}, Q {pooled.q_text} ({pooled.p_text})"
 
 
-def _add_diamond(fig: go.Figure, pooled: Pooled, y: float) -> None:
+def _diamond(pooled: Pooled, y: float) -> list[Trace]:
     """The pooled estimate: a filled diamond spanning its interval, and its centre for the hover."""
     low, mid, high = pooled.ci_low, pooled.estimate, pooled.ci_high
     h = DIAMOND_HALF_HEIGHT
-    fig.add_trace(
-        go.Scatter(
+    return [
+        scatter(
             x=[low, mid, high, mid, low],
             y=[y, y + h, y, y - h, y],
             mode="lines",
@@ -387,10 +395,8 @@ def _add_diamond(fig: go.Figure, pooled: Pooled, y: float) -> None:
             line={"color": SECOND, "width": 1},
             hoverinfo="skip",
             name="Pooled interval",
-        )
-    )
-    fig.add_trace(
-        go.Scatter(
+        ),
+        scatter(
             x=[mid],
             y=[y],
             mode="markers",
@@ -408,8 +414,8 @@ def _add_diamond(fig: go.Figure, pooled: Pooled, y: float) -> None:
             ],
             hoverinfo="text",
             name="Pooled estimate",
-        )
-    )
+        ),
+    ]
 
 
 def _axis_title(measure: str) -> str:
@@ -436,21 +442,17 @@ def _edges(entries: list[ComparisonEntry], measure: str) -> list[float]:
     return [min(0.0, min(values)), max(values) * 1.1 if max(values) > 0 else 1.0]
 
 
-def _set_x_axis(
-    fig: go.Figure, measure: str, entries: list[ComparisonEntry], pooled: list[Pooled], effect: bool
-) -> None:
-    """The x axis the measure needs, titled (wrapped for a wide screen); a forest plot's line of no effect."""
+def _x_axis(measure: str, entries: list[ComparisonEntry], pooled: list[Pooled], effect: bool) -> dict:
+    """The x axis the measure needs, titled (wrapped for a wide screen)."""
     title = axis_title(measure, entries) if effect else _axis_title(measure)
-    fig.update_xaxes(title_text=wrap_text(title, TITLE_CHARS[WIDE]), automargin=True)
+    axis = {"title": {"text": wrap_text(title, TITLE_CHARS[WIDE])}, "automargin": True}
     if effect:
         values = [v for e in entries for v in (e.estimate, e.ci_low, e.ci_high) if v is not None]
         values += [v for p in pooled for v in (p.ci_low, p.ci_high)]
-        fig.update_xaxes(**effect_axis(measure, values))
-        fig.update_layout(shapes=[no_effect_shape(1, measure)])
-    elif measure == "proportion":
-        fig.update_xaxes(range=[0, 100], ticksuffix="%")
-    else:
-        fig.update_xaxes(range=_edges(entries, measure))
+        return {**axis, **effect_axis(measure, values)}
+    if measure == "proportion":
+        return {**axis, "range": [0, 100], "ticksuffix": "%"}
+    return {**axis, "range": _edges(entries, measure)}
 
 
 def _caption(comparison: Comparison, measure: str, pooled: list[Pooled], effect: bool) -> str:

@@ -11,9 +11,10 @@ import functools
 import html
 import json
 from dataclasses import dataclass, replace
+from decimal import Decimal
 from pathlib import Path
 
-import plotly.io as pio
+import numpy
 from markupsafe import Markup
 
 from generator import formatting
@@ -214,10 +215,27 @@ def figure_json(chart: Chart) -> Markup:
     An attribute, not a <script> element: Material's instant navigation re-runs inline scripts as
     JavaScript, whatever their type.
     """
-    data = json.loads(pio.to_json(chart.figure, validate=False))
-    data.update(chart_extras(chart, data["layout"]))
-    text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return Markup(html.escape(text, quote=True))
+    data = {**chart.figure, **chart_extras(chart, chart.figure["layout"])}
+    return Markup(html.escape(strict_json(data), quote=True))
+
+
+def strict_json(data: object) -> str:
+    """Compact JSON with sorted keys, as plotly's encoder writes a figure: a number of numpy's or a
+    Decimal as a number, a NaN or an infinity (which JSON has not) as null."""
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_number)
+    if "NaN" not in text and "Infinity" not in text:
+        return text
+    strict = json.loads(text, parse_constant=lambda _: None)
+    return json.dumps(strict, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _number(value: object) -> object:
+    """A number json cannot write (numpy's, a Decimal) as Python's int or float."""
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, numpy.generic):
+        return value.item()
+    raise TypeError(f"{type(value).__name__} is not a number a chart can hold")
 
 
 def chart_extras(chart: Chart, layout: dict) -> dict:

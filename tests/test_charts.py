@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from decimal import Decimal
+from pathlib import Path
 from types import SimpleNamespace
 
 import pandas as pd
-import plotly.graph_objects as go
 import pytest
 
 from generator.build import open_project
+from generator.chartdata import Figure, axis_name, scatter, stacked_domains
 from generator.charts import (
+    DOSING_SPACING,
     LABEL_CHARS,
     NARROW,
     SCREEN,
@@ -42,8 +45,8 @@ def lines(text: str) -> list[str]:
     return [html.unescape(line) for line in text.split("<br>")]
 
 
-def points(figure: go.Figure) -> int:
-    return sum(len(t.x) for t in figure.data if t.hoverinfo != "skip")
+def points(figure: Figure) -> int:
+    return sum(len(t["x"]) for t in figure["data"] if t.get("hoverinfo") != "skip")
 
 
 # Wrapped labels
@@ -74,14 +77,14 @@ def proportions() -> pd.DataFrame:
 
 def test_proportions_are_dots_with_their_interval_and_a_hollow_dot_without(fmt):
     chart = proportion_chart("responses", "Response", "caption", proportions(), fmt)
-    filled, hollow = chart.figure.data
-    assert list(filled.x) == pytest.approx([100 * 17 / 90])
-    assert list(filled.error_x.array) == pytest.approx([28.5 - 100 * 17 / 90])
-    assert list(filled.error_x.arrayminus) == pytest.approx([100 * 17 / 90 - 11.4])
-    assert hollow.marker.color == "rgba(0,0,0,0)" and list(hollow.x) == [59]
-    layout = chart.figure.layout
-    assert list(layout.yaxis.tickvals) == [0, -1] and [filled.y[0], hollow.y[0]] == [0, -1]
-    assert lines(layout.yaxis.ticktext[1]) == ["Overall response (CR + CRp + marrow CR) ·", "Weekly"]
+    filled, hollow = chart.figure["data"]
+    assert filled["x"] == pytest.approx([100 * 17 / 90])
+    assert filled["error_x"]["array"] == pytest.approx([28.5 - 100 * 17 / 90])
+    assert filled["error_x"]["arrayminus"] == pytest.approx([100 * 17 / 90 - 11.4])
+    assert hollow["marker"]["color"] == "rgba(0,0,0,0)" and hollow["x"] == [59]
+    layout = chart.figure["layout"]
+    assert layout["yaxis"]["tickvals"] == [0, -1] and [filled["y"][0], hollow["y"][0]] == [0, -1]
+    assert lines(layout["yaxis"]["ticktext"][1]) == ["Overall response (CR + CRp + marrow CR) ·", "Weekly"]
     assert chart.table.rows == (
         (
             "Complete response (CR) · All patients",
@@ -99,7 +102,7 @@ def test_a_chart_of_percentages_printed_without_counts_names_no_interval_method(
     only_printed = proportions().iloc[[1]]
     chart = proportion_chart("remission", "Remission", "caption", only_printed, fmt)
     assert not chart.shows_intervals  # the page then names no interval method beside it
-    assert "Clopper" not in chart.figure.layout.xaxis.title.text
+    assert "Clopper" not in chart.figure["layout"]["xaxis"]["title"]["text"]
 
 
 def test_a_narrow_screen_gets_shorter_label_lines_and_the_room_they_need(fmt):
@@ -107,12 +110,13 @@ def test_a_narrow_screen_gets_shorter_label_lines_and_the_room_they_need(fmt):
     narrow = chart.narrow["yaxis.ticktext"]
     assert all(len(line) <= LABEL_CHARS[NARROW] for label in narrow for line in lines(label))
     assert lines(narrow[1]) == ["Overall response", "(CR + CRp + marrow", "CR) · Weekly"]
-    assert chart.narrow["height"] > chart.figure.layout.height
-    assert chart.narrow["font.size"] < chart.figure.layout.font.size
-    extras = chart_extras(chart, json.loads(chart.figure.to_json())["layout"])
+    layout = chart.figure["layout"]
+    assert chart.narrow["height"] > layout["height"]
+    assert chart.narrow["font.size"] < layout["font"]["size"]
+    extras = chart_extras(chart, layout)
     assert extras["wide"].keys() == extras["narrow"].keys()
-    assert extras["wide"]["yaxis.ticktext"] == list(chart.figure.layout.yaxis.ticktext)
-    assert extras["wide"]["height"] == chart.figure.layout.height
+    assert extras["wide"]["yaxis.ticktext"] == layout["yaxis"]["ticktext"]
+    assert extras["wide"]["height"] == layout["height"]
 
 
 def test_the_page_gets_the_table_and_both_layouts_in_the_figure_json(fmt):
@@ -153,36 +157,37 @@ def test_a_chart_longer_than_a_screen_has_its_axis_at_the_top_as_well(fmt):
     """20 rows: 40 px each wide (34 narrow), 46 px of axis below, 24 px (20) for the axis at the top
     and margins of 20 + 10: 870 px of plot wide, 746 narrow; both longer than a screen (720)."""
     chart = proportion_chart("ae", "Adverse events", "caption", events(20), fmt)
-    layout = chart.figure.layout
+    layout = chart.figure["layout"]
     assert SCREEN == 720
-    assert (layout.height, chart.narrow["height"]) == (900, 776)
-    top = layout.xaxis2
-    assert (top.side, top.overlaying, top.matches, top.anchor, top.visible) == ("top", "x", "x", "y", True)
-    assert (tuple(top.range), top.ticksuffix) == ((0, 100), "%"), "the scale below, labelled alike"
-    assert not top.showgrid and chart.narrow["xaxis2.visible"] is True
-    assert tuple(layout.yaxis.domain) == (round(1 - 824 / 870, 6), round(1 - 24 / 870, 6))
+    assert (layout["height"], chart.narrow["height"]) == (900, 776)
+    top = layout["xaxis2"]
+    expected = {"side": "top", "overlaying": "x", "matches": "x", "anchor": "y", "visible": True}
+    assert {key: top[key] for key in expected} == expected
+    assert (top["range"], top["ticksuffix"]) == ([0, 100], "%"), "the scale below, labelled alike"
+    assert not top["showgrid"] and chart.narrow["xaxis2.visible"] is True
+    assert layout["yaxis"]["domain"] == [round(1 - 824 / 870, 6), round(1 - 24 / 870, 6)]
     assert chart.narrow["yaxis.domain"] == [round(1 - 700 / 746, 6), round(1 - 20 / 746, 6)]
-    holder = chart.figure.data[-1]
-    assert (holder.xaxis, holder.yaxis, holder.mode, holder.hoverinfo) == ("x2", "y", "none", "skip")
+    holder = chart.figure["data"][-1]
+    assert [holder[k] for k in ("xaxis", "yaxis", "mode", "hoverinfo")] == ["x2", "y", "none", "skip"]
     assert points(chart.figure) == 20, "the trace that holds the axis draws no point"
 
 
 def test_a_chart_long_at_one_width_only_has_the_axis_at_the_top_there(fmt):
     """17 rows: 680 + 46 px wide (longer than a screen), 578 + 46 narrow (not)."""
     chart = proportion_chart("ae", "Adverse events", "caption", events(17), fmt)
-    layout = chart.figure.layout
-    assert (layout.height, chart.narrow["height"]) == (24 + 680 + 46 + 30, 578 + 46 + 30)
-    assert layout.xaxis2.visible is True and chart.narrow["xaxis2.visible"] is False
+    layout = chart.figure["layout"]
+    assert (layout["height"], chart.narrow["height"]) == (24 + 680 + 46 + 30, 578 + 46 + 30)
+    assert layout["xaxis2"]["visible"] is True and chart.narrow["xaxis2.visible"] is False
     assert chart.narrow["yaxis.domain"][1] == 1.0, "narrow, no room held at the top"
-    wide = chart_extras(chart, json.loads(chart.figure.to_json())["layout"])["wide"]
+    wide = chart_extras(chart, layout)["wide"]
     assert wide["xaxis2.visible"] is True, "back to wide, the axis at the top shows again"
 
 
 def test_a_chart_as_long_as_a_screen_or_shorter_has_no_axis_at_the_top(fmt):
     chart = proportion_chart("ae", "Adverse events", "caption", events(16), fmt)
-    assert chart.figure.layout.height == 16 * 40 + 46 + 30  # 686 px of plot: not longer than 720
-    assert "xaxis2" not in chart.figure.layout.to_plotly_json()
-    assert not [key for key in chart.narrow if key.startswith("xaxis2")] and len(chart.figure.data) == 1
+    assert chart.figure["layout"]["height"] == 16 * 40 + 46 + 30  # 686 px of plot: not longer than 720
+    assert "xaxis2" not in chart.figure["layout"]
+    assert not [key for key in chart.narrow if key.startswith("xaxis2")] and len(chart.figure["data"]) == 1
 
 
 def test_a_long_panel_has_its_axis_at_its_own_top_below_its_heading():
@@ -194,13 +199,13 @@ def test_a_long_panel_has_its_axis_at_its_own_top_below_its_heading():
     assert stack.top_axes == [True, False] and stack.height == 1024 + 30
     assert stack.domains == [(round(1 - 852 / 1024, 6), round(1 - 52 / 1024, 6)), (0.044922, 0.123047)]
     assert stack.heading_y[0] == round(1 - 28 / 1024, 6), "the heading above the axis at the top"
-    traces = [[go.Scatter(x=[1.0], y=[0.0])], [go.Scatter(x=[2.0], y=[0.0])]]
+    traces = [[scatter(x=[1.0], y=[0.0])], [scatter(x=[2.0], y=[0.0])]]
     following = Panel(None, long.labels, "Months", {"range": [0, 10], "matches": "x"})
-    fig, narrow = row_figure([short, following], traces)
-    top = fig.layout.xaxis3  # numbered after the panels' own axes
-    assert (top.overlaying, top.matches, top.anchor, top.side) == ("x2", "x", "y2", "top")
-    assert narrow["xaxis3.visible"] is True and "xaxis4" not in fig.layout.to_plotly_json()
-    assert (fig.data[-1].xaxis, fig.data[-1].yaxis) == ("x3", "y2")
+    figure, narrow = row_figure([short, following], traces)
+    top = figure["layout"]["xaxis3"]  # numbered after the panels' own axes
+    assert [top[k] for k in ("overlaying", "matches", "anchor", "side")] == ["x2", "x", "y2", "top"]
+    assert narrow["xaxis3.visible"] is True and "xaxis4" not in figure["layout"]
+    assert (figure["data"][-1]["xaxis"], figure["data"][-1]["yaxis"]) == ("x3", "y2")
 
 
 # Measures
@@ -235,16 +240,16 @@ def measures() -> pd.DataFrame:
 
 def test_measures_are_points_with_whiskers_never_bars_from_zero():
     chart = measure_chart("survival", "Survival", "caption", measures())
-    assert not [t for t in chart.figure.data if isinstance(t, go.Bar)]
-    assert all(isinstance(t, go.Scatter) and t.mode == "markers" for t in chart.figure.data)
-    with_ci, without, *_ = chart.figure.data
-    assert list(with_ci.x) == [7.7] and list(with_ci.error_x.array) == pytest.approx([9.6 - 7.7])
-    assert list(with_ci.error_x.arrayminus) == pytest.approx([7.7 - 5.6])
-    assert with_ci.marker.color != "rgba(0,0,0,0)"
-    assert list(without.x) == [4.0] and without.error_x.array is None
-    assert without.marker.color == "rgba(0,0,0,0)"
-    assert "95% CI 5.6 to 9.6 months (reported)" in with_ci.hovertext[0]
-    assert "No interval reported" in without.hovertext[0]
+    assert not [t for t in chart.figure["data"] if t["type"] == "bar"]
+    assert all(t["type"] == "scatter" and t["mode"] == "markers" for t in chart.figure["data"])
+    with_ci, without, *_ = chart.figure["data"]
+    assert with_ci["x"] == [7.7] and with_ci["error_x"]["array"] == pytest.approx([9.6 - 7.7])
+    assert with_ci["error_x"]["arrayminus"] == pytest.approx([7.7 - 5.6])
+    assert with_ci["marker"]["color"] != "rgba(0,0,0,0)"
+    assert without["x"] == [4.0] and "error_x" not in without
+    assert without["marker"]["color"] == "rgba(0,0,0,0)"
+    assert "95% CI 5.6 to 9.6 months (reported)" in with_ci["hovertext"][0]
+    assert "No interval reported" in without["hovertext"][0]
     assert points(chart.figure) == 4, "the words 'not reached' are not drawn"
     assert chart.table.rows[-1] == (
         "Median overall survival · All patients",
@@ -264,17 +269,13 @@ def half_open() -> pd.DataFrame:
 
 def test_a_half_open_interval_runs_to_the_axis_edge_and_ends_in_an_arrowhead():
     chart = measure_chart("survival", "Survival", "caption", half_open())
-    with_ci, arrows, *_ = chart.figure.data
-    edge = chart.figure.layout.xaxis.range[1]
-    assert list(with_ci.x) == [7.7, 1.5]
-    assert list(with_ci.error_x.array) == pytest.approx([9.6 - 7.7, edge - 1.5]), "to the axis edge"
-    assert list(with_ci.error_x.arrayminus) == pytest.approx([7.7 - 5.6, 1.5 - 1.1])
-    assert (
-        list(arrows.x) == [edge]
-        and list(arrows.y) == [-1]
-        and list(arrows.marker.symbol) == ["triangle-right"]
-    )
-    assert "95% CI 1.1 to not reached (reported)" in html.unescape(with_ci.hovertext[1])
+    with_ci, arrows, *_ = chart.figure["data"]
+    edge = chart.figure["layout"]["xaxis"]["range"][1]
+    assert with_ci["x"] == [7.7, 1.5]
+    assert with_ci["error_x"]["array"] == pytest.approx([9.6 - 7.7, edge - 1.5]), "to the axis edge"
+    assert with_ci["error_x"]["arrayminus"] == pytest.approx([7.7 - 5.6, 1.5 - 1.1])
+    assert arrows["x"] == [edge] and arrows["y"] == [-1] and arrows["marker"]["symbol"] == ["triangle-right"]
+    assert "95% CI 1.1 to not reached (reported)" in html.unescape(with_ci["hovertext"][1])
     rows = {row[0]: row[1:] for row in chart.table.rows}
     assert rows["Median overall survival · Arm B"] == ("1.5 months", "95% CI 1.1 to not reached", "reported")
     assert rows["Median overall survival · All patients"][:2] == ("not reached", "95% CI 8.1 to not reached")
@@ -295,8 +296,8 @@ def test_rows_that_differ_by_grade_or_subgroup_are_told_apart(fmt):
         "Neurologic events",
         "Neurologic events · Older patients",
     ], "all patients everywhere: not named; grade and subgroup named"
-    assert [html.unescape(t) for t in chart.figure.layout.yaxis.ticktext] == names
-    assert [html.unescape(t).split("<br>")[0] for t in chart.figure.data[0].hovertext] == names
+    assert [html.unescape(t) for t in chart.figure["layout"]["yaxis"]["ticktext"]] == names
+    assert [html.unescape(t).split("<br>")[0] for t in chart.figure["data"][0]["hovertext"]] == names
     assert "grade" in chart.data.columns and "subgroup" in chart.data.columns
 
 
@@ -314,22 +315,22 @@ def test_proportions_and_measures_name_all_patients_alike(fmt):
 
 def test_measures_are_grouped_by_measure_and_only_one_unit_shares_a_scale():
     chart = measure_chart("survival", "Survival", "caption", measures())
-    layout = chart.figure.layout
-    headings = [html.unescape(a.text) for a in layout.annotations]
+    layout = chart.figure["layout"]
+    headings = [html.unescape(a["text"]) for a in layout["annotations"]]
     assert headings == [
         "<b>Median overall survival</b>",
         "<b>Survival at 1 year</b>",
         "<b>Median remission duration</b>",
     ]
-    with_ci, without, percent, remission = chart.figure.data
-    assert (with_ci.xaxis, without.xaxis, percent.xaxis, remission.xaxis) == ("x", "x", "x2", "x3")
-    assert list(layout.yaxis.ticktext) == ["Arm A", "Arm B"]
-    assert list(layout.yaxis3.ticktext) == ["Salvage 1"], "a subgroup of all patients, named alone"
-    assert tuple(layout.xaxis2.range) == (0, 100) and layout.xaxis2.ticksuffix == "%"
-    assert layout.xaxis3.matches == "x" and tuple(layout.xaxis3.range) == tuple(layout.xaxis.range)
-    assert layout.xaxis.range[1] >= 9.6 and layout.xaxis.title.text == "Months"
-    assert layout.xaxis2.matches is None and layout.xaxis2.title.text == "Percent"
-    domains = [layout.yaxis.domain, layout.yaxis2.domain, layout.yaxis3.domain]
+    with_ci, without, percent, remission = chart.figure["data"]
+    assert [t["xaxis"] for t in (with_ci, without, percent, remission)] == ["x", "x", "x2", "x3"]
+    assert layout["yaxis"]["ticktext"] == ["Arm A", "Arm B"]
+    assert layout["yaxis3"]["ticktext"] == ["Salvage 1"], "a subgroup of all patients, named alone"
+    assert layout["xaxis2"]["range"] == [0, 100] and layout["xaxis2"]["ticksuffix"] == "%"
+    assert layout["xaxis3"]["matches"] == "x" and layout["xaxis3"]["range"] == layout["xaxis"]["range"]
+    assert layout["xaxis"]["range"][1] >= 9.6 and layout["xaxis"]["title"]["text"] == "Months"
+    assert "matches" not in layout["xaxis2"] and layout["xaxis2"]["title"]["text"] == "Percent"
+    domains = [layout["yaxis"]["domain"], layout["yaxis2"]["domain"], layout["yaxis3"]["domain"]]
     assert domains[0][0] > domains[1][1] and domains[1][0] > domains[2][1], "panels top to bottom, apart"
     assert chart.table.rows[0] == (
         "Median overall survival · Arm A",
@@ -365,12 +366,12 @@ def dosing(units=("mg/m2", "mg/m2")) -> SimpleNamespace:
 
 def test_dosing_panels_share_one_dose_scale_so_a_larger_dose_is_taller():
     chart = dosing_chart("dosing", "Dose", "caption", dosing())
-    layout = chart.figure.layout
-    single, weekly = chart.figure.data
-    assert list(single.y) == [1.8] and list(weekly.y) == [0.8, 0.5]
-    assert layout.yaxis2.matches == "y"
-    assert tuple(layout.yaxis.range) == tuple(layout.yaxis2.range) == pytest.approx((0, 1.8 * 1.15))
-    assert list(single.error_y.arrayminus) == pytest.approx([0.5])
+    layout = chart.figure["layout"]
+    single, weekly = chart.figure["data"]
+    assert single["y"] == [1.8] and weekly["y"] == [0.8, 0.5]
+    assert layout["yaxis2"]["matches"] == "y"
+    assert layout["yaxis"]["range"] == layout["yaxis2"]["range"] == pytest.approx([0, 1.8 * 1.15])
+    assert single["error_y"]["arrayminus"] == pytest.approx([0.5])
     assert [row[:2] for row in chart.table.rows] == [
         ("Single dose, day 1", "1.3 to 1.8 mg/m2"),
         ("Weekly, day 1", "0.8 mg/m2"),
@@ -382,10 +383,27 @@ def test_dosing_panels_share_one_dose_scale_so_a_larger_dose_is_taller():
     assert len(lines(title)) > 1 and all(len(line) <= 40 for line in lines(title))
 
 
+def test_dosing_panels_are_stacked_where_plotlys_make_subplots_puts_them():
+    """The domains, and each panel's title at its top, are make_subplots's numbers float for float (the
+    pages held its figures before the charts were plain data)."""
+    subplots = pytest.importorskip("plotly.subplots")
+    for arms in range(1, 7):
+        made = subplots.make_subplots(
+            rows=arms, cols=1, vertical_spacing=DOSING_SPACING, subplot_titles=["t"] * arms
+        )
+        domains = [list(made.layout[axis_name("y", n)].domain) for n in range(1, arms + 1)]
+        assert stacked_domains(arms, DOSING_SPACING) == domains, arms
+        assert [a["y"] for a in made.layout.to_plotly_json()["annotations"]] == [top for _, top in domains]
+    layout = dosing_chart("dosing", "Dose", "caption", dosing()).figure["layout"]
+    assert [layout["yaxis"]["domain"], layout["yaxis2"]["domain"]] == stacked_domains(2, DOSING_SPACING)
+    assert [a["y"] for a in layout["annotations"]] == [top for _, top in stacked_domains(2, DOSING_SPACING)]
+    assert layout["xaxis"]["matches"] == "x2" and layout["xaxis"]["showticklabels"] is False, "one day axis"
+
+
 def test_dosing_in_different_units_is_not_put_on_one_scale():
-    layout = dosing_chart("dosing", "Dose", "caption", dosing(("mg/m2", "mg"))).figure.layout
-    assert layout.yaxis2.matches is None
-    assert tuple(layout.yaxis2.range) == pytest.approx((0, 0.8 * 1.15))
+    layout = dosing_chart("dosing", "Dose", "caption", dosing(("mg/m2", "mg"))).figure["layout"]
+    assert "matches" not in layout["yaxis2"]
+    assert layout["yaxis2"]["range"] == pytest.approx([0, 0.8 * 1.15])
 
 
 def test_the_wide_layout_is_what_the_figure_is_drawn_with(fmt):
@@ -394,7 +412,7 @@ def test_the_wide_layout_is_what_the_figure_is_drawn_with(fmt):
         dosing_chart("dosing", "Dose", "caption", dosing()),
         proportion_chart("responses", "Response", "caption", proportions(), fmt),
     ):
-        wide = chart_extras(chart, json.loads(chart.figure.to_json())["layout"])["wide"]
+        wide = chart_extras(chart, chart.figure["layout"])["wide"]
         assert None not in wide.values(), chart.key
         assert wide.keys() == chart.narrow.keys() and wide != chart.narrow
     assert WIDE != NARROW
@@ -432,23 +450,25 @@ def effect_plot(frame: pd.DataFrame):
 
 
 def favours_of(chart) -> list[str]:
-    return [" ".join(lines(a.text)) for a in chart.figure.layout.annotations if a.yref.endswith("domain")]
+    notes = chart.figure["layout"]["annotations"]
+    return [" ".join(lines(a["text"])) for a in notes if a["yref"].endswith("domain")]
 
 
 def test_a_ratio_is_drawn_on_a_log_axis_against_the_line_of_no_effect_at_one():
     chart = effect_plot(effects())
-    layout = chart.figure.layout
-    assert layout.xaxis.type == "log"
-    low, high = layout.xaxis.range
+    layout = chart.figure["layout"]
+    assert layout["xaxis"]["type"] == "log"
+    low, high = layout["xaxis"]["range"]
     assert low == -high and 10**low < 0.55 and 10**high > 1 / 0.55, "log10 units, both sides in view"
-    (line,) = layout.shapes
-    assert (line.type, line.x0, line.x1, line.yref, line.name) == ("line", 1, 1, "y domain", "no-effect")
-    filled, hollow = chart.figure.data
-    assert list(filled.x) == [0.71] and list(filled.error_x.array) == pytest.approx([0.22])
-    assert list(filled.error_x.arrayminus) == pytest.approx([0.16])
-    assert list(hollow.x) == [0.9] and hollow.marker.color == "rgba(0,0,0,0)", "no interval: hollow"
-    assert lines(layout.yaxis.ticktext[1]) == ["Death · Older"], "a subgroup is its own row"
-    assert "95% CI as printed" in layout.xaxis.title.text and "log scale" in layout.xaxis.title.text
+    (line,) = layout["shapes"]
+    assert [line[k] for k in ("type", "x0", "x1", "yref", "name")] == ["line", 1, 1, "y domain", "no-effect"]
+    filled, hollow = chart.figure["data"]
+    assert filled["x"] == [0.71] and filled["error_x"]["array"] == pytest.approx([0.22])
+    assert filled["error_x"]["arrayminus"] == pytest.approx([0.16])
+    assert hollow["x"] == [0.9] and hollow["marker"]["color"] == "rgba(0,0,0,0)", "no interval: hollow"
+    assert lines(layout["yaxis"]["ticktext"][1]) == ["Death · Older"], "a subgroup is its own row"
+    title = layout["xaxis"]["title"]["text"]
+    assert "95% CI as printed" in title and "log scale" in title
 
 
 def test_a_difference_is_drawn_on_a_linear_axis_with_its_line_at_zero():
@@ -457,10 +477,10 @@ def test_a_difference_is_drawn_on_a_linear_axis_with_its_line_at_zero():
             measure="difference", estimate=Decimal("-0.1"), ci_low=Decimal("-0.3"), ci_high=Decimal("0.1")
         )
     )
-    layout = chart.figure.layout
-    assert layout.xaxis.type is None and layout.shapes[0].x0 == 0
-    assert layout.xaxis.range[0] <= -0.3 and layout.xaxis.range[1] >= 0.3
-    assert "log" not in layout.xaxis.title.text
+    layout = chart.figure["layout"]
+    assert "type" not in layout["xaxis"] and layout["shapes"][0]["x0"] == 0
+    assert layout["xaxis"]["range"][0] <= -0.3 and layout["xaxis"]["range"][1] >= 0.3
+    assert "log" not in layout["xaxis"]["title"]["text"]
 
 
 @pytest.mark.parametrize(
@@ -473,8 +493,8 @@ def test_a_difference_is_drawn_on_a_linear_axis_with_its_line_at_zero():
 def test_each_side_of_the_line_favours_the_arm_the_data_say_does_better_there(better, left, right):
     chart = effect_plot(effects(better=better))
     assert favours_of(chart) == [left, right]
-    notes = [a for a in chart.figure.layout.annotations if a.yref.endswith("domain")]
-    assert [(a.x, a.xanchor, a.xref) for a in notes] == [(0, "right", "x"), (0, "left", "x")], (
+    notes = [a for a in chart.figure["layout"]["annotations"] if a["yref"].endswith("domain")]
+    assert [(a["x"], a["xanchor"], a["xref"]) for a in notes] == [(0, "right", "x"), (0, "left", "x")], (
         "either side of the line (x 0 is 1 on a log axis, in log10 units)"
     )
     assert "do not state" not in chart.caption
@@ -496,9 +516,9 @@ def test_the_effect_plot_table_gives_each_row_as_printed_and_says_what_is_left_o
     assert "Rows that give only a P value are in the table only" in chart.caption
     assert "hollow square" in chart.caption
     assert not any(c.isdigit() for c in chart.caption)  # a number on a page carries its provenance
-    assert "95% CI as printed" in chart.figure.layout.xaxis.title.text
+    assert "95% CI as printed" in chart.figure["layout"]["xaxis"]["title"]["text"]
     unstated = effect_plot(effects(ci_level=None))
-    assert "level not stated" in unstated.figure.layout.xaxis.title.text
+    assert "level not stated" in unstated.figure["layout"]["xaxis"]["title"]["text"]
     assert unstated.table.rows[0][2] == "CI 0.55 to 0.93 (level not stated)"
 
 
@@ -508,14 +528,14 @@ def test_mixed_measures_and_arms_get_a_panel_each_with_its_own_line_and_sides():
         "difference", Decimal("5"), Decimal("1"), Decimal("9"), Decimal("95"), "higher",
     ]  # fmt: skip
     chart = effect_plot(frame)
-    layout = chart.figure.layout
-    assert layout.xaxis.type == "log" and layout.xaxis2.type is None
-    assert [(s.xref, s.x0) for s in layout.shapes] == [("x", 1), ("x2", 0)]
+    layout = chart.figure["layout"]
+    assert layout["xaxis"]["type"] == "log" and "type" not in layout["xaxis2"]
+    assert [(s["xref"], s["x0"]) for s in layout["shapes"]] == [("x", 1), ("x2", 0)]
     assert favours_of(chart) == [
         "← Favours Drug A", "Favours Placebo →", "← Favours Placebo", "Favours Drug A →",
     ]  # fmt: skip
     narrow = {k: v for k, v in chart.narrow.items() if k.startswith("annotations")}
-    assert len([k for k in narrow if k.endswith(".text")]) == len(layout.annotations)
+    assert len([k for k in narrow if k.endswith(".text")]) == len(layout["annotations"])
 
 
 def test_no_estimate_no_effect_plot():
@@ -525,5 +545,30 @@ def test_no_estimate_no_effect_plot():
 
 def test_hostile_arm_labels_stay_text_in_the_favours_labels():
     chart = effect_plot(effects(arm_label="<b>x</b> & y"))
-    raw = [a.text for a in chart.figure.layout.annotations]
+    raw = [a["text"] for a in chart.figure["layout"]["annotations"]]
     assert all("<b>" not in text for text in raw) and "&lt;b&gt;x&lt;/b&gt; &amp; y" in raw[0]
+
+
+# Plain data, as plotly.py would make it
+
+
+def site_figures(docs: Path) -> dict[str, dict]:
+    """Every chart's figure (`data` and `layout`) on the built pages, keyed by page and position."""
+    figures = {}
+    for page in sorted(docs.rglob("*.md")):
+        for n, found in enumerate(re.finditer(r'data-figure="([^"]*)"', page.read_text(encoding="utf-8"))):
+            drawn = json.loads(html.unescape(found.group(1)))
+            figures[f"{page.relative_to(docs)}#{n}"] = {"data": drawn["data"], "layout": drawn["layout"]}
+    return figures
+
+
+def test_every_chart_is_a_figure_plotly_takes_as_it_is(built_site):
+    """The charts are built as plain data, unchecked: plotly.py's figure objects, which check every
+    attribute against plotly.js's schema, accept each one and give back the same JSON."""
+    go = pytest.importorskip("plotly.graph_objects")
+    figures = site_figures(built_site / "docs")
+    assert len(figures) > 10
+    assert {t["type"] for f in figures.values() for t in f["data"]} == {"scatter", "bar"}, "dosing's bars too"
+    for where, figure in figures.items():
+        checked = go.Figure(data=figure["data"], layout=figure["layout"])  # raises on an unknown attribute
+        assert json.loads(checked.to_json()) == figure, where

@@ -410,7 +410,7 @@ def test_only_figures_in_the_most_frequent_unit_are_charted_and_the_rest_is_said
     assert unnumbered in comparison.caveats
     chart = forest_chart(comparison)
     assert list(chart.data["study"]) == ["a", "b"]
-    assert chart.figure.layout.xaxis.title.text == "Months"
+    assert chart.figure["layout"]["xaxis"]["title"]["text"] == "Months"
 
 
 # The forest plot
@@ -419,28 +419,31 @@ def test_only_figures_in_the_most_frequent_unit_are_charted_and_the_rest_is_said
 def test_ratios_on_a_log_axis_with_the_line_of_no_effect_at_one():
     entries = [entry("a"), entry("b", estimate=1.2, ci_low=None, ci_high=None, interval="none")]
     chart = forest_chart(compare(outcome(), entries, ComparisonSettings(), 0.95))
-    layout = chart.figure.layout
+    layout = chart.figure["layout"]
     assert (
         chart.key == "compare-response"
         and chart.title == "Response: forest plot of each study's hazard ratio"
     )
-    assert layout.xaxis.type == "log"
-    (line,) = layout.shapes
-    assert (line.x0, line.x1, line.type) == (1, 1, "line")
-    filled, hollow = chart.figure.data
-    assert filled.marker.color != "rgba(0,0,0,0)" and list(filled.error_x.array) == pytest.approx([0.28])
-    assert list(filled.error_x.arrayminus) == pytest.approx([0.2])
-    assert hollow.marker.color == "rgba(0,0,0,0)" and hollow.error_x.array is None
-    assert list(hollow.x) == [1.2]
-    assert list(layout.yaxis.ticktext)[:2] == [
+    assert layout["xaxis"]["type"] == "log"
+    (line,) = layout["shapes"]
+    assert (line["x0"], line["x1"], line["type"]) == (1, 1, "line")
+    filled, hollow = chart.figure["data"]
+    assert filled["marker"]["color"] != "rgba(0,0,0,0)"
+    assert filled["error_x"]["array"] == pytest.approx([0.28])
+    assert filled["error_x"]["arrayminus"] == pytest.approx([0.2])
+    assert hollow["marker"]["color"] == "rgba(0,0,0,0)" and "error_x" not in hollow
+    assert hollow["x"] == [1.2]
+    assert layout["yaxis"]["ticktext"][:2] == [
         "Study a (2000)<br>Drug vs placebo",
         "Study b (2000)<br>Drug vs placebo",
     ]
-    assert set(layout.yaxis.ticktext[2:]) == {""}, "blank rows below the studies hold the favours labels"
-    assert hollow.hovertext[0].startswith("Study b (2000) · Drug vs placebo<br>1.2 (reported)<br>no interval")
-    assert (
-        "0.7 (reported)" in filled.hovertext[0] and "95% CI 0.5 to 0.98 (as printed)" in filled.hovertext[0]
+    ticks = layout["yaxis"]["ticktext"]
+    assert set(ticks[2:]) == {""}, "blank rows below the studies hold the favours labels"
+    assert hollow["hovertext"][0].startswith(
+        "Study b (2000) · Drug vs placebo<br>1.2 (reported)<br>no interval"
     )
+    hover = filled["hovertext"][0]
+    assert "0.7 (reported)" in hover and "95% CI 0.5 to 0.98 (as printed)" in hover
     assert list(chart.data.columns) == [
         *("study", "study_title", "year", "arm", "subgroup", "measure", "estimate", "ci_low", "ci_high"),
         *("ci_level", "interval", "status", "page"),
@@ -450,55 +453,59 @@ def test_ratios_on_a_log_axis_with_the_line_of_no_effect_at_one():
 def test_the_pooled_estimate_is_a_diamond_row_at_the_bottom():
     comparison = compare(outcome(), bcg_entries(), POOLING, 0.95)
     chart = forest_chart(comparison)
-    traces = {trace.name: trace for trace in chart.figure.data}
+    traces = {trace["name"]: trace for trace in chart.figure["data"]}
     outline, centre = traces["Pooled interval"], traces["Pooled estimate"]
-    assert outline.fill == "toself" and centre.marker.symbol == "diamond"
+    assert outline["fill"] == "toself" and centre["marker"]["symbol"] == "diamond"
     pooled = comparison.pooled[0]
-    assert list(outline.x) == pytest.approx(
+    assert outline["x"] == pytest.approx(
         [pooled.ci_low, pooled.estimate, pooled.ci_high, pooled.estimate, pooled.ci_low]
     )
-    labels = dict(zip(chart.figure.layout.yaxis.tickvals, chart.figure.layout.yaxis.ticktext, strict=True))
+    yaxis = chart.figure["layout"]["yaxis"]
+    labels = dict(zip(yaxis["tickvals"], yaxis["ticktext"], strict=True))
     drawn = [y for y, text in labels.items() if text]
-    assert centre.y[0] == min(drawn) and len(drawn) == len(bcg_entries()) + 1
-    assert labels[centre.y[0]] == "Pooled (13 studies)"
+    assert centre["y"][0] == min(drawn) and len(drawn) == len(bcg_entries()) + 1
+    assert labels[centre["y"][0]] == "Pooled (13 studies)"
     assert list(chart.data["study"])[-1] == "pooled" and chart.data["status"].iloc[-1] == "computed"
-    assert chart.figure.layout.height > 90 + 40 * 13
+    assert chart.figure["layout"]["height"] > 90 + 40 * 13
 
 
 def test_forest_plots_are_sized_as_every_chart_of_rows():
     comparison = compare(outcome(), bcg_entries(), POOLING, 0.95)
     chart = forest_chart(comparison)
-    layout = chart.figure.layout
+    layout = chart.figure["layout"]
     top = MARGIN["t"] + TOP_AXIS_SPACE[WIDE]  # longer than a screen: room for the axis at the top
-    assert layout.margin.t == top and layout.margin.b == MARGIN["b"]
+    assert layout["margin"]["t"] == top and layout["margin"]["b"] == MARGIN["b"]
     rows = len(bcg_entries()) + 1
-    labels = list(layout.yaxis.ticktext)
-    assert layout.height >= row_height(labels, WIDE) * rows + top + MARGIN["b"]
+    labels = layout["yaxis"]["ticktext"]
+    assert layout["height"] >= row_height(labels, WIDE) * rows + top + MARGIN["b"]
     narrow_rows = row_height(chart.narrow["yaxis.ticktext"], NARROW) * rows
     assert chart.narrow["height"] >= narrow_rows + MARGIN["t"] + MARGIN["b"]
-    assert "log scale" in layout.xaxis.title.text, "the axis title of _axis_title"
+    assert "log scale" in layout["xaxis"]["title"]["text"], "the axis title of _axis_title"
 
 
 def test_a_forest_plot_longer_than_a_screen_has_its_axis_at_the_top_as_well():
     """Known heights: 13 studies and the pooled row are longer than a screen (720 px of plot) at both
     widths; 11 studies only narrow (734 px of plot, 646 wide); 10 at neither (695 narrow)."""
     pooled = forest_chart(compare(outcome(), bcg_entries(), POOLING, 0.95))
-    layout = pooled.figure.layout
-    assert (layout.height, layout.margin.t) == (875, MARGIN["t"] + TOP_AXIS_SPACE[WIDE])
+    layout = pooled.figure["layout"]
+    assert (layout["height"], layout["margin"]["t"]) == (875, MARGIN["t"] + TOP_AXIS_SPACE[WIDE])
     narrow = pooled.narrow
     assert (narrow["height"], narrow["margin.t"]) == (1010, MARGIN["t"] + TOP_AXIS_SPACE[NARROW])
-    top = layout.xaxis2
-    assert (top.side, top.overlaying, top.matches, top.anchor, top.type) == ("top", "x", "x", "y", "log")
-    assert top.tickvals == layout.xaxis.tickvals and top.range == layout.xaxis.range, "the same scale"
-    assert top.visible is True and pooled.narrow["xaxis2.visible"] is True
-    assert pooled.figure.data[-1].xaxis == "x2" and pooled.figure.data[-1].hoverinfo == "skip"
+    top, below = layout["xaxis2"], layout["xaxis"]
+    expected = {"side": "top", "overlaying": "x", "matches": "x", "anchor": "y", "type": "log"}
+    assert {key: top[key] for key in expected} == expected
+    assert top["tickvals"] == below["tickvals"] and top["range"] == below["range"], "the same scale"
+    assert top["visible"] is True and pooled.narrow["xaxis2.visible"] is True
+    holder = pooled.figure["data"][-1]
+    assert holder["xaxis"] == "x2" and holder["hoverinfo"] == "skip"
     eleven = forest_chart(compare(outcome(), bcg_entries()[:11], ComparisonSettings(), 0.95))
-    assert (eleven.figure.layout.height, eleven.figure.layout.margin.t) == (676, MARGIN["t"])
-    assert eleven.figure.layout.xaxis2.visible is False
+    layout = eleven.figure["layout"]
+    assert (layout["height"], layout["margin"]["t"]) == (676, MARGIN["t"])
+    assert layout["xaxis2"]["visible"] is False
     narrow = eleven.narrow
     assert (narrow["height"], narrow["margin.t"], narrow["xaxis2.visible"]) == (804, 40, True)
     ten = forest_chart(compare(outcome(), bcg_entries()[:10], ComparisonSettings(), 0.95))
-    assert "xaxis2" not in ten.figure.layout.to_plotly_json() and ten.narrow["height"] == 725
+    assert "xaxis2" not in ten.figure["layout"] and ten.narrow["height"] == 725
     assert "margin.t" not in ten.narrow and "xaxis2.visible" not in ten.narrow
 
 
@@ -521,11 +528,12 @@ def test_the_downloaded_image_names_the_comparison_and_how_its_intervals_were_fo
 def test_proportions_in_percent_and_differences_with_a_line_at_zero():
     props = compare(outcome("proportions"), [proportion("a"), proportion("b", estimate=0.25)], POOLING, 0.95)
     chart = forest_chart(props)
-    assert tuple(chart.figure.layout.xaxis.range) == (0, 100) and list(chart.figure.data[0].x) == [50, 25]
-    assert not chart.figure.layout.shapes
+    layout = chart.figure["layout"]
+    assert layout["xaxis"]["range"] == [0, 100] and chart.figure["data"][0]["x"] == [50, 25]
+    assert not layout.get("shapes")
     diffs = [entry(s, measure="difference", estimate=0.1, ci_low=-0.1, ci_high=0.3) for s in "ab"]
-    chart = forest_chart(compare(outcome(), diffs, ComparisonSettings(), 0.95))
-    assert chart.figure.layout.xaxis.type is None and chart.figure.layout.shapes[0].x0 == 0
+    layout = forest_chart(compare(outcome(), diffs, ComparisonSettings(), 0.95)).figure["layout"]
+    assert "type" not in layout["xaxis"] and layout["shapes"][0]["x0"] == 0
 
 
 def test_nothing_to_draw_gives_no_chart():
@@ -686,9 +694,8 @@ def test_the_settings_file_documents_the_comparison_settings():
 def test_long_labels_wrap_and_stay_text():
     title = "A study with a rather long title <b>that</b> goes on & on"
     entries = [entry("a", study_title=title, subgroup="Age 65 or older")]
-    label = forest_chart(
-        compare(outcome(), entries, ComparisonSettings(), 0.95)
-    ).figure.layout.yaxis.ticktext[0]
+    chart = forest_chart(compare(outcome(), entries, ComparisonSettings(), 0.95))
+    label = chart.figure["layout"]["yaxis"]["ticktext"][0]
     assert label.split("<br>") == [
         "A study with a rather long title &lt;b&gt;that&lt;/b&gt;",
         "goes on &amp; on (2000)",
@@ -757,7 +764,7 @@ def test_downloads_name_the_study_and_keep_the_printed_digits_of_each_figure():
 
 def favours_texts(chart) -> list[str]:
     """The favours labels of a chart, left then right, as plain text."""
-    return [html_lines(a.text) for a in chart.figure.layout.annotations]
+    return [html_lines(a["text"]) for a in chart.figure["layout"]["annotations"]]
 
 
 def html_lines(text: str) -> str:
@@ -776,12 +783,14 @@ def test_a_forest_plot_names_the_side_each_arm_is_favoured_on(better, left, righ
     comparison = compare(outcome(better=better), [entry("a"), entry("b")], ComparisonSettings(), 0.95)
     chart = forest_chart(comparison)
     assert favours_texts(chart) == [left, right]
-    notes = chart.figure.layout.annotations
-    assert (notes[0].xanchor, notes[1].xanchor) == ("right", "left") and notes[0].x == notes[1].x == 0
-    (line,) = chart.figure.layout.shapes
-    assert line.x0 == 1 and line.name == "no-effect"
-    assert chart.figure.layout.xaxis.type == "log"
-    low, high = chart.figure.layout.xaxis.range
+    layout = chart.figure["layout"]
+    notes = layout["annotations"]
+    assert (notes[0]["xanchor"], notes[1]["xanchor"]) == ("right", "left")
+    assert notes[0]["x"] == notes[1]["x"] == 0
+    (line,) = layout["shapes"]
+    assert line["x0"] == 1 and line["name"] == "no-effect"
+    assert layout["xaxis"]["type"] == "log"
+    low, high = layout["xaxis"]["range"]
     assert low < 0 < high and low == -high, "log10 units, symmetric about 1: both sides have room"
     assert "forest plot" in chart.title
     if better is None:
@@ -802,9 +811,10 @@ def test_a_forest_plot_of_effects_not_all_experimental_against_control_names_no_
 def test_a_difference_forest_plot_is_linear_with_its_line_at_zero():
     diffs = [entry(s, measure="difference", estimate=-0.1, ci_low=-0.3, ci_high=0.1) for s in "ab"]
     chart = forest_chart(compare(outcome(better="higher"), diffs, ComparisonSettings(), 0.95))
-    assert chart.figure.layout.xaxis.type is None and chart.figure.layout.shapes[0].x0 == 0
+    layout = chart.figure["layout"]
+    assert "type" not in layout["xaxis"] and layout["shapes"][0]["x0"] == 0
     assert favours_texts(chart) == ["← Favours control", "Favours experimental →"]
-    assert chart.figure.layout.xaxis.range[0] <= -0.3 and chart.figure.layout.xaxis.range[1] >= 0.3
+    assert layout["xaxis"]["range"][0] <= -0.3 and layout["xaxis"]["range"][1] >= 0.3
 
 
 def test_each_study_weighs_in_the_pooled_estimate_as_statsmodels_weighs_it():
@@ -815,7 +825,7 @@ def test_each_study_weighs_in_the_pooled_estimate_as_statsmodels_weighs_it():
     shares = [w for _, w in pooled.weights]
     assert shares == pytest.approx(list(reference.weights_re / reference.weights_re.sum()), rel=1e-9)
     chart = forest_chart(comparison)
-    sizes = list(chart.figure.data[0].marker.size)
+    sizes = chart.figure["data"][0]["marker"]["size"]
     heaviest = int(np.argmax(shares))
     assert sizes[heaviest] == max(sizes) and len(set(sizes)) > 1, "a square's size shows its weight"
     assert chart.table.columns[-1] == "Weight" and chart.table.rows[heaviest][-1] == f"{shares[heaviest]:.1%}"
@@ -835,7 +845,7 @@ def test_under_a_fixed_effect_model_no_tau2_is_shown_nor_published():
     page, _ = rendered(comparison, chart)
     assert "tau²" not in page.split("## Pooled estimate")[1].split("**How**")[0]
     assert "I² <span" in page and "Cochran's Q" in page
-    hover = next(trace for trace in chart.figure.data if trace.name == "Pooled estimate").hovertext[0]
+    hover = next(t for t in chart.figure["data"] if t["name"] == "Pooled estimate")["hovertext"][0]
     assert "tau²" not in hover and "I²" in hover
     assert not any(v.id.endswith("/tau2") for v in pooled_values(comparison))
     random = compare(outcome(), bcg_entries(), POOLING, 0.95)
@@ -866,12 +876,13 @@ def test_per_arm_figures_are_side_by_side_grouped_by_design_never_a_forest_plot(
     comparison = compare(outcome("proportions"), props, ComparisonSettings(), 0.95)
     chart = forest_chart(comparison)
     assert "forest" not in (chart.title + chart.caption).lower() and "side by side" in chart.title
-    assert not chart.figure.layout.shapes and not chart.figure.layout.annotations, "no line of no effect"
-    ticks = list(chart.figure.layout.yaxis.ticktext)
+    layout = chart.figure["layout"]
+    assert not layout.get("shapes") and not layout.get("annotations"), "no line of no effect"
+    ticks = layout["yaxis"]["ticktext"]
     assert ticks[0] == "<b>Single-arm, phase 2</b>" and ticks[3] == "<b>Randomized, phase 3</b>"
     assert [t.split("<br>")[0] for t in ticks[1:3]] == ["Study a (2000)", "Study c (2000)"]
-    points = chart.figure.data[0]
-    assert dict(zip(points.y, points.x, strict=True)) == {-1: 50, -2: 40, -4: 25}, (
+    points = chart.figure["data"][0]
+    assert dict(zip(points["y"], points["x"], strict=True)) == {-1: 50, -2: 40, -4: 25}, (
         "under its design's heading"
     )
     assert comparison.chart_words.startswith("side by side") and not comparison.is_forest
@@ -905,13 +916,13 @@ def test_a_half_open_interval_is_drawn_open_and_named_so_not_as_no_interval():
         0.95,
     )
     chart = forest_chart(comparison)
-    whiskers, arrow = chart.figure.data[:2]
-    high = chart.figure.layout.xaxis.range[1]
-    assert list(whiskers.x) == [6.0, 4.0] and whiskers.error_x.array[0] == pytest.approx(high - 6.0)
-    assert whiskers.error_x.arrayminus[0] == pytest.approx(6.0 - 1.1)
-    assert list(arrow.x) == [high] and list(arrow.marker.symbol) == ["triangle-right"]
-    assert "no interval" not in whiskers.hovertext[0]
-    assert "95% CI 1.1 to not reached months (as printed, half-open" in whiskers.hovertext[0]
+    whiskers, arrow = chart.figure["data"][:2]
+    high = chart.figure["layout"]["xaxis"]["range"][1]
+    assert whiskers["x"] == [6.0, 4.0] and whiskers["error_x"]["array"][0] == pytest.approx(high - 6.0)
+    assert whiskers["error_x"]["arrayminus"][0] == pytest.approx(6.0 - 1.1)
+    assert arrow["x"] == [high] and arrow["marker"]["symbol"] == ["triangle-right"]
+    assert "no interval" not in whiskers["hovertext"][0]
+    assert "95% CI 1.1 to not reached months (as printed, half-open" in whiskers["hovertext"][0]
     assert any("half-open" in c for c in comparison.caveats)
     assert "arrowhead" in chart.caption
     row = ComparisonPage(SITE, comparison, chart, NumberFormat(SiteConfig())).rows[0]

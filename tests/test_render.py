@@ -5,17 +5,25 @@ import re
 import shutil
 import signal
 import time
+from decimal import Decimal
 from pathlib import Path
 
-import plotly.graph_objects as go
 import pytest
 from markupsafe import Markup
 
 from generator import sandbox
 from generator.build import generate, open_project
+from generator.chartdata import Figure, bar
 from generator.charts import Chart
 from generator.errors import TemplateError
-from generator.render import REQUIRED_ASSETS, figure_json, make_environment, render_page, site_assets
+from generator.render import (
+    REQUIRED_ASSETS,
+    figure_json,
+    make_environment,
+    render_page,
+    site_assets,
+    strict_json,
+)
 from generator.text import escape_markdown
 from tests.conftest import ROOT, STUDY, edit
 
@@ -30,10 +38,20 @@ def test_data_text_is_not_read_as_markdown():
 
 
 def test_figure_json_cannot_break_out_of_its_attribute():
-    figure = go.Figure(go.Bar(x=[1], y=['"><script>alert(1)</script>']))
+    figure: Figure = {"data": [bar(x=[1], y=['"><script>alert(1)</script>'])], "layout": {}}
     text = str(figure_json(Chart("k", "t", "c", figure, None)))
     assert "<" not in text and '"' not in text
     assert "&lt;script&gt;" in text
+
+
+def test_chart_json_is_strict_json_whatever_numbers_a_chart_holds():
+    """As plotly's encoder wrote figures: numpy's numbers and Decimals as numbers, NaN and infinities
+    (which JSON has not, and the page's JSON.parse refuses) as null."""
+    import numpy as np
+
+    figure = {"x": [np.int64(3), np.float64(0.5), Decimal("1.25"), np.bool_(True)], "y": [float("nan")]}
+    assert strict_json({**figure, "z": float("-inf")}) == '{"x":[3,0.5,1.25,true],"y":[null],"z":null}'
+    assert strict_json({"text": "NaN mg"}) == '{"text":"NaN mg"}', "a word is no number"
 
 
 def test_templates_hold_no_numbers():

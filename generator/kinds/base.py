@@ -30,7 +30,7 @@ from generator.methods import Methods, any_value
 from generator.model import ALL_PATIENTS, AnalysisSet, Strict
 from generator.values import FigureField, Value, ValueBook
 
-if TYPE_CHECKING:  # types only: the loader imports the kinds, and plotly (charts) is slow to import
+if TYPE_CHECKING:  # types only: the loader imports the kinds, and the charts only the pages need
     from generator.charts import Chart
     from generator.load import Study
     from generator.summary import ComparisonEntry

@@ -190,7 +190,7 @@ class Effects(Kind):
     def chart(self, table: str, title: str, frame: pd.DataFrame, fmt: NumberFormat) -> Chart | None:
         """The effect plot: each estimate and its interval as printed against the line of no effect, with
         the side favouring each arm named; None when no row has an estimate."""
-        from generator.effect_plot import drawn_rows, effect_caption, effect_chart  # plotly: only to draw
+        from generator.effect_plot import drawn_rows, effect_caption, effect_chart  # only to draw
 
         if drawn_rows(frame).empty:
             return None

@@ -87,7 +87,7 @@ class Measures(Kind):
 
     def chart(self, table: str, title: str, frame: pd.DataFrame, fmt: NumberFormat) -> Chart | None:
         """Points for the measures a number gives, one panel each; None when none does."""
-        from generator.charts import measure_chart, measure_groups, open_intervals  # plotly: only to draw
+        from generator.charts import measure_chart, measure_groups, open_intervals  # only to draw
 
         groups = measure_groups(frame)
         if not groups:

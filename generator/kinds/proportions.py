@@ -290,7 +290,7 @@ class Proportions(Kind):
     # Pages
 
     def chart(self, table: str, title: str, frame: pd.DataFrame, fmt: NumberFormat) -> Chart:
-        from generator.charts import proportion_chart  # plotly is slow to import: only to draw
+        from generator.charts import proportion_chart  # only to draw
 
         if frame["estimate"].notna().any():
             ci = "the confidence interval computed by this site from n/N"
