@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import socket
+import time
 from collections.abc import Iterator
 from concurrent.futures import Executor
 from contextlib import contextmanager
@@ -75,9 +76,35 @@ def _checked(value: str, given_by: str) -> Scheduler:
     return Scheduler(value.strip().rstrip("/"), given_by)
 
 
+@dataclass
+class Cluster:
+    """A connected cluster: the executor its jobs are given to, and a check, while waiting on them,
+    that it still has a scheduler and workers (Dask would otherwise wait for workers forever)."""
+
+    executor: Executor
+    client: Any
+    scheduler: Scheduler
+    no_workers_since: float | None = None
+
+    def check(self) -> None:
+        try:
+            workers = len(self.client.nthreads(callback_timeout=CONNECT_TIMEOUT))
+        except Exception as exc:  # the scheduler gone, the connection closed, no answer in time
+            raise BuildError(
+                f"lost the Dask scheduler at {self.scheduler.address}: {type(exc).__name__}: {exc}"
+            ) from None
+        now = time.monotonic()
+        self.no_workers_since = None if workers else self.no_workers_since or now
+        if self.no_workers_since is not None and now - self.no_workers_since > CONNECT_TIMEOUT:
+            raise BuildError(
+                f"the Dask scheduler at {self.scheduler.address} has had no workers for "
+                f"{CONNECT_TIMEOUT} s; the studies not yet built were not built"
+            )
+
+
 @contextmanager
-def cluster_executor(scheduler: Scheduler) -> Iterator[Executor]:
-    """An executor whose jobs run on the cluster's workers (`concurrent.futures` futures)."""
+def cluster_executor(scheduler: Scheduler) -> Iterator[Cluster]:
+    """The cluster of `scheduler`, connected: its executor's jobs run on the workers."""
     try:
         from distributed import Client
     except ModuleNotFoundError as exc:
@@ -100,7 +127,7 @@ def cluster_executor(scheduler: Scheduler) -> Iterator[Executor]:
             raise BuildError(
                 f"the Dask scheduler at {scheduler.address} has no workers (waited {CONNECT_TIMEOUT} s)"
             ) from None
-        yield client.get_executor(pure=False)
+        yield Cluster(client.get_executor(pure=False), client, scheduler)
     finally:
         client.close()
 

@@ -22,6 +22,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -36,7 +37,7 @@ from generator.outputs import write_file_atomically
 log = logging.getLogger("generator")
 
 RECORD_FILE = "site-record.json"
-RECORD_FORMAT = 1
+RECORD_FORMAT = 2
 MAX_RECORD_BYTES = 256 * 1024**2
 PAGE_SUFFIX = ".md"
 SPAN = '<span class="ev-print-{part}">{label} {value}</span>'
@@ -56,7 +57,7 @@ class SiteRecord:
     files: dict[str, str]
     """Each generated file's SHA-256."""
     site: dict[str, list[int]]
-    """Each file of the published site: its size and modification time (ns)."""
+    """Each file and folder of the published site: its size, modification time (ns) and mode."""
     anchors: dict[str, list[str]]
     """Each page's anchors."""
     data_version: str
@@ -102,12 +103,35 @@ def inputs_digest(
         _digest_folder(package, "*.py"),
         *(_digest_folder(folder, "*") for folder in templates),
         json.dumps(engine, sort_keys=True, default=str),
-        hashlib.sha256(mkdocs_config.read_bytes()).hexdigest(),
+        *_mkdocs_inputs(engine, mkdocs_config),
         hashlib.sha256(files.get(NAV_FILE, b"")).hexdigest(),
         json.dumps(site_file.get("search_forms"), sort_keys=True),
         *where,
     ]
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+
+def _mkdocs_inputs(engine: dict[str, Any], mkdocs_config: Path) -> list[str]:
+    """What mkdocs reads besides the pages: mkdocs.yml, the file it inherits from, the theme's
+    custom_dir and the hooks' files. A value taken from the environment (`!ENV`) cannot be known
+    from the files: such a configuration always makes a full build (a key no record holds)."""
+    own = mkdocs_config.read_bytes()
+    inherited = re.search(rb"^INHERIT:\s*['\"]?([^'\"\s#]+)", own, re.M)
+    texts = [own]
+    if inherited:
+        parent = mkdocs_config.parent / inherited[1].decode("utf-8", "replace")
+        texts.append(parent.read_bytes() if parent.is_file() else b"\1absent")
+    if any(b"!ENV" in text for text in texts):
+        return [os.urandom(16).hex()]
+    theme = engine.get("theme")
+    custom_dir = theme.get("custom_dir") if isinstance(theme, dict) else None
+    custom = Path(str(custom_dir)) if custom_dir else None
+    hooks = [Path(str(hook)) for hook in engine.get("hooks") or []]
+    return [
+        *(hashlib.sha256(text).hexdigest() for text in texts),
+        _digest_folder(custom, "*") if custom is not None and custom.is_dir() else "",
+        *(hashlib.sha256(hook.read_bytes()).hexdigest() if hook.is_file() else "" for hook in hooks),
+    ]
 
 
 def _digest_folder(folder: Path, pattern: str) -> str:
@@ -122,19 +146,17 @@ def file_hashes(files: dict[str, bytes]) -> dict[str, str]:
 
 
 def site_listing(site: Path) -> dict[str, list[int]]:
-    """Each file of a site folder with its size and modification time: changed by hand, it differs
-    (and a link is never as a build leaves it)."""
+    """Each file and folder of a site folder with its size, modification time and mode: changed by
+    hand, it differs (and a link, to a file or a folder, is never as a build leaves it)."""
     listing = {}
-    for folder, _, names in os.walk(site):
-        for name in names:
+    for folder, folders, names in os.walk(site):
+        for name in [*folders, *names]:
             path = Path(folder) / name
             stat = path.lstat()
-            regular = (
-                not path.is_symlink()
-            )  # a link, which a partial build would write through, never matches
-            listing[path.relative_to(site).as_posix()] = (
-                [stat.st_size, stat.st_mtime_ns] if regular else [-1, -1]
-            )
+            entry = [stat.st_size, stat.st_mtime_ns, stat.st_mode]
+            if path.is_dir() and not path.is_symlink():
+                entry = [0, 0, stat.st_mode]  # a folder's time changes as the build writes in it
+            listing[path.relative_to(site).as_posix()] = [-1, -1, -1] if path.is_symlink() else entry
     return listing
 
 
@@ -188,7 +210,7 @@ def _well_formed(record: SiteRecord) -> bool:
         and all(isinstance(k, str) and isinstance(v, str) for k, v in record.files.items())
         and isinstance(record.site, dict)
         and all(
-            isinstance(v, list) and len(v) == 2 and all(type(n) is int for n in v)
+            isinstance(v, list) and len(v) == 3 and all(type(n) is int for n in v)
             for v in record.site.values()
         )
         and isinstance(record.anchors, dict)

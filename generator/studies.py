@@ -46,6 +46,8 @@ PARALLEL_FROM = 6
 """Fewest studies to build before a process pool pays for starting its workers."""
 CLUSTER_IN_FLIGHT = 256
 """Studies submitted to a Dask cluster at once: enough to keep its workers busy."""
+WAITING_CHECK = 5.0
+"""Seconds without a study done before checking that the cluster still has a scheduler and workers."""
 
 
 @dataclass(frozen=True)
@@ -258,16 +260,32 @@ def _run_on_cluster(
         scheduler.given_by,
     )
     pending: dict[Future, int] = {}
+    tasks = [_absolute(task) for task in tasks]  # a worker's own folder is not this one
     with cluster_executor(scheduler) as cluster:
         jobs = ((index, functools.partial(on_worker, _build_or_problems, tasks[index])) for index in todo)
         try:
-            for index, result in _in_flight(cluster, jobs, CLUSTER_IN_FLIGHT, pending, progress):
+            flight = _in_flight(cluster.executor, jobs, CLUSTER_IN_FLIGHT, pending, progress, cluster.check)
+            for index, result in flight:
                 if cache_dir is not None and isinstance(result, StudyOutput):
                     _cache(result, tasks[index], cache_dir)
                 yield index, result
+        except BuildError:
+            raise
         except Exception as exc:  # a study's error raised on a worker, a lost worker, a closed connection
-            failed = [i for job, i in pending.items() if job.done() and job.exception() is not None]
+            failed = [
+                i for job, i in pending.items() if job.done() and not job.cancelled() and job.exception()
+            ]
             raise failed_on_cluster(exc, [tasks[i].folder for i in failed or pending.values()]) from exc
+
+
+def _absolute(task: StudyTask) -> StudyTask:
+    """The task with every path absolute, as a worker elsewhere must read it (the same key)."""
+    return dataclasses.replace(
+        task,
+        folder=task.folder.absolute(),
+        project_root=task.project_root.absolute(),
+        templates=tuple(folder.absolute() for folder in task.templates),
+    )
 
 
 def _in_flight(
@@ -276,15 +294,19 @@ def _in_flight(
     window: int,
     pending: dict[Future, int],
     progress: _Progress,
+    while_waiting: Callable[[], None] | None = None,
 ) -> Iterator[tuple[int, StudyResult]]:
     """Each job's result as it completes, with at most `window` jobs submitted at once (not every
-    study's output held at once); `pending` holds the studies in flight, to name them if one fails."""
+    study's output held at once); `pending` holds the studies in flight, to name them if one fails.
+    `while_waiting` is called every few seconds that no job completes (it raises to give up)."""
     for index, job in jobs:
         pending[executor.submit(job)] = index
         if len(pending) >= window:
             break
     while pending:
-        done, _ = wait(pending, return_when=FIRST_COMPLETED)
+        done, _ = wait(pending, timeout=WAITING_CHECK if while_waiting else None, return_when=FIRST_COMPLETED)
+        if not done and while_waiting is not None:
+            while_waiting()
         for future in done:
             result = future.result()  # a dead worker raises here, its study still in `pending`
             yield pending.pop(future), result

@@ -125,13 +125,21 @@ def _files(folder: Path) -> dict[str, bytes]:
 
 
 def test_studies_built_on_two_dask_workers_make_the_same_site_byte_for_byte(
-    project_copy, command_line, local_cluster
+    project_copy, command_line, local_cluster, monkeypatch
 ):
     from distributed import get_task_stream
 
     made, client = local_cluster
     studies = sorted(p.name for p in (project_copy / "content" / "studies").iterdir())
-    args = ("build", "--project", str(project_copy))
+    blast = project_copy / "content" / "studies" / "gokbuget-2018"  # unlike the workers' own folder's
+    edit(
+        blast / "survival.csv",
+        ",36.5,months,reported,Median overall survival (OS) was 36.5",
+        ",36.7,months,reported,Median overall survival (OS) was 36.7",
+    )
+    edit(blast / "study.yml", "survival (OS) was 36.5 months", "survival (OS) was 36.7 months")
+    monkeypatch.chdir(project_copy)  # `--project .`: the workers' own folder is elsewhere
+    args = ("build", "--project", ".")
     site_dask, docs_dask = str(project_copy / "site-dask"), str(project_copy / "docs-dask")
     with get_task_stream(client) as stream:
         on_cluster = command_line(
@@ -185,6 +193,9 @@ def test_studies_built_on_two_dask_workers_make_the_same_site_byte_for_byte(
         assert len(local_files) > 20
         assert cluster_files.keys() == local_files.keys()
         assert [name for name in local_files if cluster_files[name] != local_files[name]] == []
+    assert (
+        "36.7 months" in (project_copy / "site-dask" / "studies" / "gokbuget-2018" / "index.html").read_text()
+    )
 
 
 def test_a_study_with_a_problem_is_located_as_on_one_machine(one_study_copy, command_line, local_cluster):
@@ -199,3 +210,56 @@ def test_a_study_with_a_problem_is_located_as_on_one_machine(one_study_copy, com
     assert result.returncode == 1, result.stderr
     assert table.name in result.stderr and "unexpected_column" in result.stderr
     assert "Dask" not in result.stderr and "Traceback" not in result.stderr
+
+
+class _Client:
+    """A stand-in for a Dask client: the workers it reports, or the error its scheduler gives."""
+
+    def __init__(self, answers):
+        self.answers = list(answers)
+
+    def nthreads(self, callback_timeout):
+        answer = self.answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+
+def test_a_cluster_that_loses_its_scheduler_or_all_its_workers_is_a_message_not_a_hang(monkeypatch):
+    scheduler = Scheduler("tcp://127.0.0.1:8786", "--scheduler")
+    lost = cluster.Cluster(None, _Client([OSError("connection closed")]), scheduler)
+    with pytest.raises(BuildError, match="lost the Dask scheduler at tcp://127"):
+        lost.check()
+    clock = iter([100.0, 110.0, 121.0, 200.0, 300.0])
+    monkeypatch.setattr(cluster.time, "monotonic", lambda: next(clock))
+    empty = cluster.Cluster(None, _Client([{}, {}, {}]), scheduler)
+    empty.check()  # no worker since 100 s
+    empty.check()  # 10 s
+    with pytest.raises(BuildError, match="has had no workers for 20 s"):
+        empty.check()
+    back = cluster.Cluster(None, _Client([{}, {"tcp://w": 1}]), scheduler)
+    back.check()
+    back.check()
+    assert back.no_workers_since is None
+
+
+def test_waiting_on_the_studies_checks_the_cluster_until_it_gives_up(monkeypatch):
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from generator import studies
+
+    monkeypatch.setattr(studies, "WAITING_CHECK", 0.05)
+    release, checks = threading.Event(), []
+
+    def check():
+        checks.append(1)
+        if len(checks) == 3:
+            raise BuildError("gave up")
+
+    with ThreadPoolExecutor(1) as pool:
+        jobs = iter([(0, release.wait)])
+        with pytest.raises(BuildError, match="gave up"):
+            list(studies._in_flight(pool, jobs, 4, {}, studies._Progress(1), check))
+        release.set()
+    assert len(checks) == 3

@@ -102,6 +102,8 @@ def test_after_a_one_value_edit_only_the_changed_pages_are_rendered_and_the_site
         "a forged record",
         "a file of the site changed by hand",
         "a page of the site made a link",
+        "a folder added to the site",
+        "a page of the site made unreadable",
         "a template changed",
         "a study added",
     ],
@@ -123,6 +125,10 @@ def test_anything_but_changed_pages_and_data_makes_a_full_build(project, command
         page.unlink()
         page.symlink_to(outside)
         os.utime(page, ns=(stat.st_atime_ns, stat.st_mtime_ns), follow_symlinks=False)
+    elif change == "a folder added to the site":
+        (project / "site" / "added-by-hand").mkdir()
+    elif change == "a page of the site made unreadable":
+        (project / "site" / "index.html").chmod(0o200)
     elif change == "a template changed":
         footer = project / "templates" / "overrides" / "partials" / "footer.html"
         footer.write_text(footer.read_text() + "\n<!-- changed -->\n")
@@ -134,6 +140,8 @@ def test_anything_but_changed_pages_and_data_makes_a_full_build(project, command
     assert FULL in result.stderr and PARTIAL not in result.stderr
     assert "changed by hand" not in (project / "site" / "index.html").read_text()
     assert not any(path.is_symlink() for path in (project / "site").rglob("*"))
+    assert not (project / "site" / "added-by-hand").exists()
+    assert (project / "site" / "index.html").stat().st_mode & 0o444 == 0o444
     if change == "a page of the site made a link":
         assert "36.7" not in (project / "outside.html").read_text()
 
@@ -201,3 +209,28 @@ def test_pages_not_rendered_again_are_stamped_with_the_new_version_and_date(tmp_
     assert "outside its printed footer" in incremental._restamp_footers(
         tmp_path, {rendered}, previous, "bbbbbbbbbbbb", "2026-02-02"
     )
+
+
+def test_what_mkdocs_reads_besides_the_pages_is_part_of_the_key(tmp_path):
+    """The theme's custom_dir, the hooks' files and an inherited configuration: a change to any makes
+    a full build; a value from the environment (!ENV) always does."""
+    custom, hook, base = tmp_path / "custom", tmp_path / "hook.py", tmp_path / "base.yml"
+    custom.mkdir()
+    (custom / "main.html").write_text("v1")
+    hook.write_text("# v1")
+    base.write_text("copyright: v1\n")
+    config = tmp_path / "mkdocs.yml"
+    config.write_text("INHERIT: base.yml\nsite_name: x\n")
+    engine = {"theme": {"name": "material", "custom_dir": str(custom)}, "hooks": [str(hook)]}
+
+    def key() -> list[str]:
+        return incremental._mkdocs_inputs(engine, config)
+
+    first = key()
+    assert key() == first
+    for changed, text in ((custom / "main.html", "v2"), (hook, "# v2"), (base, "copyright: v2\n")):
+        before = key()
+        changed.write_text(text)
+        assert key() != before, changed.name
+    base.write_text("copyright: !ENV [COPYRIGHT, v1]\n")
+    assert key() != key()
