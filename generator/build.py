@@ -349,7 +349,6 @@ def build_site(
     site = json.loads(files[VALUES_INDEX])
     try:
         with staging_folder(project.site_dir) as staging:
-            write_tree(files, staging / "docs")
             anchors = _built_site(project, staging, files, inputs, hashes)
             mark(staging / "site")
             incremental.forget_record(project.cache_dir)  # until the new site's is written
@@ -382,6 +381,7 @@ def _built_site(
     if update is not None:
         label = f"Built the {len(update.pages)} changed pages with mkdocs (strict)"
         with stage(label), dated(built), incremental.dirty_build_allowed():
+            write_tree(incremental.staged_files(files, update), staging / "docs")
             incremental.prepare(update, project.site_dir, staging / "site", staging / "docs")
             seen = _mkdocs(project, staging, dirty=True)
             why = incremental.finish(update, seen, project.site_dir, staging / "site", version, built)
@@ -389,8 +389,9 @@ def _built_site(
             return incremental.new_anchors(update.previous.anchors, seen)
         log.info("  a full build after all: %s", why)
         shutil.rmtree(staging / "site")
-        write_tree(files, staging / "docs")  # dated afresh
+        shutil.rmtree(staging / "docs")
     with stage("Built the site with mkdocs (strict)"), dated(built):
+        write_tree(files, staging / "docs")
         seen = _mkdocs(project, staging)
     return incremental.new_anchors({}, seen)
 

@@ -248,6 +248,16 @@ def new_anchors(previous: dict[str, list[str]], seen: PageAnchors) -> dict[str, 
 # --- the partial build ---------------------------------------------------------------------------------
 
 
+def staged_files(files: dict[str, bytes], update: Update) -> dict[str, bytes]:
+    """What mkdocs is given to build on the last site: every page (it reads them all for the
+    navigation) and every changed file; an unchanged download, which it would not copy, is only
+    there (empty) for the links to it to be checked."""
+    return {
+        name: data if name in update.changed or name.endswith(PAGE_SUFFIX) or name.startswith(".") else b""
+        for name, data in files.items()
+    }
+
+
 def prepare(update: Update, previous_site: Path, site: Path, docs: Path) -> None:
     """The last site copied to build on, and the generated files dated so that mkdocs renders and
     copies only what changed (it compares a source's time with its output's)."""

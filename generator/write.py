@@ -17,11 +17,13 @@ def write_tree(files: dict[str, bytes], root: Path) -> list[str]:
     targets = planned_targets(files, root)
     root.mkdir(parents=True, exist_ok=True)
     mark(root)
-    written = []
+    written, folders = [], {root}
     for relative, target in targets.items():
         if target.is_file() and target.read_bytes() == files[relative]:
             continue
-        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.parent not in folders:  # each folder made once, not once per file
+            target.parent.mkdir(parents=True, exist_ok=True)
+            folders.add(target.parent)
         target.write_bytes(files[relative])
         written.append(relative)
     _remove_stale(root, {*files, OWNER_MARK})
