@@ -40,6 +40,9 @@ NOT_RUN = {
         "tests/test_own_site.py makes and uses a new environment outside the repository"
     ),
     "cd mysite": "the commands after it run in mysite",
+    ".venv/bin/evidence-site build --scheduler tcp://HOST:8786": (
+        "it needs a running Dask scheduler: tests/test_cluster.py starts a LocalCluster and builds on it"
+    ),
     ".venv/bin/python scripts/engine_compare.py --studies 100 --zensical /path/to/zensical": (
         "it builds 100 studies six ways (minutes); tests/test_zensical.py builds the real site with Zensical"
     ),
