@@ -351,19 +351,15 @@ def build_site(
         with staging_folder(project.site_dir) as staging:
             anchors = _built_site(project, staging, files, inputs, hashes)
             mark(staging / "site")
+            # this build's own site, listed before it is moved (a rename keeps every file's time):
+            # a build that replaces it meanwhile leaves a site that does not match this record
+            listing = incremental.site_listing(staging / "site")
             incremental.forget_record(project.cache_dir)  # until the new site's is written
             with stage(f"Replaced {project.site_dir} with the new site"):
                 replace_folder(staging / "site", project.site_dir, staging)
     except OSError as exc:
         raise BuildError(f"the site could not be written, so the previous site is kept: {exc}") from exc
-    record = incremental.SiteRecord(
-        inputs,
-        hashes,
-        incremental.site_listing(project.site_dir),
-        anchors,
-        site["data_version"],
-        site["built"],
-    )
+    record = incremental.SiteRecord(inputs, hashes, listing, anchors, site["data_version"], site["built"])
     incremental.write_record(project.cache_dir, record)
     try:
         return write_tree(files, project.docs_dir)
