@@ -106,7 +106,8 @@ def make_parser() -> argparse.ArgumentParser:
         help="validate, compute and render, then build the site into site/ (mkdocs --strict)",
         description="Validate the content, compute the results, render the pages "
         "and build the site with `mkdocs build --strict`. The site is built in a "
-        "staging folder and replaces site/ only when everything succeeded.",
+        "staging folder and replaces site/ only when everything succeeded. After an edit, only the "
+        "studies and pages that changed are built again (the site is the one a full build gives).",
     )
     build.add_argument("--site-dir", type=Path, help="write the site here instead of mkdocs.yml's site_dir")
     build.add_argument(
