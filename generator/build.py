@@ -346,10 +346,12 @@ def build_site(
         [str(project.site_dir.resolve()), str(project.docs_dir.resolve()), project.site_url.value or ""],
     )
     hashes = incremental.file_hashes(files)
-    site = json.loads(files[VALUES_INDEX])
+    manifest = json.loads(files[VALUES_INDEX])
+    version, built = str(manifest["data_version"]), str(manifest["built"])
     try:
         with staging_folder(project.site_dir) as staging:
-            anchors = _built_site(project, staging, files, inputs, hashes)
+            update = incremental.planned_update(project.cache_dir, project.site_dir, inputs, hashes)
+            anchors = _built_site(project, staging, files, update, version, built)
             mark(staging / "site")
             # this build's own site, listed before it is moved (a rename keeps every file's time):
             # a build that replaces it meanwhile leaves a site that does not match this record
@@ -359,7 +361,7 @@ def build_site(
                 replace_folder(staging / "site", project.site_dir, staging)
     except OSError as exc:
         raise BuildError(f"the site could not be written, so the previous site is kept: {exc}") from exc
-    record = incremental.SiteRecord(inputs, hashes, listing, anchors, site["data_version"], site["built"])
+    record = incremental.SiteRecord(inputs, hashes, listing, anchors, version, built)
     incremental.write_record(project.cache_dir, record)
     try:
         return write_tree(files, project.docs_dir)
@@ -368,12 +370,15 @@ def build_site(
 
 
 def _built_site(
-    project: Project, staging: Path, files: dict[str, bytes], inputs: str, hashes: dict[str, str]
+    project: Project,
+    staging: Path,
+    files: dict[str, bytes],
+    update: incremental.Update | None,
+    version: str,
+    built: str,
 ) -> dict[str, list[str]]:
-    """The site built in `staging/site` from `staging/docs`: in full, or only the changed pages when
-    the last build's record allows it. Returns every page's anchors, for the record."""
-    update = incremental.planned_update(project.cache_dir, project.site_dir, inputs, hashes)
-    version, built = (str(json.loads(files[VALUES_INDEX])[key]) for key in ("data_version", "built"))
+    """The site built in `staging/site` from `staging/docs`: only the changed pages when the last
+    build's record allows it (`update`), else in full. Returns every page's anchors, for the record."""
     if update is not None:
         label = f"Built the {len(update.pages)} changed pages with mkdocs (strict)"
         with stage(label), dated(built), incremental.dirty_build_allowed():

@@ -73,7 +73,7 @@ def cache_secret(*, create: bool = True) -> bytes | None:
     try:
         if create and not path.exists():
             _make_secret(path)
-        data = _read_regular(path, 1024)
+        data = read_regular(path, 1024)
     except (OSError, EntryRefused):
         return None
     return data if len(data) >= MIN_SECRET_BYTES else None
@@ -128,32 +128,43 @@ def site_key(config: SiteConfig, templates: tuple[Path, ...], vocabulary_file: P
     """What every study's output depends on besides its own folder: the generator's code and
     version, the template folders (the project's and the package's), the settings and the
     shared-outcome vocabulary."""
-    import generator
-
-    package = Path(generator.__file__).parent
-    digests = []
-    for templates_dir in templates:
-        files = [  # Jinja follows linked folders, and so does the key
-            Path(folder) / name
-            for folder, _, names in os.walk(templates_dir, followlinks=True)
-            for name in names
-            if (Path(folder) / name).is_file()
-        ]
-        digests.append(digest_files(files, templates_dir) if files else "")
     try:
         vocabulary = read_input_bytes(vocabulary_file) if os.path.lexists(vocabulary_file) else b""
     except InputError:
         vocabulary = b"\1unreadable"  # the loader reports it
     parts = [
         CACHE_FORMAT,
-        generator.__version__,
-        *(f"{name} {_version(name)}" for name in LIBRARIES),
-        digest_files(sorted(package.rglob("*.py")), package),
-        *digests,
+        *code_digests(templates),
         config.model_dump_json(),
         hashlib.sha256(vocabulary).hexdigest(),
     ]
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+
+def code_digests(templates: tuple[Path, ...], libraries: tuple[str, ...] = ()) -> list[str]:
+    """The generator's version and code, the versions of the libraries that shape its output
+    (LIBRARIES and `libraries`), and the bytes of the template folders (Jinja follows linked
+    folders, and so does the digest)."""
+    import generator
+
+    package = Path(generator.__file__).parent
+    return [
+        generator.__version__,
+        *(f"{name} {_version(name)}" for name in (*LIBRARIES, *libraries)),
+        digest_files(sorted(package.rglob("*.py")), package),
+        *(digest_folder(folder) for folder in templates),
+    ]
+
+
+def digest_folder(root: Path) -> str:
+    """A hash of every file in a folder, its linked folders followed ("" for none)."""
+    files = [
+        Path(folder) / name
+        for folder, _, names in os.walk(root, followlinks=True)
+        for name in names
+        if (Path(folder) / name).is_file()
+    ]
+    return digest_files(files, root) if files else ""
 
 
 LIBRARIES = ("pandas", "numpy", "scipy", "statsmodels", "plotly", "jinja2", "markdown", "pydantic")
@@ -330,7 +341,7 @@ def read_entry(path: Path, slug: str, key: str, secret: bytes) -> StudyOutput:
     - its summary: JSON of at most MAX_META_BYTES, every field of its type (StudySummary.from_json),
       its Markdown exactly of the form the generator writes (check_markdown), its navigation naming
       exactly the study's pages, and its figures (for data/values.json) the study's own."""
-    data = verified(_read_regular(path, MAX_ENTRY_BYTES + len(SIGNED_HEADER) + 65), secret)
+    data = verified(read_regular(path, MAX_ENTRY_BYTES + len(SIGNED_HEADER) + 65), secret)
     _check_directory(data)
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
@@ -349,7 +360,7 @@ def read_entry(path: Path, slug: str, key: str, secret: bytes) -> StudyOutput:
     return _checked_output(slug, meta, files)
 
 
-def _read_regular(path: Path, limit: int) -> bytes:
+def read_regular(path: Path, limit: int) -> bytes:
     """A regular file of at most `limit` bytes, opened so that a link, pipe or device is refused."""
     try:
         no_wait_no_link = getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)  # POSIX's

@@ -30,7 +30,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from generator.cache import LIBRARIES, _read_regular, _version, cache_secret, signed, verified
+from generator.cache import cache_secret, code_digests, digest_folder, read_regular, signed, verified
 from generator.mkdocs_hooks import NAV_FILE, SEARCH_INDEX, SITE_FILE
 from generator.outputs import write_file_atomically
 
@@ -40,6 +40,8 @@ RECORD_FILE = "site-record.json"
 RECORD_FORMAT = 2
 MAX_RECORD_BYTES = 256 * 1024**2
 PAGE_SUFFIX = ".md"
+MKDOCS_LIBRARIES = ("mkdocs", "mkdocs-material", "pymdown-extensions", "pygments")
+"""The libraries that turn the pages into HTML: their versions are part of the key."""
 SPAN = '<span class="ev-print-{part}">{label} {value}</span>'
 """The printed footer's data version and date, as templates/overrides/partials/footer.html writes them."""
 PageAnchors = dict[str, dict[str, Any]]
@@ -89,19 +91,10 @@ def inputs_digest(
     """A hash of what every page depends on besides its own Markdown: mkdocs.yml and the settings the
     generator gives mkdocs, the template folders (theme overrides), the navigation, the glossary's
     search forms, the generator's and the libraries' versions, and where the site is built."""
-    import generator
-
-    package = Path(generator.__file__).parent
     site_file = json.loads(files[SITE_FILE]) if SITE_FILE in files else {}
     parts = [
         str(RECORD_FORMAT),
-        generator.__version__,
-        *(
-            f"{name} {_version(name)}"
-            for name in (*LIBRARIES, "mkdocs", "mkdocs-material", "pymdown-extensions")
-        ),
-        _digest_folder(package, "*.py"),
-        *(_digest_folder(folder, "*") for folder in templates),
+        *code_digests(templates, MKDOCS_LIBRARIES),
         json.dumps(engine, sort_keys=True, default=str),
         *_mkdocs_inputs(engine, mkdocs_config),
         hashlib.sha256(files.get(NAV_FILE, b"")).hexdigest(),
@@ -129,16 +122,9 @@ def _mkdocs_inputs(engine: dict[str, Any], mkdocs_config: Path) -> list[str]:
     hooks = [Path(str(hook)) for hook in engine.get("hooks") or []]
     return [
         *(hashlib.sha256(text).hexdigest() for text in texts),
-        _digest_folder(custom, "*") if custom is not None and custom.is_dir() else "",
+        digest_folder(custom) if custom is not None else "",
         *(hashlib.sha256(hook.read_bytes()).hexdigest() if hook.is_file() else "" for hook in hooks),
     ]
-
-
-def _digest_folder(folder: Path, pattern: str) -> str:
-    digest = hashlib.sha256()
-    for path in sorted(p for p in folder.rglob(pattern) if p.is_file() and "__pycache__" not in p.parts):
-        digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()
 
 
 def file_hashes(files: dict[str, bytes]) -> dict[str, str]:
@@ -195,7 +181,7 @@ def read_record(cache_dir: Path) -> SiteRecord | None:
     if secret is None or not os.path.lexists(path):
         return None
     try:
-        data = json.loads(verified(_read_regular(path, MAX_RECORD_BYTES), secret))
+        data = json.loads(verified(read_regular(path, MAX_RECORD_BYTES), secret))
         record = SiteRecord(**data)
     except Exception as exc:  # unreadable, foreign, malformed: only costs a full build
         log.debug("the site record %s is not used: %s", path, exc)
