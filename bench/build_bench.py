@@ -904,6 +904,76 @@ def print_targets(
         )
 
 
+PAGEFIND_FIRST = (
+    "pagefind-ui.js",
+    "pagefind-ui.css",
+    "pagefind.js",
+    "pagefind-entry.json",
+    "wasm.en.pagefind",
+)
+"""What Pagefind's interface fetches before a query's first result, besides the language's metadata, the
+index chunks of the query's words and the fragments of the results shown."""
+RESULTS_SHOWN = 5  # Pagefind's interface loads the fragments of its first five results
+TARGET_SEARCH = 500e3  # bytes: search's first result, any N
+TARGET_LIST_PAGE = 200e3  # bytes: the study index and each comparison page, any N
+
+
+def search_download(site: Path) -> tuple[str, int]:
+    """The engine the site searches with, and the bytes a reader downloads before a query's first
+    result, at most: Material's whole index; or the search page, Pagefind's scripts, its metadata, the
+    two largest index chunks and the five largest fragments (a query's words need one chunk or two)."""
+    bundle = site / "pagefind"
+    if not bundle.is_dir():
+        index = site / "search" / "search_index.json"
+        return "material", index.stat().st_size if index.is_file() else 0
+
+    def largest(folder: str, count: int, pattern: str = "*") -> int:
+        return sum(sorted((p.stat().st_size for p in (bundle / folder).glob(pattern)), reverse=True)[:count])
+
+    page = site / "search" / "index.html"
+    fixed = sum((bundle / name).stat().st_size for name in PAGEFIND_FIRST if (bundle / name).is_file())
+    meta = largest(".", 1, "pagefind.en_*.pf_meta")
+    total = fixed + meta + largest("index", 2) + largest("fragment", RESULTS_SHOWN)
+    return "pagefind", total + (page.stat().st_size if page.is_file() else 0)
+
+
+def largest_list_page(site: Path) -> tuple[int, str]:
+    """The largest of the study index and the comparison pages (bytes, address)."""
+    pages = [
+        site / "studies" / "index.html",
+        *(site / "studies").glob("page_*/index.html"),
+        *(site / "comparisons").glob("**/index.html"),
+    ]
+    return max(
+        ((p.stat().st_size, p.relative_to(site).as_posix()) for p in pages if p.is_file()), default=(0, "-")
+    )
+
+
+def print_reader_targets(n: int, site: Path | None) -> None:
+    """Issue 21's targets for readers: search's first result and the list pages, light at any N."""
+    if site is None or not site.is_dir():
+        return
+    engine, searched = search_download(site)
+    listed, name = largest_list_page(site)
+    print(f"\nTargets of issue 21 for readers ({n} studies measured; search with {engine})")
+    print("-" * 40)
+    label = "search's first result < 500 KB downloaded, any N"
+    print(f"  {label}  {kb(searched):>12}  {verdict(searched < TARGET_SEARCH, n, None)}")
+    label = "study index and comparison pages < 200 KB, any N"
+    print(f"  {label}  {kb(listed):>12}  {verdict(listed < TARGET_LIST_PAGE, n, None)} (largest: {name})")
+    rows = site / "studies" / "index.json"
+    if rows.is_file():
+        print(
+            "  (every row of the study index, fetched when its box or a heading is first used:"
+            f" {kb(rows.stat().st_size)})"
+        )
+    if engine == "pagefind":
+        print(
+            "  (an upper bound: the search page, Pagefind's scripts and metadata, its two largest index"
+            " chunks and five largest result fragments; tests/test_chunked_search.py measures a query)"
+        )
+
+
 def print_cpu_target(n: int, real: MixBuild | None, rebuild: Run | None = None) -> None:
     """Issue 21's targets: mean CPU per real-shaped study at most half of main's, and a one-value edit
     published by `build` in under 5 s, judged at 100 studies."""
@@ -1177,6 +1247,7 @@ def main() -> int:
 
         print_targets(args.studies, edit_mix, full, stats, rebuild, preview, ratio, warm_ratio)
         print_cpu_target(args.studies, builds.get("real"), rebuild)
+        print_reader_targets(args.studies, site if full.ok else None)
         if failures:
             print("\nProblems")
             print("--------")

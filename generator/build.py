@@ -48,12 +48,21 @@ from generator.load import (
 from generator.mkdocs_hooks import NAV_FILE, SITE_FILE
 from generator.model import Glossary, OutcomeVocabulary
 from generator.outputs import OutputFolder, check_output_folders, mark, replace_folder, staging_folder
+from generator.paging import relinked, row_pages, unlisted
 from generator.previous import read_manifest
 from generator.publish import SiteUrl, check_url, resolve_site_url
-from generator.render import SiteInfo, environment, render_site_pages, site_assets, site_nav
+from generator.render import (
+    STUDIES_INDEX,
+    SiteInfo,
+    environment,
+    in_index_order,
+    render_site_pages,
+    site_assets,
+    site_nav,
+)
 from generator.reproducible import dated, source_date
 from generator.studies import build_studies, study_tasks
-from generator.summary import StudyOutput
+from generator.summary import STUDIES_FOLDER, StudyOutput
 from generator.write import planned_targets, write_tree
 from generator.yamlfile import line_index, line_of
 
@@ -284,11 +293,17 @@ def assemble_site(
         site = SiteInfo(project.site_name, version, dt.date.fromisoformat(first_built))
         env = environment(project.templates)
         files = render_site_pages(env, summaries, comparisons, project.config, site, history, glossary)
+        moved = row_pages([s.study for s in in_index_order(summaries)], STUDIES_INDEX)
         for output in outputs:
             twice = files.keys() & output.files.keys()
             if twice:
                 raise BuildError(f"{output.slug} would write {', '.join(sorted(twice))}, written already")
-            files.update(output.files)
+            study = output.summary.study
+            if study in moved:  # its row of the study index is on a later page
+                folder = f"{STUDIES_FOLDER}/{study}"
+                files.update(relinked(output.files, folder, STUDIES_INDEX, moved[study], f"u-{study}-"))
+            else:
+                files.update(output.files)
         files.update(with_data_version(files, site.data_version))
         manifest = {
             "site": site.title,
@@ -299,18 +314,22 @@ def assemble_site(
         files[VALUES_INDEX] = values_index(values, manifest, project.config.data)
         nav = site_nav(summaries, {output.slug: output.nav for output in outputs}, comparisons, glossary)
         files[NAV_FILE] = (json.dumps(nav, indent=1, ensure_ascii=False) + "\n").encode()
-        files[SITE_FILE] = site_file(site, glossary)
+        search = project.config.search.chosen(len(summaries))
+        files[SITE_FILE] = site_file(site, glossary, search, unlisted(files))
         files.update(site_assets(project.templates))
     return files
 
 
-def site_file(site: SiteInfo, glossary: Glossary) -> bytes:
-    """What the mkdocs hook adds to every page (the data version, for the printed footer) and to the
-    search index (the forms of each glossary term, which find the same pages)."""
+def site_file(site: SiteInfo, glossary: Glossary, search: str, unlisted: list[str]) -> bytes:
+    """What the mkdocs hook adds to every page (the data version, for the printed footer; the search
+    engine, for the search box) and to the search index (the forms of each glossary term, which find
+    the same pages), and the pages it keeps out of the navigation (`unlisted`: reached by links)."""
     info = {
         "data_version": site.data_version,
         "built": site.built.isoformat(),
+        "search": search,
         "search_forms": [term.forms for term in glossary.terms],
+        "unlisted": unlisted,
     }
     return (json.dumps(info, indent=1, ensure_ascii=False) + "\n").encode()
 
@@ -385,7 +404,10 @@ def _built_site(
             write_tree(incremental.staged_files(files, update), staging / "docs")
             incremental.prepare(update, project.site_dir, staging / "site", staging / "docs")
             seen = _mkdocs(project, staging, dirty=True)
-            why = incremental.finish(update, seen, project.site_dir, staging / "site", version, built)
+            chunked = json.loads(files[SITE_FILE]).get("search") == "pagefind"
+            why = incremental.finish(
+                update, seen, project.site_dir, staging / "site", version, built, chunked_search=chunked
+            )
         if why is None:
             return incremental.new_anchors(update.previous.anchors, seen)
         log.info("  a full build after all: %s", why)

@@ -248,6 +248,28 @@ class EvidenceSettings(Strict):
     )
 
 
+class SearchSettings(Strict):
+    engine: Literal["auto", "material", "pagefind"] = Field(
+        "auto",
+        description="The site's search: material (Material for MkDocs' search, one index of the whole "
+        "site that every reader loads first; also works from files), pagefind (Pagefind's index in "
+        "chunks, fetched by the words of a query: light at any size, needs a web server; the offline "
+        "copy keeps Material's), or auto: pagefind from pagefind_from studies on.",
+    )
+    pagefind_from: StrictInt = Field(
+        100,
+        ge=1,
+        le=10_000_000,
+        description="With engine: auto, a site of this many studies or more searches with Pagefind.",
+    )
+
+    def chosen(self, studies: int) -> Literal["material", "pagefind"]:
+        """The engine a site of `studies` studies searches with."""
+        if self.engine == "auto":
+            return "pagefind" if studies >= self.pagefind_from else "material"
+        return self.engine
+
+
 class SiteConfig(Strict):
     statistics: StatisticsSettings = Field(
         default_factory=StatisticsSettings, description="How the statistics are computed."
@@ -265,6 +287,9 @@ class SiteConfig(Strict):
     )
     evidence: EvidenceSettings = Field(
         default_factory=EvidenceSettings, description="How the maturity of each study's evidence is flagged."
+    )
+    search: SearchSettings = Field(
+        default_factory=SearchSettings, description="The site's search, and when a large site's is chunked."
     )
 
 

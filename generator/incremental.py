@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from generator.cache import cache_secret, code_digests, digest_folder, read_regular, signed, verified
+from generator.chunked_search import write_bundle
 from generator.mkdocs_hooks import NAV_FILE, SEARCH_INDEX, SITE_FILE
 from generator.outputs import write_file_atomically
 
@@ -40,8 +41,9 @@ RECORD_FILE = "site-record.json"
 RECORD_FORMAT = 2
 MAX_RECORD_BYTES = 256 * 1024**2
 PAGE_SUFFIX = ".md"
-MKDOCS_LIBRARIES = ("mkdocs", "mkdocs-material", "pymdown-extensions", "pygments")
-"""The libraries that turn the pages into HTML: their versions are part of the key."""
+MKDOCS_LIBRARIES = ("mkdocs", "mkdocs-material", "pymdown-extensions", "pygments", "pagefind-bin")
+"""The libraries that turn the pages into HTML and the chunked search index: their versions are part
+of the key."""
 SPAN = '<span class="ev-print-{part}">{label} {value}</span>'
 """The printed footer's data version and date, as templates/overrides/partials/footer.html writes them."""
 PageAnchors = dict[str, dict[str, Any]]
@@ -89,8 +91,9 @@ def inputs_digest(
     where: list[str],
 ) -> str:
     """A hash of what every page depends on besides its own Markdown: mkdocs.yml and the settings the
-    generator gives mkdocs, the template folders (theme overrides), the navigation, the glossary's
-    search forms, the generator's and the libraries' versions, and where the site is built."""
+    generator gives mkdocs, the template folders (theme overrides), the navigation, the search engine
+    and the glossary's search forms, the generator's and the libraries' versions, and where the site
+    is built."""
     site_file = json.loads(files[SITE_FILE]) if SITE_FILE in files else {}
     parts = [
         str(RECORD_FORMAT),
@@ -98,7 +101,7 @@ def inputs_digest(
         json.dumps(engine, sort_keys=True, default=str),
         *_mkdocs_inputs(engine, mkdocs_config),
         hashlib.sha256(files.get(NAV_FILE, b"")).hexdigest(),
-        json.dumps(site_file.get("search_forms"), sort_keys=True),
+        json.dumps([site_file.get("search"), site_file.get("search_forms")], sort_keys=True),
         *where,
     ]
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
@@ -272,12 +275,23 @@ def dirty_build_allowed() -> Iterator[None]:
 
 
 def finish(
-    update: Update, seen: PageAnchors, previous_site: Path, site: Path, version: str, built: str
+    update: Update,
+    seen: PageAnchors,
+    previous_site: Path,
+    site: Path,
+    version: str,
+    built: str,
+    *,
+    chunked_search: bool = False,
 ) -> str | None:
-    """Complete the partial build in `site`; None when done, else why a full build is needed."""
+    """Complete the partial build in `site`; None when done, else why a full build is needed.
+    `chunked_search`: the site searches with Pagefind, whose index is made again from the merged one."""
     why = _anchors_problem(update, seen)
     if why is None:
-        why = _merge_search(previous_site / SEARCH_INDEX, site / SEARCH_INDEX)
+        merged = _merge_search(previous_site / SEARCH_INDEX, site / SEARCH_INDEX)
+        why = merged if isinstance(merged, str) else None
+        if why is None and chunked_search and isinstance(merged, dict):
+            write_bundle(site, merged)
     if why is None:
         rendered = {site / found["page"] for found in seen.values()}
         why = _restamp_footers(site, rendered, update.previous, version, built)
@@ -301,8 +315,9 @@ def _anchors_problem(update: Update, seen: PageAnchors) -> str | None:
     return None
 
 
-def _merge_search(previous_index: Path, index: Path) -> str | None:
-    """The last site's search index with the changed pages' entries put in their place."""
+def _merge_search(previous_index: Path, index: Path) -> str | dict:
+    """The last site's search index with the changed pages' entries put in their place (written to
+    `index`, and returned), or why it cannot be."""
     try:
         old = json.loads(previous_index.read_text(encoding="utf-8"))
         new = json.loads(index.read_text(encoding="utf-8"))
@@ -323,7 +338,7 @@ def _merge_search(previous_index: Path, index: Path) -> str | None:
         return "a changed page is new to the search index"
     new["docs"] = merged
     index.write_text(json.dumps(new, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
-    return None
+    return new
 
 
 def _page_of(entry: dict) -> str:

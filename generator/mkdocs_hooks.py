@@ -36,10 +36,12 @@ NAV_FILE = ".nav.json"
 SITE_FILE = ".site.json"
 """Written by the generator beside the pages: the data version, and the forms of each glossary term."""
 SEARCH_INDEX = Path("search", "search_index.json")
+SEARCH_SCRIPT = "assets/javascripts/search.js"
+"""The search box and results page of a site searched with Pagefind (on its pages only)."""
 PROBLEMS_FILE = ".problems.json"
 """Written by the preview beside the pages while an edit is bad: its problems, shown on every page."""
 
-_site: dict = {"search_forms": [], "owners": {}}
+_site: dict = {"search": "material", "search_forms": [], "owners": {}, "unlisted": []}
 """This build's site file and the study of each page, read at the start of every build."""
 
 
@@ -62,8 +64,17 @@ def on_config(config):
     _site["search_forms"] = info.get("search_forms", [])
     _site["problems"] = _problems(docs / PROBLEMS_FILE)
     _site["anchors"] = {}
+    _site["search"] = "pagefind" if info.get("search") == "pagefind" else "material"
+    listed = info.get("unlisted")
+    _site["unlisted"] = [p for p in listed if isinstance(p, str)] if isinstance(listed, list) else []
+    if _site["search"] == "pagefind" and SEARCH_SCRIPT not in config["extra_javascript"]:
+        config["extra_javascript"].append(SEARCH_SCRIPT)
     if "data_version" in info:
-        config["extra"]["evidence_site"] = {"data_version": info["data_version"], "built": info["built"]}
+        config["extra"]["evidence_site"] = {
+            "data_version": info["data_version"],
+            "built": info["built"],
+            "search": _site["search"],
+        }
     return config
 
 
@@ -122,7 +133,7 @@ def _site_info(path: Path) -> dict:
         and DATE.fullmatch(built)
     ):
         return info
-    return {"search_forms": forms}
+    return {"search_forms": forms, "search": info.get("search"), "unlisted": info.get("unlisted")}
 
 
 VERSION = re.compile(r"[0-9a-f]{6,64}")
@@ -182,6 +193,22 @@ def on_post_build(config):
     index = json.loads(path.read_text(encoding="utf-8"))
     index = searchable(index, _site["owners"], _site["search_forms"])
     path.write_text(json.dumps(index, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+    if _site["search"] == "pagefind":  # the chunked index, from this one
+        from generator.chunked_search import write_bundle
+
+        write_bundle(Path(config["site_dir"]), index)
+
+
+def on_files(files, config):
+    """The pages the generator reaches by links, not the navigation (the pages of a paged list beyond
+    its first, the chunked search's results page), are left out of the navigation's check."""
+    from mkdocs.structure.files import InclusionLevel
+
+    for path in _site["unlisted"]:
+        page = files.get_file_from_path(path)
+        if page is not None:
+            page.inclusion = InclusionLevel.NOT_IN_NAV
+    return files
 
 
 GLOSSARY_FIELD = "glossary"

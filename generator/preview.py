@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 from mkdocs.livereload import LiveReloadServer
 
 from generator.build import SITE_CONFIG, Project, generate, open_project
+from generator.chunked_search import BUNDLE, write_bundle
 from generator.errors import BuildError, ConfigError, GeneratorError, Problem
 from generator.mkdocs_hooks import NAV_FILE, PROBLEMS_FILE
 from generator.previous import read_manifest
@@ -162,7 +163,12 @@ class _Preview:
             log.exception("mkdocs could not build the pages")
             return
         if before is not None:
-            _merge_search_index(Path(self.site_dir, SEARCH_INDEX), before)
+            merged = _merge_search_index(Path(self.site_dir, SEARCH_INDEX), before)
+            if merged is not None and Path(self.site_dir, BUNDLE).is_dir():  # the chunked index, whole
+                try:
+                    write_bundle(Path(self.site_dir), merged)
+                except BuildError as exc:
+                    log.error("%s", exc)
         self.names, self.theme, self.built = names, theme, True
 
     def _theme(self) -> bytes | None:
@@ -286,13 +292,14 @@ def _read_json(path: Path) -> dict | None:
         return None
 
 
-def _merge_search_index(path: Path, before: dict) -> None:
-    """After a dirty build the index holds the rebuilt pages only: add back every other page's entries.
+def _merge_search_index(path: Path, before: dict) -> dict | None:
+    """After a dirty build the index holds the rebuilt pages only: add back every other page's entries
+    (returns the index written, None when there was none to merge).
 
     An entry's `location` is its page's URL, then `#section` for a section of it."""
     after = _read_json(path)
     if after is None or not isinstance(before.get("docs"), list):
-        return
+        return None
     fresh: dict[str, list] = {}
     for entry in after["docs"]:
         fresh.setdefault(entry["location"].split("#")[0], []).append(entry)
@@ -305,7 +312,9 @@ def _merge_search_index(path: Path, before: dict) -> None:
             docs += fresh[page]
             fresh[page] = []
     docs += [entry for entries in fresh.values() for entry in entries]
-    path.write_text(json.dumps({**after, "docs": docs}, separators=(",", ":")), encoding="utf-8")
+    merged = {**after, "docs": docs}
+    path.write_text(json.dumps(merged, separators=(",", ":")), encoding="utf-8")
+    return merged
 
 
 class _DropMessage(logging.Filter):

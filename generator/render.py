@@ -12,7 +12,7 @@ import html
 import json
 from dataclasses import dataclass, replace
 from decimal import Decimal
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import numpy
 from markupsafe import Markup
@@ -22,6 +22,7 @@ from generator.analysis import StudyResults
 from generator.audit import AuditReport
 from generator.changes import Changes
 from generator.charts import NARROW_WIDTH, Chart, dosing_chart, layout_value
+from generator.chunked_search import SEARCH_PAGE
 from generator.comparison import INDEX_PAGE as COMPARISONS_INDEX
 from generator.comparison import (
     Comparison,
@@ -42,6 +43,7 @@ from generator.load import Study
 from generator.maturity import Maturity, study_maturity
 from generator.methods import Methods, sections_methods, shown_values, values_methods
 from generator.model import ALL_PATIENTS, Glossary, OutcomeVocabulary, parse_headline, parse_shared_ref
+from generator.paging import Pager, paged, rows_json
 from generator.primary import MainResult, main_result
 from generator.sandbox import PageEnvironment, check_links, render_page, sandbox
 from generator.summary import STUDIES_FOLDER, IndexRow, StudySummary
@@ -59,6 +61,8 @@ INDEX_ROW_TEMPLATE = "study/index_row.md.j2"
 CHANGES_PAGE = "changes.md"
 GLOSSARY_PAGE = "glossary.md"
 STUDIES_INDEX = f"{STUDIES_FOLDER}/index.md"
+INDEX_COLUMNS = ("Study", "Main result", "Design", "Evidence", "Patients", "Arms", "Year", "Registry")
+"""The study index's columns, in the order of a study's index row."""
 STUDIES_TITLE = "Study index"
 REQUIRED_ASSETS = ("javascripts/charts.js", "stylesheets/extra.css")
 """The site's own script and styles under templates/assets/, which mkdocs.yml lists under
@@ -161,6 +165,9 @@ class StudiesContext:
     site: SiteInfo
     rows: list[Markup]
     fmt: NumberFormat
+    pager: Pager | None = None
+    rows_file: str = ""
+    columns: tuple[str, ...] = INDEX_COLUMNS
 
 
 @dataclass(frozen=True)
@@ -169,6 +176,14 @@ class GlossaryContext:
 
     site: SiteInfo
     glossary: Glossary
+
+
+@dataclass(frozen=True)
+class SearchContext:
+    """What the search results page template receives (a site searched with Pagefind)."""
+
+    site: SiteInfo
+    studies: int
 
 
 @dataclass(frozen=True)
@@ -390,16 +405,16 @@ def render_site_pages(
     content/glossary.yml lists terms) and what changed (`history`: every data version, newest first)."""
     fmt = NumberFormat(config)
     changes = history[0]
-    rows = [Markup(s.index_row.markdown) for s in in_index_order(summaries)]
     home = HomeContext(site, len(summaries), comparisons, fmt, VALUES_INDEX, changes, config.data)
-    files = {
-        "index.md": render_page(env, "home.md.j2", {"page": home}),
-        STUDIES_INDEX: render_page(env, "studies.md.j2", {"page": StudiesContext(site, rows, fmt)}),
-    }
+    files = {"index.md": render_page(env, "home.md.j2", {"page": home})}
+    files.update(study_index_pages(env, in_index_order(summaries), site, fmt))
     titles = {s.study: s.title for s in summaries}
     files[CHANGES_PAGE] = render_page(env, "changes.md.j2", {"page": ChangesContext(site, history, titles)})
     if glossary.terms:
         files[GLOSSARY_PAGE] = render_page(env, "glossary.md.j2", {"page": GlossaryContext(site, glossary)})
+    if config.search.chosen(len(summaries)) == "pagefind":
+        search = SearchContext(site, len(summaries))
+        files[SEARCH_PAGE] = render_page(env, "search.md.j2", {"page": search})
     if comparisons:
         index = ComparisonsIndexPage(site, comparisons, fmt)
         files[COMPARISONS_INDEX] = render_page(env, "comparisons.md.j2", {"page": index})
@@ -410,6 +425,27 @@ def render_site_pages(
         files[comparison_path(comparison.outcome.key)] = render_page(env, "comparison.md.j2", {"page": page})
         files.update(comparison_downloads(comparison, chart, config.statistics))
     files.update(comparisons_dictionary(comparisons, charts, config.statistics))
+    return files
+
+
+STUDIES_ROWS = f"{STUDIES_FOLDER}/index.json"
+"""Every row of the study index, for its script's filter and sort when the index is paged."""
+
+
+def study_index_pages(
+    env: PageEnvironment, ordered: list[StudySummary], site: SiteInfo, fmt: NumberFormat
+) -> dict[str, bytes]:
+    """The study index: one page, or pages of `paging.PAGE_ROWS` studies with every row in a JSON file."""
+    rows = [Markup(s.index_row.markdown) for s in ordered]
+    rows_file = PurePosixPath(STUDIES_ROWS).name
+    files = {
+        path: render_page(env, "studies.md.j2", {"page": StudiesContext(site, chunk, fmt, pager, rows_file)})
+        for path, chunk, pager in paged(rows, STUDIES_INDEX)
+    }
+    if len(files) > 1:
+        files[STUDIES_ROWS] = rows_json(
+            list(INDEX_COLUMNS), [(s.study, s.index_row.markdown) for s in ordered]
+        )
     return files
 
 

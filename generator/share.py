@@ -10,6 +10,7 @@ page's own script, plotly.js included.
 from __future__ import annotations
 
 import io
+import json
 import logging
 import os
 import tempfile
@@ -24,8 +25,10 @@ from generator.build import (
     run_mkdocs,
     stage,
 )
+from generator.chunked_search import SEARCH_PAGE
 from generator.downloads import zip_files
 from generator.errors import ConfigError, Problem
+from generator.mkdocs_hooks import SITE_FILE
 from generator.outputs import protected_folders, write_file_atomically
 from generator.previous import read_manifest
 from generator.reproducible import dated
@@ -52,6 +55,18 @@ def offline_overrides(raw: dict) -> dict:
     return {"use_directory_urls": False, "plugins": plugins, "theme": theme, "extra": extra}
 
 
+def with_material_search(files: dict[str, bytes]) -> dict[str, bytes]:
+    """The generated files of a site searched with Material's index, whatever the site's own search:
+    Pagefind's chunked index is fetched by the pages, which a copy opened from files cannot do."""
+    info = json.loads(files[SITE_FILE])
+    if info.get("search") != "pagefind":
+        return files
+    info["search"] = "material"
+    changed = {**files, SITE_FILE: (json.dumps(info, indent=1, ensure_ascii=False) + "\n").encode()}
+    changed.pop(SEARCH_PAGE, None)
+    return changed
+
+
 def share(project: Project, out: Path, previous: str | None = None) -> int:
     """Write the offline copy of the site to `out`; returns its size in bytes."""
     _check_target(out)
@@ -65,7 +80,7 @@ def share(project: Project, out: Path, previous: str | None = None) -> int:
         if out.resolve().is_relative_to(folder):
             raise ConfigError([Problem(out, f"lies inside {what} ({folder}); write the copy elsewhere")])
     raw, _ = check_mkdocs_config(project.mkdocs_config)
-    files = generate(project, read_manifest(previous, project.site_dir))
+    files = with_material_search(generate(project, read_manifest(previous, project.site_dir)))
     top_folder = project.site_name.strip().lower().replace(" ", "-") or "evidence-site"
     with tempfile.TemporaryDirectory(prefix="evidence-share-") as scratch:
         docs, site = Path(scratch) / "docs", Path(scratch) / "site"

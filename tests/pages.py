@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import json
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -62,3 +63,16 @@ def unmarked_numbers(page_html: str) -> list[str]:
 
 def element_ids(page_html: str) -> set[str]:
     return set(re.findall(r'\sid="([^"]+)"', page_html))
+
+
+def study_titles(built_site) -> dict[str, str]:
+    """Each study's folder and its title, as the navigation gives them."""
+    nav = json.loads((built_site / "docs" / ".nav.json").read_text())
+    studies = next(item["Studies"] for item in nav if "Studies" in item)
+    titles = {}
+    for section in studies:
+        ((title, pages),) = section.items()
+        if isinstance(pages, list):
+            ((_, first),) = pages[0].items()
+            titles[first.split("/")[1]] = title
+    return titles

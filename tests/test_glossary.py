@@ -14,6 +14,7 @@ from generator.cli import main
 from generator.load import content_version, load_glossary
 from generator.mkdocs_hooks import (
     GLOSSARY_FIELD,
+    SEARCH_SCRIPT,
     SITE_FILE,
     STUDY_TAG_BOOST,
     FormMatcher,
@@ -223,4 +224,20 @@ def test_the_generator_s_site_file_gives_the_pages_its_data_version(tmp_path):
     )
     config = {"docs_dir": str(tmp_path), "nav": [], "extra": {}}
     on_config(config)
-    assert config["extra"]["evidence_site"] == {"data_version": "3f1ecc6d0195", "built": "2026-12-07"}
+    assert config["extra"]["evidence_site"] == {
+        "data_version": "3f1ecc6d0195",
+        "built": "2026-12-07",
+        "search": "material",
+    }
+
+
+@pytest.mark.parametrize(
+    ("written", "engine"), [("pagefind", "pagefind"), ("<b>x</b>", "material"), (None, "material")]
+)
+def test_the_site_file_names_the_search_engine_and_only_a_known_one_counts(tmp_path, written, engine):
+    info = {"data_version": "3f1ecc6d0195", "built": "2026-12-07", "search_forms": [], "search": written}
+    (tmp_path / SITE_FILE).write_text(json.dumps(info))
+    config = {"docs_dir": str(tmp_path), "nav": [], "extra": {}, "extra_javascript": []}
+    on_config(config)
+    assert config["extra"]["evidence_site"]["search"] == engine
+    assert (SEARCH_SCRIPT in config["extra_javascript"]) == (engine == "pagefind")

@@ -12,6 +12,7 @@ import pytest
 
 from generator import incremental
 from generator.cache import signed
+from generator.chunked_search import BUNDLE
 from generator.incremental import RECORD_FILE, SiteRecord, Update
 from tests.conftest import KeptProject, copy_project, edit
 
@@ -106,6 +107,7 @@ def test_after_a_one_value_edit_only_the_changed_pages_are_rendered_and_the_site
         "a page of the site made unreadable",
         "a template changed",
         "a study added",
+        "the search engine changed",
     ],
 )
 def test_anything_but_changed_pages_and_data_makes_a_full_build(project, command_line, change):
@@ -132,6 +134,8 @@ def test_anything_but_changed_pages_and_data_makes_a_full_build(project, command
     elif change == "a template changed":
         footer = project / "templates" / "overrides" / "partials" / "footer.html"
         footer.write_text(footer.read_text() + "\n<!-- changed -->\n")
+    elif change == "the search engine changed":
+        edit(project / "site_config.yml", "  engine: auto ", "  engine: pagefind ")
     else:
         shutil.copytree(FIXTURES / "single-arm", project / "content" / "studies" / "single-arm")
     one_value_edit(project)
@@ -144,6 +148,26 @@ def test_anything_but_changed_pages_and_data_makes_a_full_build(project, command
     assert (project / "site" / "index.html").stat().st_mode & 0o444 == 0o444
     if change == "a page of the site made a link":
         assert "36.7" not in (project / "outside.html").read_text()
+    if change == "the search engine changed":
+        assert (project / "site" / BUNDLE / "pagefind.js").is_file()
+        assert 'name="search"' not in (project / "site" / "index.html").read_text()
+
+
+def test_a_site_searched_with_pagefind_gets_its_chunked_index_made_again_after_an_edit(
+    tmp_path, command_line
+):
+    """The chunked index is made from the merged search index: the same as a full build's."""
+    root = copy_project(tmp_path / "project")
+    edit(root / "site_config.yml", "  engine: auto ", "  engine: pagefind ")
+    build(command_line, root)
+    shutil.copy(root / "site" / "data" / "values.json", root / "published-values.json")
+    before = files_of(root / "site" / BUNDLE)
+    one_value_edit(root)
+    assert f"Built the 7 {PARTIAL}" in build(command_line, root).stderr
+    assert files_of(root / "site" / BUNDLE) != before, "the edited page's words are in the index"
+    clean = ["--site-dir", str(root / "clean-site"), "--docs-dir", str(root / "clean-docs")]
+    assert FULL in build(command_line, root, *clean, "--previous", str(root / "published-values.json")).stderr
+    assert_same_files(root / "site", root / "clean-site")
 
 
 # --- the parts, with known values ------------------------------------------------------------------
@@ -182,7 +206,8 @@ def test_the_search_index_keeps_each_page_in_place_with_the_changed_pages_entrie
     old, new = tmp_path / "old.json", tmp_path / "new.json"
     old.write_text(json.dumps(index([("", "home"), ("a/", "A"), ("a/#x", "A x"), ("b/", "B")])))
     new.write_text(json.dumps(index([("a/", "A2"), ("a/#y", "A y")])))
-    assert incremental._merge_search(old, new) is None
+    merged = incremental._merge_search(old, new)
+    assert merged == json.loads(new.read_text())
     assert [(d["location"], d["text"]) for d in json.loads(new.read_text())["docs"]] == [
         ("", "home"),
         ("a/", "A2"),

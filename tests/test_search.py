@@ -3,12 +3,11 @@ same page first, and every result of a study's page names its study."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from generator.load import load_glossary
 from tests.conftest import ROOT, needed
+from tests.pages import study_titles
 from tests.sitebrowser import real_site_url, routed_page
 
 pytestmark = pytest.mark.browser
@@ -48,19 +47,6 @@ def search(browser, built_site, site_url):
             )
 
         yield run
-
-
-def study_titles(built_site) -> dict[str, str]:
-    """Each study's folder and its title, as the navigation gives them."""
-    nav = json.loads((built_site / "docs" / ".nav.json").read_text())
-    studies = next(item["Studies"] for item in nav if "Studies" in item)
-    titles = {}
-    for section in studies:
-        ((title, pages),) = section.items()
-        if isinstance(pages, list):
-            ((_, first),) = pages[0].items()
-            titles[first.split("/")[1]] = title
-    return titles
 
 
 def test_vod_and_veno_occlusive_disease_find_the_same_page_first(search, site_url):

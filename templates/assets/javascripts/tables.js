@@ -60,6 +60,119 @@
     status.textContent = quiet && !words.length ? "" : shown + " of " + rows.length + " " + noun + " shown";
   }
 
+  /* A paged study index (a large site: a page of rows each, linked by .ev-pager) filters and sorts
+     all its rows: from the JSON file of every row its page links (a.ev-index-rows: each row's link
+     and cells' text), fetched once when the box is first typed in or a heading first selected. The
+     matching rows replace the page's own, SHOWN at a time; an empty box and no sort give the page's
+     own rows back. Without JavaScript, or when the file cannot be fetched, the pages are read in
+     turn. */
+  var SHOWN = 50;
+
+  function pagedIndex(container, table, input, status) {
+    var link = document.querySelector("a.ev-index-rows");
+    if (!link) return null;
+    var body = table.tBodies[0];
+    var own = Array.prototype.slice.call(body.rows);
+    var pagers = document.querySelectorAll("nav.ev-pager");
+    var state = { column: -1, ascending: true, shown: SHOWN, data: null, loading: null };
+    var more = document.createElement("button");
+    more.type = "button";
+    more.className = "md-button ev-more-rows";
+    more.hidden = true;
+    container.parentNode.insertBefore(more, container.nextSibling);
+
+    function load() {
+      if (!state.loading) {
+        state.loading = fetch(link.href).then(function (answer) {
+          if (!answer.ok) throw new Error(answer.status);
+          return answer.json();
+        }).then(function (data) {
+          data.rows.forEach(function (row) { row.text = row.cells.join(" ").toLowerCase(); });
+          state.data = data;
+          return data;
+        });
+      }
+      return state.loading;
+    }
+
+    function cellOf(row, column, head) {
+      var cell = document.createElement("td");
+      if (container.classList.contains("ev-stacks")) setRole(cell, column === 0 ? "rowheader" : "cell");
+      if (column === 0) {
+        var a = document.createElement("a");
+        a.href = new URL(row.href, link.href).href;
+        a.textContent = row.cells[0];
+        cell.appendChild(a);
+      } else {
+        cell.textContent = row.cells[column];
+      }
+      cell.setAttribute("data-label", head);
+      return cell;
+    }
+
+    function sorted(rows) {
+      if (state.column < 0) return rows;
+      var column = state.column;
+      var filled = rows.map(function (r) { return r.cells[column]; }).filter(function (t) { return !BLANK.test(t); });
+      var numeric = filled.length > 0 && filled.every(function (t) { return !isNaN(numberOf(t)); });
+      return rows.slice().sort(function (r1, r2) {
+        var a = r1.cells[column], b = r2.cells[column];
+        if (BLANK.test(a) || BLANK.test(b)) return BLANK.test(a) - BLANK.test(b);
+        var order = numeric ? numberOf(a) - numberOf(b) : collator.compare(a, b);
+        return state.ascending ? order : -order;
+      });
+    }
+
+    function show() {
+      var words = input.value.toLowerCase().split(/\s+/).filter(Boolean);
+      var ours = !words.length && state.column < 0;
+      pagers.forEach(function (nav) { nav.hidden = !ours; });
+      if (ours) {
+        body.replaceChildren.apply(body, own);
+        more.hidden = true;
+        status.textContent = own.length + (own.length === 1 ? " study" : " studies") +
+          " on this page; the box and the headings look through every page";
+        return;
+      }
+      status.textContent = "Looking through every study…";
+      load().then(function (data) {
+        var found = sorted(data.rows.filter(function (row) {
+          return words.every(function (word) { return row.text.indexOf(word) !== -1; });
+        }));
+        var rows = found.slice(0, state.shown).map(function (row) {
+          var tr = document.createElement("tr");
+          if (container.classList.contains("ev-stacks")) setRole(tr, "row");
+          row.cells.forEach(function (_, column) { tr.appendChild(cellOf(row, column, data.columns[column])); });
+          return tr;
+        });
+        body.replaceChildren.apply(body, rows);
+        var left = found.length - rows.length;
+        more.hidden = left <= 0;
+        more.textContent = "Show " + Math.min(left, SHOWN) + " more of " + left;
+        status.textContent = found.length + " of " + data.rows.length + " studies" +
+          (words.length ? " match" : "") + (left > 0 ? "; the first " + rows.length + " shown" : "");
+      }, function () {
+        status.textContent = "The list of every study could not be fetched: this page's studies are shown, the others on the next pages";
+        filterRows(table, input, status, "studies on this page");
+      });
+    }
+
+    more.addEventListener("click", function () { state.shown += SHOWN; show(); });
+    return {
+      filter: function () { state.shown = SHOWN; show(); },
+      sort: function (column, button) {
+        var header = button.parentElement;
+        state.ascending = !(state.column === column && state.ascending);
+        state.column = column;
+        table.querySelectorAll("th[aria-sort]").forEach(function (th) { th.removeAttribute("aria-sort"); });
+        header.setAttribute("aria-sort", state.ascending ? "ascending" : "descending");
+        state.shown = SHOWN;
+        show();
+      },
+      start: show
+    };
+  }
+
   function enhance(container) {
     var table = container.querySelector("table");
     if (!table || container.getAttribute("data-enhanced") === "true") return;
@@ -79,7 +192,10 @@
     var before = skip && skip.classList.contains("ev-skip") ? skip : container;
     container.parentNode.insertBefore(label, before);
     container.parentNode.insertBefore(status, before);
-    input.addEventListener("input", function () { filterRows(table, input, status, "studies"); });
+    var paged = pagedIndex(container, table, input, status);
+    input.addEventListener("input", function () {
+      if (paged) paged.filter(); else filterRows(table, input, status, "studies");
+    });
     Array.prototype.forEach.call(table.tHead.rows[0].cells, function (th, column) {
       var button = document.createElement("button");
       button.type = "button";
@@ -87,9 +203,11 @@
       button.textContent = th.textContent;
       th.textContent = "";
       th.appendChild(button);
-      button.addEventListener("click", function () { sortBy(table, column, button); });
+      button.addEventListener("click", function () {
+        if (paged) paged.sort(column, button); else sortBy(table, column, button);
+      });
     });
-    filterRows(table, input, status, "studies");
+    if (paged) paged.start(); else filterRows(table, input, status, "studies");
   }
 
   /* The tables read as cards on a phone: every table in a page's .ev-table box but the audit's. */

@@ -1,0 +1,93 @@
+/* The search of a site searched with Pagefind (a large site: its index comes in parts, fetched by
+   the words of a query). The search box in the header is a plain form that opens the search page
+   with the query (?q=); there Pagefind's interface shows the results, each page titled with its
+   study and each matching section as a link to its heading. "/" or "s" puts the cursor in the box,
+   as Material's own search does. Only pages that have the search page's #ev-search load Pagefind.
+   Runs on a direct load and after every instant navigation (Material's document$). */
+(function () {
+  "use strict";
+
+  function siteRoot() {
+    var config = document.getElementById("__config");
+    var base = config ? JSON.parse(config.textContent).base : ".";
+    return new URL(base.replace(/\/?$/, "/"), location.href);
+  }
+
+  function load(tag, attributes) {
+    return new Promise(function (resolve, reject) {
+      var element = document.createElement(tag);
+      Object.keys(attributes).forEach(function (name) { element.setAttribute(name, attributes[name]); });
+      element.onload = resolve;
+      element.onerror = reject;
+      document.head.appendChild(element);
+    });
+  }
+
+  function query() {
+    return new URLSearchParams(location.search).get("q") || "";
+  }
+
+  function say(box, text) {
+    var note = document.createElement("p");
+    note.className = "ev-search-problem";
+    note.setAttribute("role", "alert");
+    note.textContent = text;
+    box.replaceChildren(note);
+  }
+
+  function start() {
+    var words = query();
+    document.querySelectorAll(".ev-search-box input[name=q]").forEach(function (input) {
+      if (words && !input.value) { input.value = words; }
+    });
+    var box = document.getElementById("ev-search");
+    if (!box || box.dataset.ready) { return; }
+    box.dataset.ready = "yes";
+    if (location.protocol === "file:") {
+      say(box, "This search needs the site served by a web server: opened from files, the page " +
+        "cannot fetch its index. The offline copy (evidence-site share) searches without one.");
+      return;
+    }
+    var root = siteRoot();
+    var bundle = new URL("pagefind/", root);
+    Promise.all([
+      load("link", { rel: "stylesheet", href: new URL("pagefind-ui.css", bundle).href }),
+      window.PagefindUI ? null : load("script", { src: new URL("pagefind-ui.js", bundle).href })
+    ]).then(function () {
+      var ui = new window.PagefindUI({
+        element: "#ev-search",
+        bundlePath: bundle.pathname,
+        baseUrl: root.pathname,
+        showSubResults: true,
+        showImages: false,
+        autofocus: !words,
+        translations: { placeholder: "Search the studies" }
+      });
+      var input = box.querySelector("input");
+      if (input) { input.setAttribute("aria-label", "Search the studies"); }
+      if (words) { ui.triggerSearch(words); }
+    }, function () {
+      say(box, "The search index could not be loaded (" + bundle.pathname + "): build the site again.");
+    });
+  }
+
+  document.addEventListener("keydown", function (event) {
+    var target = event.target;
+    if (event.ctrlKey || event.metaKey || event.altKey || (event.key !== "/" && event.key !== "s")) { return; }
+    if (target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName))) { return; }
+    var input = document.querySelector("#ev-search input") || document.querySelector(".ev-search-box input[name=q]");
+    if (input && input.getClientRects().length > 0) {
+      event.preventDefault();
+      input.focus();
+    }
+  });
+
+  if (window.document$) {
+    window.document$.subscribe(start);
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+})();

@@ -1,0 +1,287 @@
+"""The chunked search of a large site (Pagefind): its records made from the site's own search index,
+its settings, and search as a reader uses it in a real Chromium: the header's box opens the search
+page, an abbreviation and its long form find the same page first, every study page's result names
+its study, each section's link leads to its heading, and a query downloads little."""
+
+from __future__ import annotations
+
+import json
+import re
+import zipfile
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from generator.build import build_site, open_project
+from generator.chunked_search import (
+    BUNDLE,
+    SEARCH_PAGE,
+    SearchPage,
+    document_path,
+    search_pages,
+    write_bundle,
+)
+from generator.config import SearchSettings
+from generator.errors import BuildError
+from generator.mkdocs_hooks import SEARCH_INDEX
+from tests.conftest import copy_project, edit, made_once, needed
+from tests.pages import study_titles
+from tests.sitebrowser import real_site_url, routed_page, serious_violations
+
+SETTING = "  engine: auto "
+RESULT = ".pagefind-ui__result"
+
+
+def pagefind_project(folder: Path) -> Path:
+    project = copy_project(folder)
+    edit(project / "site_config.yml", SETTING, "  engine: pagefind ")
+    return project
+
+
+@pytest.fixture(scope="session")
+def pagefind_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real content built with search.engine: pagefind, once for the run: read, never change."""
+
+    def build(out: Path) -> None:
+        project = pagefind_project(out / "project")
+        build_site(open_project(project, site_dir=out / "site", docs_dir=out / "docs"))
+
+    return made_once(tmp_path_factory, "pagefind-site", build) / "site"
+
+
+# --- settings -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("engine", "studies", "chosen"),
+    [
+        ("auto", 99, "material"),
+        ("auto", 100, "pagefind"),
+        ("material", 10_000, "material"),
+        ("pagefind", 1, "pagefind"),
+    ],
+)
+def test_auto_searches_with_pagefind_from_pagefind_from_studies_on(engine, studies, chosen):
+    assert SearchSettings(engine=engine, pagefind_from=100).chosen(studies) == chosen
+
+
+# --- records --------------------------------------------------------------------------------------
+
+INDEX = {
+    "config": {"lang": ["en"]},
+    "docs": [
+        {"location": "", "title": "Home", "text": "<p>Results</p>"},
+        {"location": "studies/a/", "title": "Overview", "text": "<p>Intro</p>", "tags": ["Study A"]},
+        {
+            "location": "studies/a/#safety",
+            "title": "Safety",
+            "text": "<p>VOD in 3</p>",
+            "tags": ["Study A"],
+            "glossary": "VOD veno-occlusive disease VOD veno-occlusive disease",
+        },
+    ],
+}
+
+
+def test_each_page_is_one_record_with_its_sections_anchors_and_study():
+    home, study = search_pages(INDEX)
+    assert (home.url, home.title, home.sections) == ("/", "Home", [])
+    assert (study.url, study.title, study.study) == ("/studies/a/", "Overview", "Study A")
+    assert study.sections == [("safety", "Safety", "<p>VOD in 3</p>", "VOD veno-occlusive disease")]
+    document = study.document()
+    assert 'content="Overview · Study A"' in document
+    assert '<h2 id="safety">Safety</h2>' in document
+    assert document.count("veno-occlusive") == 1, "each glossary form once, not once per occurrence"
+    assert document_path(home.url) == "index.html"
+    assert document_path(study.url) == "studies/a/index.html"
+    assert document_path("/changes.html") == "changes.html"
+
+
+def test_a_hostile_title_or_anchor_stays_text_in_the_record():
+    page = SearchPage("/x/", "&lt;b&gt;", 'A" onload="alert(1)', "", [('a"><script>', "T", "", "")])
+    document = page.document()
+    assert "<script>" not in document and 'id="a&quot;&gt;&lt;script&gt;"' in document
+    assert 'content="&lt;b&gt; · A&quot; onload=&quot;alert(1)"' in document
+
+
+def test_a_page_outside_the_site_is_refused(tmp_path):
+    index = {"docs": [{"location": "../../outside/", "title": "x", "text": ""}]}
+    with pytest.raises(BuildError, match="outside the site"):
+        write_bundle(tmp_path, index)
+    assert not (tmp_path.parent / "outside").exists()
+
+
+def test_the_environment_names_no_other_binary_or_setting(tmp_path, monkeypatch):
+    """PAGEFIND_BINARY_PATH would run another program, PAGEFIND_* settings would move the output:
+    the installed binary runs, with none of them."""
+    ran = tmp_path / "ran"
+    fake = tmp_path / "fake-pagefind"
+    fake.write_text(f"#!/bin/sh\ntouch {ran}\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(fake))
+    monkeypatch.setenv("PAGEFIND_OUTPUT_PATH", str(tmp_path / "elsewhere"))
+    monkeypatch.setenv("PAGEFIND_SITE", "/")
+    site = tmp_path / "site"
+    site.mkdir()
+    assert write_bundle(site, INDEX) == 2
+    assert (site / BUNDLE / "pagefind.js").is_file()
+    assert not ran.exists() and not (tmp_path / "elsewhere").exists()
+
+
+# --- the built site -------------------------------------------------------------------------------
+
+
+def test_every_page_has_a_plain_search_form_and_no_whole_site_index_is_loaded(pagefind_site):
+    pages = list(pagefind_site.rglob("index.html"))
+    assert len(pages) > 10
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        assert 'name="search"' not in text, f"{page}: Material's search form would load the whole index"
+        form = re.search(r'<form class="md-search__form" action="([^"]+)" method="get">', text)
+        assert form, page
+        target = (page.parent / form.group(1)).resolve()
+        assert target == (pagefind_site / "search").resolve(), (page, form.group(1))
+        assert "assets/javascripts/search.js" in text
+    assert (pagefind_site / BUNDLE / "pagefind.js").is_file()
+    nav = (pagefind_site / "index.html").read_text(encoding="utf-8")
+    assert 'href="search/"' not in nav.split('<nav class="md-nav md-nav--primary"', 1)[1].split("</nav>")[0]
+
+
+def test_the_search_page_is_left_out_of_its_own_index(pagefind_site):
+    index = json.loads((pagefind_site / SEARCH_INDEX).read_text(encoding="utf-8"))
+    assert not [doc for doc in index["docs"] if doc["location"].startswith("search/")]
+
+
+def test_a_site_searched_with_material_has_no_pagefind(built_site):
+    site = built_site / "site"
+    assert not (site / BUNDLE).exists() and not (built_site / "docs" / SEARCH_PAGE).exists()
+    assert 'name="search"' in (site / "index.html").read_text(encoding="utf-8")
+
+
+# --- in the browser -------------------------------------------------------------------------------
+
+playwright_api = needed("playwright.sync_api")
+
+
+@pytest.fixture(scope="module")
+def site_url() -> str:
+    return real_site_url()
+
+
+def results(page) -> list[tuple[str, list[str]]]:
+    """Each result: its page's address under the site, and the titles of it and its sections."""
+    page.locator(RESULT).first.wait_for(timeout=15_000)
+    return page.locator(RESULT).evaluate_all(
+        """items => items.map(item => [
+            new URL(item.querySelector('.pagefind-ui__result-link').href).pathname,
+            [...item.querySelectorAll('.pagefind-ui__result-link')].map(a => a.textContent.trim())])"""
+    )
+
+
+@pytest.mark.browser
+def test_the_header_box_opens_the_search_page_with_the_results(browser, pagefind_site, site_url):
+    with routed_page(browser, pagefind_site, site_url, with_axe=True) as (page, _):
+        fetched: list[str] = []
+        page.on("request", lambda request: fetched.append(request.url))
+        page.goto(site_url + "studies/")
+        assert not [url for url in fetched if "search_index" in url or f"/{BUNDLE}/" in url]
+        box = page.locator(".ev-search-box input[name=q]")
+        box.fill("VOD")
+        box.press("Enter")
+        page.wait_for_url("**/search/?q=VOD")
+        found = results(page)
+        assert found[0][0] == urlsplit(site_url).path + "studies/kantarjian-2013/safety/", found[:3]
+        assert found[0][1][0] == "Transplant and safety · Inotuzumab ozogamicin in relapsed or refractory ALL"
+        assert page.locator("#ev-search input").input_value() == "VOD"
+        assert serious_violations(page) == []
+        section = page.locator(f"{RESULT} .pagefind-ui__result-nested .pagefind-ui__result-link").first
+        href = section.get_attribute("href")
+        section.click()
+        page.wait_for_url("**/safety/#*")
+        anchor = href.split("#", 1)[1]
+        assert page.locator(f"[id='{anchor}']").count() == 1, href
+
+
+@pytest.mark.browser
+def test_an_abbreviation_and_its_long_form_find_the_same_page_first(browser, pagefind_site, site_url):
+    with routed_page(browser, pagefind_site, site_url) as (page, _):
+        first = {}
+        for query in ("VOD", "veno-occlusive disease"):
+            page.goto(f"{site_url}search/?q={query}")
+            first[query] = results(page)[0][0]
+        assert first["VOD"] == first["veno-occlusive disease"], first
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("query", ["survival", "adverse event"])
+def test_every_result_of_a_study_page_names_its_study(browser, pagefind_site, site_url, query):
+    titles = study_titles(pagefind_site.parent)
+    with routed_page(browser, pagefind_site, site_url) as (page, _):
+        page.goto(f"{site_url}search/?q={query}")
+        found = results(page)
+    in_studies = [(path, names[0]) for path, names in found if "/studies/" in path and path.count("/") > 3]
+    assert in_studies, found
+    for path, name in in_studies:
+        slug = path.split("/studies/", 1)[1].split("/")[0]
+        assert name.endswith(f" · {titles[slug]}"), (path, name)
+
+
+@pytest.mark.browser
+def test_a_query_downloads_little_of_the_index(browser, pagefind_site, site_url):
+    """The first result comes after the search page, Pagefind's scripts and the index's parts that the
+    words need: not the whole index (the issue's target: under 500 KB at any size)."""
+    with routed_page(browser, pagefind_site, site_url) as (page, _):
+        sizes: dict[str, int] = {}
+        page.on(
+            "requestfinished", lambda request: sizes.__setitem__(request.url, len(request.response().body()))
+        )
+        page.goto(f"{site_url}search/?q=hazard ratio")
+        results(page)
+        index_parts = [url for url in sizes if f"/{BUNDLE}/index/" in url]
+        assert index_parts and len(index_parts) < len(list((pagefind_site / BUNDLE / "index").iterdir())) + 1
+        searched = sum(size for url, size in sizes.items() if f"/{BUNDLE}/" in url)
+        assert searched < 500_000, sizes
+
+
+@pytest.mark.browser
+def test_opened_from_files_the_search_page_says_it_needs_a_web_server(browser, pagefind_site):
+    page = browser.new_page()
+    try:
+        page.goto((pagefind_site / "search" / "index.html").as_uri() + "?q=VOD")
+        note = page.locator(".ev-search-problem")
+        note.wait_for(timeout=10_000)
+        assert "web server" in note.inner_text() and "share" in note.inner_text()
+    finally:
+        page.close()
+
+
+@pytest.mark.browser
+def test_without_javascript_the_search_page_links_the_study_index(browser, pagefind_site, site_url):
+    context = browser.new_context(java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto((pagefind_site / "search" / "index.html").as_uri())
+        note = page.locator(".ev-search-needs-script")
+        assert note.is_visible() and "study index" in note.inner_text()
+        assert note.locator("a").get_attribute("href") == "../studies/"
+    finally:
+        context.close()
+
+
+# --- the offline copy keeps Material's search -----------------------------------------------------
+
+
+def test_the_offline_copy_of_a_pagefind_site_searches_with_materials_index(tmp_path):
+    from generator.share import share
+
+    project = pagefind_project(tmp_path / "project")
+    out = tmp_path / "copy.zip"
+    share(open_project(project), out)
+    with zipfile.ZipFile(out) as archive:
+        names = archive.namelist()
+        home = next(name for name in names if name.endswith("/index.html") and name.count("/") == 1)
+        text = archive.read(home).decode()
+    assert not [name for name in names if f"/{BUNDLE}/" in name or name.endswith("/search.html")]
+    assert any(name.endswith("search/search_index.js") for name in names)
+    assert 'name="search"' in text and "assets/javascripts/search.js" not in text
