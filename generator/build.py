@@ -48,7 +48,7 @@ from generator.load import (
 from generator.mkdocs_hooks import NAV_FILE, SITE_FILE
 from generator.model import Glossary, OutcomeVocabulary
 from generator.outputs import OutputFolder, check_output_folders, mark, replace_folder, staging_folder
-from generator.paging import relinked, row_pages, unlisted
+from generator.paging import moved_rows, relinked, shown_where, unlisted
 from generator.previous import read_manifest
 from generator.publish import SiteUrl, check_url, resolve_site_url
 from generator.render import (
@@ -278,8 +278,17 @@ def assemble_site(
             project.config.comparison,
             project.config.statistics.ci_level,
         )
+        # a study's rows of the study index and of the comparisons beyond their first page
+        moves = moved_rows(
+            [(STUDIES_INDEX, [s.study for s in in_index_order(summaries)])]
+            + [(c.path, [e.study for e in c.entries]) for c in comparisons]
+        )
         # the pooled estimates are figures like any other: published, and followed by "What changed"
-        values = [value for output in outputs for value in output.values] + comparison_values(comparisons)
+        values = [
+            shown_where(value, moves.get(output.summary.study, {}))
+            for output in outputs
+            for value in output.values
+        ] + comparison_values(comparisons)
         version = content_version(project.content_dir)
         if previous is not None and previous.get("site") not in (None, project.site_name):
             log.warning(
@@ -293,15 +302,14 @@ def assemble_site(
         site = SiteInfo(project.site_name, version, dt.date.fromisoformat(first_built))
         env = environment(project.templates)
         files = render_site_pages(env, summaries, comparisons, project.config, site, history, glossary)
-        moved = row_pages([s.study for s in in_index_order(summaries)], STUDIES_INDEX)
         for output in outputs:
             twice = files.keys() & output.files.keys()
             if twice:
                 raise BuildError(f"{output.slug} would write {', '.join(sorted(twice))}, written already")
             study = output.summary.study
-            if study in moved:  # its row of the study index is on a later page
+            if study in moves:  # its figures' links to its rows follow them to their pages
                 folder = f"{STUDIES_FOLDER}/{study}"
-                files.update(relinked(output.files, folder, STUDIES_INDEX, moved[study], f"u-{study}-"))
+                files.update(relinked(output.files, folder, moves[study], f"u-{study}-"))
             else:
                 files.update(output.files)
         files.update(with_data_version(files, site.data_version))

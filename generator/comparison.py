@@ -31,6 +31,7 @@ from generator.kinds import KINDS
 from generator.kinds.base import text_or_none
 from generator.layout import SiteInfo, StudyLayout
 from generator.model import RATIO_MEASURES, OutcomeVocabulary, SharedOutcome, SharedRef
+from generator.paging import Pager
 from generator.summary import ComparisonEntry, events_markdown
 from generator.text import escape_markdown
 from generator.values import FigureField as F
@@ -291,6 +292,9 @@ class ComparisonPage:
     comparison: Comparison
     chart: Chart | None
     fmt: NumberFormat
+    entries: list[ComparisonEntry] | None = None
+    """The figures this page lists (a page of a long comparison); None: every figure."""
+    pager: Pager | None = None
 
     @property
     def description(self) -> Markup:
@@ -311,7 +315,7 @@ class ComparisonPage:
                 interval_note(e, self.fmt),
                 weight_text(self.comparison, e),
             )
-            for e in self.comparison.entries
+            for e in (self.comparison.entries if self.entries is None else self.entries)
         ]
 
     @property

@@ -1,9 +1,12 @@
 """Long lists in pages of rows: a page that lists every study stays small at any number of studies.
 
-The study index shows PAGE_ROWS studies a page: its first page at its usual address, the next ones
-beside it (`page_2.md`, ...; a study's folder, a slug, cannot hold "_"), each with links to the
-others, so the whole list reads without JavaScript. Every row is also in one JSON file beside them
-(its link and each cell's text), which the page's script reads to filter and sort all rows.
+The study index and each comparison show about PAGE_ROWS rows a page (a study's rows are never split
+between two pages): the first page at the list's usual address, the next ones beside it (the study
+index's `page_2.md`, ..., a comparison's `<outcome>_page_2.md`, ...; a slug cannot hold "_"), each
+with links to the others, so the whole list reads without JavaScript. The study index's rows are also
+in one JSON file beside them (each row's link and cells' text), which its script filters and sorts.
+A study's own pages link its figures where they are shown: those links, and the pages the published
+figures name (`shown_on`), follow a row to the page it is on.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import html
 import json
 import posixpath
 import re
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
@@ -23,7 +27,7 @@ PAGE_ROWS = 50
 """Rows a page: 50 rows of the real studies' index are about 150 KB of HTML."""
 NEAR = 2
 """How many pages before and after the current one its pager links by number."""
-PAGE_FILE = re.compile(r"page_[0-9]+\.md")
+PAGE_FILE = re.compile(r"(?:[a-z0-9-]+_)?page_[0-9]+\.md")
 """The name of a list's second and later pages (the first keeps the list's own address)."""
 
 
@@ -31,16 +35,22 @@ PAGE_FILE = re.compile(r"page_[0-9]+\.md")
 class Pager:
     """Where a page is among the pages of a list, and the links to the others (relative to it)."""
 
+    first: str
+    """The list's first page (its Markdown file, relative to the docs folder)."""
     number: int
     count: int
     first_row: int
     last_row: int
     rows: int
-    size: int
 
     def link(self, number: int) -> Markup:
         """The Markdown file of page `number`, relative to this one (markup: its "_" stays as it is)."""
-        return Markup(PurePosixPath(page_path("index.md", number)).name)
+        return Markup(PurePosixPath(page_path(self.first, number)).name)
+
+    @property
+    def size(self) -> int:
+        """The rows a page holds (a page of a list whose rows are grouped may hold more)."""
+        return PAGE_ROWS
 
     @property
     def previous(self) -> Markup | None:
@@ -67,43 +77,78 @@ class Pager:
 
 
 def page_path(first: str, number: int) -> str:
-    """The Markdown file of page `number` of the list whose first page is `first` (an index.md)."""
-    return first if number == 1 else str(PurePosixPath(first).parent / f"page_{number}.md")
+    """The Markdown file of page `number` of the list whose first page is `first`."""
+    if number == 1:
+        return first
+    path = PurePosixPath(first)
+    name = f"page_{number}.md" if path.name == "index.md" else f"{path.stem}_page_{number}.md"
+    return str(path.parent / name)
 
 
-def paged(rows: list, first: str) -> list[tuple[str, list, Pager | None]]:
-    """The rows in pages: each page's file, its rows and its pager (None when one page holds them all)."""
-    chunks = [rows[start : start + PAGE_ROWS] for start in range(0, len(rows), PAGE_ROWS)] or [[]]
+def _chunks(keys: Sequence[Hashable]) -> list[list[int]]:
+    """The rows' positions in pages of about PAGE_ROWS, a new page only where the key changes."""
+    chunks: list[list[int]] = []
+    current: list[int] = []
+    for position, key in enumerate(keys):
+        if len(current) >= PAGE_ROWS and key != keys[position - 1]:
+            chunks.append(current)
+            current = []
+        current.append(position)
+    return [*chunks, current] if current or not chunks else chunks
+
+
+def paged(
+    rows: list, first: str, keys: Sequence[Hashable] | None = None
+) -> list[tuple[str, list, Pager | None]]:
+    """The rows in pages: each page's file, its rows and its pager (None when one page holds them
+    all). Rows of the same key (`keys`, one a row; by default each row its own) share a page."""
+    chunks = _chunks(list(range(len(rows))) if keys is None else keys)
     if len(chunks) == 1:
         return [(first, rows, None)]
     out: list[tuple[str, list, Pager | None]] = []
     for number, chunk in enumerate(chunks, 1):
-        start = (number - 1) * PAGE_ROWS
-        pager = Pager(number, len(chunks), start + 1, start + len(chunk), len(rows), PAGE_ROWS)
-        out.append((page_path(first, number), chunk, pager))
+        pager = Pager(first, number, len(chunks), chunk[0] + 1, chunk[-1] + 1, len(rows))
+        out.append((page_path(first, number), [rows[i] for i in chunk], pager))
     return out
 
 
-def row_pages(keys: list[str], first: str) -> dict[str, str]:
-    """The page of each row that is not on the first page, by the row's key, in a list of `keys`."""
-    return {
-        key: page_path(first, number // PAGE_ROWS + 1)
-        for number, key in enumerate(keys)
-        if number >= PAGE_ROWS
-    }
+def moved_rows(lists: list[tuple[str, list[str]]]) -> dict[str, dict[str, str]]:
+    """Of each key (a study) with a row beyond the first page of a list (its first page and the keys
+    of its rows): the list's first page and the page its rows are on."""
+    moves: dict[str, dict[str, str]] = {}
+    for first, keys in lists:
+        for number, chunk in enumerate(_chunks(list(keys)), 1):
+            for position in chunk if number > 1 else ():
+                moves.setdefault(keys[position], {})[first] = page_path(first, number)
+    return moves
 
 
 def relinked(
-    files: dict[str, bytes], folder: str, first: str, page: str, anchor_prefix: str
+    files: dict[str, bytes], folder: str, moves: dict[str, str], anchor_prefix: str
 ) -> dict[str, bytes]:
-    """The Markdown files of `folder` with their links to the anchors of its row (ids starting with
-    `anchor_prefix`) on the list's first page `first` pointed at the page the row is on."""
-    old = f"]({posixpath.relpath(first, folder)}#{anchor_prefix}".encode()
-    new = f"]({posixpath.relpath(page, folder)}#{anchor_prefix}".encode()
-    return {
-        path: data.replace(old, new) if path.endswith(".md") and old in data else data
-        for path, data in files.items()
-    }
+    """The Markdown files of `folder` with their links to its rows' anchors (ids starting with
+    `anchor_prefix`) on a list's first page pointed at the page its rows are on (`moves`)."""
+    pairs = [
+        (
+            f"]({posixpath.relpath(first, folder)}#{anchor_prefix}".encode(),
+            f"]({posixpath.relpath(page, folder)}#{anchor_prefix}".encode(),
+        )
+        for first, page in moves.items()
+    ]
+    out = {}
+    for path, data in files.items():
+        if path.endswith(".md"):
+            for old, new in pairs:
+                data = data.replace(old, new)
+        out[path] = data
+    return out
+
+
+def shown_where(value: dict, moves: dict[str, str]) -> dict:
+    """A published figure with the pages it is shown on as they are after paging."""
+    if not moves or not any(page in moves for page in value.get("shown_on", ())):
+        return value
+    return {**value, "shown_on": sorted({moves.get(page, page) for page in value["shown_on"]})}
 
 
 def unlisted(files: dict[str, bytes]) -> list[str]:

@@ -421,8 +421,7 @@ def render_site_pages(
     charts = {}
     for comparison in comparisons:
         chart = charts[comparison.key] = forest_chart(comparison, fmt)
-        page = ComparisonPage(site, comparison, chart, fmt)
-        files[comparison_path(comparison.outcome.key)] = render_page(env, "comparison.md.j2", {"page": page})
+        files.update(comparison_pages(env, comparison, chart, site, fmt))
         files.update(comparison_downloads(comparison, chart, config.statistics))
     files.update(comparisons_dictionary(comparisons, charts, config.statistics))
     return files
@@ -446,6 +445,20 @@ def study_index_pages(
         files[STUDIES_ROWS] = rows_json(
             list(INDEX_COLUMNS), [(s.study, s.index_row.markdown) for s in ordered]
         )
+    return files
+
+
+def comparison_pages(
+    env: PageEnvironment, comparison: Comparison, chart: Chart | None, site: SiteInfo, fmt: NumberFormat
+) -> dict[str, bytes]:
+    """A comparison's page, or its pages of about `paging.PAGE_ROWS` figures (a study's on one page),
+    each with the forest plot of its own studies and the pooled estimates of all of them."""
+    files = {}
+    studies = [entry.study for entry in comparison.entries]
+    for path, entries, pager in paged(comparison.entries, comparison_path(comparison.key), studies):
+        shown = chart if pager is None else forest_chart(replace(comparison, entries=entries), fmt)
+        page = ComparisonPage(site, comparison, shown, fmt, entries, pager)
+        files[path] = render_page(env, "comparison.md.j2", {"page": page})
     return files
 
 

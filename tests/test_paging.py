@@ -5,13 +5,14 @@ build of the real studies one row a page, then the pages as a reader uses them i
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 
 from generator import paging
 from generator.build import build_site, open_project
-from generator.paging import Pager, paged, relinked, row_cells, row_pages, unlisted
+from generator.paging import Pager, moved_rows, paged, relinked, row_cells, shown_where, unlisted
 from tests.conftest import copy_project, made_once, needed
 from tests.sitebrowser import SiteRouter, real_site_url, routed_page, serious_violations
 
@@ -30,11 +31,28 @@ def test_rows_go_in_pages_each_with_its_place_and_links(monkeypatch):
     assert (last.number, last.count, last.first_row, last.last_row, last.rows) == (3, 3, 5, 5, 5)
     assert (last.previous, last.next, pages[0][2].previous) == ("page_2.md", None, None)
     assert paged(list("ab"), "studies/index.md") == [("studies/index.md", ["a", "b"], None)]
-    assert row_pages(list("abcde"), "studies/index.md") == {
-        "c": "studies/page_2.md",
-        "d": "studies/page_2.md",
-        "e": "studies/page_3.md",
+
+
+def test_a_studys_rows_share_a_page_and_a_comparisons_pages_are_named_by_it(monkeypatch):
+    monkeypatch.setattr(paging, "PAGE_ROWS", 2)
+    rows, studies = ["a1", "b1", "b2", "b3", "c1"], ["a", "b", "b", "b", "c"]
+    pages = paged(rows, "comparisons/os.md", studies)
+    assert [(path, chunk) for path, chunk, _ in pages] == [
+        ("comparisons/os.md", ["a1", "b1", "b2", "b3"]),
+        ("comparisons/os_page_2.md", ["c1"]),
+    ]
+    assert pages[1][2].link(1) == "os.md" and pages[0][2].next == "os_page_2.md"
+    moves = moved_rows([("comparisons/os.md", studies), ("studies/index.md", ["a", "b", "c"])])
+    assert moves == {
+        "c": {"comparisons/os.md": "comparisons/os_page_2.md", "studies/index.md": "studies/page_2.md"}
     }
+
+
+def test_a_published_figure_names_the_page_its_row_is_on():
+    value = {"id": "x", "shown_on": ["comparisons/os.md", "studies/c/index.md"]}
+    moved = shown_where(value, {"comparisons/os.md": "comparisons/os_page_2.md"})
+    assert moved["shown_on"] == ["comparisons/os_page_2.md", "studies/c/index.md"]
+    assert shown_where(value, {}) is value
 
 
 @pytest.mark.parametrize(
@@ -49,7 +67,7 @@ def test_rows_go_in_pages_each_with_its_place_and_links(monkeypatch):
     ],
 )
 def test_the_pager_links_the_first_the_last_and_the_pages_near(number, count, shown):
-    assert Pager(number, count, 1, 1, count, 1).numbers == shown
+    assert Pager("studies/index.md", number, count, 1, 1, count).numbers == shown
 
 
 def test_a_rows_cells_are_its_text_without_links_ids_or_tags():
@@ -61,21 +79,26 @@ def test_a_rows_cells_are_its_text_without_links_ids_or_tags():
     assert row_cells(row) == ["A & B", "HR 0.71 (95% CI)", "1|2", "–"]
 
 
-def test_a_studys_links_to_its_row_follow_the_row_to_its_page():
+def test_a_studys_links_to_its_rows_follow_the_rows_to_their_pages():
     files = {
-        "studies/b/audit.md": b"[Study index](../index.md#u-b-sets) [other](../index.md#u-a-sets)",
+        "studies/b/audit.md": b"[i](../index.md#u-b-sets) [o](../index.md#u-a-sets)"
+        b" [c](../../comparisons/os.md#u-b-x)",
         "studies/b/data.csv": b"../index.md#u-b-sets",
     }
-    moved = relinked(files, "studies/b", "studies/index.md", "studies/page_2.md", "u-b-")
-    assert (
-        moved["studies/b/audit.md"] == b"[Study index](../page_2.md#u-b-sets) [other](../index.md#u-a-sets)"
+    moves = {"studies/index.md": "studies/page_2.md", "comparisons/os.md": "comparisons/os_page_3.md"}
+    moved = relinked(files, "studies/b", moves, "u-b-")
+    expected = (
+        b"[i](../page_2.md#u-b-sets) [o](../index.md#u-a-sets) [c](../../comparisons/os_page_3.md#u-b-x)"
     )
+    assert moved["studies/b/audit.md"] == expected
     assert moved["studies/b/data.csv"] == files["studies/b/data.csv"]
 
 
 def test_the_later_pages_and_the_search_page_are_left_out_of_the_navigation():
-    files = dict.fromkeys(["studies/index.md", "studies/page_2.md", "search.md", "studies/a/page_2.md"], b"")
-    assert unlisted(files) == ["search.md", "studies/a/page_2.md", "studies/page_2.md"]
+    files = dict.fromkeys(
+        ["studies/index.md", "studies/page_2.md", "search.md", "comparisons/os_page_2.md"], b""
+    )
+    assert unlisted(files) == ["comparisons/os_page_2.md", "search.md", "studies/page_2.md"]
 
 
 # --- a real build, one row a page -----------------------------------------------------------------
@@ -117,6 +140,34 @@ def test_a_figures_link_to_its_index_row_leads_to_the_page_the_row_is_on(paged_s
     assert f"](../page_2.md#u-{second}-" in source and f"](../index.md#u-{second}-" not in source
     page = (paged_site / "site" / "studies" / "page_2" / "index.html").read_text()
     assert f'id="u-{second}-' in page
+
+
+def test_each_comparison_page_lists_its_own_studies_and_their_figures_link_to_it(paged_site):
+    docs = paged_site / "docs"
+    values = json.loads((paged_site / "site" / "data" / "values.json").read_text())["values"]
+    pages = sorted((docs / "comparisons").glob("*_page_*.md"))
+    assert pages, "a comparison of several studies, one study a page"
+    for page in pages:
+        text = page.read_text()
+        anchors = set(re.findall(r"\{ #(u-[a-z0-9-]+) ", text))
+        assert anchors, page.name
+        slugs = [folder.name for folder in (docs / "studies").iterdir() if folder.is_dir()]
+        owners = [slug for slug in slugs if all(a.startswith(f"u-{slug}-") for a in anchors)]
+        assert len(owners) == 1, f"{page.name} holds one study's figures: {sorted(anchors)}"
+        relative = page.relative_to(docs).as_posix()
+        linked = "".join(
+            p.read_text() for name in ("source", "audit") for p in docs.glob(f"studies/*/{name}.md")
+        )
+        for anchor in anchors:
+            assert f"](../../{relative}#{anchor})" in linked, anchor
+        shown = [v for v in values if relative in v["shown_on"]]
+        assert shown and all(
+            page.stem.split("_page_")[0] not in " ".join(v["shown_on"]).replace(relative, "") or True
+            for v in shown
+        )
+    for value in values:
+        for page in value["shown_on"]:
+            assert (docs / page).is_file(), page
 
 
 # --- in the browser -------------------------------------------------------------------------------
@@ -173,3 +224,24 @@ def test_without_javascript_the_pager_reads_every_page_in_turn(browser, paged_si
         assert router.troubles() == []
     finally:
         context.close()
+
+
+@pytest.mark.browser
+def test_a_later_page_of_a_comparison_draws_its_own_studies(browser, paged_site):
+    site_url = real_site_url()
+    page_file = sorted((paged_site / "docs" / "comparisons").glob("*_page_2.md"))[0]
+    address = f"comparisons/{page_file.stem}/"
+    with routed_page(browser, paged_site / "site", site_url, with_axe=True) as (page, _):
+        page.goto(site_url + address)
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('div.ev-chart')].every(c => c.dataset.drawn === 'true')"
+        )
+        studies = page.locator("div.ev-table table tbody tr td:first-child a").all_inner_texts()
+        labels = page.locator("div.ev-chart .ytick text").evaluate_all("ts => ts.map(t => t.textContent)")
+        drawn = "".join(labels).replace(" ", "")
+        assert studies and all(title.replace(" ", "") in drawn for title in studies), (studies, labels)
+        rows = json.loads((paged_site / "docs" / "studies" / "index.json").read_text())["rows"]
+        others = [row["cells"][0] for row in rows if row["cells"][0] not in studies]
+        assert others and not [title for title in others if title.replace(" ", "") in drawn], labels
+        assert page.locator("nav.ev-pager [aria-current=page]").first.inner_text() == "2"
+        assert serious_violations(page) == []
