@@ -36,6 +36,7 @@ from generator.config import SiteConfig, load_site_config
 from generator.downloads import VALUES_INDEX, values_index, with_data_version
 from generator.engine import THEME, engine_settings, template_folders
 from generator.errors import BuildError, ConfigError, DataError, Problem, TemplateError
+from generator.layout import AUDIT, SOURCE
 from generator.load import (
     cap_per_file,
     content_version,
@@ -309,7 +310,8 @@ def assemble_site(
             study = output.summary.study
             if study in moves:  # its figures' links to its rows follow them to their pages
                 folder = f"{STUDIES_FOLDER}/{study}"
-                files.update(relinked(output.files, folder, moves[study], f"u-{study}-"))
+                linking = {f"{folder}/{name}" for name in (AUDIT, SOURCE)}  # its "Shown on" links
+                files.update(relinked(output.files, folder, moves[study], f"u-{study}-", linking))
             else:
                 files.update(output.files)
         files.update(with_data_version(files, site.data_version))

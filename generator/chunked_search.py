@@ -124,8 +124,12 @@ def write_bundle(site: Path, index: dict) -> int:
             target.write_text(page.document(), encoding="utf-8")
         bundle = Path(scratch) / BUNDLE
         _run(executable, documents, bundle, Path(scratch))
-        shutil.rmtree(site / BUNDLE, ignore_errors=True)
-        shutil.copytree(bundle, site / BUNDLE)
+        target = site / BUNDLE
+        if target.is_symlink() or target.is_file():
+            target.unlink()  # never followed: whatever a link points at stays as it is
+        elif target.exists():
+            shutil.rmtree(target)
+        shutil.copytree(bundle, target)
     return len(pages)
 
 
@@ -137,7 +141,10 @@ def _executable() -> Path:
             "the chunked search needs Pagefind (pagefind[bin]), which is not installed: run `make site`, "
             "or set search.engine: material in site_config.yml"
         ) from None
-    return Path(get_executable())
+    try:
+        return Path(get_executable())
+    except (OSError, RuntimeError) as exc:  # the package is there, its binary is not
+        raise BuildError(f"the chunked search needs Pagefind's binary, which cannot be run: {exc}") from None
 
 
 def _run(executable: Path, documents: Path, bundle: Path, cwd: Path) -> None:

@@ -69,11 +69,19 @@ DATA_COLUMNS = ["study", "study_title", "year", "arm", "subgroup", "measure", "e
 DATA_COLUMNS += ["ci_level", "interval", "status", "page"]
 
 
-def forest_chart(comparison: Comparison, fmt: NumberFormat | None = None) -> Chart | None:
+def forest_chart(
+    comparison: Comparison, fmt: NumberFormat | None = None, page: tuple[list, str] | None = None
+) -> Chart | None:
     """Studies top to bottom in the comparison's order (per-arm figures grouped by design), on the axis
     the measure needs: percent for proportions, the unit for measures, a log axis with the line of no
-    effect at 1 for ratios (0 for differences); None when no entry has a number to draw."""
-    entries = comparison.charted
+    effect at 1 for ratios (0 for differences); None when no entry has a number to draw.
+
+    `page`: the entries of one page of a long comparison, and which page ("page 2 of 3"): only those
+    are drawn, on the axis and with the favours labels of the whole comparison, so that a figure sits
+    at the same place on every page."""
+    every = comparison.charted
+    shown = None if page is None else {id(entry) for entry in page[0]}
+    entries = every if shown is None else [e for e in every if id(e) in shown]
     if not entries:
         return None
     measure = comparison.chart_measure
@@ -94,13 +102,13 @@ def forest_chart(comparison: Comparison, fmt: NumberFormat | None = None) -> Cha
     strip = favours_rows([sides], [row_label(e) for e in entries]) if sides else 0
     bottom = min(y for y, _ in labels)
     labels += [(bottom - 1 - j, "") for j in range(strip)]
-    title = axis_title(measure, entries) if effect else _axis_title(measure)
+    title = axis_title(measure, every) if effect else _axis_title(measure)
     wide = [_tick(item, WIDE) for _, item in labels]
     narrow_labels = [_tick(item, NARROW) for _, item in labels]
     units = -min(y for y, _ in labels) + 1
     layout = base_layout(_height(wide, units, title, WIDE))
     layout["yaxis"] = _y_axis([y for y, _ in labels], wide)
-    layout["xaxis"] = _x_axis(measure, entries, pooled, effect)
+    layout["xaxis"] = _x_axis(measure, every, pooled, effect)
     if effect:
         layout["shapes"] = [no_effect_shape(1, measure)]
     figure: Figure = {"data": data, "layout": layout}
@@ -126,7 +134,8 @@ def forest_chart(comparison: Comparison, fmt: NumberFormat | None = None) -> Cha
         shows_intervals=False,
         table=_table(entries, pooled, fmt),
         narrow=narrow,
-        source=f"Comparison across studies: {comparison.title} (studies compared: {comparison.studies})",
+        source=f"Comparison across studies: {comparison.title} (studies compared: {comparison.studies}"
+        + (f"; {page[1]}: the studies of that page)" if page else ")"),
         method=_export_method(fmt, pooled, entries),
     )
 

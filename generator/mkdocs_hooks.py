@@ -233,7 +233,7 @@ def searchable(index: dict, owners: dict[str, str], forms: list[list[str]]) -> d
         fields[GLOSSARY_FIELD] = {"boost": fields.get("title", {}).get("boost", 1.0)}
     for doc in index["docs"]:
         owner = owners.get(doc["location"])
-        if owner and owner not in doc["title"]:
+        if owner and html.unescape(owner) not in html.unescape(doc["title"]):
             doc["tags"] = [owner]
         printed = matcher.terms_in(f"{doc['title']} {doc['text']}") if matcher else []
         if printed:

@@ -124,10 +124,11 @@ def moved_rows(lists: list[tuple[str, list[str]]]) -> dict[str, dict[str, str]]:
 
 
 def relinked(
-    files: dict[str, bytes], folder: str, moves: dict[str, str], anchor_prefix: str
+    files: dict[str, bytes], folder: str, moves: dict[str, str], anchor_prefix: str, pages: set[str]
 ) -> dict[str, bytes]:
-    """The Markdown files of `folder` with their links to its rows' anchors (ids starting with
-    `anchor_prefix`) on a list's first page pointed at the page its rows are on (`moves`)."""
+    """The `pages` of `folder` (those that link a figure where it is shown) with their links to its
+    rows' anchors (ids starting with `anchor_prefix`) on a list's first page pointed at the page its
+    rows are on (`moves`). Only those pages: elsewhere the same bytes could be a chart's data."""
     pairs = [
         (
             f"]({posixpath.relpath(first, folder)}#{anchor_prefix}".encode(),
@@ -137,7 +138,7 @@ def relinked(
     ]
     out = {}
     for path, data in files.items():
-        if path.endswith(".md"):
+        if path in pages:
             for old, new in pairs:
                 data = data.replace(old, new)
         out[path] = data

@@ -456,7 +456,8 @@ def comparison_pages(
     files = {}
     studies = [entry.study for entry in comparison.entries]
     for path, entries, pager in paged(comparison.entries, comparison_path(comparison.key), studies):
-        shown = chart if pager is None else forest_chart(replace(comparison, entries=entries), fmt)
+        part = None if pager is None else (entries, f"page {pager.number} of {pager.count}")
+        shown = chart if part is None else forest_chart(comparison, fmt, part)
         page = ComparisonPage(site, comparison, shown, fmt, entries, pager)
         files[path] = render_page(env, "comparison.md.j2", {"page": page})
     return files

@@ -109,6 +109,13 @@ def test_each_study_page_s_result_names_its_study_in_a_tag_that_weighs_little():
     assert searchable(json.loads(json.dumps(built)), owners, [])["docs"] == built["docs"], "idempotent"
 
 
+def test_a_study_title_with_quotes_is_not_named_twice_on_its_overview():
+    """The navigation escapes a quote as &#34;, Material's index writes it as it is: the same title."""
+    owners = {"studies/q/": "The &#34;Q&#34; trial"}
+    built = searchable(index({"location": "studies/q/", "title": 'The "Q" trial', "text": ""}), owners, [])
+    assert "tags" not in built["docs"][0]
+
+
 def test_a_form_in_two_terms_or_a_blank_form_is_refused_naming_it():
     with pytest.raises(ValidationError, match="'cr' is a form of both 'CR' and 'CRi'"):
         Glossary(

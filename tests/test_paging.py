@@ -86,7 +86,7 @@ def test_a_studys_links_to_its_rows_follow_the_rows_to_their_pages():
         "studies/b/data.csv": b"../index.md#u-b-sets",
     }
     moves = {"studies/index.md": "studies/page_2.md", "comparisons/os.md": "comparisons/os_page_3.md"}
-    moved = relinked(files, "studies/b", moves, "u-b-")
+    moved = relinked(files, "studies/b", moves, "u-b-", {"studies/b/audit.md"})
     expected = (
         b"[i](../page_2.md#u-b-sets) [o](../index.md#u-a-sets) [c](../../comparisons/os_page_3.md#u-b-x)"
     )
@@ -245,3 +245,37 @@ def test_a_later_page_of_a_comparison_draws_its_own_studies(browser, paged_site)
         assert others and not [title for title in others if title.replace(" ", "") in drawn], labels
         assert page.locator("nav.ev-pager [aria-current=page]").first.inner_text() == "2"
         assert serious_violations(page) == []
+
+
+@pytest.mark.browser
+def test_when_the_rows_file_cannot_be_fetched_the_page_keeps_its_rows_and_its_pager(browser, paged_site):
+    site_url = real_site_url()
+    with routed_page(browser, paged_site / "site", site_url, checked=False) as (page, _):
+        page.route("**/studies/index.json", lambda route: route.fulfill(status=404, body="gone"))
+        page.goto(site_url + "studies/page_2/")
+        status = page.locator(".ev-filter-status")
+        page.locator("button.ev-sort", has_text="Year").click()
+        page.wait_for_function(
+            "() => /could not be fetched/.test(document.querySelector('.ev-filter-status').textContent)"
+        )
+        assert page.locator("nav.ev-pager").first.is_visible()
+        assert page.locator("div.ev-index tbody tr").count() == 1
+        page.locator(".ev-filter input").fill("zzz-no-such-study")
+        assert status.inner_text().startswith("0 of 1 studies of this page shown")
+        page.locator(".ev-filter input").fill("")
+        assert page.locator("nav.ev-pager").first.is_visible()
+
+
+@pytest.mark.browser
+def test_opened_from_files_the_box_says_it_looks_through_this_page_only(browser, paged_site):
+    page = browser.new_page()
+    try:
+        page.goto((paged_site / "site" / "studies" / "page_2" / "index.html").as_uri())
+        status = page.locator(".ev-filter-status")
+        status.wait_for()
+        assert "studies of this page" in status.inner_text()
+        page.locator(".ev-filter input").fill("zzz-no-such-study")
+        assert status.inner_text().startswith("0 of 1 studies of this page")
+        assert page.locator("nav.ev-pager").first.is_visible()
+    finally:
+        page.close()

@@ -70,11 +70,12 @@
 
   function pagedIndex(container, table, input, status) {
     var link = document.querySelector("a.ev-index-rows");
-    if (!link) return null;
+    // opened from files (the offline copy), the file of every row cannot be fetched: this page's own
+    if (!link || location.protocol === "file:") return null;
     var body = table.tBodies[0];
     var own = Array.prototype.slice.call(body.rows);
     var pagers = document.querySelectorAll("nav.ev-pager");
-    var state = { column: -1, ascending: true, shown: SHOWN, data: null, loading: null };
+    var state = { column: -1, ascending: true, shown: SHOWN, data: null, loading: null, failed: false };
     var more = document.createElement("button");
     more.type = "button";
     more.className = "md-button ev-more-rows";
@@ -150,17 +151,36 @@
         more.hidden = left <= 0;
         more.textContent = "Show " + Math.min(left, SHOWN) + " more of " + left;
         status.textContent = found.length + " of " + data.rows.length + " studies" +
-          (words.length ? " match" : "") + (left > 0 ? "; the first " + rows.length + " shown" : "");
+          (words.length ? " match" : "") + (left > 0 ? "; the first " + rows.length + " shown" : "") +
+          " (as text: open a study for its figures' sources)";
+        if (state.focusFrom !== undefined && rows[state.focusFrom]) {
+          rows[state.focusFrom].querySelector("a").focus();
+        }
+        state.focusFrom = undefined;
       }, function () {
-        status.textContent = "The list of every study could not be fetched: this page's studies are shown, the others on the next pages";
-        filterRows(table, input, status, "studies on this page");
+        // this page's own rows again, with its pagers: the box and the headings work on them alone
+        state.failed = true;
+        body.replaceChildren.apply(body, own);
+        pagers.forEach(function (nav) { nav.hidden = false; });
+        more.hidden = true;
+        filterRows(table, input, status, "studies of this page");
+        status.textContent += " (the list of every study could not be fetched: the other pages list the others)";
       });
     }
 
-    more.addEventListener("click", function () { state.shown += SHOWN; show(); });
+    more.addEventListener("click", function () {
+      state.focusFrom = state.shown;  // the first row added takes the focus the button leaves
+      state.shown += SHOWN;
+      show();
+    });
     return {
-      filter: function () { state.shown = SHOWN; show(); },
+      filter: function () {
+        if (state.failed) { filterRows(table, input, status, "studies of this page"); return; }
+        state.shown = SHOWN;
+        show();
+      },
       sort: function (column, button) {
+        if (state.failed) { sortBy(table, column, button); return; }
         var header = button.parentElement;
         state.ascending = !(state.column === column && state.ascending);
         state.column = column;
@@ -193,8 +213,10 @@
     container.parentNode.insertBefore(label, before);
     container.parentNode.insertBefore(status, before);
     var paged = pagedIndex(container, table, input, status);
+    // a page of a paged index opened from files: the box and the headings work on its own rows
+    var noun = !paged && document.querySelector("a.ev-index-rows") ? "studies of this page" : "studies";
     input.addEventListener("input", function () {
-      if (paged) paged.filter(); else filterRows(table, input, status, "studies");
+      if (paged) paged.filter(); else filterRows(table, input, status, noun);
     });
     Array.prototype.forEach.call(table.tHead.rows[0].cells, function (th, column) {
       var button = document.createElement("button");
@@ -207,7 +229,7 @@
         if (paged) paged.sort(column, button); else sortBy(table, column, button);
       });
     });
-    if (paged) paged.start(); else filterRows(table, input, status, "studies");
+    if (paged) paged.start(); else filterRows(table, input, status, noun);
   }
 
   /* The tables read as cards on a phone: every table in a page's .ev-table box but the audit's. */
