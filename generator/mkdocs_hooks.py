@@ -194,9 +194,17 @@ def on_post_build(config):
     index = searchable(index, _site["owners"], _site["search_forms"])
     path.write_text(json.dumps(index, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
     if _site["search"] == "pagefind":  # the chunked index, from this one
+        import logging
+        import time
+
         from generator.chunked_search import write_bundle
 
-        write_bundle(Path(config["site_dir"]), index)
+        start = time.perf_counter()
+        pages = write_bundle(Path(config["site_dir"]), index)
+        took = time.perf_counter() - start
+        logging.getLogger("generator").info(
+            "  the chunked search index (Pagefind): %d pages, %.2f s", pages, took
+        )
 
 
 def on_files(files, config):

@@ -254,3 +254,28 @@ def test_watching_the_generated_pages_is_refused_before_anything_is_built(projec
         error = capsys.readouterr().err
         assert "field '--watch'" in error and "holds the generated pages" in error
     assert not (project_copy / "build").exists()
+
+
+def test_a_dirty_build_of_a_site_searched_with_pagefind_keeps_every_page_in_its_index(
+    project_copy, study_dir, tmp_path
+):
+    """The chunked index is made again from the merged search index, not from the rebuilt pages only."""
+    edit(project_copy / "site_config.yml", "  engine: auto ", "  engine: pagefind ")
+    preview = Preview(project_copy, tmp_path / "preview.log")
+    efficacy = f"{preview.url}studies/{study_dir.name}/efficacy/"
+
+    def indexed_pages() -> int:
+        entry = json.loads(fetch(preview.url + "pagefind/pagefind-entry.json"))
+        return entry["languages"]["en"]["page_count"]
+
+    try:
+        assert wait_until(lambda: "Complete response (CR)" in fetch(efficacy), 120), preview.log.read_text()
+        pages = indexed_pages()
+        assert pages > 10
+        preview.set_mark()
+        edit(study_dir / "responses.csv", "Complete response (CR),", "Complete remission (CR),")
+        assert wait_until(lambda: "Complete remission (CR)" in fetch(efficacy)), preview.since_mark()
+        assert "Building documentation (the changed pages only)" in preview.settled()
+        assert indexed_pages() == pages
+    finally:
+        assert preview.stop() == 0, preview.log.read_text()
