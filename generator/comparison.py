@@ -14,6 +14,7 @@ import posixpath
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from functools import cached_property
 from html import unescape
 from typing import Any
 
@@ -243,7 +244,7 @@ class Comparison:
         """The comparison page, relative to the list of comparisons."""
         return f"{self.key}.md"
 
-    @property
+    @cached_property
     def studies(self) -> int:
         return len({e.study for e in self.entries})
 
@@ -274,7 +275,7 @@ class Comparison:
             return "none (no figure is a number)"
         return "forest plot" if self.is_forest else "side by side, each arm's own figure"
 
-    @property
+    @cached_property
     def charted(self) -> list[ComparisonEntry]:
         """The entries the forest plot draws: a number in the chart's measure or unit."""
         return [e for e in self.entries if e.measure == self.chart_measure and e.estimate is not None]
@@ -323,9 +324,10 @@ class ComparisonPage:
         """Whether the table has a column of weights: a pooled estimate."""
         return bool(self.comparison.pooled)
 
-    @property
+    @cached_property
     def counted(self) -> bool:
-        """Whether the table has a column of each group's events/total: an entry gives them."""
+        """Whether the table has a column of each group's events/total: an entry gives them (asked
+        once a row: found once, or a paged comparison's pages would each scan every figure a row)."""
         return any(e.shown_events for e in self.comparison.entries)
 
     @property
