@@ -32,7 +32,7 @@ from typing import Any
 
 from generator.cache import cache_secret, code_digests, digest_folder, read_regular, signed, verified
 from generator.chunked_search import write_bundle
-from generator.mkdocs_hooks import NAV_FILE, SEARCH_INDEX, SITE_FILE
+from generator.mkdocs_hooks import NAV_FILE, SEARCH_INDEX, SITE_FILE, merged_search_docs
 from generator.outputs import write_file_atomically
 
 log = logging.getLogger("generator")
@@ -323,26 +323,12 @@ def _merge_search(previous_index: Path, index: Path) -> str | dict:
         new = json.loads(index.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         return f"the search index cannot be read: {exc}"
-    groups: dict[str, list[dict]] = {}
-    for entry in new["docs"]:
-        groups.setdefault(_page_of(entry), []).append(entry)
-    merged, placed = [], set()
-    for entry in old["docs"]:
-        page = _page_of(entry)
-        if page not in groups:
-            merged.append(entry)
-        elif page not in placed:
-            merged.extend(groups[page])
-            placed.add(page)
-    if placed != groups.keys():
+    merged, added = merged_search_docs(old["docs"], new["docs"])
+    if added:
         return "a changed page is new to the search index"
     new["docs"] = merged
     index.write_text(json.dumps(new, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
     return new
-
-
-def _page_of(entry: dict) -> str:
-    return str(entry.get("location", "")).split("#", 1)[0]
 
 
 def _restamp_footers(

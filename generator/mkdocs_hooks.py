@@ -219,6 +219,29 @@ def on_files(files, config):
     return files
 
 
+def merged_search_docs(kept: list[dict], rebuilt: list[dict]) -> tuple[list[dict], list[str]]:
+    """After a dirty build (whose index holds the rebuilt pages only): the last whole index's entries
+    with each rebuilt page's new entries where its old ones were, then the rebuilt pages it did not
+    hold; and those new pages. An entry's `location` is its page's URL, then `#section`."""
+    groups: dict[str, list[dict]] = {}
+    for entry in rebuilt:
+        groups.setdefault(_page_of(entry), []).append(entry)
+    merged, placed = [], set()
+    for entry in kept:
+        page = _page_of(entry)
+        if page not in groups:
+            merged.append(entry)
+        elif page not in placed:
+            merged.extend(groups[page])
+            placed.add(page)
+    added = [page for page in groups if page not in placed]
+    return merged + [entry for page in added for entry in groups[page]], added
+
+
+def _page_of(entry: dict) -> str:
+    return str(entry.get("location", "")).split("#", 1)[0]
+
+
 GLOSSARY_FIELD = "glossary"
 """The search index's field for the glossary terms a document prints, each occurrence as every form of
 its term. Weighted as a title is: a page that prints a term is found by any of its forms alike, and

@@ -30,7 +30,7 @@ from mkdocs.livereload import LiveReloadServer
 from generator.build import SITE_CONFIG, Project, generate, open_project
 from generator.chunked_search import BUNDLE, write_bundle
 from generator.errors import BuildError, ConfigError, GeneratorError, Problem
-from generator.mkdocs_hooks import NAV_FILE, PROBLEMS_FILE
+from generator.mkdocs_hooks import NAV_FILE, PROBLEMS_FILE, merged_search_docs
 from generator.previous import read_manifest
 from generator.write import write_tree
 
@@ -294,24 +294,11 @@ def _read_json(path: Path) -> dict | None:
 
 def _merge_search_index(path: Path, before: dict) -> dict | None:
     """After a dirty build the index holds the rebuilt pages only: add back every other page's entries
-    (returns the index written, None when there was none to merge).
-
-    An entry's `location` is its page's URL, then `#section` for a section of it."""
+    (returns the index written, None when there was none to merge)."""
     after = _read_json(path)
     if after is None or not isinstance(before.get("docs"), list):
         return None
-    fresh: dict[str, list] = {}
-    for entry in after["docs"]:
-        fresh.setdefault(entry["location"].split("#")[0], []).append(entry)
-    docs = []
-    for entry in before["docs"]:
-        page = entry["location"].split("#")[0]
-        if page not in fresh:
-            docs.append(entry)
-        elif fresh[page]:  # a rebuilt page: its new entries, where its old ones were
-            docs += fresh[page]
-            fresh[page] = []
-    docs += [entry for entries in fresh.values() for entry in entries]
+    docs, _ = merged_search_docs(before["docs"], after["docs"])
     merged = {**after, "docs": docs}
     path.write_text(json.dumps(merged, separators=(",", ":")), encoding="utf-8")
     return merged

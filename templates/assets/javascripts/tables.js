@@ -25,23 +25,33 @@
     return found ? parseFloat(found[0].replace(/,/g, "").replace("−", "-")) : NaN;
   }
 
-  /* A column sorts by number when every cell that is not blank starts with one (patients, year),
-     else as text, digits within words read as numbers; blank cells go last either way. */
-  function sortBy(table, column, button) {
-    var header = button.parentElement;
+  /* Mark a column's heading sorted (a second select reverses it); whether it sorts ascending now. */
+  function markSorted(table, header) {
     var ascending = header.getAttribute("aria-sort") !== "ascending";
     table.querySelectorAll("th[aria-sort]").forEach(function (th) { th.removeAttribute("aria-sort"); });
     header.setAttribute("aria-sort", ascending ? "ascending" : "descending");
-    var body = table.tBodies[0];
-    var rows = Array.prototype.slice.call(body.rows);
-    var filled = rows.map(function (row) { return cellText(row, column); }).filter(function (t) { return !BLANK.test(t); });
+    return ascending;
+  }
+
+  /* The order of a column's cells, from all their texts: by number when every cell that is not blank
+     starts with one (patients, year), else as text, digits within words read as numbers; blank cells
+     go last either way. */
+  function textOrder(texts, ascending) {
+    var filled = texts.filter(function (t) { return !BLANK.test(t); });
     var numeric = filled.length > 0 && filled.every(function (t) { return !isNaN(numberOf(t)); });
-    rows.sort(function (r1, r2) {
-      var a = cellText(r1, column), b = cellText(r2, column);
+    return function (a, b) {
       if (BLANK.test(a) || BLANK.test(b)) return BLANK.test(a) - BLANK.test(b);
       var order = numeric ? numberOf(a) - numberOf(b) : collator.compare(a, b);
       return ascending ? order : -order;
-    });
+    };
+  }
+
+  function sortBy(table, column, button) {
+    var ascending = markSorted(table, button.parentElement);
+    var body = table.tBodies[0];
+    var rows = Array.prototype.slice.call(body.rows);
+    var order = textOrder(rows.map(function (row) { return cellText(row, column); }), ascending);
+    rows.sort(function (r1, r2) { return order(cellText(r1, column), cellText(r2, column)); });
     rows.forEach(function (row) { body.appendChild(row); });
   }
 
@@ -114,14 +124,8 @@
     function sorted(rows) {
       if (state.column < 0) return rows;
       var column = state.column;
-      var filled = rows.map(function (r) { return r.cells[column]; }).filter(function (t) { return !BLANK.test(t); });
-      var numeric = filled.length > 0 && filled.every(function (t) { return !isNaN(numberOf(t)); });
-      return rows.slice().sort(function (r1, r2) {
-        var a = r1.cells[column], b = r2.cells[column];
-        if (BLANK.test(a) || BLANK.test(b)) return BLANK.test(a) - BLANK.test(b);
-        var order = numeric ? numberOf(a) - numberOf(b) : collator.compare(a, b);
-        return state.ascending ? order : -order;
-      });
+      var order = textOrder(rows.map(function (r) { return r.cells[column]; }), state.ascending);
+      return rows.slice().sort(function (r1, r2) { return order(r1.cells[column], r2.cells[column]); });
     }
 
     function show() {
@@ -181,11 +185,8 @@
       },
       sort: function (column, button) {
         if (state.failed) { sortBy(table, column, button); return; }
-        var header = button.parentElement;
-        state.ascending = !(state.column === column && state.ascending);
+        state.ascending = markSorted(table, button.parentElement);
         state.column = column;
-        table.querySelectorAll("th[aria-sort]").forEach(function (th) { th.removeAttribute("aria-sort"); });
-        header.setAttribute("aria-sort", state.ascending ? "ascending" : "descending");
         state.shown = SHOWN;
         show();
       },
