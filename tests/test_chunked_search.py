@@ -200,6 +200,8 @@ def test_the_header_box_opens_the_search_page_with_the_results(browser, pagefind
         section.click()
         page.wait_for_url("**/safety/#*")
         anchor = href.split("#", 1)[1]
+        # instant navigation changes the address before it puts the new page's content in
+        page.wait_for_function("id => document.getElementById(id) !== null", arg=anchor, timeout=15_000)
         assert page.locator(f"[id='{anchor}']").count() == 1, href
 
 
