@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import functools
 import json
 import logging
 import os
@@ -27,7 +28,7 @@ from mkdocs.config import load_config
 from mkdocs.exceptions import MkDocsException
 from mkdocs.utils.yaml import yaml_load
 
-from generator import incremental
+from generator import incremental, shards
 from generator.cache import StudyCache
 from generator.changes import record_version
 from generator.cluster import Scheduler
@@ -87,6 +88,8 @@ class Project:
     """The template folders: the project's (when it has one), then the package's."""
     engine: dict[str, Any]
     """What mkdocs is given on top of mkdocs.yml: what the pages need (`generator.engine`)."""
+    own_nav: bool = False
+    """mkdocs.yml lists its own navigation (not the generator's): the site is never built in slices."""
 
     @property
     def content_dir(self) -> Path:
@@ -141,6 +144,7 @@ def open_project(root: Path, *, site_dir: Path | None = None, docs_dir: Path | N
         site_url=_site_url(root, config, raw, mkdocs_path),
         templates=templates,
         engine=engine_settings(raw, mkdocs_path, lines, templates),
+        own_nav=raw.get("nav") is not None,
     )
 
 
@@ -423,10 +427,25 @@ def _built_site(
         log.info("  a full build after all: %s", why)
         shutil.rmtree(staging / "site")
         shutil.rmtree(staging / "docs")
-    with stage("Built the site with mkdocs (strict)"), dated(built):
+    slices = shards.plan(files) if not project.own_nav else []
+    label = "Built the site with mkdocs (strict)" + (f" in {len(slices)} slices" if len(slices) > 1 else "")
+    with stage(label), dated(built):
         write_tree(files, staging / "docs")
-        seen = _mkdocs(project, staging)
+        if len(slices) > 1:
+            render = functools.partial(_mkdocs_shard, project, staging / "docs", built)
+            chunked = json.loads(files[SITE_FILE]).get("search") == "pagefind"
+            seen = shards.build_in_shards(render, slices, staging / "site", staging, chunked_search=chunked)
+        else:
+            seen = _mkdocs(project, staging)
     return incremental.new_anchors({}, seen)
+
+
+def _mkdocs_shard(project: Project, docs: Path, built: str, shard: shards.Shard, site: Path) -> dict:
+    """One slice of the site built into `site` (in a worker process: `generator.shards`)."""
+    with dated(built), incremental.dirty_build_allowed():
+        return run_mkdocs(
+            project.mkdocs_config, docs, site, project.site_url.value, shard=shard.setting(), **project.engine
+        )
 
 
 def _mkdocs(project: Project, staging: Path, *, dirty: bool = False) -> incremental.PageAnchors:
@@ -452,13 +471,15 @@ def run_mkdocs(
     site_url: str | None = None,
     *,
     dirty: bool = False,
+    shard: dict[str, Any] | None = None,
     **overrides: Any,
 ) -> dict[str, dict[str, Any]]:
     """A real `mkdocs build --strict` of `docs_dir` into `site_dir` (served at `site_url` when given,
     with other settings of mkdocs.yml replaced by `overrides`); warnings become a BuildError.
 
-    `dirty`: only the pages newer than their output are rendered (mkdocs' own dirty build). Returns
-    the anchors of each page rendered, as the generator's hook saw them (empty without the hook)."""
+    `dirty`: only the pages newer than their output are rendered (mkdocs' own dirty build); `shard`:
+    only its pages, a slice of the site (`generator.shards`). Returns the anchors of each page
+    rendered, as the generator's hook saw them (empty without the hook)."""
     warnings = _WarningCollector()
     mkdocs_logger = logging.getLogger("mkdocs")
     mkdocs_logger.addHandler(warnings)
@@ -469,7 +490,14 @@ def run_mkdocs(
         config = load_config(
             str(config_file), strict=True, docs_dir=str(docs_dir), site_dir=str(site_dir), **overrides
         )
-        mkdocs_build(config, dirty=dirty)
+        if shard is not None:
+            hook = _generator_hook(config)
+            if hook is None:
+                raise BuildError(
+                    f"a slice of the site cannot be built without the generator's hook ({config_file})"
+                )
+            hook.render_only(shard)
+        mkdocs_build(config, dirty=dirty or shard is not None)
     except (MkDocsException, SystemExit) as exc:
         details = "\n".join(f"  - {message}" for message in warnings.messages) or f"  - {exc}"
         raise BuildError(f"mkdocs build --strict failed ({config_file}):\n{details}") from exc
@@ -491,11 +519,17 @@ def run_mkdocs(
 
 
 def _page_anchors(config: Any) -> dict[str, dict[str, Any]]:
+    hook = _generator_hook(config)
+    return hook.page_anchors() if hook is not None else {}
+
+
+def _generator_hook(config: Any) -> Any:
+    """The generator's mkdocs hook, as this configuration loaded it (None when it lists no hook)."""
     hooks = config.get("hooks") or {}
     for hook in hooks.values() if isinstance(hooks, dict) else ():
         if callable(getattr(hook, "page_anchors", None)):
-            return hook.page_anchors()
-    return {}
+            return hook
+    return None
 
 
 class _WarningCollector(logging.Handler):

@@ -41,8 +41,15 @@ SEARCH_SCRIPT = "assets/javascripts/search.js"
 PROBLEMS_FILE = ".problems.json"
 """Written by the preview beside the pages while an edit is bad: its problems, shown on every page."""
 
-_site: dict = {"search": "material", "search_forms": [], "owners": {}, "unlisted": []}
+_site: dict = {"search": "material", "search_forms": [], "owners": {}, "unlisted": [], "shard": None}
 """This build's site file and the study of each page, read at the start of every build."""
+
+
+def render_only(shard: dict | None) -> None:
+    """Make the next build one slice of a site built in slices (`generator.shards`): of the pages,
+    only `shard["pages"]` are rendered, and the other files are copied only when `shard["static"]`
+    (in a dirty build, where a file left unmodified is skipped). None: a whole build."""
+    _site["shard"] = shard
 
 
 def default_templates() -> Path:
@@ -143,12 +150,14 @@ DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 def on_nav(nav, config, files):
     _site["owners"] = {page.url: owner.title for page in nav.pages if (owner := study_of(page))}
+    _site["positions"] = {file.src_uri: n for n, file in enumerate(files.documentation_pages())}
     return nav
 
 
 def page_anchors() -> dict:
-    """Of each page the last build rendered (by its Markdown file): the HTML file written, its anchors
-    and those its links point to (`generator.incremental` checks a partial build's links with them)."""
+    """Of each page the last build rendered (by its Markdown file): the HTML file written, its URL, its
+    place in the build's order, its anchors and those its links point to (`generator.incremental`
+    checks a partial build's links with them, `generator.shards` a build in slices)."""
     return _site.get("anchors", {})
 
 
@@ -162,6 +171,8 @@ def on_page_context(context, page, config, nav):
     context["nav"] = sidebar(nav, page)
     _site.setdefault("anchors", {})[page.file.src_uri] = {
         "page": page.file.dest_uri,
+        "url": page.url,
+        "position": _site.get("positions", {}).get(page.file.src_uri, -1),
         "ids": sorted(page.present_anchor_ids or ()),
         "links": {to.src_uri: sorted(links) for to, links in (page.links_to_anchors or {}).items()},
     }
@@ -193,7 +204,7 @@ def on_post_build(config):
     index = json.loads(path.read_text(encoding="utf-8"))
     index = searchable(index, _site["owners"], _site["search_forms"])
     path.write_text(json.dumps(index, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
-    if _site["search"] == "pagefind":  # the chunked index, from this one
+    if _site["search"] == "pagefind" and _site["shard"] is None:  # the chunked index, from this one
         import logging
         import time
 
@@ -216,7 +227,17 @@ def on_files(files, config):
         page = files.get_file_from_path(path)
         if page is not None:
             page.inclusion = InclusionLevel.NOT_IN_NAV
+    shard = _site["shard"]
+    if shard is not None:
+        for file in files:
+            ours = file.src_uri in shard["pages"] if file.is_documentation_page() else shard["static"]
+            if not ours:
+                file.is_modified = _unmodified  # another slice renders or copies it
     return files
+
+
+def _unmodified() -> bool:
+    return False
 
 
 def merged_search_docs(kept: list[dict], rebuilt: list[dict]) -> tuple[list[dict], list[str]]:
