@@ -204,7 +204,9 @@ def on_post_build(config):
     index = json.loads(path.read_text(encoding="utf-8"))
     index = searchable(index, _site["owners"], _site["search_forms"])
     path.write_text(json.dumps(index, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
-    if _site["search"] == "pagefind" and _site["shard"] is None:  # the chunked index, from this one
+    rendered_all = len(_site.get("anchors", {})) >= len(_site.get("positions", {}))
+    # the chunked index, from this one; after a dirty build or a slice's, from the merged one (by the caller)
+    if _site["search"] == "pagefind" and rendered_all:
         import logging
         import time
 
