@@ -75,6 +75,10 @@ class InputError(GeneratorError):
             lines += f"\n  ... and {count - MOST_SHOWN} more; fix these and run again to see the rest"
         super().__init__(f"{count} problem{'s' if count != 1 else ''} in the input:\n{lines}")
 
+    def __reduce__(self) -> tuple:
+        """Pickled with its problems (as a worker process sends it back), not its message."""
+        return (type(self), (self.problems,))
+
 
 class ConfigError(InputError):
     """A problem in site_config.yml or mkdocs.yml."""

@@ -121,3 +121,14 @@ def test_a_template_runtime_error_is_located(check, project_copy):
         "{{ page.study.slug + 1 }}\n",
     )
     assert_located(check(project_copy), "results.md.j2, line 10: error in template: TypeError")
+
+
+def test_an_input_error_sent_back_by_a_worker_process_keeps_its_problems():
+    """A slice of the site (generator.shards) fails in another process: its error is pickled."""
+    import pickle
+
+    from generator.errors import Problem, TemplateError
+
+    error = TemplateError([Problem(Path("templates/overrides/main.html"), "template syntax error", line=3)])
+    again = pickle.loads(pickle.dumps(error))
+    assert type(again) is TemplateError and again.problems == error.problems and str(again) == str(error)
