@@ -47,7 +47,7 @@ from generator.load import (
     load_vocabulary,
     vocabulary_path,
 )
-from generator.mkdocs_hooks import NAV_FILE, SITE_FILE
+from generator.mkdocs_hooks import INSTANT_NAVIGATION_PAGES, NAV_FILE, SITE_FILE
 from generator.model import Glossary, OutcomeVocabulary
 from generator.outputs import OutputFolder, check_output_folders, mark, replace_folder, staging_folder
 from generator.paging import moved_rows, relinked, shown_where, unlisted
@@ -329,22 +329,30 @@ def assemble_site(
         nav = site_nav(summaries, {output.slug: output.nav for output in outputs}, comparisons, glossary)
         files[NAV_FILE] = (json.dumps(nav, indent=1, ensure_ascii=False) + "\n").encode()
         search = project.config.search.chosen(len(summaries))
-        files[SITE_FILE] = site_file(site, glossary, search, unlisted(files))
+        pages = sum(name.endswith(".md") for name in files)
+        files[SITE_FILE] = site_file(
+            site, glossary, search, unlisted(files), pages <= INSTANT_NAVIGATION_PAGES
+        )
         files.update(site_assets(project.templates))
     return files
 
 
-def site_file(site: SiteInfo, glossary: Glossary, search: str, unlisted: list[str]) -> bytes:
+def site_file(
+    site: SiteInfo, glossary: Glossary, search: str, unlisted: list[str], instant: bool = True
+) -> bytes:
     """What the mkdocs hook adds to every page (the data version, for the printed footer; the search
     engine, for the search box) and to the search index (the forms of each glossary term, which find
-    the same pages), and the pages it keeps out of the navigation (`unlisted`: reached by links)."""
-    info = {
+    the same pages), the pages it keeps out of the navigation (`unlisted`: reached by links), and
+    whether the theme's instant navigation is kept (`instant`: not on a large site)."""
+    info: dict[str, Any] = {
         "data_version": site.data_version,
         "built": site.built.isoformat(),
         "search": search,
         "search_forms": [term.forms for term in glossary.terms],
         "unlisted": unlisted,
     }
+    if not instant:
+        info["instant"] = False
     return (json.dumps(info, indent=1, ensure_ascii=False) + "\n").encode()
 
 

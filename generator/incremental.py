@@ -101,7 +101,7 @@ def inputs_digest(
         json.dumps(engine, sort_keys=True, default=str),
         *_mkdocs_inputs(engine, mkdocs_config),
         hashlib.sha256(files.get(NAV_FILE, b"")).hexdigest(),
-        json.dumps([site_file.get("search"), site_file.get("search_forms")], sort_keys=True),
+        json.dumps([site_file.get(key) for key in ("search", "search_forms", "instant")], sort_keys=True),
         *where,
     ]
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()

@@ -38,6 +38,10 @@ SITE_FILE = ".site.json"
 SEARCH_INDEX = Path("search", "search_index.json")
 SEARCH_SCRIPT = "assets/javascripts/search.js"
 """The search box and results page of a site searched with Pagefind (on its pages only)."""
+INSTANT_NAVIGATION_PAGES = 1200
+"""Pages up to which the site keeps Material's instant navigation: it fetches sitemap.xml, which lists
+every page (about 160 bytes each), on a reader's first visit; past this (a sitemap of about 190 KB),
+pages load as plain links, and a reader's download stays the same at any number of studies."""
 PROBLEMS_FILE = ".problems.json"
 """Written by the preview beside the pages while an edit is bad: its problems, shown on every page."""
 
@@ -74,6 +78,8 @@ def on_config(config):
     _site["search"] = "pagefind" if info.get("search") == "pagefind" else "material"
     listed = info.get("unlisted")
     _site["unlisted"] = [p for p in listed if isinstance(p, str)] if isinstance(listed, list) else []
+    if info.get("instant") is False:
+        _without_instant_navigation(config.get("theme"))
     if _site["search"] == "pagefind" and SEARCH_SCRIPT not in config["extra_javascript"]:
         config["extra_javascript"].append(SEARCH_SCRIPT)
     if "data_version" in info:
@@ -94,6 +100,14 @@ def _with_default_overrides(theme) -> None:
     listed = {Path(folder).resolve() for folder in theme.dirs}
     if overrides.is_dir() and overrides not in listed:
         theme.dirs.insert(1 if theme.custom_dir else 0, str(overrides))
+
+
+def _without_instant_navigation(theme) -> None:
+    """A site past `INSTANT_NAVIGATION_PAGES` pages: the theme's instant navigation left out (each
+    reader would download the sitemap of every page)."""
+    features = theme.get("features") if theme is not None and hasattr(theme, "get") else None
+    if isinstance(features, list):
+        features[:] = [f for f in features if not str(f).startswith("navigation.instant")]
 
 
 def _problems(path: Path) -> list[str]:
@@ -140,7 +154,7 @@ def _site_info(path: Path) -> dict:
         and DATE.fullmatch(built)
     ):
         return info
-    return {"search_forms": forms, "search": info.get("search"), "unlisted": info.get("unlisted")}
+    return {key: info.get(key) for key in ("search", "unlisted", "instant")} | {"search_forms": forms}
 
 
 VERSION = re.compile(r"[0-9a-f]{6,64}")

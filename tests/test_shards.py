@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+import generator.build
 from generator import shards
 from generator.chunked_search import BUNDLE
 from generator.errors import BuildError
@@ -27,12 +28,14 @@ def build(root: Path) -> None:
 
 def test_a_site_built_in_slices_is_byte_identical_to_a_whole_build(tmp_path, monkeypatch, capsys):
     """Pages, theme files, data, the search index in a whole build's order, the chunked index made
-    from it: the same bytes, whichever slice rendered each page."""
+    from it: the same bytes, whichever slice rendered each page. Both are large sites, whose pages
+    load as plain links (no instant navigation, which would fetch the sitemap of every page)."""
     whole, sliced = copy_project(tmp_path / "whole"), copy_project(tmp_path / "sliced")
     for root in (whole, sliced):
         edit(root / "site_config.yml", "  engine: auto ", "  engine: pagefind ")
     for name, value in EPOCH.items():
         monkeypatch.setenv(name, value)
+    monkeypatch.setattr(generator.build, "INSTANT_NAVIGATION_PAGES", 4)
     build(whole)
     monkeypatch.setattr(shards, "SHARD_PAGES", 4)
     capsys.readouterr()
@@ -40,6 +43,13 @@ def test_a_site_built_in_slices_is_byte_identical_to_a_whole_build(tmp_path, mon
     assert SLICED in capsys.readouterr().err
     assert (sliced / "site" / BUNDLE / "pagefind.js").is_file()
     assert_same_files(sliced / "site", whole / "site")
+    home = (whole / "site" / "index.html").read_text()
+    assert '"features": [' in home and "navigation.instant" not in home
+
+
+def test_a_small_site_keeps_instant_navigation(built_site):
+    home = (built_site / "site" / "index.html").read_text()
+    assert '"navigation.instant"' in home and '"navigation.instant.progress"' in home
 
 
 def test_a_small_site_is_one_whole_build_and_a_large_one_is_dealt_out_by_size():
