@@ -88,8 +88,8 @@ class Project:
     """The template folders: the project's (when it has one), then the package's."""
     engine: dict[str, Any]
     """What mkdocs is given on top of mkdocs.yml: what the pages need (`generator.engine`)."""
-    own_nav: bool = False
-    """mkdocs.yml lists its own navigation (not the generator's): the site is never built in slices."""
+    mkdocs_keys: frozenset[str] = frozenset()
+    """The settings mkdocs.yml gives (some, such as its own `nav`, keep a large site's build whole)."""
 
     @property
     def content_dir(self) -> Path:
@@ -144,7 +144,7 @@ def open_project(root: Path, *, site_dir: Path | None = None, docs_dir: Path | N
         site_url=_site_url(root, config, raw, mkdocs_path),
         templates=templates,
         engine=engine_settings(raw, mkdocs_path, lines, templates),
-        own_nav=raw.get("nav") is not None,
+        mkdocs_keys=frozenset(str(key) for key in raw),
     )
 
 
@@ -435,17 +435,36 @@ def _built_site(
         log.info("  a full build after all: %s", why)
         shutil.rmtree(staging / "site")
         shutil.rmtree(staging / "docs")
-    slices = shards.plan(files) if not project.own_nav else []
+    slices = shards.plan(files)
+    if len(slices) > 1 and (why := shards.whole_build_reason(project.engine, project.mkdocs_keys, files)):
+        log.info("  mkdocs builds the site whole, not in slices: %s", why)
+        slices = slices[:1]
     label = "Built the site with mkdocs (strict)" + (f" in {len(slices)} slices" if len(slices) > 1 else "")
     with stage(label), dated(built):
         write_tree(files, staging / "docs")
         if len(slices) > 1:
             render = functools.partial(_mkdocs_shard, project, staging / "docs", built)
-            chunked = json.loads(files[SITE_FILE]).get("search") == "pagefind"
-            seen = shards.build_in_shards(render, slices, staging / "site", staging, chunked_search=chunked)
+            seen = shards.build_in_shards(
+                render,
+                slices,
+                staging / "site",
+                staging,
+                chunked_search=json.loads(files[SITE_FILE]).get("search") == "pagefind",
+                check_anchors=_anchors_level(project, staging / "docs") >= logging.WARNING,
+            )
         else:
             seen = _mkdocs(project, staging)
     return incremental.new_anchors({}, seen)
+
+
+def _anchors_level(project: Project, docs: Path) -> int:
+    """The level at which mkdocs reports a link to a missing anchor (a strict build fails from
+    WARNING); WARNING when it cannot be read (the slices' own builds then say what is wrong)."""
+    try:
+        config = load_config(str(project.mkdocs_config), docs_dir=str(docs), **copy.deepcopy(project.engine))
+        return int(config.validation.links.anchors)
+    except Exception:  # mkdocs' configuration errors are several types; the slices report them
+        return logging.WARNING
 
 
 def _mkdocs_shard(project: Project, docs: Path, built: str, shard: shards.Shard, site: Path) -> dict:

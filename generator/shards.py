@@ -14,8 +14,11 @@ cores, each in a fresh process (its memory returned when it ends):
   chunked search index is made from it;
 - links between pages of different slices are checked here, as strictly as mkdocs checks them.
 
-The result is byte-identical to a whole build of the same files (tested). A site whose mkdocs.yml
-lists its own navigation is built whole: a page another slice renders would have no title in it.
+The result is byte-identical to a whole build of the same files (tested). It holds because a page
+depends on the others only through the navigation's titles and links, which the generator writes:
+what lets a page read others (its own navigation in mkdocs.yml, extra templates, plugins besides
+search, hooks besides the generator's, front matter that Material shows in other pages' sidebars)
+keeps the build whole (`whole_build_reason`).
 """
 
 from __future__ import annotations
@@ -26,8 +29,10 @@ import logging
 import math
 import multiprocessing
 import os
+import re
 import shutil
-from collections.abc import Callable
+import signal
+from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -79,18 +84,56 @@ def plan(files: dict[str, bytes], *, per_shard: int | None = None) -> list[Shard
     return [Shard(frozenset(names), static=n == 0) for n, names in enumerate(dealt)]
 
 
+SIDEBAR_META = re.compile(r"^(icon|subtitle|status)\s*:", re.M)
+"""Front matter that Material shows in other pages' sidebars and tabs (a slice never reads it)."""
+SLICE_SAFE_PLUGINS = ("search", "material/search")
+
+
+def whole_build_reason(
+    engine: dict[str, Any], mkdocs_keys: frozenset[str], files: dict[str, bytes]
+) -> str | None:
+    """Why this site must be built by one mkdocs process (a page of it reads what others hold), or None."""
+    for key, why in (("nav", "its own navigation"), ("extra_templates", "extra templates")):
+        if key in mkdocs_keys:
+            return f"mkdocs.yml lists {why}"
+    plugins = engine.get("plugins", ["search"])
+    names = (
+        [next(iter(p), "") if isinstance(p, dict) else p for p in plugins]
+        if isinstance(plugins, list)
+        else ["?"]
+    )
+    others = [str(name) for name in names if name not in SLICE_SAFE_PLUGINS]
+    if others:
+        return f"mkdocs.yml lists plugins besides search ({', '.join(others)}), which may read every page"
+    if len(engine.get("hooks") or ()) > 1:
+        return "mkdocs.yml lists hooks besides the generator's, which may read every page"
+    for name, data in files.items():
+        if name.endswith(PAGE_SUFFIX) and data.startswith(b"---"):
+            front = data[3 : data.find(b"\n---", 3)].decode("utf-8", "replace")
+            if found := SIDEBAR_META.search(front):
+                return f"{name} sets {found[1]} in its front matter, which other pages' sidebars show"
+    return None
+
+
 RenderShard = Callable[[Shard, Path], PageAnchors]
 """Builds one slice into a site folder (a picklable function: it runs in another process)."""
 
 
 def build_in_shards(
-    render: RenderShard, shards: list[Shard], site: Path, scratch: Path, *, chunked_search: bool
+    render: RenderShard,
+    shards: list[Shard],
+    site: Path,
+    scratch: Path,
+    *,
+    chunked_search: bool,
+    check_anchors: bool = True,
 ) -> PageAnchors:
     """Build the slices into `scratch` (as many at once as there are cores), merge them into `site`
-    and return every page's anchors. `chunked_search`: the site searches with Pagefind."""
+    and return every page's anchors. `chunked_search`: the site searches with Pagefind;
+    `check_anchors`: a link to a missing anchor fails the build (mkdocs' validation says so)."""
     folders = [scratch / f"slice-{n}" for n in range(len(shards))]
     seen = _run(render, shards, folders)
-    problems = broken_anchor_links(seen)
+    problems = broken_anchor_links(seen) if check_anchors else []
     if problems:
         details = "\n".join(f"  - {problem}" for problem in problems)
         raise BuildError(f"mkdocs build --strict failed (links between pages):\n{details}")
@@ -112,30 +155,49 @@ def build_in_shards(
 
 
 def _run(render: RenderShard, shards: list[Shard], folders: list[Path]) -> list[PageAnchors]:
-    """Each slice built in a fresh worker process, the cores kept busy; a slice's error stops the build."""
+    """Each slice built in a fresh process of its own (its memory returned when it ends), the cores
+    kept busy; a slice's error, or Ctrl-C, stops the others."""
     workers = min(len(shards), os.cpu_count() or 1)
     context = multiprocessing.get_context("forkserver")
     seen: list[PageAnchors] = [{} for _ in shards]
     log.info("  %d pages in %d slices, %d at a time", sum(len(s.pages) for s in shards), len(shards), workers)
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context, max_tasks_per_child=1) as pool:
-        running: dict[Future, int] = {
-            pool.submit(render, shard, folders[n]): n for n, shard in enumerate(shards)
-        }
-        try:
-            while running:
-                done, _ = wait(running, return_when=FIRST_COMPLETED)
-                for job in done:
-                    n = running.pop(job)
-                    seen[n] = job.result()
-                    log.info("  slice %d of %d built (%d pages)", n + 1, len(shards), len(shards[n].pages))
-        except BrokenProcessPool as exc:
-            raise BuildError(
-                "a process building a slice of the site stopped abruptly (out of memory?)"
-            ) from exc
-        finally:
-            for job in running:
-                job.cancel()
+    waiting = list(range(len(shards)))
+    running: dict[Future, tuple[int, ProcessPoolExecutor]] = {}
+    try:
+        while waiting or running:
+            while waiting and len(running) < workers:
+                n = waiting.pop(0)
+                pool = ProcessPoolExecutor(1, mp_context=context, initializer=_interrupts_ignored)
+                running[pool.submit(render, shards[n], folders[n])] = (n, pool)
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for job in done:
+                n, pool = running.pop(job)
+                pool.shutdown(wait=False)
+                seen[n] = job.result()
+                log.info("  slice %d of %d built (%d pages)", n + 1, len(shards), len(shards[n].pages))
+    except BrokenProcessPool as exc:
+        _stop(pool for _, pool in running.values())
+        raise BuildError(
+            "a process building a slice of the site stopped abruptly (out of memory, killed, or an "
+            "error it could not send back)"
+        ) from exc
+    except BaseException:  # a slice's error, Ctrl-C: the other slices are stopped, not waited for
+        _stop(pool for _, pool in running.values())
+        raise
     return seen
+
+
+def _interrupts_ignored() -> None:
+    """In a slice's process: Ctrl-C is the build's to handle (it stops the slices), not a traceback here."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _stop(pools: Iterable[ProcessPoolExecutor]) -> None:
+    for pool in pools:
+        processes = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            process.terminate()
 
 
 def _move_pages(folder: Path, site: Path, seen: PageAnchors) -> None:
@@ -144,6 +206,8 @@ def _move_pages(folder: Path, site: Path, seen: PageAnchors) -> None:
         source, target = folder / found["page"], site / found["page"]
         if not source.resolve().is_relative_to(folder.resolve()):
             raise BuildError(f"a slice of the site names a page outside it: {found['page']!r}")
+        if not source.is_file():
+            continue  # rendered empty: mkdocs writes no file for it, in a whole build too
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(source, target)
 

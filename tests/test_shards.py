@@ -139,3 +139,43 @@ def test_a_slice_that_fails_or_dies_stops_the_build_with_its_reason(tmp_path, re
     with pytest.raises(BuildError, match=message):
         shards.build_in_shards(render, slices, tmp_path / "site", tmp_path, chunked_search=False)
     assert not (tmp_path / "site").exists()
+
+
+def test_a_link_to_a_missing_anchor_in_a_page_another_slice_renders_fails_the_build(
+    tmp_path, monkeypatch, capsys
+):
+    """Each page its own slice: no slice's mkdocs sees both pages; the merge checks the link."""
+    from generator.cli import main
+
+    root = copy_project(tmp_path / "project", ["kantarjian-2013"])
+    home = root / "templates" / "home.md.j2"
+    home.write_text(home.read_text() + "\n[The glossary's end](glossary.md#no-such-anchor)\n")
+    monkeypatch.setattr(shards, "SHARD_PAGES", 1)
+    assert main(["build", "--project", str(root)]) == 3
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert "Doc file 'index.md' contains a link to 'glossary.md#no-such-anchor'" in err, err
+    assert not (root / "site").exists()
+
+
+@pytest.mark.parametrize(
+    ("engine", "keys", "page", "reason"),
+    [
+        ({}, {"site_name"}, b"# A page", None),
+        ({"plugins": [{"search": {}}, "material/search"]}, set(), b"---\ntitle: x\n---\n# A", None),
+        ({}, {"nav"}, b"", "its own navigation"),
+        ({}, {"extra_templates"}, b"", "extra templates"),
+        (
+            {"plugins": ["search", {"material/offline": {}}]},
+            set(),
+            b"",
+            "plugins besides search (material/offline)",
+        ),
+        ({"hooks": ["ours.py", "theirs.py"]}, set(), b"", "hooks besides the generator's"),
+        ({}, set(), b"---\nicon: material/flask\n---\n# A", "a.md sets icon in its front matter"),
+        ({}, set(), b"---\ntitle: x\n---\nsubtitle: not front matter", None),
+    ],
+)
+def test_what_lets_a_page_read_other_pages_keeps_the_build_whole(engine, keys, page, reason):
+    found = shards.whole_build_reason(engine, frozenset(keys), {"a.md": page, "data/a.csv": b"icon: x"})
+    assert found is None if reason is None else reason in (found or ""), found
