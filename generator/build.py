@@ -461,7 +461,9 @@ def _anchors_level(project: Project, docs: Path) -> int:
     """The level at which mkdocs reports a link to a missing anchor (a strict build fails from
     WARNING); WARNING when it cannot be read (the slices' own builds then say what is wrong)."""
     try:
-        config = load_config(str(project.mkdocs_config), docs_dir=str(docs), **copy.deepcopy(project.engine))
+        config = load_config(
+            str(project.mkdocs_config), docs_dir=str(docs.absolute()), **copy.deepcopy(project.engine)
+        )
         return int(config.validation.links.anchors)
     except Exception:  # mkdocs' configuration errors are several types; the slices report them
         return logging.WARNING
@@ -514,8 +516,12 @@ def run_mkdocs(
     if site_url:
         overrides["site_url"] = site_url
     try:
-        config = load_config(
-            str(config_file), strict=True, docs_dir=str(docs_dir), site_dir=str(site_dir), **overrides
+        config = load_config(  # folders made absolute: mkdocs reads relative ones from mkdocs.yml's folder
+            str(config_file),
+            strict=True,
+            docs_dir=str(Path(docs_dir).absolute()),
+            site_dir=str(Path(site_dir).absolute()),
+            **overrides,
         )
         if shard is not None:
             hook = _generator_hook(config)

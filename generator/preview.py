@@ -104,8 +104,8 @@ class _Preview:
 
         config = load_config(
             str(self.project.mkdocs_config),
-            docs_dir=str(self.project.docs_dir),
-            site_dir=self.site_dir,
+            docs_dir=str(self.project.docs_dir.absolute()),  # mkdocs reads a relative one from its folder
+            site_dir=str(Path(self.site_dir).absolute()),
             dev_addr=self.dev_addr,
             **copy.deepcopy(self.project.engine),  # mkdocs' validation takes settings apart
         )

@@ -96,3 +96,14 @@ def test_the_names_the_help_shows_are_the_generators_own():
 
     assert cli.SITE_CONFIG == build.SITE_CONFIG
     assert (cli.SCHEMA_HELP_DIR, cli.STUDY_SCHEMA_HELP) == (schema.SCHEMA_DIR, schema.STUDY_SCHEMA)
+
+
+def test_build_takes_a_project_named_relative_to_the_working_folder(tmp_path, monkeypatch):
+    """mkdocs reads a relative folder from mkdocs.yml's folder: the generator gives it absolute ones."""
+    from generator.cli import main
+    from tests.conftest import STUDY, copy_project
+
+    copy_project(tmp_path / "projects" / "trial", [STUDY])
+    monkeypatch.chdir(tmp_path)
+    assert main(["build", "-q", "--project", "projects/trial"]) == 0
+    assert (tmp_path / "projects" / "trial" / "site" / "studies" / STUDY / "index.html").is_file()
