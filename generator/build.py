@@ -47,7 +47,7 @@ from generator.load import (
     load_vocabulary,
     vocabulary_path,
 )
-from generator.mkdocs_hooks import INSTANT_NAVIGATION_PAGES, NAV_FILE, SITE_FILE
+from generator.mkdocs_hooks import NAV_FILE, SITE_FILE, keeps_instant_navigation
 from generator.model import Glossary, OutcomeVocabulary
 from generator.outputs import OutputFolder, check_output_folders, mark, replace_folder, staging_folder
 from generator.paging import moved_rows, relinked, shown_where, unlisted
@@ -329,10 +329,8 @@ def assemble_site(
         nav = site_nav(summaries, {output.slug: output.nav for output in outputs}, comparisons, glossary)
         files[NAV_FILE] = (json.dumps(nav, indent=1, ensure_ascii=False) + "\n").encode()
         search = project.config.search.chosen(len(summaries))
-        pages = sum(name.endswith(".md") for name in files)
-        files[SITE_FILE] = site_file(
-            site, glossary, search, unlisted(files), pages <= INSTANT_NAVIGATION_PAGES
-        )
+        pages = sum(name.endswith(incremental.PAGE_SUFFIX) for name in files)
+        files[SITE_FILE] = site_file(site, glossary, search, unlisted(files), keeps_instant_navigation(pages))
         files.update(site_assets(project.templates))
     return files
 
@@ -420,13 +418,13 @@ def _built_site(
 ) -> dict[str, list[str]]:
     """The site built in `staging/site` from `staging/docs`: only the changed pages when the last
     build's record allows it (`update`), else in full. Returns every page's anchors, for the record."""
+    chunked = json.loads(files[SITE_FILE]).get("search") == "pagefind"  # Pagefind's index made here
     if update is not None:
         label = f"Built the {len(update.pages)} changed pages with mkdocs (strict)"
         with stage(label), dated(built), incremental.dirty_build_allowed():
             write_tree(incremental.staged_files(files, update), staging / "docs")
             incremental.prepare(update, project.site_dir, staging / "site", staging / "docs")
             seen = _mkdocs(project, staging, dirty=True)
-            chunked = json.loads(files[SITE_FILE]).get("search") == "pagefind"
             why = incremental.finish(
                 update, seen, project.site_dir, staging / "site", version, built, chunked_search=chunked
             )
@@ -449,7 +447,7 @@ def _built_site(
                 slices,
                 staging / "site",
                 staging,
-                chunked_search=json.loads(files[SITE_FILE]).get("search") == "pagefind",
+                chunked_search=chunked,
                 check_anchors=_anchors_level(project, staging / "docs") >= logging.WARNING,
             )
         else:

@@ -32,7 +32,7 @@ from typing import Any
 
 from generator.cache import cache_secret, code_digests, digest_folder, read_regular, signed, verified
 from generator.chunked_search import write_bundle
-from generator.mkdocs_hooks import NAV_FILE, SEARCH_INDEX, SITE_FILE, merged_search_docs
+from generator.mkdocs_hooks import NAV_FILE, SEARCH_INDEX, SITE_FILE, merged_search_docs, write_search_index
 from generator.outputs import write_file_atomically
 
 log = logging.getLogger("generator")
@@ -47,9 +47,9 @@ of the key."""
 SPAN = '<span class="ev-print-{part}">{label} {value}</span>'
 """The printed footer's data version and date, as templates/overrides/partials/footer.html writes them."""
 PageAnchors = dict[str, dict[str, Any]]
-"""Of each page rendered (by its Markdown file): the HTML file written ("page"), its anchors ("ids")
-and those its links point to in each other page ("links": {page: [anchor, ...]}), as the mkdocs
-hook saw them."""
+"""Of each page rendered (by its Markdown file): the HTML file written ("page"), its URL ("url"), its
+place in mkdocs' order ("position"), its anchors ("ids") and those its links point to in each other
+page ("links": {page: [anchor, ...]}), as the mkdocs hook saw them."""
 
 
 @dataclass(frozen=True)
@@ -327,7 +327,7 @@ def _merge_search(previous_index: Path, index: Path) -> str | dict:
     if added:
         return "a changed page is new to the search index"
     new["docs"] = merged
-    index.write_text(json.dumps(new, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+    write_search_index(index, new)
     return new
 
 

@@ -25,7 +25,9 @@ from __future__ import annotations
 import copy
 import html
 import json
+import logging
 import re
+import time
 import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +44,12 @@ INSTANT_NAVIGATION_PAGES = 1200
 """Pages up to which the site keeps Material's instant navigation: it fetches sitemap.xml, which lists
 every page (about 160 bytes each), on a reader's first visit; past this (a sitemap of about 190 KB),
 pages load as plain links, and a reader's download stays the same at any number of studies."""
+
+
+def keeps_instant_navigation(pages: int) -> bool:
+    return pages <= INSTANT_NAVIGATION_PAGES
+
+
 PROBLEMS_FILE = ".problems.json"
 """Written by the preview beside the pages while an edit is bad: its problems, shown on every page."""
 
@@ -217,13 +225,10 @@ def on_post_build(config):
         return
     index = json.loads(path.read_text(encoding="utf-8"))
     index = searchable(index, _site["owners"], _site["search_forms"])
-    path.write_text(json.dumps(index, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+    write_search_index(path, index)
     rendered_all = len(_site.get("anchors", {})) >= len(_site.get("positions", {}))
     # the chunked index, from this one; after a dirty build or a slice's, from the merged one (by the caller)
     if _site["search"] == "pagefind" and rendered_all:
-        import logging
-        import time
-
         from generator.chunked_search import write_bundle
 
         start = time.perf_counter()
@@ -262,10 +267,10 @@ def merged_search_docs(kept: list[dict], rebuilt: list[dict]) -> tuple[list[dict
     hold; and those new pages. An entry's `location` is its page's URL, then `#section`."""
     groups: dict[str, list[dict]] = {}
     for entry in rebuilt:
-        groups.setdefault(_page_of(entry), []).append(entry)
+        groups.setdefault(page_of(entry), []).append(entry)
     merged, placed = [], set()
     for entry in kept:
-        page = _page_of(entry)
+        page = page_of(entry)
         if page not in groups:
             merged.append(entry)
         elif page not in placed:
@@ -275,8 +280,14 @@ def merged_search_docs(kept: list[dict], rebuilt: list[dict]) -> tuple[list[dict
     return merged + [entry for page in added for entry in groups[page]], added
 
 
-def _page_of(entry: dict) -> str:
+def page_of(entry: dict) -> str:
+    """The URL of the page a search index entry is of."""
     return str(entry.get("location", "")).split("#", 1)[0]
+
+
+def write_search_index(path: Path, index: dict) -> None:
+    """The search index as a build writes it (the hook, a partial build's merge, a build in slices)."""
+    path.write_text(json.dumps(index, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
 
 
 GLOSSARY_FIELD = "glossary"

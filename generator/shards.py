@@ -41,18 +41,14 @@ from typing import Any
 
 from generator.chunked_search import write_bundle
 from generator.errors import BuildError
-from generator.mkdocs_hooks import SEARCH_INDEX
+from generator.incremental import PAGE_SUFFIX, PageAnchors
+from generator.mkdocs_hooks import SEARCH_INDEX, page_of, write_search_index
 
 log = logging.getLogger("generator")
 
 SHARD_PAGES = 2000
 """Pages per slice, about 300 real-shaped studies: a slice's process stays under a gigabyte, and its
 fixed cost (reading the navigation and the theme) stays small beside its pages'."""
-PAGE_SUFFIX = ".md"
-
-PageAnchors = dict[str, dict[str, Any]]
-"""As `generator.incremental.PageAnchors`: of each page rendered, its HTML file, URL, place in the
-build's order, anchors and the anchors its links point to."""
 
 
 @dataclass(frozen=True)
@@ -144,9 +140,7 @@ def build_in_shards(
         if n != static:
             _move_pages(folder, site, seen[n])
     if index is not None:
-        (site / SEARCH_INDEX).write_text(
-            json.dumps(index, ensure_ascii=False, separators=(",", ":")), encoding="utf-8"
-        )
+        write_search_index(site / SEARCH_INDEX, index)
     if chunked_search and index is not None:
         write_bundle(site, index)
     for folder in folders:
@@ -220,13 +214,13 @@ def merged_search_index(indexes: list[Path], seen: list[PageAnchors]) -> dict | 
         return None
     place = {found["url"]: found["position"] for part in seen for found in part.values()}
     docs = [entry for part in parts for entry in part["docs"]]
-    docs.sort(key=lambda entry: place.get(str(entry.get("location", "")).split("#", 1)[0], len(place)))
+    docs.sort(key=lambda entry: place.get(page_of(entry), len(place)))
     return {**parts[0], "docs": docs}
 
 
 def broken_anchor_links(seen: list[PageAnchors]) -> list[str]:
-    """Links to an anchor that the page linked to does not have, as mkdocs words them (it checks
-    only the links between pages of the same slice)."""
+    """Links to an anchor that the page linked to does not have, worded nearly as mkdocs words them
+    (in a slice, mkdocs checks only the links between the slice's own pages)."""
     anchors = {page: set(found["ids"]) for part in seen for page, found in part.items()}
     problems: list[str] = []
     for part in seen:

@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-import generator.build
-from generator import shards
+from generator import mkdocs_hooks, shards
 from generator.chunked_search import BUNDLE
 from generator.errors import BuildError
 from generator.shards import Shard, broken_anchor_links, merged_search_index, plan
@@ -35,7 +34,7 @@ def test_a_site_built_in_slices_is_byte_identical_to_a_whole_build(tmp_path, mon
         edit(root / "site_config.yml", "  engine: auto ", "  engine: pagefind ")
     for name, value in EPOCH.items():
         monkeypatch.setenv(name, value)
-    monkeypatch.setattr(generator.build, "INSTANT_NAVIGATION_PAGES", 4)
+    monkeypatch.setattr(mkdocs_hooks, "INSTANT_NAVIGATION_PAGES", 4)
     build(whole)
     monkeypatch.setattr(shards, "SHARD_PAGES", 4)
     capsys.readouterr()
@@ -45,6 +44,13 @@ def test_a_site_built_in_slices_is_byte_identical_to_a_whole_build(tmp_path, mon
     assert_same_files(sliced / "site", whole / "site")
     home = (whole / "site" / "index.html").read_text()
     assert '"features": [' in home and "navigation.instant" not in home
+
+
+def test_instant_navigation_is_kept_up_to_its_number_of_pages():
+    limit = mkdocs_hooks.INSTANT_NAVIGATION_PAGES
+    assert mkdocs_hooks.keeps_instant_navigation(limit) and not mkdocs_hooks.keeps_instant_navigation(
+        limit + 1
+    )
 
 
 def test_a_small_site_keeps_instant_navigation(built_site):
