@@ -240,7 +240,9 @@ def test_a_placeholder_or_a_bad_edit_shows_in_the_browser_until_it_is_fixed(brow
         assert "REPLACE" in shown
         study.write_text(text)
         banner.wait_for(state="detached", timeout=60_000)
-        assert title in page.content()
+        # the banner goes as the page reloads: wait for the reloaded page's body, not its head
+        page.locator("body").get_by_text(title).first.wait_for(timeout=60_000)
+        assert banner.count() == 0
     finally:
         page.close()
         preview.stop()
