@@ -34,6 +34,8 @@ from pathlib import Path
 
 from mkdocs.structure.nav import Navigation, Section
 
+from generator.chunked_search import RECORD_FIELD
+
 NAV_FILE = ".nav.json"
 SITE_FILE = ".site.json"
 """Written by the generator beside the pages: the data version, and the forms of each glossary term."""
@@ -172,8 +174,16 @@ DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 def on_nav(nav, config, files):
     _site["owners"] = {page.url: owner.title for page in nav.pages if (owner := study_of(page))}
+    _site["records"] = study_records(nav.pages) if _site["search"] == "pagefind" else {}
     _site["positions"] = {file.src_uri: n for n, file in enumerate(files.documentation_pages())}
     return nav
+
+
+def study_records(pages: list) -> dict[str, str]:
+    """Of each study page (by URL), its study's first page: the chunked search's one record of the
+    study, which holds all its pages (`generator.chunked_search`)."""
+    first: dict[int, str] = {}
+    return {page.url: first.setdefault(id(owner), page.url) for page in pages if (owner := study_of(page))}
 
 
 def page_anchors() -> dict:
@@ -224,7 +234,7 @@ def on_post_build(config):
     if not path.is_file():
         return
     index = json.loads(path.read_text(encoding="utf-8"))
-    index = searchable(index, _site["owners"], _site["search_forms"])
+    index = searchable(index, _site["owners"], _site["search_forms"], _site.get("records", {}))
     write_search_index(path, index)
     rendered_all = len(_site.get("anchors", {})) >= len(_site.get("positions", {}))
     # the chunked index, from this one; after a dirty build or a slice's, from the merged one (by the caller)
@@ -232,10 +242,10 @@ def on_post_build(config):
         from generator.chunked_search import write_bundle
 
         start = time.perf_counter()
-        pages = write_bundle(Path(config["site_dir"]), index)
+        records = write_bundle(Path(config["site_dir"]), index)
         took = time.perf_counter() - start
         logging.getLogger("generator").info(
-            "  the chunked search index (Pagefind): %d pages, %.2f s", pages, took
+            "  the chunked search index (Pagefind): %d records, %.2f s", records, took
         )
 
 
@@ -301,10 +311,12 @@ low, so that the words of a study's title (a drug, a disease) do not outrank the
 words searched for; it still finds a study's pages by its name, last."""
 
 
-def searchable(index: dict, owners: dict[str, str], forms: list[list[str]]) -> dict:
+def searchable(
+    index: dict, owners: dict[str, str], forms: list[list[str]], records: dict[str, str] | None = None
+) -> dict:
     """Material's search index, each study page's result naming its study (as a tag, which Material
-    shows under the page title of a result), and each document found by every form of the glossary
-    terms it prints (a field that is not shown)."""
+    shows under the page title of a result), each document found by every form of the glossary
+    terms it prints (a field that is not shown), and each study page's record (`records`)."""
     fields = index["config"]["fields"]
     fields["tags"] = {"boost": STUDY_TAG_BOOST}
     matcher = FormMatcher(forms) if forms else None
@@ -314,6 +326,9 @@ def searchable(index: dict, owners: dict[str, str], forms: list[list[str]]) -> d
         owner = owners.get(doc["location"])
         if owner and html.unescape(owner) not in html.unescape(doc["title"]):
             doc["tags"] = [owner]
+        record = (records or {}).get(page_of(doc))
+        if record is not None and record != page_of(doc):
+            doc[RECORD_FIELD] = record
         printed = matcher.terms_in(f"{doc['title']} {doc['text']}") if matcher else []
         if printed:
             doc[GLOSSARY_FIELD] = " ".join(html.escape(form, quote=False) for form in printed)

@@ -16,10 +16,14 @@ import pytest
 from generator.build import build_site, open_project
 from generator.chunked_search import (
     BUNDLE,
+    PAGE_MARK,
+    RECORD_FIELD,
     SEARCH_PAGE,
     SearchPage,
+    StudyRecord,
     document_path,
     search_pages,
+    search_records,
     write_bundle,
 )
 from generator.config import SearchSettings
@@ -98,11 +102,68 @@ def test_each_page_is_one_record_with_its_sections_anchors_and_study():
     assert document_path("/changes.html") == "changes.html"
 
 
+STUDY_INDEX = {
+    "docs": [
+        {"location": "", "title": "Home", "text": "<p>Results</p>"},
+        {"location": "studies/a/", "title": "Overview", "text": "<p>Intro</p>", "tags": ["Study A"]},
+        {"location": "studies/a/safety/", "title": "Safety", "text": "<p>AEs</p>", "record": "studies/a/"},
+        {"location": "studies/a/safety/#vod", "title": "VOD", "text": "<p>in 3</p>", "record": "studies/a/"},
+        {"location": "studies/b/", "title": "Study B", "text": "<p>Alone</p>"},
+        {"location": "glossary/", "title": "Glossary", "text": "<p>Terms</p>"},
+    ]
+}
+
+
+def test_a_study_is_one_record_its_pages_and_sections_each_a_heading_with_its_own_address():
+    """One record a study, not a page: Pagefind's metadata, which every query loads, grows with the
+    records. Each page and section of the study is a sub-result whose anchor names its own page."""
+    home, study, alone, glossary = search_records(search_pages(STUDY_INDEX))
+    assert [type(r) for r in (home, alone, glossary)] == [SearchPage] * 3, "other pages are their own"
+    assert isinstance(study, StudyRecord)
+    assert (study.url, study.title) == ("/studies/a/", "Study A")
+    assert [page.url for page in study.pages] == ["/studies/a/", "/studies/a/safety/"]
+    document = study.document()
+    assert 'content="Study A"' in document and "<h1>Study A</h1>" in document
+    assert f'<h2 id="{PAGE_MARK}studies/a/">Overview</h2><div><p>Intro</p></div>' in document
+    assert f'<h2 id="{PAGE_MARK}studies/a/safety/">Safety</h2><div><p>AEs</p></div>' in document
+    assert f'<h3 id="{PAGE_MARK}studies/a/safety/#vod">VOD</h3><div><p>in 3</p></div>' in document
+    assert document.index("Overview") < document.index("Safety") < document.index("VOD")
+
+
+def test_the_record_field_is_the_hooks():
+    from generator.mkdocs_hooks import searchable
+
+    def index() -> dict:
+        docs = [{k: v for k, v in doc.items() if k != RECORD_FIELD} for doc in STUDY_INDEX["docs"]]
+        return {"config": {"fields": {}}, "docs": docs}
+
+    records = {"studies/a/": "studies/a/", "studies/a/safety/": "studies/a/", "studies/b/": "studies/b/"}
+    built = searchable(index(), {}, [], records)
+    assert [doc.get(RECORD_FIELD) for doc in built["docs"]] == [
+        None,
+        None,
+        "studies/a/",
+        "studies/a/",
+        None,
+        None,
+    ], "a study's first page is its record already, as is each other page"
+    assert [r.url for r in search_records(search_pages(built))] == [
+        r.url for r in search_records(search_pages(STUDY_INDEX))
+    ]
+    assert RECORD_FIELD not in json.dumps(searchable(index(), {}, [])), "Material's index goes without"
+
+
 def test_a_hostile_title_or_anchor_stays_text_in_the_record():
     page = SearchPage("/x/", "&lt;b&gt;", 'A" onload="alert(1)', "", [('a"><script>', "T", "", "")])
     document = page.document()
     assert "<script>" not in document and 'id="a&quot;&gt;&lt;script&gt;"' in document
     assert 'content="&lt;b&gt; · A&quot; onload=&quot;alert(1)"' in document
+    record = StudyRecord(
+        "/x/", [SearchPage('/x/"><script>/', "&lt;b&gt;", "S", "", [('a"><i>', "T", "", "")])]
+    )
+    document = record.document()
+    assert "<script>" not in document and "<i>" not in document
+    assert f'id="{PAGE_MARK}x/&quot;&gt;&lt;script&gt;/#a&quot;&gt;&lt;i&gt;"' in document
 
 
 def test_a_page_outside_the_site_is_refused(tmp_path):
@@ -169,13 +230,16 @@ def site_url() -> str:
     return real_site_url()
 
 
-def results(page) -> list[tuple[str, list[str]]]:
-    """Each result: its page's address under the site, and the titles of it and its sections."""
+def results(page) -> list[tuple[str, list[str], list[str]]]:
+    """Each result: its page's address under the site, the titles of it and its pages and sections,
+    and the addresses of those (path and anchor)."""
     page.locator(RESULT).first.wait_for(timeout=15_000)
     return page.locator(RESULT).evaluate_all(
         """items => items.map(item => [
             new URL(item.querySelector('.pagefind-ui__result-link').href).pathname,
-            [...item.querySelectorAll('.pagefind-ui__result-link')].map(a => a.textContent.trim())])"""
+            [...item.querySelectorAll('.pagefind-ui__result-link')].map(a => a.textContent.trim()),
+            [...item.querySelectorAll('.pagefind-ui__result-nested .pagefind-ui__result-link')]
+                .map(a => { const u = new URL(a.href); return u.pathname + u.hash; })])"""
     )
 
 
@@ -191,8 +255,13 @@ def test_the_header_box_opens_the_search_page_with_the_results(browser, pagefind
         box.press("Enter")
         page.wait_for_url("**/search/?q=VOD")
         found = results(page)
-        assert found[0][0] == urlsplit(site_url).path + "studies/kantarjian-2013/safety/", found[:3]
-        assert found[0][1][0] == "Transplant and safety · Inotuzumab ozogamicin in relapsed or refractory ALL"
+        study = urlsplit(site_url).path + "studies/kantarjian-2013/"
+        assert found[0][0] == study, found[:3]
+        assert found[0][1][0] == "Inotuzumab ozogamicin in relapsed or refractory ALL", (
+            "the study, one result"
+        )
+        assert found[0][2] and all(a.startswith(study) and PAGE_MARK not in a for a in found[0][2]), found[0]
+        assert found[0][2][0].startswith(study + "safety/#"), "the page that prints VOD, first"
         assert page.locator("#ev-search input").input_value() == "VOD"
         assert serious_violations(page) == []
         section = page.locator(f"{RESULT} .pagefind-ui__result-nested .pagefind-ui__result-link").first
@@ -211,22 +280,26 @@ def test_an_abbreviation_and_its_long_form_find_the_same_page_first(browser, pag
         first = {}
         for query in ("VOD", "veno-occlusive disease"):
             page.goto(f"{site_url}search/?q={query}")
-            first[query] = results(page)[0][0]
+            path, _, nested = results(page)[0]
+            first[query] = (path, nested[0].split("#")[0])
         assert first["VOD"] == first["veno-occlusive disease"], first
 
 
 @pytest.mark.browser
 @pytest.mark.parametrize("query", ["survival", "adverse event"])
-def test_every_result_of_a_study_page_names_its_study(browser, pagefind_site, site_url, query):
+def test_every_result_of_a_study_is_the_study_by_its_title_with_its_own_pages(
+    browser, pagefind_site, site_url, query
+):
     titles = study_titles(pagefind_site.parent)
     with routed_page(browser, pagefind_site, site_url) as (page, _):
         page.goto(f"{site_url}search/?q={query}")
         found = results(page)
-    in_studies = [(path, names[0]) for path, names in found if "/studies/" in path and path.count("/") > 3]
+    in_studies = [result for result in found if "/studies/" in result[0] and result[0].count("/") > 2]
     assert in_studies, found
-    for path, name in in_studies:
+    for path, names, nested in in_studies:
         slug = path.split("/studies/", 1)[1].split("/")[0]
-        assert name.endswith(f" · {titles[slug]}"), (path, name)
+        assert path.endswith(f"/studies/{slug}/") and names[0] == titles[slug], (path, names)
+        assert nested and all(address.startswith(path) for address in nested), (path, nested)
 
 
 @pytest.mark.browser

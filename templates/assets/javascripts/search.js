@@ -1,7 +1,7 @@
 /* The search of a site searched with Pagefind (a large site: its index comes in parts, fetched by
    the words of a query). The search box in the header is a plain form that opens the search page
-   with the query (?q=); there Pagefind's interface shows the results, each page titled with its
-   study and each matching section as a link to its heading. "/" or "s" puts the cursor in the box,
+   with the query (?q=); there Pagefind's interface shows the results, each study one result under
+   its title, with its matching pages and sections as links to them. "/" or "s" puts the cursor in the box,
    as Material's own search does. Only pages that have the search page's #ev-search load Pagefind.
    Runs on a direct load and after every instant navigation (Material's document$). */
 (function () {
@@ -25,6 +25,20 @@
 
   function query() {
     return new URLSearchParams(location.search).get("q") || "";
+  }
+
+  /* A study is one result, its pages and sections the links beneath it: each of those links is the
+     study's address with PAGE_MARK and the page's own path from the site's root as its anchor
+     (generator/chunked_search.py), made here the page's address. */
+  var PAGE_MARK = "ev-page:";
+
+  function pageAddress(url, root) {
+    var at = url.indexOf("#" + PAGE_MARK);
+    if (at < 0) { return url; }
+    var path = url.slice(at + 1 + PAGE_MARK.length);
+    try { path = decodeURIComponent(path); } catch (error) { return url; }
+    var target = new URL(path, root);
+    return target.origin === root.origin ? target.pathname + target.hash : url;
   }
 
   function say(box, text) {
@@ -61,7 +75,11 @@
         showSubResults: true,
         showImages: false,
         autofocus: !words,
-        translations: { placeholder: "Search the studies" }
+        translations: { placeholder: "Search the studies" },
+        processResult: function (result) {
+          (result.sub_results || []).forEach(function (sub) { sub.url = pageAddress(sub.url, root); });
+          return result;
+        }
       });
       var input = box.querySelector("input");
       if (input) { input.setAttribute("aria-label", "Search the studies"); }
