@@ -420,13 +420,27 @@ def _built_site(
     build's record allows it (`update`), else in full. Returns every page's anchors, for the record."""
     chunked = json.loads(files[SITE_FILE]).get("search") == "pagefind"  # Pagefind's index made here
     if update is not None:
+        # with no other plugin or hook to write in it, the site is the last one's files linked, not
+        # copied, and the hook has mkdocs write only the changed files
+        linked = shards.whole_build_reason(project.engine, project.mkdocs_keys, files) is None
         label = f"Built the {len(update.pages)} changed pages with mkdocs (strict)"
         with stage(label), dated(built), incremental.dirty_build_allowed():
-            write_tree(incremental.staged_files(files, update), staging / "docs")
-            incremental.prepare(update, project.site_dir, staging / "site", staging / "docs")
-            seen = _mkdocs(project, staging, dirty=True)
+            if linked:
+                incremental.stage_docs(files, update, staging / "docs", project.docs_dir)
+                incremental.link_last_site(update, project.site_dir, staging / "site", chunked_search=chunked)
+            else:
+                write_tree(incremental.staged_files(files, update), staging / "docs")
+                incremental.prepare(update, project.site_dir, staging / "site", staging / "docs")
+            seen = _mkdocs(project, staging, dirty=True, shard=update.render_setting() if linked else None)
             why = incremental.finish(
-                update, seen, project.site_dir, staging / "site", version, built, chunked_search=chunked
+                update,
+                seen,
+                project.site_dir,
+                staging / "site",
+                version,
+                built,
+                chunked_search=chunked,
+                linked=linked,
             )
         if why is None:
             return incremental.new_anchors(update.previous.anchors, seen)
@@ -475,13 +489,16 @@ def _mkdocs_shard(project: Project, docs: Path, built: str, shard: shards.Shard,
         )
 
 
-def _mkdocs(project: Project, staging: Path, *, dirty: bool = False) -> incremental.PageAnchors:
+def _mkdocs(
+    project: Project, staging: Path, *, dirty: bool = False, shard: dict[str, Any] | None = None
+) -> incremental.PageAnchors:
     return run_mkdocs(
         project.mkdocs_config,
         staging / "docs",
         staging / "site",
         project.site_url.value,
         dirty=dirty,
+        shard=shard,
         **project.engine,
     )
 

@@ -31,9 +31,9 @@ from pathlib import Path
 from typing import Any
 
 from generator.cache import cache_secret, code_digests, digest_folder, read_regular, signed, verified
-from generator.chunked_search import write_bundle
+from generator.chunked_search import BUNDLE, write_bundle
 from generator.mkdocs_hooks import NAV_FILE, SEARCH_INDEX, SITE_FILE, merged_search_docs, write_search_index
-from generator.outputs import write_file_atomically
+from generator.outputs import OWNER_MARK, write_file_atomically
 
 log = logging.getLogger("generator")
 
@@ -78,6 +78,11 @@ class Update:
     @property
     def pages(self) -> frozenset[str]:
         return frozenset(name for name in self.changed if name.endswith(PAGE_SUFFIX))
+
+    def render_setting(self) -> dict[str, Any]:
+        """What the hook renders and copies (`mkdocs_hooks.render_only`): the changed pages and
+        the other changed files only, whatever the times of the files in the last site."""
+        return {"pages": self.pages, "static": False, "files": self.changed - self.pages}
 
 
 # --- what the pages depend on, and what changed -----------------------------------------------------
@@ -258,6 +263,55 @@ def prepare(update: Update, previous_site: Path, site: Path, docs: Path) -> None
                 os.utime(path, ns=(0, 0))
 
 
+REWRITTEN = frozenset({SEARCH_INDEX.as_posix(), "sitemap.xml", "sitemap.xml.gz", OWNER_MARK})
+"""Files of a site that every build writes again, in place (mkdocs' sitemap, the search plugin's
+index, the output folder's mark): never linked to the last site's."""
+
+
+def stage_docs(files: dict[str, bytes], update: Update, docs: Path, last_docs: Path) -> None:
+    """The docs a partial build reads, in the fresh folder `docs`: each file as the last build wrote
+    it to `last_docs` (the project's pages folder, read only), when it holds this build's bytes,
+    linked there rather than written again; the others as `staged_files` gives them. Names are the
+    generator's own, checked against `last_docs` before (`generator.write.planned_targets`)."""
+    staged = staged_files(files, update)
+    folders = {docs}
+    docs.mkdir(parents=True, exist_ok=True)
+    for name in sorted(files):
+        target = docs / name
+        if target.parent not in folders:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            folders.add(target.parent)
+        if not _linked_if_same(last_docs / name, target, files[name]):
+            target.write_bytes(staged[name])
+
+
+def _linked_if_same(source: Path, target: Path, data: bytes) -> bool:
+    try:
+        if source.is_symlink() or not source.is_file() or source.read_bytes() != data:
+            return False
+        os.link(source, target, follow_symlinks=False)
+    except OSError:
+        return False
+    return True
+
+
+def link_last_site(update: Update, previous_site: Path, site: Path, *, chunked_search: bool) -> None:
+    """The last site's files that a partial build leaves as they are, linked into `site` (no copy):
+    not its HTML (the rendered pages, and the others stamped again by `finish`), nor the files the
+    build writes again (`REWRITTEN`, the changed ones, Pagefind's index); with `update.render_setting()`
+    mkdocs writes only those, so nothing writes through a link into the last site."""
+    skipped = update.changed | REWRITTEN
+    for folder, _, names in os.walk(previous_site):
+        relative = Path(folder).relative_to(previous_site)
+        if chunked_search and relative.parts[:1] == (BUNDLE,):
+            continue
+        (site / relative).mkdir(parents=True, exist_ok=True)
+        for name in names:
+            path = (relative / name).as_posix()
+            if path not in skipped and not name.endswith(".html"):
+                os.link(Path(folder) / name, site / relative / name, follow_symlinks=False)
+
+
 @contextmanager
 def dirty_build_allowed() -> Iterator[None]:
     """mkdocs warns of every dirty build (for its own `--dirty`, which leaves navigation stale); this
@@ -283,19 +337,39 @@ def finish(
     built: str,
     *,
     chunked_search: bool = False,
+    linked: bool = False,
 ) -> str | None:
     """Complete the partial build in `site`; None when done, else why a full build is needed.
-    `chunked_search`: the site searches with Pagefind, whose index is made again from the merged one."""
+    `chunked_search`: the site searches with Pagefind, whose index is made again from the merged one.
+    `linked`: `site` holds the last site's files by `link_last_site`, its other HTML pages are made
+    here from the last site's."""
     why = _anchors_problem(update, seen)
     if why is None:
         merged = _merge_search(previous_site / SEARCH_INDEX, site / SEARCH_INDEX)
         why = merged if isinstance(merged, str) else None
         if why is None and chunked_search and isinstance(merged, dict):
             write_bundle(site, merged)
-    if why is None:
+    if why is None and linked:
+        why = _restamp_footers(site, set(), update.previous, version, built, previous_site=previous_site)
+        differ = _files(site, chunked_search) ^ _files(previous_site, chunked_search)
+        if why is None and differ:
+            named = ", ".join(sorted(differ)[:3])
+            why = f"the changed pages' build did not give the last site's files ({named})"
+    elif why is None:
         rendered = {site / found["page"] for found in seen.values()}
         why = _restamp_footers(site, rendered, update.previous, version, built)
     return why
+
+
+def _files(site: Path, chunked_search: bool) -> set[str]:
+    """The files of a site (Pagefind's, named by their content, left out of a site searched with it;
+    the folder's mark, written after the build, too)."""
+    found: set[str] = set()
+    for folder, _, names in os.walk(site):
+        relative = Path(folder).relative_to(site)
+        if not (chunked_search and relative.parts[:1] == (BUNDLE,)):
+            found.update((relative / name).as_posix() for name in names)
+    return found - {OWNER_MARK}
 
 
 def _anchors_problem(update: Update, seen: PageAnchors) -> str | None:
@@ -332,10 +406,16 @@ def _merge_search(previous_index: Path, index: Path) -> str | dict:
 
 
 def _restamp_footers(
-    site: Path, rendered: set[Path], previous: SiteRecord, version: str, built: str
+    site: Path,
+    rendered: set[Path],
+    previous: SiteRecord,
+    version: str,
+    built: str,
+    previous_site: Path | None = None,
 ) -> str | None:
     """Every page not rendered again: its printed footer's data version and date made the new ones
-    (404.html, a theme page, is rendered by every build)."""
+    (404.html, a theme page, is rendered by every build). With `previous_site`, each page of that
+    site that this build did not write is made in `site` from it."""
     stamps = [
         (
             _stamp("version", "Data version", previous.data_version),
@@ -343,18 +423,22 @@ def _restamp_footers(
         ),
         (_stamp("date", "Built", previous.built), _stamp("date", "Built", built)),
     ]
-    old_version = previous.data_version.encode()
-    for path in site.rglob("*.html"):
-        if path in rendered or path == site / "404.html":
-            continue
-        page = path.read_bytes()
+    old_version = previous.data_version.encode() if previous.data_version != version else None
+    if previous_site is None:
+        pages = [(path, path) for path in site.rglob("*.html") if path not in rendered]
+    else:
+        pages = [(page, site / page.relative_to(previous_site)) for page in previous_site.rglob("*.html")]
+    for source, target in pages:
+        if target == site / "404.html" or (source != target and os.path.lexists(target)):
+            continue  # rendered by this build
+        page = source.read_bytes()
         updated = page
         for old, new in stamps:
             updated = updated.replace(old, new)
-        if previous.data_version != version and old_version in updated:
-            return f"{path} names the data version outside its printed footer"
-        if updated != page:
-            path.write_bytes(updated)
+        if old_version is not None and old_version in updated:
+            return f"{target} names the data version outside its printed footer"
+        if updated != page or source != target:
+            target.write_bytes(updated)
     return None
 
 

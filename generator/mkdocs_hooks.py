@@ -60,9 +60,10 @@ _site: dict = {"search": "material", "search_forms": [], "owners": {}, "unlisted
 
 
 def render_only(shard: dict | None) -> None:
-    """Make the next build one slice of a site built in slices (`generator.shards`): of the pages,
-    only `shard["pages"]` are rendered, and the other files are copied only when `shard["static"]`
-    (in a dirty build, where a file left unmodified is skipped). None: a whole build."""
+    """Make the next build one slice of a site built in slices (`generator.shards`), or a partial
+    build's (`generator.incremental`): of the pages, only `shard["pages"]` are rendered, and the
+    other files are copied only when `shard["static"]`, or when listed in `shard["files"]` (in a
+    dirty build, where a file left unmodified is skipped). None: a whole build."""
     _site["shard"] = shard
 
 
@@ -261,7 +262,10 @@ def on_files(files, config):
     shard = _site["shard"]
     if shard is not None:
         for file in files:
-            ours = file.src_uri in shard["pages"] if file.is_documentation_page() else shard["static"]
+            if file.is_documentation_page():
+                ours = file.src_uri in shard["pages"]
+            else:
+                ours = shard["static"] or file.src_uri in shard.get("files", ())
             if not ours:
                 file.is_modified = _unmodified  # another slice renders or copies it
     return files

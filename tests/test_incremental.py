@@ -170,6 +170,65 @@ def test_a_site_searched_with_pagefind_gets_its_chunked_index_made_again_after_a
     assert_same_files(root / "site", root / "clean-site")
 
 
+@pytest.mark.parametrize("variant", ["material", "pagefind", "own hook"])
+def test_a_partial_build_that_fails_leaves_every_file_of_the_last_site_as_it_was(
+    project, monkeypatch, caplog, variant
+):
+    """The partial build links the last site's files rather than copying them (copies them when the
+    project has its own hook or plugin, which may write anywhere): nothing it writes may go through
+    a link into the last site, which stays whole when the build fails."""
+    from generator import build as build_module
+    from generator.build import build_site, open_project
+    from generator.errors import BuildError
+
+    for name, value in EPOCH.items():
+        monkeypatch.setenv(name, value)
+    if variant == "pagefind":
+        edit(project / "site_config.yml", "  engine: auto ", "  engine: pagefind ")
+    if variant == "own hook":
+        (project / "own_hook.py").write_text("def on_post_build(config):\n    pass\n")
+        with (project / "mkdocs.yml").open("a") as config:
+            config.write("\nhooks:\n  - own_hook.py\n")
+    if variant != "material":
+        build_site(open_project(project))
+    site = project / "site"
+    listing, files = incremental.site_listing(site), files_of(site)
+    one_value_edit(project)
+
+    def refused(*args, **kwargs):
+        raise OSError("refused for the test")
+
+    monkeypatch.setattr(build_module, "replace_folder", refused)
+    caplog.set_level("INFO", logger="generator")
+    with pytest.raises(BuildError, match="the previous site is kept"):
+        build_site(open_project(project))
+    assert f"Built the 7 {PARTIAL}" in caplog.text and "a full build after all" not in caplog.text
+    assert incremental.site_listing(site) == listing, "no file of the last site written, even unchanged"
+    assert files_of(site) == files
+
+
+def test_the_docs_of_a_partial_build_are_linked_where_the_last_build_wrote_the_same_bytes(tmp_path):
+    last = tmp_path / "last"
+    (last / "a").mkdir(parents=True)
+    (last / "a" / "same.md").write_bytes(b"same")
+    (last / "a" / "old.md").write_bytes(b"old")
+    (last / "kept.csv").write_bytes(b"1,2")
+    (tmp_path / "elsewhere.md").write_bytes(b"linked")
+    (last / "link.md").symlink_to(tmp_path / "elsewhere.md")
+    files = {"a/same.md": b"same", "a/old.md": b"new", "kept.csv": b"1,2", "link.md": b"linked"}
+    update = Update(frozenset({"a/old.md"}), record())
+    docs = tmp_path / "docs"
+    incremental.stage_docs(files, update, docs, last)
+    assert files_of(docs) == files
+    inode = {name: (docs / name).stat().st_ino for name in files}
+    assert inode["a/same.md"] == (last / "a" / "same.md").stat().st_ino
+    assert inode["kept.csv"] == (last / "kept.csv").stat().st_ino, "unchanged: whole, not a placeholder"
+    assert inode["a/old.md"] != (last / "a" / "old.md").stat().st_ino
+    assert (
+        not (docs / "link.md").is_symlink() and inode["link.md"] != (tmp_path / "elsewhere.md").stat().st_ino
+    )
+
+
 # --- the parts, with known values ------------------------------------------------------------------
 
 
