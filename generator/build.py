@@ -385,8 +385,8 @@ def build_site(
         [str(project.site_dir.resolve()), str(project.docs_dir.resolve()), project.site_url.value or ""],
     )
     hashes = incremental.file_hashes(files)
-    manifest = json.loads(files[VALUES_INDEX])
-    version, built = str(manifest["data_version"]), str(manifest["built"])
+    site_info = json.loads(files[SITE_FILE])  # what every page's footer prints (not the values' index)
+    version, built = str(site_info["data_version"]), str(site_info["built"])
     try:
         with staging_folder(project.site_dir) as staging:
             update = incremental.planned_update(project.cache_dir, project.site_dir, inputs, hashes)
@@ -505,7 +505,7 @@ def _mkdocs(
 
 def built_date(files: dict[str, bytes]) -> str:
     """The date the generated files give as the build's: the day their data version was first built."""
-    return json.loads(files[VALUES_INDEX])["built"]
+    return json.loads(files[SITE_FILE])["built"]
 
 
 def run_mkdocs(

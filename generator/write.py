@@ -36,7 +36,8 @@ def planned_targets(files: dict[str, bytes], root: Path) -> dict[str, Path]:
     if root.exists():
         require_owned(root)
     resolved_root = root.resolve()
-    targets = {relative: (root / relative).resolve() for relative in sorted(files)}
+    folders: dict[Path, Path] = {}  # each folder resolved once: thousands of pages share a few hundred
+    targets = {relative: _resolved(root / relative, folders) for relative in sorted(files)}
     for relative, target in targets.items():
         if not target.is_relative_to(resolved_root) or target == resolved_root or relative == OWNER_MARK:
             raise BuildError(
@@ -44,6 +45,17 @@ def planned_targets(files: dict[str, bytes], root: Path) -> dict[str, Path]:
                 f"remove the link from {root}, a folder the generator writes"
             )
     return targets
+
+
+def _resolved(path: Path, folders: dict[Path, Path]) -> Path:
+    """`path.resolve()`, its folder taken from `folders` when resolved already in this plan; a file
+    that is itself a link, or a name such as "..", resolved whole."""
+    if path.name in ("", ".", "..") or path.is_symlink():
+        return path.resolve()
+    folder = folders.get(path.parent)
+    if folder is None:
+        folder = folders[path.parent] = path.parent.resolve()
+    return folder / path.name
 
 
 def _remove_stale(root: Path, keep: set[str]) -> None:

@@ -409,3 +409,34 @@ def test_relative_output_folders_are_where_the_command_is_run_from(project, tmp_
     assert build(project, "--site-dir", "out", "--docs-dir", "pages") == 0
     assert (elsewhere / "out" / "index.html").is_file() and (elsewhere / "pages" / "index.md").is_file()
     assert not (project / "out").exists() and not (project / "pages").exists()
+
+
+@pytest.mark.parametrize("planted", ["file", "folder", "deep folder", "dots"])
+def test_a_page_that_a_link_or_dots_would_send_outside_is_refused_before_anything_is_written(
+    tmp_path, planted
+):
+    """Each folder is resolved once for all its pages: a file that is a link, a link among the
+    folders, or a name of dots is still found."""
+    from generator.errors import BuildError
+    from generator.outputs import mark
+    from generator.write import planned_targets
+
+    root, outside = tmp_path / "docs", tmp_path / "outside"
+    (root / "a" / "b").mkdir(parents=True)
+    outside.mkdir()
+    mark(root)
+    files = {"a/one.md": b"1", "a/b/two.md": b"2", "a/b/three.md": b"3"}
+    if planted == "file":
+        (root / "a" / "b" / "two.md").symlink_to(outside / "two.md")
+    elif planted == "folder":
+        shutil.rmtree(root / "a" / "b")
+        (root / "a" / "b").symlink_to(outside)
+    elif planted == "deep folder":
+        files["a/b/c/four.md"] = b"4"
+        (root / "a" / "b" / "c").symlink_to(outside)
+    else:
+        files["a/b/../../../outside/five.md"] = b"5"
+    assert planned_targets({"a/one.md": b"1"}, root) == {"a/one.md": (root / "a" / "one.md").resolve()}
+    with pytest.raises(BuildError, match="would be written outside"):
+        planned_targets(files, root)
+    assert list(outside.iterdir()) == []
