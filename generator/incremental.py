@@ -25,6 +25,7 @@ import os
 import re
 import shutil
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -344,20 +345,28 @@ def finish(
     `linked`: `site` holds the last site's files by `link_last_site`, its other HTML pages are made
     here from the last site's."""
     why = _anchors_problem(update, seen)
-    if why is None:
-        merged = _merge_search(previous_site / SEARCH_INDEX, site / SEARCH_INDEX)
-        why = merged if isinstance(merged, str) else None
-        if why is None and chunked_search and isinstance(merged, dict):
+    if why is not None:
+        return why
+    merged = _merge_search(previous_site / SEARCH_INDEX, site / SEARCH_INDEX)
+    if isinstance(merged, str):
+        return merged
+    if not linked:
+        if chunked_search:
             write_bundle(site, merged)
-    if why is None and linked:
+        rendered = {site / found["page"] for found in seen.values()}
+        return _restamp_footers(site, rendered, update.previous, version, built)
+    # Pagefind indexes in its own process while the pages are made here from the last site's (it
+    # writes only its own folder, which the last site's files are not linked into)
+    with ThreadPoolExecutor(max_workers=1) as indexer:
+        bundle = indexer.submit(write_bundle, site, merged) if chunked_search else None
         why = _restamp_footers(site, set(), update.previous, version, built, previous_site=previous_site)
+        if bundle is not None:
+            bundle.result()  # its BuildError, raised here
+    if why is None:
         differ = _files(site, chunked_search) ^ _files(previous_site, chunked_search)
-        if why is None and differ:
+        if differ:
             named = ", ".join(sorted(differ)[:3])
             why = f"the changed pages' build did not give the last site's files ({named})"
-    elif why is None:
-        rendered = {site / found["page"] for found in seen.values()}
-        why = _restamp_footers(site, rendered, update.previous, version, built)
     return why
 
 
