@@ -538,14 +538,18 @@ def run_mkdocs(
             site_dir=str(Path(site_dir).absolute()),
             **overrides,
         )
-        if shard is not None:
-            hook = _generator_hook(config)
-            if hook is None:
-                raise BuildError(
-                    f"a slice of the site cannot be built without the generator's hook ({config_file})"
-                )
+        hook = _generator_hook(config)
+        if hook is None and shard is not None:
+            raise BuildError(
+                f"a slice of the site cannot be built without the generator's hook: {config_file}"
+            )
+        if hook is not None:  # the hook's module outlives a build in this process: every build sets it
             hook.render_only(shard)
-        mkdocs_build(config, dirty=dirty or shard is not None)
+        try:
+            mkdocs_build(config, dirty=dirty or shard is not None)
+        finally:
+            if hook is not None:
+                hook.render_only(None)
     except (MkDocsException, SystemExit) as exc:
         details = "\n".join(f"  - {message}" for message in warnings.messages) or f"  - {exc}"
         raise BuildError(f"mkdocs build --strict failed ({config_file}):\n{details}") from exc

@@ -207,6 +207,24 @@ def test_a_partial_build_that_fails_leaves_every_file_of_the_last_site_as_it_was
     assert files_of(site) == files
 
 
+def test_a_build_after_a_partial_one_in_the_same_process_renders_every_page_it_is_given(
+    project, monkeypatch, tmp_path
+):
+    """mkdocs keeps the hook's module from build to build in a process (the preview's): what a
+    partial build told it to render is not what the next build renders."""
+    from generator.build import build_site, open_project, run_mkdocs
+
+    for name, value in EPOCH.items():
+        monkeypatch.setenv(name, value)
+    one_value_edit(project)
+    site = open_project(project)
+    build_site(site)
+    pages = [p for p in site.docs_dir.rglob("*.md") if not p.name.startswith(".")]
+    with incremental.dirty_build_allowed():
+        seen = run_mkdocs(site.mkdocs_config, site.docs_dir, tmp_path / "site", dirty=True, **site.engine)
+    assert len(seen) == len(pages) > 20
+
+
 def test_the_docs_of_a_partial_build_are_linked_where_the_last_build_wrote_the_same_bytes(tmp_path):
     last = tmp_path / "last"
     (last / "a").mkdir(parents=True)
