@@ -83,7 +83,7 @@ class Update:
     def render_setting(self) -> dict[str, Any]:
         """What the hook renders and copies (`mkdocs_hooks.render_only`): the changed pages and
         the other changed files only, whatever the times of the files in the last site."""
-        return {"pages": self.pages, "static": False, "files": self.changed - self.pages}
+        return {"pages": self.pages, "static": False, "files": self.changed - self.pages, "templates": True}
 
 
 # --- what the pages depend on, and what changed -----------------------------------------------------

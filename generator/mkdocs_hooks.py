@@ -63,7 +63,9 @@ def render_only(shard: dict | None) -> None:
     """Make the next build one slice of a site built in slices (`generator.shards`), or a partial
     build's (`generator.incremental`): of the pages, only `shard["pages"]` are rendered, and the
     other files are copied only when `shard["static"]`, or when listed in `shard["files"]` (in a
-    dirty build, where a file left unmodified is skipped). None: a whole build."""
+    dirty build, where a file left unmodified is skipped); the theme's own pages (404.html, the
+    sitemap) are rendered when `shard["templates"]`, by default when `shard["static"]`. None: a
+    whole build."""
     _site["shard"] = shard
 
 
@@ -91,6 +93,9 @@ def on_config(config):
     _site["unlisted"] = [p for p in listed if isinstance(p, str)] if isinstance(listed, list) else []
     if info.get("instant") is False:
         _without_instant_navigation(config.get("theme"))
+    shard = _site["shard"]
+    if shard is not None and not shard.get("templates", shard["static"]):
+        _without_static_templates(config.get("theme"))
     if _site["search"] == "pagefind" and SEARCH_SCRIPT not in config["extra_javascript"]:
         config["extra_javascript"].append(SEARCH_SCRIPT)
     if "data_version" in info:
@@ -111,6 +116,14 @@ def _with_default_overrides(theme) -> None:
     listed = {Path(folder).resolve() for folder in theme.dirs}
     if overrides.is_dir() and overrides not in listed:
         theme.dirs.insert(1 if theme.custom_dir else 0, str(overrides))
+
+
+def _without_static_templates(theme) -> None:
+    """A slice that leaves the site's own files to another (`generator.shards`): the theme's pages
+    that are not documents (404.html, and sitemap.xml, which lists every page: 11 MB at 10,000
+    studies) are not rendered again, only to be thrown away."""
+    if hasattr(theme, "static_templates"):
+        theme.static_templates.clear()
 
 
 def _without_instant_navigation(theme) -> None:

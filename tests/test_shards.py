@@ -185,3 +185,32 @@ def test_a_link_to_a_missing_anchor_in_a_page_another_slice_renders_fails_the_bu
 def test_what_lets_a_page_read_other_pages_keeps_the_build_whole(engine, keys, page, reason):
     found = shards.whole_build_reason(engine, frozenset(keys), {"a.md": page, "data/a.csv": b"icon: x"})
     assert found is None if reason is None else reason in (found or ""), found
+
+
+def test_only_the_slice_that_copies_the_sites_own_files_renders_the_themes_pages(project_copy, tmp_path):
+    """404.html and the sitemap (which lists every page: 11 MB at 10,000 studies) are rendered by the
+    slice whose folder the site is made from, and by a partial build, not again by every slice."""
+    from generator import incremental
+    from generator.build import build_site, open_project, run_mkdocs
+
+    project = open_project(project_copy)
+    build_site(project)
+    page = "glossary.md"
+    settings = {
+        "slice": Shard(frozenset({page}), static=False).setting(),
+        "static slice": Shard(frozenset({page}), static=True).setting(),
+        "partial build": {
+            "pages": frozenset({page}),
+            "static": False,
+            "files": frozenset(),
+            "templates": True,
+        },
+    }
+    for name, setting in settings.items():
+        site = tmp_path / name
+        with incremental.dirty_build_allowed():
+            seen = run_mkdocs(project.mkdocs_config, project.docs_dir, site, shard=setting, **project.engine)
+        assert list(seen) == [page], name
+        rendered = {path.name for path in site.iterdir()}
+        themes = {"404.html", "sitemap.xml"} <= rendered
+        assert themes == (name != "slice"), (name, sorted(rendered))
