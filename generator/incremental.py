@@ -310,7 +310,15 @@ def link_last_site(update: Update, previous_site: Path, site: Path, *, chunked_s
         for name in names:
             path = (relative / name).as_posix()
             if path not in skipped and not name.endswith(".html"):
-                os.link(Path(folder) / name, site / relative / name, follow_symlinks=False)
+                _link_or_copy(Path(folder) / name, site / relative / name)
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    """A hard link, or a copy where the file system has none (FAT, some network shares)."""
+    try:
+        os.link(source, target, follow_symlinks=False)
+    except OSError:
+        shutil.copy2(source, target, follow_symlinks=False)
 
 
 @contextmanager

@@ -68,9 +68,16 @@ def build(command_line, root: Path, *args: str):
     return result
 
 
+@pytest.mark.parametrize("hard_links", [True, False])
 def test_after_a_one_value_edit_only_the_changed_pages_are_rendered_and_the_site_is_a_full_builds(
-    project, command_line
+    project, command_line, monkeypatch, hard_links
 ):
+    if not hard_links:  # a file system without them (FAT, some network shares): the files are copied
+
+        def refused(*args, **kwargs):
+            raise PermissionError(1, "Operation not permitted")
+
+        monkeypatch.setattr(os, "link", refused)
     one_value_edit(project)
     result = build(command_line, project)
     assert f"Built the 7 {PARTIAL}" in result.stderr and FULL not in result.stderr
