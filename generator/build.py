@@ -420,18 +420,21 @@ def _built_site(
     build's record allows it (`update`), else in full. Returns every page's anchors, for the record."""
     chunked = json.loads(files[SITE_FILE]).get("search") == "pagefind"  # Pagefind's index made here
     if update is not None:
-        # with no other plugin or hook to write in it, the site is the last one's files linked, not
-        # copied, and the hook has mkdocs write only the changed files
+        # with no other plugin or hook, mkdocs writes only the changed files (the generator's hook
+        # says which) into an empty site, and the last site's other files are linked, not copied
         linked = shards.whole_build_reason(project.engine, project.mkdocs_keys, files) is None
         label = f"Built the {len(update.pages)} changed pages with mkdocs (strict)"
         with stage(label), dated(built), incremental.dirty_build_allowed():
             if linked:
                 incremental.stage_docs(files, update, staging / "docs", project.docs_dir)
+                seen = _mkdocs(project, staging, dirty=True, shard=update.render_setting())
+                # linked once mkdocs has written what it writes: whatever a theme, an extension or
+                # a plugin writes in place, it cannot write through a link into the last site
                 incremental.link_last_site(update, project.site_dir, staging / "site", chunked_search=chunked)
             else:
                 write_tree(incremental.staged_files(files, update), staging / "docs")
                 incremental.prepare(update, project.site_dir, staging / "site", staging / "docs")
-            seen = _mkdocs(project, staging, dirty=True, shard=update.render_setting() if linked else None)
+                seen = _mkdocs(project, staging, dirty=True)
             why = incremental.finish(
                 update,
                 seen,

@@ -105,7 +105,9 @@ class StudyRecord:
         parts = [
             '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"></head><body>',
             f'<span data-pagefind-meta="title[content]" content="{_attribute(self.title)}"></span>',
-            f"<h1>{self.title}</h1>",
+            # found by its name too, last: the words of a title (a drug, a disease) do not outrank
+            # the studies whose pages print the words searched for
+            _weighted(html.escape(html.unescape(self.title), quote=False), STUDY_WEIGHT),
         ]
         for page in self.pages:
             parts.extend(page.parts())

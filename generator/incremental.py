@@ -264,9 +264,9 @@ def prepare(update: Update, previous_site: Path, site: Path, docs: Path) -> None
                 os.utime(path, ns=(0, 0))
 
 
-REWRITTEN = frozenset({SEARCH_INDEX.as_posix(), "sitemap.xml", "sitemap.xml.gz", OWNER_MARK})
-"""Files of a site that every build writes again, in place (mkdocs' sitemap, the search plugin's
-index, the output folder's mark): never linked to the last site's."""
+REWRITTEN = frozenset({SEARCH_INDEX.as_posix(), OWNER_MARK})
+"""Files of a site that are written again after mkdocs, in place (the search index, merged by
+`finish`; the output folder's mark): never linked to the last site's."""
 
 
 def stage_docs(files: dict[str, bytes], update: Update, docs: Path, last_docs: Path) -> None:
@@ -297,10 +297,11 @@ def _linked_if_same(source: Path, target: Path, data: bytes) -> bool:
 
 
 def link_last_site(update: Update, previous_site: Path, site: Path, *, chunked_search: bool) -> None:
-    """The last site's files that a partial build leaves as they are, linked into `site` (no copy):
-    not its HTML (the rendered pages, and the others stamped again by `finish`), nor the files the
-    build writes again (`REWRITTEN`, the changed ones, Pagefind's index); with `update.render_setting()`
-    mkdocs writes only those, so nothing writes through a link into the last site."""
+    """After mkdocs has built the changed pages into `site` (with `update.render_setting()`), the last
+    site's other files linked into it (no copy): not those mkdocs wrote, nor its HTML (the other
+    pages are made by `finish`), nor the files written after (`REWRITTEN`, Pagefind's index), nor a
+    changed file mkdocs did not write (`finish` then finds the site incomplete). What is written
+    from here on is a new file, so nothing is written through a link into the last site."""
     skipped = update.changed | REWRITTEN
     for folder, _, names in os.walk(previous_site):
         relative = Path(folder).relative_to(previous_site)
@@ -308,9 +309,9 @@ def link_last_site(update: Update, previous_site: Path, site: Path, *, chunked_s
             continue
         (site / relative).mkdir(parents=True, exist_ok=True)
         for name in names:
-            path = (relative / name).as_posix()
-            if path not in skipped and not name.endswith(".html"):
-                _link_or_copy(Path(folder) / name, site / relative / name)
+            path, target = (relative / name).as_posix(), site / relative / name
+            if path not in skipped and not name.endswith(".html") and not os.path.lexists(target):
+                _link_or_copy(Path(folder) / name, target)
 
 
 def _link_or_copy(source: Path, target: Path) -> None:

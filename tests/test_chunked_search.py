@@ -123,7 +123,7 @@ def test_a_study_is_one_record_its_pages_and_sections_each_a_heading_with_its_ow
     assert (study.url, study.title) == ("/studies/a/", "Study A")
     assert [page.url for page in study.pages] == ["/studies/a/", "/studies/a/safety/"]
     document = study.document()
-    assert 'content="Study A"' in document and "<h1>Study A</h1>" in document
+    assert 'content="Study A"' in document and '<p data-pagefind-weight="0.1">Study A</p>' in document
     assert f'<h2 id="{PAGE_MARK}studies/a/">Overview</h2><div><p>Intro</p></div>' in document
     assert f'<h2 id="{PAGE_MARK}studies/a/safety/">Safety</h2><div><p>AEs</p></div>' in document
     assert f'<h3 id="{PAGE_MARK}studies/a/safety/#vod">VOD</h3><div><p>in 3</p></div>' in document

@@ -177,7 +177,7 @@ def test_a_site_searched_with_pagefind_gets_its_chunked_index_made_again_after_a
     assert_same_files(root / "site", root / "clean-site")
 
 
-@pytest.mark.parametrize("variant", ["material", "pagefind", "own hook"])
+@pytest.mark.parametrize("variant", ["material", "pagefind", "own hook", "own static template"])
 def test_a_partial_build_that_fails_leaves_every_file_of_the_last_site_as_it_was(
     project, monkeypatch, caplog, variant
 ):
@@ -196,8 +196,17 @@ def test_a_partial_build_that_fails_leaves_every_file_of_the_last_site_as_it_was
         (project / "own_hook.py").write_text("def on_post_build(config):\n    pass\n")
         with (project / "mkdocs.yml").open("a") as config:
             config.write("\nhooks:\n  - own_hook.py\n")
+    if variant == "own static template":  # the theme renders it on every build, in place
+        (project / "own_overrides").mkdir()
+        (project / "own_overrides" / "robots.txt").write_text(
+            "# {{ config.extra.evidence_site.data_version }}\n"
+        )
+        with (project / "mkdocs.yml").open("a") as config:
+            config.write("\ntheme:\n  name: material\n  custom_dir: own_overrides\n")
+            config.write("  static_templates:\n    - robots.txt\n")
     if variant != "material":
         build_site(open_project(project))
+        assert variant != "own static template" or (project / "site" / "robots.txt").is_file()
     site = project / "site"
     listing, files = incremental.site_listing(site), files_of(site)
     one_value_edit(project)

@@ -35,9 +35,7 @@
   function pageAddress(url, root) {
     var at = url.indexOf("#" + PAGE_MARK);
     if (at < 0) { return url; }
-    var path = url.slice(at + 1 + PAGE_MARK.length);
-    try { path = decodeURIComponent(path); } catch (error) { return url; }
-    var target = new URL(path, root);
+    var target = new URL(url.slice(at + 1 + PAGE_MARK.length), root);  // a path as mkdocs quoted it
     return target.origin === root.origin ? target.pathname + target.hash : url;
   }
 
