@@ -390,7 +390,8 @@ def build_site(
     try:
         with staging_folder(project.site_dir) as staging:
             update = incremental.planned_update(project.cache_dir, project.site_dir, inputs, hashes)
-            anchors = _built_site(project, staging, files, update, version, built)
+            chunked = site_info.get("search") == "pagefind"  # Pagefind's index made in the build
+            anchors = _built_site(project, staging, files, update, version, built, chunked)
             mark(staging / "site")
             # this build's own site, listed before it is moved (a rename keeps every file's time):
             # a build that replaces it meanwhile leaves a site that does not match this record
@@ -415,10 +416,11 @@ def _built_site(
     update: incremental.Update | None,
     version: str,
     built: str,
+    chunked: bool,
 ) -> dict[str, list[str]]:
     """The site built in `staging/site` from `staging/docs`: only the changed pages when the last
-    build's record allows it (`update`), else in full. Returns every page's anchors, for the record."""
-    chunked = json.loads(files[SITE_FILE]).get("search") == "pagefind"  # Pagefind's index made here
+    build's record allows it (`update`), else in full (`chunked`: searched with Pagefind, whose
+    index is made here). Returns every page's anchors, for the record."""
     if update is not None:
         # with no other plugin or hook, mkdocs writes only the changed files (the generator's hook
         # says which) into an empty site, and the last site's other files are linked, not copied

@@ -302,16 +302,14 @@ def link_last_site(update: Update, previous_site: Path, site: Path, *, chunked_s
     pages are made by `finish`), nor the files written after (`REWRITTEN`, Pagefind's index), nor a
     changed file mkdocs did not write (`finish` then finds the site incomplete). What is written
     from here on is a new file, so nothing is written through a link into the last site."""
-    skipped = update.changed | REWRITTEN
-    for folder, _, names in os.walk(previous_site):
-        relative = Path(folder).relative_to(previous_site)
-        if chunked_search and relative.parts[:1] == (BUNDLE,):
-            continue
-        (site / relative).mkdir(parents=True, exist_ok=True)
-        for name in names:
-            path, target = (relative / name).as_posix(), site / relative / name
-            if path not in skipped and not name.endswith(".html") and not os.path.lexists(target):
-                _link_or_copy(Path(folder) / name, target)
+    folders = {site}
+    for path in sorted(_files(previous_site, chunked_search) - update.changed - REWRITTEN):
+        target = site / path
+        if target.parent not in folders:  # a folder of pages too: `finish` writes them in it
+            target.parent.mkdir(parents=True, exist_ok=True)
+            folders.add(target.parent)
+        if not path.endswith(".html") and not os.path.lexists(target):
+            _link_or_copy(previous_site / path, target)
 
 
 def _link_or_copy(source: Path, target: Path) -> None:
