@@ -329,6 +329,65 @@ def test_pages_not_rendered_again_are_stamped_with_the_new_version_and_date(tmp_
     )
 
 
+def test_a_linked_partial_build_missing_a_file_of_the_last_site_is_built_in_full(tmp_path):
+    """A changed file mkdocs did not write is not linked from the last site: the site lacks it, and
+    `finish` says so (the caller then builds in full)."""
+    index = {"config": {}, "docs": [{"location": "", "title": "Home", "text": ""}]}
+    last, site = tmp_path / "last", tmp_path / "site"
+    for folder in (last, site):
+        (folder / "search").mkdir(parents=True)
+        (folder / "search" / "search_index.json").write_text(json.dumps(index))
+    (last / "data").mkdir()
+    (last / "data" / "a.csv").write_text("1")
+    (last / "data" / "b.csv").write_text("2")
+    update = Update(frozenset({"data/a.csv"}), record(data_version="a" * 12))
+    incremental.link_last_site(update, last, site, chunked_search=False)
+    assert (site / "data" / "b.csv").stat().st_ino == (last / "data" / "b.csv").stat().st_ino
+    assert not (site / "data" / "a.csv").exists(), "changed: mkdocs writes it, never the last one's"
+    why = incremental.finish(update, {}, last, site, "b" * 12, "2026-02-02", linked=True)
+    assert why is not None and "data/a.csv" in why
+
+
+def test_what_mkdocs_writes_again_is_its_own_not_the_last_sites(project, monkeypatch):
+    """A theme template of the project's own is rendered by every build: a partial build keeps the
+    new one, not the last site's."""
+    from generator.build import build_site, open_project
+
+    for name, value in EPOCH.items():
+        monkeypatch.setenv(name, value)
+    (project / "own_overrides").mkdir()
+    (project / "own_overrides" / "robots.txt").write_text("# {{ config.extra.evidence_site.data_version }}\n")
+    with (project / "mkdocs.yml").open("a") as config:
+        config.write("\ntheme:\n  name: material\n  custom_dir: own_overrides\n")
+        config.write("  static_templates:\n    - robots.txt\n")
+    build_site(open_project(project))
+    before = (project / "site" / "robots.txt").read_text()
+    one_value_edit(project)
+    build_site(open_project(project))
+    version = json.loads((project / "site" / "data" / "values.json").read_text())["data_version"]
+    assert (project / "site" / "robots.txt").read_text().strip() == f"# {version}" != before.strip()
+
+
+def test_a_failing_indexer_fails_a_partial_build_and_the_last_site_stays(project, monkeypatch):
+    from generator.build import build_site, open_project
+    from generator.errors import BuildError
+
+    for name, value in EPOCH.items():
+        monkeypatch.setenv(name, value)
+    edit(project / "site_config.yml", "  engine: auto ", "  engine: pagefind ")
+    build_site(open_project(project))
+    files = files_of(project / "site")
+    one_value_edit(project)
+
+    def failed(site, index):
+        raise BuildError("the chunked search index (Pagefind) failed (exit 1): planted")
+
+    monkeypatch.setattr(incremental, "write_bundle", failed)
+    with pytest.raises(BuildError, match="planted"):
+        build_site(open_project(project))
+    assert files_of(project / "site") == files
+
+
 def test_what_mkdocs_reads_besides_the_pages_is_part_of_the_key(tmp_path):
     """The theme's custom_dir, the hooks' files and an inherited configuration: a change to any makes
     a full build; a value from the environment (!ENV) always does."""

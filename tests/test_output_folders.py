@@ -411,7 +411,7 @@ def test_relative_output_folders_are_where_the_command_is_run_from(project, tmp_
     assert not (project / "out").exists() and not (project / "pages").exists()
 
 
-@pytest.mark.parametrize("planted", ["file", "folder", "deep folder", "dots"])
+@pytest.mark.parametrize("planted", ["file", "folder", "deep folder", "dots", "a name of dots"])
 def test_a_page_that_a_link_or_dots_would_send_outside_is_refused_before_anything_is_written(
     tmp_path, planted
 ):
@@ -434,8 +434,10 @@ def test_a_page_that_a_link_or_dots_would_send_outside_is_refused_before_anythin
     elif planted == "deep folder":
         files["a/b/c/four.md"] = b"4"
         (root / "a" / "b" / "c").symlink_to(outside)
-    else:
+    elif planted == "dots":
         files["a/b/../../../outside/five.md"] = b"5"
+    else:  # the root itself, by a name of dots
+        files["a/.."] = b"6"
     assert planned_targets({"a/one.md": b"1"}, root) == {"a/one.md": (root / "a" / "one.md").resolve()}
     with pytest.raises(BuildError, match="would be written outside"):
         planned_targets(files, root)
