@@ -1,7 +1,9 @@
 """The build cache: one zip per study, keyed on a hash of everything the study's pages depend on.
 
 The cache is a folder the generator owns (`paths.cache_dir`): one zip per study, holding its key,
-its files and a JSON summary; it holds no code and nothing in it is ever run.
+its files, a JSON summary and the statistical results its build computed (`recall`), which the study's
+next build under the same site key takes instead of computing them again; it holds no code and nothing
+in it is ever run.
 
 Every entry is signed (HMAC-SHA256) with a secret kept outside the project: EVIDENCE_CACHE_SECRET when
 set (for CI, from its secrets), else a file of random bytes made once in the user's configuration folder
@@ -12,7 +14,9 @@ The cache is untrusted input: a CI cache restored from an earlier run, or a fold
 written. Every entry is checked before use (see `read_entry`), and anything wrong discards the whole
 entry: its study is built again. An entry can hold only its own study's files (under
 studies/<slug>/, of the kinds a study writes), is read within fixed bounds of size, and its summary,
-which the site-wide pages show, must be exactly of the form the generator writes. A cache folder
+which the site-wide pages show, must be exactly of the form the generator writes; its statistical
+results, read only when the study is built again, are checked then (`read_results`), and results of
+any other form are not recalled. A cache folder
 that cannot be created or written only costs time, never the build.
 """
 
@@ -40,12 +44,13 @@ from generator.errors import InputError, Problem
 from generator.load import study_files
 from generator.model import SLUG_TEXT
 from generator.outputs import mark, require_owned, write_file_atomically
+from generator.recall import Result, checked_results
 from generator.summary import StudyOutput, StudySummary, SummaryError, check_markdown
 from generator.yamlfile import read_input_bytes
 
 log = logging.getLogger("generator")
 
-CACHE_FORMAT = "1"
+CACHE_FORMAT = "2"
 """Changes when the layout of a cache entry changes; part of every key."""
 
 SECRET_ENV = "EVIDENCE_CACHE_SECRET"
@@ -226,8 +231,9 @@ class StudyCache:
             log.warning("The cache entry %s is discarded (%s); %s is built again", path, exc, slug)
             return None
 
-    def put(self, output: StudyOutput, key: str) -> None:
-        """Store a study's output; a cache that cannot be written only costs time, never the build."""
+    def put(self, output: StudyOutput, key: str, site: str) -> None:
+        """Store a study's output, and its statistical results under the site key it was built with
+        (`site_key`); a cache that cannot be written only costs time, never the build."""
         if not self.writable or self.secret is None:
             return
         meta = {"nav": output.nav, "values": output.values, "summary": output.summary.to_json()}
@@ -235,6 +241,8 @@ class StudyCache:
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
             archive.writestr("key", key)
             archive.writestr("meta.json", json.dumps(meta, ensure_ascii=False))
+            statistics = {"site": site, "results": output.statistics}
+            archive.writestr(STATISTICS_MEMBER, json.dumps(statistics, ensure_ascii=False))
             for name in sorted(output.files):
                 archive.writestr(f"files/{name}", output.files[name])
         target = self.path(output.slug)
@@ -245,6 +253,18 @@ class StudyCache:
             log.warning(
                 "The build cache %s cannot be written (%s); the next build starts afresh", target, exc
             )
+
+    def recalled(self, slug: str, site: str) -> dict[str, Result]:
+        """The statistical results the study's entry keeps (`recall`), whatever its key, if it was
+        built under the site key `site`; none when there is no such entry or it is refused (which
+        costs only the time of computing them)."""
+        path = self.path(slug)
+        if self.secret is None or not re.fullmatch(SLUG_TEXT, slug) or not os.path.lexists(path):
+            return {}
+        try:
+            return read_results(path, slug, site, self.secret)
+        except (EntryRefused, ForeignEntry):
+            return {}
 
     def prepare(self) -> None:
         """Create (and mark) the cache folder; a folder the generator does not own is refused.
@@ -294,6 +314,9 @@ class StudyCache:
 
 # --- reading an entry, which is untrusted ---------------------------------------------------------
 
+STATISTICS_MEMBER = "statistics.json"
+"""The member of an entry that keeps the study's statistical results and the site key they were
+computed under (`recall`)."""
 MAX_ENTRY_BYTES = 200 * 1024**2
 """The largest entry read, both as a file and unpacked (a real study's is 0.1 to 0.5 MB unpacked)."""
 MAX_MEMBER_BYTES = 64 * 1024**2
@@ -333,7 +356,7 @@ def read_entry(path: Path, slug: str, key: str, secret: bytes) -> StudyOutput:
 
     - the file: a regular file (no link, no pipe) of at most MAX_ENTRY_BYTES, a zip whose directory
       is at most MAX_DIRECTORY_BYTES;
-    - its members: `key`, `meta.json` and files under `files/studies/<slug>/`, each name a
+    - its members: `key`, `meta.json`, `statistics.json` and files under `files/studies/<slug>/`, each name a
       normalised relative path of plain parts (no `..`, `.`, empty part, backslash, control
       character or leading dot) ending in a kind of file a study writes; no name twice; stored or
       deflated, not encrypted; sizes within MAX_MEMBER_BYTES and MAX_ENTRY_BYTES as the directory
@@ -341,13 +364,7 @@ def read_entry(path: Path, slug: str, key: str, secret: bytes) -> StudyOutput:
     - its summary: JSON of at most MAX_META_BYTES, every field of its type (StudySummary.from_json),
       its Markdown exactly of the form the generator writes (check_markdown), its navigation naming
       exactly the study's pages, and its figures (for data/values.json) the study's own."""
-    data = verified(read_regular(path, MAX_ENTRY_BYTES + len(SIGNED_HEADER) + 65), secret)
-    _check_directory(data)
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
-        raise EntryRefused(f"not a readable zip: {exc}") from None
-    with archive:
+    with _opened(path, secret) as archive:
         infos = _checked_members(archive.infolist(), slug)
         if _read_member(archive, infos["key"], 1024) != key.encode():
             raise StaleEntry
@@ -358,6 +375,33 @@ def read_entry(path: Path, slug: str, key: str, secret: bytes) -> StudyOutput:
             if name.startswith("files/")
         }
     return _checked_output(slug, meta, files)
+
+
+def _opened(path: Path, secret: bytes) -> zipfile.ZipFile:
+    """The zip of an entry file once it is signed with `secret` and its directory within bounds."""
+    data = verified(read_regular(path, MAX_ENTRY_BYTES + len(SIGNED_HEADER) + 65), secret)
+    _check_directory(data)
+    try:
+        return zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
+        raise EntryRefused(f"not a readable zip: {exc}") from None
+
+
+def read_results(path: Path, slug: str, site: str, secret: bytes) -> dict[str, Result]:
+    """The statistical results an entry keeps, if they were computed under the site key `site`: the
+    entry checked as `read_entry` checks it up to its members, the results as `checked_results` does;
+    EntryRefused (or ForeignEntry) when it is not what `StudyCache.put` writes."""
+    with _opened(path, secret) as archive:
+        info = _checked_members(archive.infolist(), slug).get(STATISTICS_MEMBER)
+        if info is None:
+            return {}
+        kept = _decoded_results(_read_member(archive, info, MAX_META_BYTES))
+    if kept.get("site") != site:
+        return {}
+    results = checked_results(kept.get("results"))
+    if results is None:
+        raise EntryRefused("its statistical results are not of the form the generator keeps")
+    return results
 
 
 def read_regular(path: Path, limit: int) -> bytes:
@@ -400,7 +444,7 @@ def _check_directory(data: bytes) -> None:
 
 def _checked_members(infos: list[zipfile.ZipInfo], slug: str) -> dict[str, zipfile.ZipInfo]:
     """Each member by name, once every name, method and size is one the cache writes."""
-    if len(infos) > MAX_MEMBERS + 2:
+    if len(infos) > MAX_MEMBERS + 3:
         raise EntryRefused(f"more than {MAX_MEMBERS} files")
     members: dict[str, zipfile.ZipInfo] = {}
     total = 0
@@ -408,7 +452,7 @@ def _checked_members(infos: list[zipfile.ZipInfo], slug: str) -> dict[str, zipfi
         name = info.filename
         if info.orig_filename != name or name in members:
             raise EntryRefused(f"a name that is damaged or twice: {name[:80]!r}")
-        if name not in ("key", "meta.json") and not _is_study_file(name, slug):
+        if name not in ("key", "meta.json", STATISTICS_MEMBER) and not _is_study_file(name, slug):
             raise EntryRefused(
                 f"a file outside the study's folder or of no kind a study writes: {name[:80]!r}"
             )
@@ -464,13 +508,26 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) ->
 
 def _decoded_meta(data: bytes) -> dict:
     """meta.json as an object with exactly its three fields; JSON too deep or malformed is refused."""
-    try:
-        meta = json.loads(data.decode("utf-8"))
-    except (ValueError, RecursionError) as exc:  # ValueError: UTF-8, JSON, and too long an integer
-        raise EntryRefused(f"meta.json cannot be read: {type(exc).__name__}") from None
+    meta = _decoded(data, "meta.json")
     if not isinstance(meta, dict) or set(meta) != {"nav", "values", "summary"}:
         raise EntryRefused("meta.json is not an object of nav, values and summary")
     return meta
+
+
+def _decoded_results(data: bytes) -> dict:
+    """The statistics member as an object of exactly the site key and the results."""
+    kept = _decoded(data, STATISTICS_MEMBER)
+    if not isinstance(kept, dict) or set(kept) != {"site", "results"}:
+        raise EntryRefused(f"{STATISTICS_MEMBER} is not an object of site and results")
+    return kept
+
+
+def _decoded(data: bytes, name: str) -> object:
+    """A member's JSON; JSON too deep or malformed is refused."""
+    try:
+        return json.loads(data.decode("utf-8"))
+    except (ValueError, RecursionError) as exc:  # ValueError: UTF-8, JSON, and too long an integer
+        raise EntryRefused(f"{name} cannot be read: {type(exc).__name__}") from None
 
 
 def _checked_output(slug: str, meta: dict, files: dict[str, bytes]) -> StudyOutput:

@@ -37,6 +37,7 @@ from generator.layout import study_layout
 from generator.load import Study, cap_per_file, load_study_in_part
 from generator.model import OutcomeVocabulary
 from generator.provenance import QuoteIndex, collect_values
+from generator.recall import Result, Results, recalling
 from generator.render import environment, render_study, study_charts
 from generator.summary import STUDIES_FOLDER, StudyOutput
 
@@ -63,10 +64,18 @@ class StudyTask:
     """The hash of what every study depends on (see `site_key`)."""
     key: str
     """This study's cache key, from its files as they were when the build began."""
+    recalled: dict[str, Result] = dataclasses.field(default_factory=dict)
+    """The statistical results its last build under this site key kept (`recall`)."""
 
 
 def build_study(task: StudyTask) -> StudyOutput:
-    """The per-study pipeline: load -> compute -> audit -> values -> charts -> pages -> downloads."""
+    """The per-study pipeline: load -> compute -> audit -> values -> charts -> pages -> downloads.
+    The statistics its last build computed are recalled where a call is the same (`recall`)."""
+    with recalling(task.recalled) as statistics:
+        return _built_study(task, statistics)
+
+
+def _built_study(task: StudyTask, statistics: Results) -> StudyOutput:
     fmt = NumberFormat(task.config)
     results, audit = checked_study(task.folder, task.project_root, task.vocabulary, task.config.statistics)
     study = results.study
@@ -80,7 +89,7 @@ def build_study(task: StudyTask) -> StudyOutput:
         env, results, audit, link, charts, layout, fmt, task.vocabulary, task.config.evidence.few_patients
     )
     files = {**pages, **study_downloads(link.folder, results, audit, charts, task.config)}
-    return StudyOutput(study.slug, files, layout.nav, published_values(link), summary)
+    return StudyOutput(study.slug, files, layout.nav, published_values(link), summary, statistics.used)
 
 
 def checked_study(
@@ -176,7 +185,7 @@ def _cache(output: StudyOutput, task: StudyTask, cache_dir: Path) -> None:
     """Keep the output in the cache if the study's files are still those its key was made from: a
     file saved during the build would otherwise be cached under a key that does not describe it."""
     if study_key(task.folder, task.project_root, task.site_key) == task.key:
-        StudyCache(cache_dir).put(output, task.key)
+        StudyCache(cache_dir).put(output, task.key, task.site_key)
 
 
 # --- every study ----------------------------------------------------------------------------------
@@ -204,6 +213,8 @@ def build_studies(
     from_cache = len(outputs)
     errors: list[InputError] = []
     cache_dir = cache.folder if cache is not None and cache.writable else None
+    if cache is not None and scheduler is None and _in_this_process(len(todo), workers):
+        tasks = _with_recalled(tasks, todo, cache)
     run = (
         _run(tasks, todo, cache_dir, workers)
         if scheduler is None
@@ -218,13 +229,29 @@ def build_studies(
     return [outputs[i] for i in sorted(outputs)], errors, from_cache
 
 
+def _in_this_process(count: int, workers: int | None) -> bool:
+    """Whether `count` studies are built in this process rather than in a pool."""
+    return (workers or os.cpu_count() or 1) == 1 or count < PARALLEL_FROM
+
+
+def _with_recalled(tasks: list[StudyTask], todo: list[int], cache: StudyCache) -> list[StudyTask]:
+    """The tasks, those at `todo` with the statistical results their study's last build kept: a study
+    built in this process after a small edit then need not import the statistics libraries (a pool's
+    workers have them imported already)."""
+    tasks = list(tasks)
+    for index in todo:
+        task = tasks[index]
+        tasks[index] = dataclasses.replace(task, recalled=cache.recalled(task.folder.name, task.site_key))
+    return tasks
+
+
 def _run(
     tasks: list[StudyTask], todo: list[int], cache_dir: Path | None, workers: int | None
 ) -> Iterator[tuple[int, StudyResult]]:
     """Build the studies at `todo`: in this process when few, else in a pool of worker processes."""
     workers = workers or os.cpu_count() or 1
     progress = _Progress(len(todo))
-    if workers == 1 or len(todo) < PARALLEL_FROM:
+    if _in_this_process(len(todo), workers):
         for index in todo:
             yield index, _build_or_problems(tasks[index], cache_dir)
             progress.step()

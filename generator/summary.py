@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 
 from generator.model import SLUG_TEXT
+from generator.recall import Result
 from generator.text import LINE_BREAKS, MARKDOWN_SPECIAL, escape_markdown, tooltip
 
 
@@ -359,3 +360,6 @@ class StudyOutput:
     nav: list[tuple[str, str]]
     values: list[dict]
     summary: StudySummary
+    statistics: dict[str, Result] = field(default_factory=dict, compare=False)
+    """The statistical results its build used (`recall`): kept in its cache entry for its next build,
+    never published."""

@@ -24,6 +24,7 @@ from generator.cache import (
     MAX_ENTRY_BYTES,
     MAX_MEMBER_BYTES,
     MAX_MEMBERS,
+    STATISTICS_MEMBER,
     StudyCache,
     cache_secret,
     read_entry,
@@ -291,6 +292,59 @@ def test_a_summary_nested_past_the_recursion_limit_discards_the_entry(clean, cac
             archive.writestr(name, data)
     sign_into(entry, buffer.getvalue())
     assert_discarded(clean, caplog)
+
+
+def _statistics(entry: Path) -> dict:
+    with zipfile.ZipFile(io.BytesIO(archive_of(entry))) as archive:
+        return json.loads(archive.read(STATISTICS_MEMBER))
+
+
+def _with_statistics(entry: Path, data: bytes) -> None:
+    """Write `entry` again, its statistics member made `data`."""
+    with zipfile.ZipFile(io.BytesIO(archive_of(entry))) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    members[STATISTICS_MEMBER] = data
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, member in members.items():
+            archive.writestr(name, member)
+    sign_into(entry, buffer.getvalue())
+
+
+def test_an_entry_keeps_its_builds_statistics_for_that_site_key_only(clean, cache):
+    entry = StudyCache(cache).path(STUDY)
+    kept = _statistics(entry)
+    assert kept["results"], "the study computes statistics"
+    assert StudyCache(cache).recalled(STUDY, kept["site"]) == kept["results"]
+    assert StudyCache(cache).recalled(STUDY, "another site key") == {}
+    assert StudyCache(cache).recalled("kantarjian-2017", kept["site"]) != kept["results"]
+
+
+@pytest.mark.parametrize(
+    "poison",
+    [
+        b"not json",
+        b"[]",
+        b'{"site": "S"}',
+        b'{"site": "S", "results": {}, "more": 1}',
+        b'{"site": "S", "results": {"f(1,)": "0.5"}}',
+        b'{"site": "S", "results": {"f(1,)": [[0.5]]}}',
+        b'{"site": "S", "results": []}',
+        b"[" * 100_000,
+    ],
+)
+def test_statistics_of_a_form_the_generator_never_keeps_are_not_recalled(clean, cache, poison):
+    entry = StudyCache(cache).path(STUDY)
+    site = _statistics(entry)["site"]
+    _with_statistics(entry, poison.replace(b'"S"', json.dumps(site).encode()))
+    assert StudyCache(cache).recalled(STUDY, site) == {}
+
+
+def test_statistics_in_an_entry_not_signed_with_this_machines_secret_are_not_recalled(clean, cache):
+    entry = StudyCache(cache).path(STUDY)
+    site = _statistics(entry)["site"]
+    entry.write_bytes(signed(archive_of(entry), b"another machine's secret, 32 bytes long"))
+    assert StudyCache(cache).recalled(STUDY, site) == {}
 
 
 def test_a_cache_folder_that_cannot_be_created_costs_time_not_the_build(clean, tmp_path, caplog):

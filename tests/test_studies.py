@@ -1,5 +1,6 @@
 """The per-study pipeline: each study built on its own, in parallel, and cached by what it depends on."""
 
+import importlib
 import logging
 import shutil
 import zipfile
@@ -13,7 +14,7 @@ from generator.cache import StudyCache
 from generator.errors import ConfigError, DataError
 from generator.load import list_study_folders, load_vocabulary, vocabulary_path
 from generator.outputs import OWNER_MARK
-from generator.studies import PARALLEL_FROM, build_studies, study_tasks
+from generator.studies import PARALLEL_FROM, StudyFailed, build_studies, study_tasks
 from tests.conftest import STUDY, KeptProject, copy_project, edit
 
 
@@ -151,6 +152,50 @@ def test_problems_of_several_studies_built_in_parallel_are_reported_together(pro
         generate(open_project(project_copy))
     message = str(error.value)
     assert all(f"{slug}/responses.csv" in message for slug in slugs[:2]), message
+
+
+STATISTICS = [
+    ("statsmodels.stats.proportion", "proportion_confint"),
+    ("statsmodels.stats.proportion", "confint_proportions_2indep"),
+    ("statsmodels.stats.proportion", "test_proportions_2indep"),
+    ("scipy.stats", "fisher_exact"),
+    ("scipy.stats", "norm"),
+]
+"""What a study's build computes its statistics with (`recall` marks the functions that call them)."""
+
+
+def _without_statistics(patched: pytest.MonkeyPatch) -> None:
+    def refused(*args, **kwargs):
+        raise AssertionError("a statistic was computed, not recalled")
+
+    for module, name in STATISTICS:
+        patched.setattr(importlib.import_module(module), name, refused)
+
+
+def _retitle_every_study(project: Path) -> None:
+    for study in (project / "content" / "studies").iterdir():
+        edit(study / "study.yml", "short_title: ", "short_title: Retitled ")
+
+
+def test_an_edit_recalls_the_statistics_of_each_studys_last_build(cached_copy, monkeypatch):
+    """Every study edited, no number changed: each is built again without computing one statistic
+    (each would fail), and the site is the one a build without the cache makes."""
+    _retitle_every_study(cached_copy)
+    with monkeypatch.context() as patched:
+        _without_statistics(patched)
+        recalled = generate(open_project(cached_copy))
+    shutil.rmtree(open_project(cached_copy).cache_dir)
+    assert generate(open_project(cached_copy)) == recalled
+
+
+def test_statistics_are_not_recalled_under_another_site_key(cached_copy, monkeypatch):
+    """The same edit after a change of settings: the statistics are computed (and so fail here)."""
+    _retitle_every_study(cached_copy)
+    edit(cached_copy / "site_config.yml", "percent_decimals: 1", "percent_decimals: 2")
+    with monkeypatch.context() as patched:
+        _without_statistics(patched)
+        with pytest.raises(StudyFailed, match="a statistic was computed"):
+            generate(open_project(cached_copy))
 
 
 def test_a_damaged_cache_entry_is_built_again(generated, cached_copy):

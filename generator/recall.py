@@ -1,0 +1,108 @@
+"""Statistical results a study's last build computed, recalled when the same call comes again.
+
+After a one-value edit (a label, a note, a quote) the study is built again, and importing the
+statistics libraries (scipy, statsmodels) takes most of a second of that. Every result of a function
+marked `@remembered` is kept with the study's cache entry, keyed on the function and its arguments;
+the study's next build under the same site key (the same generator code, library versions, settings
+and vocabulary: `cache.site_key`) takes a result from there when the same function is called with the
+same arguments, and imports nothing. JSON keeps a float exactly, so a recalled result is the number
+the function returns.
+
+Pure bookkeeping: the build stage (`studies`) gives the results to recall and keeps those used; the
+cache (`cache`) stores and checks them. Outside `recalling` every call computes.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+Result = float | list[float] | None
+"""A result as kept: a number, a tuple of numbers as a list, or None."""
+
+MAX_RESULTS = 100_000
+"""The most results kept for one study (a real study's build computes 20 to 300)."""
+MAX_KEY_CHARS = 1_000
+MAX_RESULT_NUMBERS = 8
+
+
+@dataclass
+class Results:
+    """The results a build may recall (`known`) and those it computed or recalled (`used`)."""
+
+    known: dict[str, Result]
+    used: dict[str, Result] = field(default_factory=dict)
+
+
+_CURRENT: ContextVar[Results | None] = ContextVar("recalled_results", default=None)
+"""Per thread: a Dask worker may build studies in several threads at once."""
+
+Function = TypeVar("Function", bound=Callable[..., Any])
+
+
+def remembered(function: Function) -> Function:
+    """Mark a pure statistical function whose result is a float, a tuple of floats or None, called
+    with arguments whose `repr` says all they are (numbers, strings, frozen dataclasses of them)."""
+    name = f"{function.__module__}.{function.__qualname__}"
+
+    @functools.wraps(function)
+    def recalled_or_computed(*args: Any) -> Any:
+        results = _CURRENT.get()
+        if results is None:
+            return function(*args)
+        key = f"{name}{args!r}"
+        result = results.known[key] if key in results.known else _kept(function(*args))
+        results.used[key] = result
+        return tuple(result) if isinstance(result, list) else result
+
+    return recalled_or_computed  # type: ignore[return-value]
+
+
+def _kept(result: Any) -> Result:
+    if result is None:
+        return None
+    if isinstance(result, tuple):
+        return [float(number) for number in result]
+    return float(result)
+
+
+@contextmanager
+def recalling(known: dict[str, Result]) -> Iterator[Results]:
+    """Within this block, `@remembered` functions take their results from `known` where the call is
+    the same, and every result used is listed in the yielded `Results.used`."""
+    results = Results(known)
+    token = _CURRENT.set(results)
+    try:
+        yield results
+    finally:
+        _CURRENT.reset(token)
+
+
+def checked_results(data: Any) -> dict[str, Result] | None:
+    """Results read back (from an untrusted cache entry) if they are exactly of the form kept: a
+    mapping of at most MAX_RESULTS keys of at most MAX_KEY_CHARS characters to a number, None or a
+    list of at most MAX_RESULT_NUMBERS numbers; None otherwise."""
+    if not isinstance(data, dict) or len(data) > MAX_RESULTS:
+        return None
+    for key, result in data.items():
+        if not isinstance(key, str) or len(key) > MAX_KEY_CHARS or not _is_result(result):
+            return None
+    return data
+
+
+def _is_result(result: Any) -> bool:
+    if result is None or _is_number(result):
+        return True
+    return (
+        isinstance(result, list)
+        and len(result) <= MAX_RESULT_NUMBERS
+        and all(_is_number(number) for number in result)
+    )
+
+
+def _is_number(number: Any) -> bool:
+    return type(number) is float
