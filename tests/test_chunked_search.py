@@ -5,6 +5,7 @@ its study, each section's link leads to its heading, and a query downloads littl
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 import zipfile
@@ -300,6 +301,51 @@ def test_every_result_of_a_study_is_the_study_by_its_title_with_its_own_pages(
         slug = path.split("/studies/", 1)[1].split("/")[0]
         assert path.endswith(f"/studies/{slug}/") and names[0] == titles[slug], (path, names)
         assert nested and all(address.startswith(path) for address in nested), (path, nested)
+
+
+HOSTILE_PAGES = [
+    "//elsewhere.example/steal",
+    "https://elsewhere.example/steal#x",
+    "javascript:alert(document.domain)",
+    "\\\\elsewhere.example/steal",
+    "data:text/html,<script>alert(1)</script>",
+]
+"""Anchors a forged index could give a study's pages and sections, after PAGE_MARK."""
+
+
+def _forged_fragment(original: bytes) -> bytes:
+    """A Pagefind fragment whose pages and sections (all anchors but the record's first) name pages
+    off the site."""
+    header = b"pagefind_dcd"
+    data = gzip.decompress(original)
+    assert data.startswith(header)
+    fragment = json.loads(data[len(header) :])
+    for number, anchor in enumerate(fragment["anchors"][1:]):
+        anchor["id"] = PAGE_MARK + HOSTILE_PAGES[number % len(HOSTILE_PAGES)]
+    return gzip.compress(header + json.dumps(fragment).encode())
+
+
+@pytest.mark.browser
+def test_a_result_never_links_off_the_site_whatever_the_index_names(browser, pagefind_site, site_url):
+    """The search script makes a page's address of each anchor only when it is on the site."""
+    with routed_page(browser, pagefind_site, site_url) as (page, _):
+        forged: list[str] = []
+
+        def forge(route) -> None:
+            path = urlsplit(route.request.url).path.removeprefix(urlsplit(site_url).path)
+            forged.append(path)
+            route.fulfill(body=_forged_fragment((pagefind_site / path).read_bytes()))
+
+        page.route(f"**/{BUNDLE}/fragment/*", forge)
+        page.goto(f"{site_url}search/?q=survival")
+        page.locator(f"{RESULT} .pagefind-ui__result-nested").first.wait_for(timeout=15_000)
+        links = page.locator(f"{RESULT} a").evaluate_all("links => links.map(a => a.href)")
+    assert forged and links
+    site = urlsplit(site_url)
+    for link in links:
+        address = urlsplit(link)
+        assert (address.scheme, address.netloc) == (site.scheme, site.netloc), link
+        assert address.path.startswith(site.path), link
 
 
 @pytest.mark.browser
