@@ -36,7 +36,7 @@ from generator.model import (
     rounding_half,
     row_segments,
 )
-from generator.recall import remembered
+from generator.recall import is_number, is_pair, remembered
 
 if TYPE_CHECKING:  # the loader tells each table's kind, and the kinds compute with this module
     from generator.load import Study
@@ -65,7 +65,7 @@ def counts_matching_percent(percent: Decimal | float, denominator: int) -> list[
     return list(range(max(low, 0), min(high, denominator) + 1))
 
 
-@remembered
+@remembered(is_pair)
 def proportion_ci(count: int, total: int, level: float, method: str) -> tuple[float, float]:
     """Confidence interval of count/total as fractions, by a method named in site_config.yml."""
     from statsmodels.stats.proportion import proportion_confint  # slow to import: only when computing
@@ -97,7 +97,7 @@ def compare_proportions(
     return Comparison(count / total - ref_count / ref_total, float(low), float(high), p_value)
 
 
-@remembered
+@remembered(is_number)
 def fisher_p(count: int, total: int, ref_count: int, ref_total: int) -> float:
     """Fisher's exact test (two-sided, scipy) of count/total against ref_count/ref_total."""
     from scipy.stats import fisher_exact
@@ -429,7 +429,7 @@ def summarise_effects(table: pd.DataFrame, study: Study) -> pd.DataFrame:
     return frame
 
 
-@remembered
+@remembered(is_number)
 def implied_p_value(measure: str, estimate: float, low: float, high: float, level: float) -> float:
     """The two-sided P value an estimate and its interval imply, as Altman and Bland (BMJ 2011) show:
     the standard error from the interval's width (on the log scale for a ratio), z = estimate / SE,

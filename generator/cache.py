@@ -241,7 +241,7 @@ class StudyCache:
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
             archive.writestr("key", key)
             archive.writestr("meta.json", json.dumps(meta, ensure_ascii=False))
-            statistics = {"site": site, "results": output.statistics}
+            statistics = {"site": site, "results": checked_results(output.statistics) or {}}
             archive.writestr(STATISTICS_MEMBER, json.dumps(statistics, ensure_ascii=False))
             for name in sorted(output.files):
                 archive.writestr(f"files/{name}", output.files[name])

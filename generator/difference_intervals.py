@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from generator.model import printed_decimals, rounding_half
-from generator.recall import remembered
+from generator.recall import is_pair_or_none, remembered
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,7 @@ class Counts:
         return self.count / self.total - self.ref_count / self.ref_total
 
 
-@remembered
+@remembered(is_pair_or_none)
 def difference_interval(method: str, counts: Counts, level: float) -> tuple[float, float] | None:
     """The interval of count/total − ref_count/ref_total by one method (a key of METHODS), at `level`
     (0.95), as proportions; None where the method gives none for these counts.

@@ -44,22 +44,44 @@ _CURRENT: ContextVar[Results | None] = ContextVar("recalled_results", default=No
 Function = TypeVar("Function", bound=Callable[..., Any])
 
 
-def remembered(function: Function) -> Function:
-    """Mark a pure statistical function whose result is a float, a tuple of floats or None, called
-    with arguments whose `repr` says all they are (numbers, strings, frozen dataclasses of them)."""
-    name = f"{function.__module__}.{function.__qualname__}"
+def is_number(result: Result) -> bool:
+    return type(result) is float
 
-    @functools.wraps(function)
-    def recalled_or_computed(*args: Any) -> Any:
-        results = _CURRENT.get()
-        if results is None:
-            return function(*args)
-        key = f"{name}{args!r}"
-        result = results.known[key] if key in results.known else _kept(function(*args))
-        results.used[key] = result
-        return tuple(result) if isinstance(result, list) else result
 
-    return recalled_or_computed  # type: ignore[return-value]
+def is_pair(result: Result) -> bool:
+    return isinstance(result, list) and len(result) == 2 and all(type(n) is float for n in result)
+
+
+def is_pair_or_none(result: Result) -> bool:
+    return result is None or is_pair(result)
+
+
+def remembered(shape: Callable[[Result], bool]) -> Callable[[Function], Function]:
+    """Mark a pure statistical function whose result, as kept, is of `shape` (`is_number`: a float;
+    `is_pair`: a tuple of two floats; `is_pair_or_none`), called with arguments whose `repr` says all
+    they are (numbers, strings, frozen dataclasses of them). A kept result of another shape is not
+    recalled: the function computes it."""
+
+    def marked(function: Function) -> Function:
+        name = f"{function.__module__}.{function.__qualname__}"
+
+        @functools.wraps(function)
+        def recalled_or_computed(*args: Any, **kwargs: Any) -> Any:
+            results = _CURRENT.get()
+            if results is None:
+                return function(*args, **kwargs)
+            key = f"{name}{args!r}" + (f"{sorted(kwargs.items())!r}" if kwargs else "")
+            known = results.known.get(key, _MISSING)
+            result = known if known is not _MISSING and shape(known) else _kept(function(*args, **kwargs))
+            results.used[key] = result
+            return tuple(result) if isinstance(result, list) else result
+
+        return recalled_or_computed  # type: ignore[return-value]
+
+    return marked
+
+
+_MISSING: Any = object()
 
 
 def _kept(result: Any) -> Result:

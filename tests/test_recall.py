@@ -10,7 +10,15 @@ import pytest
 
 from generator.analysis import fisher_p, implied_p_value, proportion_ci
 from generator.difference_intervals import Counts, difference_interval
-from generator.recall import MAX_RESULT_NUMBERS, checked_results, recalling, remembered
+from generator.recall import (
+    MAX_RESULT_NUMBERS,
+    checked_results,
+    is_number,
+    is_pair,
+    is_pair_or_none,
+    recalling,
+    remembered,
+)
 
 CALLS = [
     (proportion_ci, (7, 20, 0.95, "wilson")),
@@ -45,11 +53,11 @@ def test_a_recalled_result_is_the_computed_one_exactly(function, args):
 
 
 def test_none_and_tuples_come_back_as_they_were():
-    @remembered
+    @remembered(is_pair_or_none)
     def nothing(number: float) -> None:
         return None
 
-    @remembered
+    @remembered(is_pair)
     def pair(number: float) -> tuple[float, float]:
         return number, 2 * number
 
@@ -63,12 +71,12 @@ def test_none_and_tuples_come_back_as_they_were():
 def test_a_result_is_recalled_only_for_the_same_function_and_arguments():
     calls = []
 
-    @remembered
+    @remembered(is_number)
     def doubled(number: float, scale: float) -> float:
         calls.append(number)
         return 2.0 * number * scale
 
-    @remembered
+    @remembered(is_number)
     def tripled(number: float, scale: float) -> float:
         calls.append(number)
         return 3.0 * number * scale
@@ -90,7 +98,7 @@ def test_a_result_is_recalled_only_for_the_same_function_and_arguments():
 def test_results_are_recalled_in_one_thread_only():
     import threading
 
-    @remembered
+    @remembered(is_number)
     def half(number: float) -> float:
         return number / 2
 
@@ -126,3 +134,60 @@ def test_results_of_any_other_form_are_refused(kept):
 def test_results_of_the_kept_form_are_taken():
     kept = {"f(1,)": 0.5, "g(2,)": None, "h(3,)": [0.1, math.inf], "i(4,)": math.nan}
     assert checked_results(kept) == kept
+
+
+def _twice(module: str):
+    def twice(number: float) -> float:
+        return 2.0 * number
+
+    twice.__module__ = module
+    return remembered(is_number)(twice)
+
+
+def _planted(function, *args, value=99.0) -> dict:
+    """The key of `function(*args)`, kept with `value` as its result."""
+    with recalling({}) as results:
+        function(*args)
+    return {key: value for key in results.used}
+
+
+def test_a_result_is_recalled_only_for_the_very_same_numbers():
+    twice = _twice("one")
+    with recalling(_planted(twice, 0.7051)):
+        assert twice(0.7051) == 99.0
+        assert twice(0.70510001) == 1.41020002
+        assert twice(0.705) == 1.41
+
+
+def test_a_result_is_recalled_only_for_the_function_of_that_module():
+    first, second = _twice("one"), _twice("two")
+    with recalling(_planted(first, 1.0)):
+        assert first(1.0) == 99.0
+        assert second(1.0) == 2.0
+
+
+@pytest.mark.parametrize(("shape", "kept"), [(is_number, [0.5, 0.5]), (is_pair, 0.5), (is_pair, [0.5])])
+def test_a_kept_result_of_another_shape_is_computed(shape, kept):
+    @remembered(shape)
+    def pair(number: float):
+        return (number, number) if shape is is_pair else number
+
+    with recalling(_planted(pair, 1.0, value=kept)):
+        assert pair(1.0) == ((1.0, 1.0) if shape is is_pair else 1.0)
+
+
+def test_nothing_is_recalled_after_a_build_that_failed():
+    twice = _twice("one")
+    with pytest.raises(ValueError), recalling(_planted(twice, 1.0)):
+        raise ValueError("the study's build failed")
+    assert twice(1.0) == 2.0
+
+
+def test_a_call_by_keyword_is_computed_or_recalled_as_a_call_by_position_is():
+    twice = _twice("one")
+    assert twice(number=1.0) == 2.0
+    with recalling({}) as first:
+        assert twice(number=1.0) == 2.0
+    with recalling(dict.fromkeys(first.used, 99.0)):
+        assert twice(number=1.0) == 99.0
+        assert twice(1.0) == 2.0

@@ -17,6 +17,8 @@ from generator.outputs import OWNER_MARK
 from generator.studies import PARALLEL_FROM, StudyFailed, build_studies, study_tasks
 from tests.conftest import STUDY, KeptProject, copy_project, edit
 
+FIXTURE_STUDIES = Path(__file__).parent / "fixtures" / "studies"
+
 
 def clone_studies(project: Path, copies: int) -> list[str]:
     """Copies of the first study under new slugs, each with its own title, DOI and PMID."""
@@ -177,9 +179,17 @@ def _retitle_every_study(project: Path) -> None:
         edit(study / "study.yml", "short_title: ", "short_title: Retitled ")
 
 
+RANDOMIZED = ("randomized-differences", "two-arm-randomized")
+"""Fixture studies whose arms are compared: differences of proportions with their intervals, and
+Fisher's exact test."""
+
+
 def test_an_edit_recalls_the_statistics_of_each_studys_last_build(cached_copy, monkeypatch):
     """Every study edited, no number changed: each is built again without computing one statistic
     (each would fail), and the site is the one a build without the cache makes."""
+    for slug in RANDOMIZED:
+        shutil.copytree(FIXTURE_STUDIES / slug, cached_copy / "content" / "studies" / slug)
+    generate(open_project(cached_copy))
     _retitle_every_study(cached_copy)
     with monkeypatch.context() as patched:
         _without_statistics(patched)
