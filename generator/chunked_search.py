@@ -157,13 +157,16 @@ def search_pages(index: dict) -> list[SearchPage]:
 
 
 def search_records(pages: list[SearchPage]) -> list[SearchPage | StudyRecord]:
-    """The records of the chunked index, in the pages' order: a study's pages in one (`StudyRecord`),
-    each other page its own."""
+    """The records of the chunked index, in the pages' order: a study's pages in one (`StudyRecord`,
+    a study of one page too, so that every study's result is under its title), each other page its
+    own."""
     groups: dict[str, list[SearchPage]] = {}
     for page in pages:
         groups.setdefault(page.record or page.url, []).append(page)
     return [
-        group[0] if len(group) == 1 and group[0].url == url else StudyRecord(url, group)
+        group[0]
+        if len(group) == 1 and group[0].url == url and not group[0].study
+        else StudyRecord(url, group)
         for url, group in groups.items()
     ]
 

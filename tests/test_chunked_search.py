@@ -111,6 +111,7 @@ STUDY_INDEX = {
         {"location": "studies/a/safety/#vod", "title": "VOD", "text": "<p>in 3</p>", "record": "studies/a/"},
         {"location": "studies/b/", "title": "Study B", "text": "<p>Alone</p>"},
         {"location": "glossary/", "title": "Glossary", "text": "<p>Terms</p>"},
+        {"location": "studies/c/", "title": "Overview", "text": "<p>Only</p>", "tags": ["Study C"]},
     ]
 }
 
@@ -118,8 +119,10 @@ STUDY_INDEX = {
 def test_a_study_is_one_record_its_pages_and_sections_each_a_heading_with_its_own_address():
     """One record a study, not a page: Pagefind's metadata, which every query loads, grows with the
     records. Each page and section of the study is a sub-result whose anchor names its own page."""
-    home, study, alone, glossary = search_records(search_pages(STUDY_INDEX))
+    home, study, alone, glossary, one_page = search_records(search_pages(STUDY_INDEX))
     assert [type(r) for r in (home, alone, glossary)] == [SearchPage] * 3, "other pages are their own"
+    assert isinstance(one_page, StudyRecord) and one_page.title == "Study C", "a study of one page too"
+    assert f'<h2 id="{PAGE_MARK}studies/c/">Overview</h2>' in one_page.document()
     assert isinstance(study, StudyRecord)
     assert (study.url, study.title) == ("/studies/a/", "Study A")
     assert [page.url for page in study.pages] == ["/studies/a/", "/studies/a/safety/"]
@@ -145,6 +148,7 @@ def test_the_record_field_is_the_hooks():
         None,
         "studies/a/",
         "studies/a/",
+        None,
         None,
         None,
     ], "a study's first page is its record already, as is each other page"
