@@ -259,7 +259,7 @@ def check_markdown(summary: StudySummary, index_page: str, comparison_page: Call
 
 
 def _check_row(markdown: str, slug: str, page: str) -> None:
-    folder = posixpath.relpath(f"{STUDIES_FOLDER}/{slug}", posixpath.dirname(page))
+    folder = _study_folder_from(page, slug)
     if not (markdown.startswith("|") and markdown.endswith("|")):
         raise SummaryError("summary.index_row.markdown is not a table row")
     position, depth = 0, 0
@@ -296,23 +296,34 @@ def _check_row(markdown: str, slug: str, page: str) -> None:
 
 def _is_figure(markdown: str, slug: str, page: str) -> bool:
     """Whether `markdown` is one figure of study `slug` exactly as `figure_link` writes it on `page`."""
-    from generator.figures import AUDIT_PAGE, SOURCE_PAGE
-
     found = _FIGURE.fullmatch(markdown)
     if not found:
         return False
-    folder = posixpath.relpath(f"{STUDIES_FOLDER}/{slug}", posixpath.dirname(page))
-    target = re.compile(
-        rf"{re.escape(folder)}/(?:{re.escape(SOURCE_PAGE)}#q-[0-9]+|{re.escape(AUDIT_PAGE)}#v-[a-z0-9-]*)"
-    )
-    title = found["title"]
+    folder = _study_folder_from(page, slug) + "/"
+    own_id = f"u-{slug}-"
+    href, figure_id, title = found["href"], found["id"], found["title"]
     return (
-        target.fullmatch(found["href"]) is not None
-        and re.fullmatch(rf"u-{re.escape(slug)}-[a-z0-9-]*", found["id"]) is not None
+        href.startswith(folder)
+        and _figure_target().fullmatch(href, len(folder)) is not None
+        and figure_id.startswith(own_id)  # (of the characters _FIGURE allows in an id)
         and found["text"] != ""
         and _is_escaped(found["text"])
         and tooltip(html.unescape(html.unescape(title))) == title
     )
+
+
+@functools.cache
+def _figure_target() -> re.Pattern[str]:
+    """What follows the study's folder in a figure's link: a quote of its source page, or its audit."""
+    from generator.figures import AUDIT_PAGE, SOURCE_PAGE
+
+    return re.compile(rf"(?:{re.escape(SOURCE_PAGE)}#q-[0-9]+|{re.escape(AUDIT_PAGE)}#v-[a-z0-9-]*)")
+
+
+@functools.lru_cache(maxsize=4096)
+def _study_folder_from(page: str, slug: str) -> str:
+    """The study's folder as a link from `page` writes it."""
+    return posixpath.relpath(f"{STUDIES_FOLDER}/{slug}", posixpath.dirname(page))
 
 
 EVENTS_JOINS = ("/", " vs ")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import re
 import warnings
 import zipfile
 from collections.abc import Callable
@@ -257,6 +258,15 @@ HOSTILE_SUMMARIES: dict[str, Callable[[dict], None]] = {
     ),
     "a figure of another study": lambda d: _entry(d).update(
         shown=_entry(d)["shown"].replace(f"studies/{STUDY}/", "studies/kantarjian-2017/")
+    ),
+    "a figure with another study's anchor": lambda d: _entry(d).update(
+        shown=_entry(d)["shown"].replace(f"{{ #u-{STUDY}-", "{ #u-kantarjian-2017-", 1)
+    ),
+    "a figure's anchor of other characters": lambda d: _entry(d).update(
+        shown=_entry(d)["shown"].replace(f"{{ #u-{STUDY}-", f"{{ #u-{STUDY}-X", 1)
+    ),
+    "a figure linking to another page of the study": lambda d: _entry(d).update(
+        shown=re.sub(r"\(([^ )]*)/[a-z]+\.md#", r"(\1/index.md#", _entry(d)["shown"], count=1)
     ),
     "markup in a navigation title": lambda d: d["nav"][0].__setitem__(0, IMAGE),
     # types and values the site-wide pages' code does not expect
