@@ -490,9 +490,13 @@ def published_values(link: FigureLinks) -> list[dict]:
 
 
 def values_index(values: list[dict], site: dict, licence: DataSettings) -> bytes:
-    """The manifest of the build: its identity, the licence of its data and every figure it published."""
-    manifest = {**site, "licence": licence.as_json(), "values": values}
-    return (json.dumps(manifest, indent=1, ensure_ascii=False) + "\n").encode()
+    """The manifest of the build: its identity, the licence of its data and every figure it published,
+    as JSON of one line a field, and one line a figure (readable, and compared by line; written by
+    the json module's C encoder, which an indented dump does not use: 55 MB at 1,000 studies)."""
+    head = {**site, "licence": licence.as_json()}
+    fields = [f" {json.dumps(name)}: {json.dumps(part, ensure_ascii=False)}," for name, part in head.items()]
+    figures = ",\n".join(f"  {json.dumps(value, ensure_ascii=False)}" for value in values)
+    return "\n".join(["{", *fields, ' "values": [', figures, " ]", "}", ""]).encode()
 
 
 # Writing -----------------------------------------------------------------------------------------
