@@ -142,17 +142,38 @@ def file_hashes(files: dict[str, bytes]) -> dict[str, str]:
 
 def site_listing(site: Path) -> dict[str, list[int]]:
     """Each file and folder of a site folder with its size, modification time and mode: changed by
-    hand, it differs (and a link, to a file or a folder, is never as a build leaves it)."""
-    listing = {}
-    for folder, folders, names in os.walk(site):
-        for name in [*folders, *names]:
-            path = Path(folder) / name
-            stat = path.lstat()
-            entry = [stat.st_size, stat.st_mtime_ns, stat.st_mode]
-            if path.is_dir() and not path.is_symlink():
-                entry = [0, 0, stat.st_mode]  # a folder's time changes as the build writes in it
-            listing[path.relative_to(site).as_posix()] = [-1, -1, -1] if path.is_symlink() else entry
+    hand, it differs (and a link, to a file or a folder, is never as a build leaves it). A folder
+    that cannot be read is left out, as `os.walk` leaves it."""
+    listing: dict[str, list[int]] = {}
+    for entry, name in _entries(site):
+        if entry.is_symlink():
+            listing[name] = [-1, -1, -1]
+            continue
+        stat = entry.stat(follow_symlinks=False)
+        if entry.is_dir(follow_symlinks=False):
+            listing[name] = [0, 0, stat.st_mode]  # a folder's time changes as the build writes in it
+        else:
+            listing[name] = [stat.st_size, stat.st_mtime_ns, stat.st_mode]
     return listing
+
+
+def _entries(root: Path) -> Iterator[tuple[os.DirEntry[str], str]]:
+    """Every file, folder and link under `root` with its path from there (POSIX), without following
+    links; a folder that cannot be read is skipped. (Path objects for 25,000 files of a site of 1,000
+    studies took seconds.)"""
+    pending = [(os.fspath(root), "")]
+    while pending:
+        folder, prefix = pending.pop()
+        try:
+            with os.scandir(folder) as found:
+                entries = list(found)
+        except OSError:
+            continue
+        for entry in entries:
+            name = prefix + entry.name
+            yield entry, name
+            if entry.is_dir(follow_symlinks=False):
+                pending.append((entry.path, name + "/"))
 
 
 def planned_update(cache_dir: Path, site_dir: Path, inputs: str, hashes: dict[str, str]) -> Update | None:
@@ -380,12 +401,13 @@ def finish(
 def _files(site: Path, chunked_search: bool) -> set[str]:
     """The files of a site (Pagefind's, named by their content, left out of a site searched with it;
     the folder's mark, written after the build, too)."""
-    found: set[str] = set()
-    for folder, _, names in os.walk(site):
-        relative = Path(folder).relative_to(site)
-        if not (chunked_search and relative.parts[:1] == (BUNDLE,)):
-            found.update((relative / name).as_posix() for name in names)
-    return found - {OWNER_MARK}
+    return {
+        name
+        for entry, name in _entries(site)
+        if not entry.is_dir(follow_symlinks=False)
+        and not (chunked_search and name.startswith(f"{BUNDLE}/"))
+        and name != OWNER_MARK
+    }
 
 
 def _anchors_problem(update: Update, seen: PageAnchors) -> str | None:
