@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from generator.errors import BuildError
@@ -36,32 +37,47 @@ def planned_targets(files: dict[str, bytes], root: Path) -> dict[str, Path]:
     if root.exists():
         require_owned(root)
     resolved_root = root.resolve()
-    folders: dict[Path, Path] = {}  # each folder resolved once: thousands of pages share a few hundred
-    targets = {relative: _resolved(root / relative, folders) for relative in sorted(files)}
-    for relative, target in targets.items():
-        if not target.is_relative_to(resolved_root) or target == resolved_root or relative == OWNER_MARK:
+    # each folder resolved and checked once: thousands of pages share a few hundred
+    folders: dict[str, tuple[Path, bool]] = {}
+    targets = {}
+    for relative in sorted(files):
+        parent, _, name = relative.rpartition("/")
+        path = os.path.join(root, relative)
+        if name in ("", ".", "..") or os.path.islink(path):  # resolved whole
+            target = Path(path).resolve()
+            inside = target.is_relative_to(resolved_root) and target != resolved_root
+        else:
+            if parent not in folders:
+                folder = (root / parent).resolve()
+                folders[parent] = (folder, folder.is_relative_to(resolved_root))
+            folder, inside = folders[parent]
+            target = folder / name
+        if not inside or relative == OWNER_MARK:
             raise BuildError(
                 f"{root / relative} would be written outside {root} (a link in it leads to {target}); "
                 f"remove the link from {root}, a folder the generator writes"
             )
+        targets[relative] = target
     return targets
 
 
-def _resolved(path: Path, folders: dict[Path, Path]) -> Path:
-    """`path.resolve()`, its folder taken from `folders` when resolved already in this plan; a file
-    that is itself a link, or a name such as "..", resolved whole."""
-    if path.name in ("", ".", "..") or path.is_symlink():
-        return path.resolve()
-    folder = folders.get(path.parent)
-    if folder is None:
-        folder = folders[path.parent] = path.parent.resolve()
-    return folder / path.name
-
-
 def _remove_stale(root: Path, keep: set[str]) -> None:
-    for path in sorted(root.rglob("*"), reverse=True):
-        relative = path.relative_to(root).as_posix()
-        if (path.is_file() or path.is_symlink()) and relative not in keep:
-            path.unlink()
-        elif path.is_dir() and not any(path.iterdir()):
-            path.rmdir()
+    """Remove every file (or link) under `root` not in `keep`, then every folder left empty."""
+    folders = []
+    pending = [(os.fspath(root), "")]
+    while pending:
+        folder, prefix = pending.pop()
+        with os.scandir(folder) as found:
+            entries = list(found)
+        for entry in entries:
+            relative = prefix + entry.name
+            if entry.is_dir(follow_symlinks=False):
+                folders.append(entry.path)
+                pending.append((entry.path, relative + "/"))
+            elif relative not in keep:
+                os.unlink(entry.path)
+    for folder in sorted(folders, reverse=True):  # the deepest first
+        with os.scandir(folder) as found:
+            empty = next(found, None) is None
+        if empty:
+            os.rmdir(folder)
