@@ -49,7 +49,7 @@ def is_number(result: Result) -> bool:
 
 
 def is_pair(result: Result) -> bool:
-    return isinstance(result, list) and len(result) == 2 and all(type(n) is float for n in result)
+    return isinstance(result, list) and len(result) == 2 and all(is_number(n) for n in result)
 
 
 def is_pair_or_none(result: Result) -> bool:
@@ -117,14 +117,10 @@ def checked_results(data: Any) -> dict[str, Result] | None:
 
 
 def _is_result(result: Any) -> bool:
-    if result is None or _is_number(result):
+    if result is None or is_number(result):
         return True
     return (
         isinstance(result, list)
         and len(result) <= MAX_RESULT_NUMBERS
-        and all(_is_number(number) for number in result)
+        and all(is_number(number) for number in result)
     )
-
-
-def _is_number(number: Any) -> bool:
-    return type(number) is float
