@@ -160,6 +160,25 @@ def require_owned(folder: Path) -> None:
         raise ConfigError([problem])
 
 
+def tree_entries(root: Path) -> Iterator[tuple[os.DirEntry[str], str]]:
+    """Every file, folder and link under `root` with its path from there (POSIX), without following
+    links; a folder that cannot be read is skipped. (Path objects for 25,000 files of a site of 1,000
+    studies took seconds.)"""
+    pending = [(os.fspath(root), "")]
+    while pending:
+        folder, prefix = pending.pop()
+        try:
+            with os.scandir(folder) as found:
+                entries = list(found)
+        except OSError:
+            continue
+        for entry in entries:
+            name = prefix + entry.name
+            yield entry, name
+            if entry.is_dir(follow_symlinks=False):
+                pending.append((entry.path, name + "/"))
+
+
 def mark(folder: Path) -> None:
     (folder / OWNER_MARK).write_text(MARK_TEXT, encoding="utf-8")
 

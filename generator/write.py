@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 from generator.errors import BuildError
-from generator.outputs import OWNER_MARK, mark, require_owned
+from generator.outputs import OWNER_MARK, mark, require_owned, tree_entries
 
 
 def write_tree(files: dict[str, bytes], root: Path) -> list[str]:
@@ -64,18 +64,11 @@ def planned_targets(files: dict[str, bytes], root: Path) -> dict[str, Path]:
 def _remove_stale(root: Path, keep: set[str]) -> None:
     """Remove every file (or link) under `root` not in `keep`, then every folder left empty."""
     folders = []
-    pending = [(os.fspath(root), "")]
-    while pending:
-        folder, prefix = pending.pop()
-        with os.scandir(folder) as found:
-            entries = list(found)
-        for entry in entries:
-            relative = prefix + entry.name
-            if entry.is_dir(follow_symlinks=False):
-                folders.append(entry.path)
-                pending.append((entry.path, relative + "/"))
-            elif relative not in keep:
-                os.unlink(entry.path)
+    for entry, relative in tree_entries(root):
+        if entry.is_dir(follow_symlinks=False):
+            folders.append(entry.path)
+        elif relative not in keep:
+            os.unlink(entry.path)
     for folder in sorted(folders, reverse=True):  # the deepest first
         with os.scandir(folder) as found:
             empty = next(found, None) is None
