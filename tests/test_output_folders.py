@@ -442,3 +442,14 @@ def test_a_page_that_a_link_or_dots_would_send_outside_is_refused_before_anythin
     with pytest.raises(BuildError, match="would be written outside"):
         planned_targets(files, root)
     assert list(outside.iterdir()) == []
+
+
+def test_the_walker_lists_a_link_as_itself_and_never_goes_through_it(tmp_path):
+    root, outside = tmp_path / "site", tmp_path / "mine"
+    (root / "a").mkdir(parents=True)
+    (root / "a" / "page.html").write_text("x")
+    outside.mkdir()
+    (outside / "secret.txt").write_text("mine")
+    (root / "a" / "linked").symlink_to(outside, target_is_directory=True)
+    found = {name: entry.is_symlink() for entry, name in outputs.tree_entries(root)}
+    assert found == {"a": False, "a/page.html": False, "a/linked": True}
