@@ -179,13 +179,14 @@ def document_path(url: str) -> str:
     return relative
 
 
-def write_bundle(site: Path, index: dict) -> int:
+def write_bundle(site: Path, index: dict, *, scratch_in: Path | None = None) -> int:
     """Index the pages of `site`'s search index (Material's, as the hook completed it) into
     `site/pagefind`, replacing what was there; returns the records indexed (one a study, one each
-    other page)."""
+    other page). `scratch_in`: a folder the generator owns on the site's file system (a build's
+    staging folder), to work in and move the index from; else the system's temporary folder."""
     records = search_records(search_pages(index))
     executable = _executable()
-    with tempfile.TemporaryDirectory(prefix="evidence-search-") as scratch:
+    with tempfile.TemporaryDirectory(prefix="evidence-search-", dir=scratch_in) as scratch:
         documents = Path(scratch) / "pages"
         for record in records:
             target = documents / document_path(record.url)
@@ -200,7 +201,10 @@ def write_bundle(site: Path, index: dict) -> int:
             target.unlink()  # never followed: whatever a link points at stays as it is
         elif target.exists():
             shutil.rmtree(target)
-        shutil.copytree(bundle, target)
+        try:
+            os.rename(bundle, target)  # on the same file system: moved, not copied
+        except OSError:
+            shutil.copytree(bundle, target)
     return len(records)
 
 

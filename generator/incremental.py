@@ -375,13 +375,15 @@ def finish(
         return merged
     if not linked:
         if chunked_search:
-            write_bundle(site, merged)
+            write_bundle(site, merged, scratch_in=site.parent)
         rendered = {site / found["page"] for found in seen.values()}
         return _restamp_footers(site, rendered, update.previous, version, built)
     # Pagefind indexes in its own process while the pages are made here from the last site's (it
     # writes only its own folder, which the last site's files are not linked into)
     with ThreadPoolExecutor(max_workers=1) as indexer:
-        bundle = indexer.submit(write_bundle, site, merged) if chunked_search else None
+        bundle = (
+            indexer.submit(write_bundle, site, merged, scratch_in=site.parent) if chunked_search else None
+        )
         why = _restamp_footers(site, set(), update.previous, version, built, previous_site=previous_site)
         if bundle is not None:
             bundle.result()  # its BuildError, raised here

@@ -142,7 +142,7 @@ def build_in_shards(
     if index is not None:
         write_search_index(site / SEARCH_INDEX, index)
     if chunked_search and index is not None:
-        write_bundle(site, index)
+        write_bundle(site, index, scratch_in=scratch)
     for folder in folders:
         shutil.rmtree(folder, ignore_errors=True)
     return {page: found for part in seen for page, found in part.items()}

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import re
 import zipfile
 from pathlib import Path
@@ -193,6 +194,21 @@ def test_the_environment_names_no_other_binary_or_setting(tmp_path, monkeypatch)
     assert write_bundle(site, INDEX) == 2
     assert (site / BUNDLE / "pagefind.js").is_file()
     assert not ran.exists() and not (tmp_path / "elsewhere").exists()
+
+
+def test_an_index_made_beside_the_site_is_moved_in_and_its_scratch_removed(tmp_path):
+    """A build's staging folder is the scratch: Pagefind's output is moved into the site, not copied,
+    and what was at its place (here a link to a folder outside) is replaced, never followed."""
+    staging, outside = tmp_path / "staging", tmp_path / "outside"
+    site = staging / "site"
+    site.mkdir(parents=True)
+    outside.mkdir()
+    (outside / "kept").write_text("mine")
+    (site / BUNDLE).symlink_to(outside, target_is_directory=True)
+    assert write_bundle(site, INDEX, scratch_in=staging) == 2
+    assert (site / BUNDLE / "pagefind.js").is_file() and not (site / BUNDLE).is_symlink()
+    assert sorted(os.listdir(staging)) == ["site"]
+    assert os.listdir(outside) == ["kept"] and (outside / "kept").read_text() == "mine"
 
 
 # --- the built site -------------------------------------------------------------------------------

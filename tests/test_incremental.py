@@ -379,7 +379,7 @@ def test_a_failing_indexer_fails_a_partial_build_and_the_last_site_stays(project
     files = files_of(project / "site")
     one_value_edit(project)
 
-    def failed(site, index):
+    def failed(site, index, **options):
         raise BuildError("the chunked search index (Pagefind) failed (exit 1): planted")
 
     monkeypatch.setattr(incremental, "write_bundle", failed)
