@@ -33,6 +33,7 @@ from generator.cache import StudyCache
 from generator.changes import record_version
 from generator.cluster import Scheduler
 from generator.comparison import build_comparisons, comparison_values
+from generator.compiled import compiled_templates
 from generator.config import SiteConfig, load_site_config
 from generator.downloads import VALUES_INDEX, values_index, with_data_version
 from generator.engine import THEME, engine_settings, template_folders
@@ -264,7 +265,7 @@ def generate(
         kind = type(errors[0]) if errors else DataError
         raise kind(cap_per_file(list(dict.fromkeys(problems))))
     cache.keep_only({output.slug for output in outputs})
-    return assemble_site(project, vocabulary, glossary, outputs, previous_manifest)
+    return assemble_site(project, vocabulary, glossary, outputs, previous_manifest, write_cache=write_cache)
 
 
 def assemble_site(
@@ -273,8 +274,11 @@ def assemble_site(
     glossary: Glossary,
     outputs: list[StudyOutput],
     previous: dict | None,
+    *,
+    write_cache: bool = True,
 ) -> dict[str, bytes]:
-    """The studies' files, and the pages about all of them: home, study index, comparisons, what changed."""
+    """The studies' files, and the pages about all of them: home, study index, comparisons, what
+    changed (`write_cache`: the templates compiled here may be kept, `generator.compiled`)."""
     with stage("Rendered the study index, the comparisons and what changed"):
         summaries = [output.summary for output in outputs]
         comparisons = build_comparisons(
@@ -305,7 +309,7 @@ def assemble_site(
         # the date this data version was first built: rebuilding the same data changes nothing
         first_built = history[0].built or build_date().isoformat()  # record_version always dates it
         site = SiteInfo(project.site_name, version, dt.date.fromisoformat(first_built))
-        env = environment(project.templates)
+        env = environment(project.templates, keep_compiled=write_cache)
         files = render_site_pages(env, summaries, comparisons, project.config, site, history, glossary)
         for output in outputs:
             twice = files.keys() & output.files.keys()
@@ -550,11 +554,13 @@ def run_mkdocs(
             )
         if hook is not None:  # the hook's module outlives a build in this process: every build sets it
             hook.render_only(shard)
+            hook.keep_compiled(compiled_templates())
         try:
             mkdocs_build(config, dirty=dirty or shard is not None)
         finally:
             if hook is not None:
                 hook.render_only(None)
+                hook.keep_compiled(None)
     except (MkDocsException, SystemExit) as exc:
         details = "\n".join(f"  - {message}" for message in warnings.messages) or f"  - {exc}"
         raise BuildError(f"mkdocs build --strict failed ({config_file}):\n{details}") from exc

@@ -55,7 +55,14 @@ def keeps_instant_navigation(pages: int) -> bool:
 PROBLEMS_FILE = ".problems.json"
 """Written by the preview beside the pages while an edit is bad: its problems, shown on every page."""
 
-_site: dict = {"search": "material", "search_forms": [], "owners": {}, "unlisted": [], "shard": None}
+_site: dict = {
+    "search": "material",
+    "search_forms": [],
+    "owners": {},
+    "unlisted": [],
+    "shard": None,
+    "compiled": None,
+}
 """This build's site file and the study of each page, read at the start of every build."""
 
 
@@ -67,6 +74,18 @@ def render_only(shard: dict | None) -> None:
     sitemap) are rendered when `shard["templates"]`, by default when `shard["static"]`. None: a
     whole build."""
     _site["shard"] = shard
+
+
+def keep_compiled(bytecode_cache) -> None:
+    """Make the next builds read and keep the theme's compiled templates in `bytecode_cache` (a
+    `jinja2.BytecodeCache`: `generator.compiled`), or compile them afresh (None)."""
+    _site["compiled"] = bytecode_cache
+
+
+def on_env(env, config, files):
+    if _site["compiled"] is not None:
+        env.bytecode_cache = _site["compiled"]
+    return env
 
 
 def default_templates() -> Path:

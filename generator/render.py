@@ -31,6 +31,7 @@ from generator.comparison import (
     comparison_entries,
     comparison_path,
 )
+from generator.compiled import compiled_templates
 from generator.config import DataSettings, EvidenceSettings, SiteConfig
 from generator.downloads import VALUES_INDEX, comparison_downloads, comparisons_dictionary
 from generator.errors import Problem, TemplateError
@@ -196,10 +197,13 @@ class ChangesContext:
 
 
 @functools.lru_cache(maxsize=4)
-def environment(templates: tuple[Path, ...]) -> PageEnvironment:
+def environment(templates: tuple[Path, ...], *, keep_compiled: bool = True) -> PageEnvironment:
     """The page environment of the template folders, made once per process (it caches compiled
-    templates)."""
-    return make_environment(templates)
+    templates), reading the templates compiled by earlier builds and, with `keep_compiled`, keeping
+    those it compiles (`generator.compiled`)."""
+    env = make_environment(templates)
+    env.bytecode_cache = compiled_templates(writable=keep_compiled)
+    return env
 
 
 def make_environment(templates: tuple[Path, ...]) -> PageEnvironment:

@@ -68,14 +68,15 @@ class StudyTask:
     """The statistical results its last build under this site key kept (`recall`)."""
 
 
-def build_study(task: StudyTask) -> StudyOutput:
+def build_study(task: StudyTask, *, keep_compiled: bool = False) -> StudyOutput:
     """The per-study pipeline: load -> compute -> audit -> values -> charts -> pages -> downloads.
-    The statistics its last build computed are recalled where a call is the same (`recall`)."""
+    The statistics its last build computed are recalled where a call is the same (`recall`);
+    `keep_compiled`: the templates compiled here are kept for later builds (`generator.compiled`)."""
     with recalling(task.recalled) as statistics:
-        return _built_study(task, statistics)
+        return _built_study(task, statistics, keep_compiled)
 
 
-def _built_study(task: StudyTask, statistics: Results) -> StudyOutput:
+def _built_study(task: StudyTask, statistics: Results, keep_compiled: bool) -> StudyOutput:
     fmt = NumberFormat(task.config)
     results, audit = checked_study(task.folder, task.project_root, task.vocabulary, task.config.statistics)
     study = results.study
@@ -84,7 +85,7 @@ def _built_study(task: StudyTask, statistics: Results) -> StudyOutput:
     link = FigureLinks(f"{STUDIES_FOLDER}/{study.slug}", book, QuoteIndex.build(blocks, book))
     layout = study_layout(study)
     charts = study_charts(results, layout, fmt)
-    env = environment(task.templates)
+    env = environment(task.templates, keep_compiled=keep_compiled)
     pages, summary = render_study(
         env, results, audit, link, charts, layout, fmt, task.vocabulary, task.config.evidence.few_patients
     )
@@ -171,7 +172,7 @@ def _build_or_problems(task: StudyTask, cache_dir: Path | None) -> StudyOutput |
     """A worker's job: the study's output (stored in the cache when one is given), or the kind and
     list of its problems."""
     try:
-        output = build_study(task)
+        output = build_study(task, keep_compiled=cache_dir is not None)
     except InputError as exc:
         return type(exc).__name__, exc.problems
     except Exception as exc:

@@ -271,7 +271,7 @@ def test_an_unexpected_error_names_the_study(one_study_copy, monkeypatch):
     project_copy = one_study_copy
     import generator.studies
 
-    def boom(task):
+    def boom(task, **options):
         raise RuntimeError("boom")
 
     monkeypatch.setattr(generator.studies, "build_study", boom)
