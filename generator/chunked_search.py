@@ -186,16 +186,17 @@ def write_bundle(site: Path, index: dict, *, scratch_in: Path | None = None) -> 
     staging folder), to work in and move the index from; else the system's temporary folder."""
     records = search_records(search_pages(index))
     executable = _executable()
-    with tempfile.TemporaryDirectory(prefix="evidence-search-", dir=scratch_in) as scratch:
-        documents = Path(scratch) / "pages"
+    with tempfile.TemporaryDirectory(prefix="evidence-search-", dir=scratch_in) as made:
+        scratch = Path(made).absolute()  # Pagefind runs in it: its paths must not be relative to here
+        documents = scratch / "pages"
         for record in records:
             target = documents / document_path(record.url)
             if not target.resolve().is_relative_to(documents.resolve()):
                 raise BuildError(f"the search index names a page outside the site: {record.url!r}")
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(record.document(), encoding="utf-8")
-        bundle = Path(scratch) / BUNDLE
-        _run(executable, documents, bundle, Path(scratch))
+        bundle = scratch / BUNDLE
+        _run(executable, documents, bundle, scratch)
         target = site / BUNDLE
         if target.is_symlink() or target.is_file():
             target.unlink()  # never followed: whatever a link points at stays as it is

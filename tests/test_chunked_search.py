@@ -211,6 +211,15 @@ def test_an_index_made_beside_the_site_is_moved_in_and_its_scratch_removed(tmp_p
     assert os.listdir(outside) == ["kept"] and (outside / "kept").read_text() == "mine"
 
 
+def test_an_index_made_in_a_staging_folder_named_from_here_is_made(tmp_path, monkeypatch):
+    """`build --project .` stages in a folder named relative to the working folder, while Pagefind
+    runs in its scratch folder."""
+    (tmp_path / "staging" / "site").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path)
+    assert write_bundle(Path("staging/site"), INDEX, scratch_in=Path("staging")) == 2
+    assert (tmp_path / "staging" / "site" / BUNDLE / "pagefind.js").is_file()
+
+
 # --- the built site -------------------------------------------------------------------------------
 
 
