@@ -20,10 +20,12 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import hmac
 import logging
 import os
 import stat
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -39,13 +41,23 @@ MAX_FILES = 2000
 """Past this many files (each version of the generator or a template adds its own), the folder is
 emptied before the next is written."""
 SUFFIX = ".jinja-code"
+PARTIAL = ".partial"
+KNOWN_PACKAGES = {"jinja2", "markupsafe", "mkdocs", "material", "generator", *sys.stdlib_module_names}
+"""Whose filters, tests and extensions an environment may use for its templates to be kept (Python's
+own modules: the filters `abs` and `length`, the tests `eq` and `lt`)."""
 
 
-def cache_folder() -> Path:
-    """The user's own cache folder for compiled templates, outside any project."""
+def cache_folder() -> Path | None:
+    """The user's own cache folder for compiled templates, outside any project (None when the user
+    has no home folder named absolutely)."""
     given = os.environ.get("XDG_CACHE_HOME", "")
-    base = Path(given) if given and os.path.isabs(given) else Path.home() / ".cache"
-    return base / "evidence-site" / FOLDER_NAME
+    if given and os.path.isabs(given):
+        return Path(given) / "evidence-site" / FOLDER_NAME
+    try:
+        home = Path.home()
+    except (RuntimeError, KeyError, OSError):  # no HOME, and a user the system does not list
+        return None
+    return home / ".cache" / "evidence-site" / FOLDER_NAME if home.is_absolute() else None
 
 
 def compiled_templates(*, writable: bool = True) -> SignedBytecodeCache | None:
@@ -54,20 +66,40 @@ def compiled_templates(*, writable: bool = True) -> SignedBytecodeCache | None:
     from generator.cache import cache_secret
 
     secret = cache_secret(create=False)
-    if secret is None:
-        return None
     folder = cache_folder()
+    if secret is None or folder is None:
+        return None
     try:
         if writable:
-            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        info = os.lstat(folder)
+            folder.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            folder.mkdir(exist_ok=True, mode=0o700)
+        private = _private(folder)
     except OSError:
         return None
-    private = stat.S_ISDIR(info.st_mode) and not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
-    if not private or (hasattr(os, "getuid") and info.st_uid != os.getuid()):
+    if not private:
         log.debug("compiled templates are not kept: %s is not a folder of this user's alone", folder)
         return None
-    return SignedBytecodeCache(folder, secret, writable=writable)
+    return SignedBytecodeCache(folder, signing_key(secret), writable=writable)
+
+
+def signing_key(secret: bytes) -> bytes:
+    """The key compiled templates are signed with: made from the cache secret, and not the one a
+    study's entry is signed with, so neither passes for the other."""
+    return hmac.new(secret, b"evidence-site compiled templates", hashlib.sha256).digest()
+
+
+def _private(folder: Path) -> bool:
+    """Whether only this user can change what `folder` holds: it and its parent (evidence-site) are
+    folders, not links, of this user's that nobody else may write, in a folder nobody else may
+    write either, unless it is sticky (as /tmp), where the user's own folder cannot be replaced."""
+    for path in (folder, folder.parent):
+        info = os.lstat(path)
+        if not stat.S_ISDIR(info.st_mode) or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+            return False
+        if hasattr(os, "getuid") and info.st_uid != os.getuid():
+            return False
+    base = os.stat(folder.parent.parent)
+    return not base.st_mode & (stat.S_IWGRP | stat.S_IWOTH) or bool(base.st_mode & stat.S_ISVTX)
 
 
 class SignedBytecodeCache(jinja2.BytecodeCache):
@@ -83,7 +115,8 @@ class SignedBytecodeCache(jinja2.BytecodeCache):
     ) -> Bucket:
         key = template_key(environment, name, filename)
         bucket = Bucket(environment, key, self.get_source_checksum(source))
-        self.load_bytecode(bucket)
+        if cacheable(environment):
+            self.load_bytecode(bucket)
         return bucket
 
     def load_bytecode(self, bucket: Bucket) -> None:
@@ -104,22 +137,50 @@ class SignedBytecodeCache(jinja2.BytecodeCache):
 
     def dump_bytecode(self, bucket: Bucket) -> None:
         from generator.cache import signed
-        from generator.outputs import write_file_atomically
 
-        if not self.writable:
+        if not self.writable or not cacheable(bucket.environment):
             return
         payload = bucket.key.encode() + b"\n" + bucket.bytecode_to_string()
         try:
-            if len(os.listdir(self.folder)) >= MAX_FILES:
+            if sum(name.endswith(SUFFIX) for name in os.listdir(self.folder)) >= MAX_FILES:
                 self.clear()
-            write_file_atomically(self.folder / f"{bucket.key}{SUFFIX}", signed(payload, self.secret))
+            _write_privately(self.folder / f"{bucket.key}{SUFFIX}", signed(payload, self.secret))
         except OSError as exc:
             log.debug("a compiled template is not kept (%s)", exc)
 
     def clear(self) -> None:
+        """Every compiled template, and what writes that were stopped left."""
         for name in os.listdir(self.folder):
-            if name.endswith(SUFFIX):
+            if name.endswith((SUFFIX, PARTIAL)):
                 (self.folder / name).unlink(missing_ok=True)
+
+
+def _write_privately(path: Path, data: bytes) -> None:
+    """Write `path` through a new file beside it that only the user can read (made afresh, never
+    through a link), then renamed into place."""
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=PARTIAL, dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def cacheable(env: jinja2.Environment) -> bool:
+    """Whether what `env` compiles may be kept: every filter, test, extension and finalize of Jinja,
+    the theme (mkdocs, Material) or the generator, whose versions and code are in every key. (Jinja
+    runs a filter given constant arguments while compiling and keeps its result in the code, so a
+    project's own filter, which may depend on its settings, would be kept as it once was.)"""
+    parts = [*env.filters.values(), *env.tests.values(), *map(type, env.extensions.values())]
+    if env.finalize is not None:
+        parts.append(env.finalize)
+    return all(_package(thing) in KNOWN_PACKAGES for thing in parts)
+
+
+def _package(thing: Any) -> str:
+    return str(getattr(getattr(thing, "__func__", thing), "__module__", "") or "").partition(".")[0]
 
 
 def template_key(environment: jinja2.Environment, name: str, filename: str | None) -> str:
@@ -146,28 +207,48 @@ def environment_fingerprint(env: jinja2.Environment) -> list[str]:
         env.keep_trailing_newline,
         env.optimized,
         env.is_async,
+        getattr(env, "newstyle_gettext", None),
+        sorted(getattr(env, "intercepted_binops", ())),
+        sorted(getattr(env, "intercepted_unops", ())),
     )
     return [
-        f"jinja2 {jinja2.__version__}",
+        package_versions(),
         f"python {sys.version_info[0]}.{sys.version_info[1]} {sys.implementation.name}",
         generator_code(),
         _named(type(env)),
         _named(env.code_generator_class),
         _named(env.context_class),
+        _named(env.undefined),
         repr(options),
         _named(env.finalize) if env.finalize is not None else "",
-        repr(sorted(env.extensions)),
-        repr(sorted(env.filters)),
-        repr(sorted(env.tests)),
+        repr(sorted((name, _named(type(ext))) for name, ext in env.extensions.items())),
+        repr(sorted((name, _named(f)) for name, f in env.filters.items())),
+        repr(sorted((name, _named(f)) for name, f in env.tests.items())),
         repr(sorted((k, _named(v) if callable(v) else repr(v)) for k, v in env.policies.items())),
     ]
 
 
 def _named(thing: Any) -> str:
+    """A function's or class's module and name, and how Jinja passes it the context (which the
+    compiled call is made for)."""
     target = getattr(thing, "__func__", thing)
-    return (
-        f"{getattr(target, '__module__', '?')}.{getattr(target, '__qualname__', type(target).__qualname__)}"
-    )
+    name = getattr(target, "__qualname__", type(target).__qualname__)
+    passed = getattr(target, "jinja_pass_arg", None)
+    return f"{getattr(target, '__module__', '?')}.{name}" + (f" ({passed})" if passed is not None else "")
+
+
+@functools.cache
+def package_versions() -> str:
+    """The versions of the packages whose filters, tests and templates a kept template may use."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = []
+    for name in ("jinja2", "markupsafe", "mkdocs", "mkdocs-material"):
+        try:
+            found.append(f"{name} {version(name)}")
+        except PackageNotFoundError:
+            found.append(f"{name} absent")
+    return ", ".join(found)
 
 
 @functools.cache

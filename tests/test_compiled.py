@@ -4,8 +4,10 @@ secret signed them for this template, this source and this kind of environment."
 from __future__ import annotations
 
 import os
+import types
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import jinja2
 import pytest
@@ -15,7 +17,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from generator import compiled
 from generator.build import run_mkdocs
 from generator.cache import SECRET_ENV, signed
-from generator.compiled import SUFFIX, SignedBytecodeCache, compiled_templates, template_key
+from generator.compiled import SUFFIX, SignedBytecodeCache, compiled_templates, signing_key, template_key
 from generator.render import environment
 from generator.sandbox import sandbox
 from tests.test_engine import settings_of
@@ -102,37 +104,109 @@ def test_the_sandbox_and_a_plain_environment_never_share_compiled_code(tmp_path,
     assert template_key(with_filter, "page.md", filename) != template_key(plain, "page.md", filename)
 
 
-def forged(private: Path, folder: Path, payload_template: str, *, secret: str | None, key: str | None = None):
+def same_named(function: Any) -> Any:
+    """A copy of a function, of the same module and name (marking the copy leaves the original)."""
+    code, names = function.__code__, function.__globals__
+    copy = types.FunctionType(code, names, function.__name__, function.__defaults__)
+    copy.__qualname__, copy.__module__ = function.__qualname__, function.__module__
+    return copy
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda env: setattr(env, "code_generator_class", jinja2.compiler.CodeGenerator),
+        lambda env: setattr(env, "context_class", type("Other", (jinja2.runtime.Context,), {})),
+        lambda env: setattr(env, "finalize", None),
+        lambda env: env.filters.update(join=jinja2.pass_context(same_named(env.filters["join"]))),
+        lambda env: setattr(env, "newstyle_gettext", True),
+        lambda env: env.policies.update({"compiler.ascii_str": False}),
+    ],
+    ids=["code generator", "context", "finalize", "a filter's context", "gettext", "policy"],
+)
+def test_what_shapes_the_sandbox_code_is_in_the_key(tmp_path, change):
+    """The sandbox's code generator guards every loop: code compiled without it, or for another
+    context or calls, is another key."""
+    folder = templates(tmp_path)
+    env = sandbox((folder,))
+    before = template_key(env, "page.md", str(folder / "page.md"))
+    change(env)
+    assert template_key(env, "page.md", str(folder / "page.md")) != before
+    env = sandbox((folder,))
+    assert template_key(env, "page.md", str(folder / "page.md")) == before
+
+
+def test_a_project_filter_keeps_its_environment_from_the_cache(tmp_path, private, compiles):
+    """Jinja runs a filter of constant arguments while compiling: a filter the generator does not own
+    (a project's hook's, reading its settings) would be kept as it was when first compiled."""
+    folder = templates(tmp_path, '{{ "Made by " | brand }}\n')
+    for brand in ("ACME", "Globex"):
+        env = page_env(folder)
+        env.filters["brand"] = lambda text, brand=brand: text + brand
+        assert env.get_template("page.md").render() == f"Made by {brand}\n"
+    assert compiles == ["page.md", "page.md"] and not os.listdir(private)
+    env = page_env(folder)
+    env.filters["brand"] = lambda text: text + "Initech"
+    key = template_key(env, "page.md", str(folder / "page.md"))
+    bucket = Bucket(
+        env, key, SignedBytecodeCache(private, b"").get_source_checksum('{{ "Made by " | brand }}\n')
+    )
+    bucket.code = env.compile("PLANTED\n", "page.md", str(folder / "page.md"))
+    payload = key.encode() + b"\n" + bucket.bytecode_to_string()
+    (private / f"{key}{SUFFIX}").write_bytes(signed(payload, signing_key(SECRET.encode())))
+    assert env.get_template("page.md").render() == "Made by Initech\n", "nor is one read"
+
+
+def forged(
+    private: Path, folder: Path, payload_template: str, *, key: bytes | None, name: str | None = None
+) -> Path:
     """Write, under the key of folder/page.md in the page environment, the compiled code of another
-    template, signed with `secret` (or not at all) and naming `key` (or the right one)."""
+    template, signed with `key` (or not at all) and naming the key `name` (or the right one)."""
     env = sandbox((folder,))
     right = template_key(env, "page.md", str(folder / "page.md"))
     source = (folder / "page.md").read_text(encoding="utf-8")
     bucket = Bucket(env, right, SignedBytecodeCache(private, b"").get_source_checksum(source))
     bucket.code = env.compile(payload_template, "page.md", str(folder / "page.md"))
-    payload = (key or right).encode() + b"\n" + bucket.bytecode_to_string()
-    private.mkdir(parents=True, exist_ok=True)
-    data = signed(payload, secret.encode()) if secret is not None else bucket.bytecode_to_string()
-    (private / f"{right}{SUFFIX}").write_bytes(data)
+    payload = (name or right).encode() + b"\n" + bucket.bytecode_to_string()
+    private.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path = private / f"{right}{SUFFIX}"
+    path.write_bytes(signed(payload, key) if key is not None else bucket.bytecode_to_string())
+    return path
 
 
 @pytest.mark.parametrize(
-    "secret, key",
-    [(None, None), ("another machine's secret, long enough", None), (SECRET, "0" * 64)],
-    ids=["unsigned", "another secret", "another key"],
+    "key, name",
+    [
+        (None, None),
+        (signing_key(b"another machine's secret, long enough"), None),
+        (SECRET.encode(), None),
+        (signing_key(SECRET.encode()), "0" * 64),
+    ],
+    ids=["unsigned", "another secret", "the study entries' key", "another key"],
 )
-def test_compiled_code_not_signed_for_this_template_is_never_run(tmp_path, private, compiles, secret, key):
+def test_compiled_code_not_signed_for_this_template_is_never_run(tmp_path, private, compiles, key, name):
     folder = templates(tmp_path, "the real page\n")
-    forged(private, folder, "PLANTED\n", secret=secret, key=key)
+    forged(private, folder, "PLANTED\n", key=key, name=name)
     compiles.clear()
     assert page_env(folder).get_template("page.md").render() == "the real page\n"
     assert compiles == ["page.md"]
 
 
+def test_a_link_to_signed_code_is_not_read(tmp_path, private, compiles):
+    folder = templates(tmp_path, "the real page\n")
+    path = forged(private, folder, "PLANTED\n", key=signing_key(SECRET.encode()))
+    elsewhere = tmp_path / "elsewhere"
+    path.rename(elsewhere)
+    path.symlink_to(elsewhere)
+    compiles.clear()
+    assert page_env(folder).get_template("page.md").render() == "the real page\n"
+    assert compiles == ["page.md"] and elsewhere.read_bytes().count(b"PLANTED")
+
+
 def test_signed_code_for_this_template_is_run(tmp_path, private, compiles):
     """The other side of the test above: the forgery's form is the cache's own."""
     folder = templates(tmp_path, "the real page\n")
-    forged(private, folder, "PLANTED\n", secret=SECRET)
+    forged(private, folder, "PLANTED\n", key=signing_key(SECRET.encode()))
     compiles.clear()
     assert page_env(folder).get_template("page.md").render() == "PLANTED\n"
     assert compiles == []
@@ -154,6 +228,51 @@ def test_no_secret_or_a_folder_others_may_write_keeps_nothing(tmp_path, private,
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "fresh"))
     assert compiled_templates() is None
     assert not (tmp_path / "fresh").exists() and not (tmp_path / "no-config").exists()
+
+
+def test_the_folder_and_its_parent_are_the_users_alone_and_in_a_folder_others_cannot_write(tmp_path, private):
+    assert compiled_templates() is not None
+    assert (private.stat().st_mode & 0o777) == (private.parent.stat().st_mode & 0o777) == 0o700
+    base = private.parent.parent
+    base.chmod(0o777)
+    assert compiled_templates() is None, "others could put their folder in place of the user's"
+    base.chmod(0o1777)
+    assert compiled_templates() is not None, "sticky, as /tmp: only the user can rename the user's folder"
+    base.chmod(0o755)
+    private.parent.chmod(0o770)
+    assert compiled_templates() is None
+    private.parent.chmod(0o700)
+    moved = tmp_path / "moved"
+    private.parent.rename(moved)
+    private.parent.symlink_to(moved, target_is_directory=True)
+    assert compiled_templates() is None, "a link to the user's folder is not the user's folder"
+
+
+def test_no_home_folder_or_one_named_relatively_keeps_nothing(tmp_path, private, monkeypatch):
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOME", "relative")
+    assert compiled_templates() is None and not (tmp_path / "relative").exists()
+
+    def no_home() -> Path:
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.setattr(Path, "home", no_home)
+    assert compiled_templates() is None
+
+
+def test_kept_files_are_the_users_and_stopped_writes_do_not_fill_the_folder(
+    tmp_path, private, monkeypatch, compiles
+):
+    folder = templates(tmp_path)
+    monkeypatch.setattr(compiled, "MAX_FILES", 3)
+    private.mkdir(parents=True, mode=0o700)
+    for n in range(5):
+        (private / f".x{n}{SUFFIX}.abc.partial").write_bytes(b"stopped")
+    page_env(folder).get_template("page.md").render(items=[])
+    (kept,) = private.glob(f"*{SUFFIX}")
+    assert (kept.stat().st_mode & 0o777) == 0o600
+    assert len(os.listdir(private)) == 6, "five stopped writes do not make three files"
 
 
 def test_a_relative_cache_home_is_not_the_working_folder(tmp_path, private, monkeypatch):
