@@ -923,6 +923,7 @@ index chunks of the query's words and the fragments of the results shown."""
 RESULTS_SHOWN = 5  # Pagefind's interface loads the fragments of its first five results
 TARGET_SEARCH = 500e3  # bytes: search's first result, any N
 TARGET_LIST_PAGE = 200e3  # bytes: the study index and each comparison page, any N
+TARGET_FIRST_RESULT = 300  # ms: a typed query's first result, any N
 
 
 def search_download(site: Path) -> tuple[str, int]:
@@ -979,6 +980,25 @@ def print_reader_targets(n: int, site: Path | None) -> None:
             "  (an upper bound: the search page, Pagefind's scripts and metadata, its two largest index"
             " chunks and five largest result fragments; tests/test_chunked_search.py measures a query)"
         )
+        print_search_latency(site)
+
+
+def print_search_latency(site: Path) -> None:
+    """The wait for a query's first result in Chromium (bench/search_latency.py)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from search_latency import measure
+
+    found = measure(site)
+    label = f"search's first result < {TARGET_FIRST_RESULT} ms after typing, any N"
+    if found is None:
+        print(f"  {label}  {'-':>12}  n/a (no chromium and Playwright here)")
+        return
+    typed = statistics.median(found.typed)
+    print(f"  {label}  {typed:>9.0f} ms  {'PASS' if typed < TARGET_FIRST_RESULT else 'MISS'}")
+    print(
+        f"  (Chromium on this machine, {found.summary()};"
+        " the page opened with the query includes its loading)"
+    )
 
 
 def print_cpu_target(n: int, real: MixBuild | None, rebuild: Run | None = None) -> None:

@@ -32,6 +32,10 @@
      (generator/chunked_search.py), made here the page's address. */
   var PAGE_MARK = "ev-page:";
 
+  /* How long the reader stops typing before the words are searched: Pagefind's own 300 ms put every
+     first result past 300 ms; a search of the words' index parts takes tens of milliseconds. */
+  var TYPING_PAUSE_MS = 100;
+
   function pageAddress(url, root) {
     var at = url.indexOf("#" + PAGE_MARK);
     if (at < 0) { return url; }
@@ -72,6 +76,7 @@
         baseUrl: root.pathname,
         showSubResults: true,
         showImages: false,
+        debounceTimeoutMs: TYPING_PAUSE_MS,
         autofocus: !words,
         translations: { placeholder: "Search the studies" },
         processResult: function (result) {
