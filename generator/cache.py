@@ -22,19 +22,14 @@ that cannot be created or written only costs time, never the build.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import hmac
 import io
 import json
 import logging
 import math
 import os
 import re
-import secrets
-import stat
 import struct
-import tempfile
 import zipfile
 import zlib
 from pathlib import Path
@@ -45,6 +40,17 @@ from generator.load import study_files
 from generator.model import SLUG_TEXT
 from generator.outputs import mark, require_owned, write_file_atomically
 from generator.recall import Result, checked_results
+from generator.signing import (
+    SECRET_ENV,
+    SIGNED_HEADER,
+    EntryRefused,
+    ForeignEntry,
+    cache_secret,
+    read_regular,
+    secret_file,
+    signed,
+    verified,
+)
 from generator.summary import StudyOutput, StudySummary, SummaryError, check_markdown
 from generator.yamlfile import read_input_bytes
 
@@ -52,67 +58,6 @@ log = logging.getLogger("generator")
 
 CACHE_FORMAT = "2"
 """Changes when the layout of a cache entry changes; part of every key."""
-
-SECRET_ENV = "EVIDENCE_CACHE_SECRET"
-MIN_SECRET_BYTES = 32
-SIGNED_HEADER = b"evidence-site cache entry, HMAC-SHA256 "
-"""What an entry file starts with: then the hex signature of the zip, a line break and the zip."""
-_SIGNATURE_CHARS = 64
-
-
-def secret_file() -> Path:
-    """Where this machine's cache secret is kept: the user's configuration folder, outside any project."""
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / "evidence-site" / "cache-secret"
-
-
-def cache_secret(*, create: bool = True) -> bytes | None:
-    """The key entries are signed with: EVIDENCE_CACHE_SECRET, else this machine's secret file (made
-    with random bytes on first use, unless not to `create`); None when neither can be had (the cache is
-    then not used)."""
-    given = os.environ.get(SECRET_ENV, "")
-    if given:
-        secret = given.encode("utf-8", "surrogateescape")  # an environment of any bytes
-        return secret if len(secret) >= MIN_SECRET_BYTES else None
-    path = secret_file()
-    try:
-        if create and not path.exists():
-            _make_secret(path)
-        data = read_regular(path, 1024)
-    except (OSError, EntryRefused):
-        return None
-    return data if len(data) >= MIN_SECRET_BYTES else None
-
-
-def _make_secret(path: Path) -> None:
-    """Random bytes, readable by the user only, written whole and never over another process's."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    handle, temporary = tempfile.mkstemp(prefix=".cache-secret.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w") as stream:
-            stream.write(secrets.token_hex(MIN_SECRET_BYTES) + "\n")
-        with contextlib.suppress(FileExistsError):  # another build made it first: theirs is kept
-            os.link(temporary, path)
-    finally:
-        os.unlink(temporary)
-
-
-def signed(archive: bytes, secret: bytes) -> bytes:
-    """An entry file: the header, the archive's signature, a line break, the archive."""
-    signature = hmac.new(secret, archive, hashlib.sha256).hexdigest().encode()
-    return SIGNED_HEADER + signature + b"\n" + archive
-
-
-def verified(data: bytes, secret: bytes) -> bytes:
-    """The archive of an entry file, once its signature is this secret's; ForeignEntry otherwise."""
-    start = len(SIGNED_HEADER) + _SIGNATURE_CHARS + 1
-    if not data.startswith(SIGNED_HEADER) or data[start - 1 : start] != b"\n":
-        raise ForeignEntry("it is not signed")
-    archive = data[start:]
-    expected = hmac.new(secret, archive, hashlib.sha256).hexdigest().encode()
-    if not hmac.compare_digest(expected, data[len(SIGNED_HEADER) : start - 1]):
-        raise ForeignEntry("its signature is not this machine's cache secret's")
-    return archive
 
 
 def digest_files(paths: list[Path], root: Path) -> str:
@@ -282,7 +227,7 @@ class StudyCache:
                 "Warning: no cache secret (%s of at least 32 characters, or the file %s) can be read or "
                 "made, so the build cache is not used: every study is built afresh",
                 SECRET_ENV,
-                secret_file(),
+                secret_file() or "in the home folder, which has no name",
             )
             self.writable = False
         if not self.writable:
@@ -335,14 +280,6 @@ _SEGMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 no backslash, no control character."""
 _END_RECORD = struct.Struct("<4s4H2LH")
 """A zip's end of central directory record, without a comment (as zipfile writes it)."""
-
-
-class EntryRefused(Exception):
-    """A cache entry that is not one the generator writes; the message says why."""
-
-
-class ForeignEntry(Exception):
-    """A cache entry not signed with this machine's cache secret: never opened."""
 
 
 class StaleEntry(Exception):
@@ -402,29 +339,6 @@ def read_results(path: Path, slug: str, site: str, secret: bytes) -> dict[str, R
     if results is None:
         raise EntryRefused("its statistical results are not of the form the generator keeps")
     return results
-
-
-def read_regular(path: Path, limit: int) -> bytes:
-    """A regular file of at most `limit` bytes, opened so that a link, pipe or device is refused."""
-    try:
-        no_wait_no_link = getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)  # POSIX's
-        fd = os.open(path, os.O_RDONLY | no_wait_no_link | getattr(os, "O_BINARY", 0))  # Windows'
-    except OSError as exc:
-        raise EntryRefused(f"cannot be opened: {exc.strerror or exc}") from None
-    info = os.fstat(fd)
-    if not stat.S_ISREG(info.st_mode):
-        os.close(fd)
-        raise EntryRefused("not a regular file")
-    with os.fdopen(fd, "rb") as handle:
-        if info.st_size > limit:
-            raise EntryRefused(f"larger than {limit // 1024**2} MB")
-        try:
-            data = handle.read(limit + 1)
-        except OSError as exc:
-            raise EntryRefused(f"cannot be read: {exc.strerror or exc}") from None
-    if len(data) > limit:
-        raise EntryRefused(f"larger than {limit // 1024**2} MB")
-    return data
 
 
 def _check_directory(data: bytes) -> None:

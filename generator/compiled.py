@@ -32,6 +32,8 @@ from typing import Any
 import jinja2
 from jinja2.bccache import Bucket
 
+from generator.signing import EntryRefused, ForeignEntry, cache_secret, read_regular, signed, verified
+
 log = logging.getLogger("generator")
 
 FOLDER_NAME = "templates"
@@ -63,8 +65,6 @@ def cache_folder() -> Path | None:
 def compiled_templates(*, writable: bool = True) -> SignedBytecodeCache | None:
     """The cache of compiled templates for an environment (`env.bytecode_cache`); None when there is
     no cache secret or no private folder for it (templates are then compiled on every build)."""
-    from generator.cache import cache_secret
-
     secret = cache_secret(create=False)
     folder = cache_folder()
     if secret is None or folder is None:
@@ -120,8 +120,6 @@ class SignedBytecodeCache(jinja2.BytecodeCache):
         return bucket
 
     def load_bytecode(self, bucket: Bucket) -> None:
-        from generator.cache import EntryRefused, ForeignEntry, read_regular, verified
-
         path = self.folder / f"{bucket.key}{SUFFIX}"
         try:
             payload = verified(read_regular(path, MAX_TEMPLATE_BYTES), self.secret)
@@ -136,8 +134,6 @@ class SignedBytecodeCache(jinja2.BytecodeCache):
             bucket.reset()
 
     def dump_bytecode(self, bucket: Bucket) -> None:
-        from generator.cache import signed
-
         if not self.writable or not cacheable(bucket.environment):
             return
         payload = bucket.key.encode() + b"\n" + bucket.bytecode_to_string()

@@ -31,10 +31,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from generator.cache import cache_secret, code_digests, digest_folder, read_regular, signed, verified
+from generator.cache import code_digests, digest_folder
 from generator.chunked_search import BUNDLE, write_bundle
 from generator.mkdocs_hooks import NAV_FILE, SEARCH_INDEX, SITE_FILE, merged_search_docs, write_search_index
 from generator.outputs import OWNER_MARK, tree_entries, write_file_atomically
+from generator.signing import cache_secret, read_regular, signed, verified
 
 log = logging.getLogger("generator")
 

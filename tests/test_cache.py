@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
 import re
 import warnings
 import zipfile
@@ -428,6 +429,22 @@ def test_without_a_cache_secret_the_cache_is_not_used_and_the_build_works(
     warned = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
     assert len(warned) == 1 and "no cache secret" in warned[0], warned
     assert not list((root / "build" / "cache").glob("*.zip"))
+
+
+def test_no_home_folder_or_one_named_relatively_makes_no_secret_and_no_crash(tmp_path, monkeypatch):
+    """A container's user the system does not list has no home folder: no secret, so no cache (one
+    warning, as above), never an internal error; a relative one would put the secret in the project."""
+    monkeypatch.delenv("EVIDENCE_CACHE_SECRET", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", "relative")
+    monkeypatch.setenv("HOME", "relative")
+    monkeypatch.chdir(tmp_path)
+    assert cache_secret() is None and not os.listdir(tmp_path)
+
+    def no_home() -> Path:
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.setattr(Path, "home", no_home)
+    assert cache_secret() is None
 
 
 def test_the_secret_is_made_once_for_the_user_only_or_taken_from_the_environment(tmp_path, monkeypatch):
