@@ -151,15 +151,15 @@ import os, sys
 from pathlib import Path
 for flag in ("O_NONBLOCK", "O_NOFOLLOW"):  # Windows' os has neither
     delattr(os, flag)
-from generator import cache, previous, yamlfile
+from generator import previous, signing, yamlfile
 
 folder = Path(sys.argv[1])
 (folder / "values.json").write_bytes(b'{"a": 1}\\r\\n')
 assert yamlfile.read_input_bytes(folder / "values.json") == b'{"a": 1}\\r\\n'
 assert previous._read_bounded(folder / "values.json") == b'{"a": 1}\\r\\n'
 os.environ["XDG_CONFIG_HOME"] = str(folder)
-os.environ.pop(cache.SECRET_ENV, None)
-assert len(cache.cache_secret() or b"") >= cache.MIN_SECRET_BYTES, "the cache secret was made and read"
+os.environ.pop(signing.SECRET_ENV, None)
+assert len(signing.cache_secret() or b"") >= signing.MIN_SECRET_BYTES, "the cache secret was made and read"
 print("{}")
 """
 
