@@ -340,7 +340,8 @@ def test_a_linked_partial_build_missing_a_file_of_the_last_site_is_built_in_full
     (last / "data").mkdir()
     (last / "data" / "a.csv").write_text("1")
     (last / "data" / "b.csv").write_text("2")
-    update = Update(frozenset({"data/a.csv"}), record(data_version="a" * 12))
+    listing = incremental.site_listing(last)  # the last site, as its record lists it
+    update = Update(frozenset({"data/a.csv"}), record(data_version="a" * 12, site=listing))
     incremental.link_last_site(update, last, site, chunked_search=False)
     assert (site / "data" / "b.csv").stat().st_ino == (last / "data" / "b.csv").stat().st_ino
     assert not (site / "data" / "a.csv").exists(), "changed: mkdocs writes it, never the last one's"
