@@ -50,7 +50,14 @@ from generator.load import (
 )
 from generator.mkdocs_hooks import NAV_FILE, SITE_FILE, keeps_instant_navigation
 from generator.model import Glossary, OutcomeVocabulary
-from generator.outputs import OutputFolder, check_output_folders, mark, replace_folder, staging_folder
+from generator.outputs import (
+    FileStamp,
+    OutputFolder,
+    check_output_folders,
+    mark,
+    replace_folder,
+    staging_folder,
+)
 from generator.paging import moved_rows, relinked, shown_where, unlisted
 from generator.previous import read_manifest
 from generator.publish import SiteUrl, check_url, resolve_site_url
@@ -395,7 +402,7 @@ def build_site(
         with staging_folder(project.site_dir) as staging:
             update = incremental.planned_update(project.cache_dir, project.site_dir, inputs, hashes)
             chunked = site_info.get("search") == "pagefind"  # Pagefind's index made in the build
-            anchors = _built_site(project, staging, files, update, version, built, chunked)
+            anchors, known = _built_site(project, staging, files, update, version, built, chunked)
             mark(staging / "site")
             # this build's own site, listed before it is moved (a rename keeps every file's time):
             # a build that replaces it meanwhile leaves a site that does not match this record
@@ -408,7 +415,7 @@ def build_site(
     record = incremental.SiteRecord(inputs, hashes, listing, anchors, version, built)
     incremental.write_record(project.cache_dir, record)
     try:
-        return write_tree(files, project.docs_dir)
+        return write_tree(files, project.docs_dir, known)
     except OSError as exc:
         raise BuildError(f"the site was built, but its pages could not be written: {exc}") from exc
 
@@ -421,10 +428,12 @@ def _built_site(
     version: str,
     built: str,
     chunked: bool,
-) -> dict[str, list[str]]:
+) -> tuple[dict[str, list[str]], dict[str, FileStamp]]:
     """The site built in `staging/site` from `staging/docs`: only the changed pages when the last
     build's record allows it (`update`), else in full (`chunked`: searched with Pagefind, whose
-    index is made here). Returns every page's anchors, for the record."""
+    index is made here). Returns every page's anchors, for the record, and the stamps of the pages
+    folder's files found to hold this build's bytes (`incremental.stage_docs`)."""
+    known: dict[str, FileStamp] = {}
     if update is not None:
         # with no other plugin or hook, mkdocs writes only the changed files (the generator's hook
         # says which) into an empty site, and the last site's other files are linked, not copied
@@ -432,7 +441,7 @@ def _built_site(
         label = f"Built the {len(update.pages)} changed pages with mkdocs (strict)"
         with stage(label), dated(built), incremental.dirty_build_allowed():
             if linked:
-                incremental.stage_docs(files, update, staging / "docs", project.docs_dir)
+                known = incremental.stage_docs(files, update, staging / "docs", project.docs_dir)
                 seen = _mkdocs(project, staging, dirty=True, shard=update.render_setting())
                 # linked once mkdocs has written what it writes: whatever a theme, an extension or
                 # a plugin writes in place, it cannot write through a link into the last site
@@ -452,7 +461,7 @@ def _built_site(
                 linked=linked,
             )
         if why is None:
-            return incremental.new_anchors(update.previous.anchors, seen)
+            return incremental.new_anchors(update.previous.anchors, seen), known
         log.info("  a full build after all: %s", why)
         shutil.rmtree(staging / "site")
         shutil.rmtree(staging / "docs")
@@ -475,7 +484,7 @@ def _built_site(
             )
         else:
             seen = _mkdocs(project, staging)
-    return incremental.new_anchors({}, seen)
+    return incremental.new_anchors({}, seen), known
 
 
 def _anchors_level(project: Project, docs: Path) -> int:

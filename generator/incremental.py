@@ -35,7 +35,7 @@ from typing import Any
 from generator.cache import code_digests, digest_folder
 from generator.chunked_search import BUNDLE, write_bundle
 from generator.mkdocs_hooks import NAV_FILE, SEARCH_INDEX, SITE_FILE, merged_search_docs, write_search_index
-from generator.outputs import OWNER_MARK, tree_entries, write_file_atomically
+from generator.outputs import OWNER_MARK, FileStamp, file_stamp, tree_entries, write_file_atomically
 from generator.signing import cache_secret, read_regular, signed, verified
 
 log = logging.getLogger("generator")
@@ -273,19 +273,26 @@ REWRITTEN = frozenset({SEARCH_INDEX.as_posix(), OWNER_MARK})
 `finish`; the output folder's mark): never linked to the last site's."""
 
 
-def stage_docs(files: dict[str, bytes], update: Update, docs: Path, last_docs: Path) -> None:
+def stage_docs(files: dict[str, bytes], update: Update, docs: Path, last_docs: Path) -> dict[str, FileStamp]:
     """The docs a partial build reads, in the fresh folder `docs`: each file as the last build wrote
     it to `last_docs` (the project's pages folder, read only), when it holds this build's bytes,
     linked there rather than written again; the others as `staged_files` gives them. Names are the
-    generator's own, checked against `last_docs` before (`generator.write.planned_targets`)."""
+    generator's own, checked against `last_docs` before (`generator.write.planned_targets`).
+    Returns the stamp of each file of `last_docs` found to hold this build's bytes (for
+    `generator.write.write_tree`, which then need not read it again)."""
     staged = staged_files(files, update)
     docs.mkdir(parents=True, exist_ok=True)
     made = _FolderMaker(docs)
+    same = {}
     for name in sorted(files):
         target = made.place(name)
-        if not _linked_if_same(os.path.join(last_docs, name), target, files[name]):
+        stamp = _linked_if_same(os.path.join(last_docs, name), target, files[name])
+        if stamp is None:
             with open(target, "wb") as stream:
                 stream.write(staged[name])
+        else:
+            same[name] = stamp
+    return same
 
 
 class _FolderMaker:
@@ -304,17 +311,19 @@ class _FolderMaker:
         return os.path.join(self.root, name)
 
 
-def _linked_if_same(source: str, target: str, data: bytes) -> bool:
+def _linked_if_same(source: str, target: str, data: bytes) -> FileStamp | None:
+    """`source` linked at `target` if it holds `data`, and its stamp then; None otherwise."""
     try:
         if os.path.islink(source) or not os.path.isfile(source):
-            return False
+            return None
         with open(source, "rb") as stream:
             if stream.read() != data:
-                return False
+                return None
+            stamp = file_stamp(os.fstat(stream.fileno()))
         os.link(source, target, follow_symlinks=False)
     except OSError:
-        return False
-    return True
+        return None
+    return stamp
 
 
 def link_last_site(update: Update, previous_site: Path, site: Path, *, chunked_search: bool) -> None:

@@ -160,6 +160,14 @@ def require_owned(folder: Path) -> None:
         raise ConfigError([problem])
 
 
+FileStamp = tuple[int, int, int]
+"""A file's inode, size and modification time (ns): the same stamp a moment later, the same bytes."""
+
+
+def file_stamp(info: os.stat_result) -> FileStamp:
+    return (info.st_ino, info.st_size, info.st_mtime_ns)
+
+
 def tree_entries(root: Path) -> Iterator[tuple[os.DirEntry[str], str]]:
     """Every file, folder and link under `root` with its path from there (POSIX), without following
     links; a folder that cannot be read is skipped. (Path objects for 25,000 files of a site of 1,000

@@ -3,23 +3,32 @@
 from __future__ import annotations
 
 import os
+import stat
+from collections.abc import Mapping
 from pathlib import Path
 
 from generator.errors import BuildError
-from generator.outputs import OWNER_MARK, mark, require_owned, tree_entries
+from generator.outputs import OWNER_MARK, FileStamp, file_stamp, mark, require_owned, tree_entries
 
 
-def write_tree(files: dict[str, bytes], root: Path) -> list[str]:
+def write_tree(
+    files: dict[str, bytes], root: Path, known: Mapping[str, FileStamp] | None = None
+) -> list[str]:
     """Make `root` hold exactly `files` (and the generator's mark); rewrite only changed files.
 
     Returns the relative paths written. A folder the generator does not own is refused before
-    anything in it changes, and so are paths that would land outside `root`.
+    anything in it changes, and so are paths that would land outside `root`. `known`: the stamps of
+    files of `root` found earlier in this build to hold their bytes (`incremental.stage_docs`); one
+    that still has its stamp is not read again.
     """
     targets = planned_targets(files, root)
     root.mkdir(parents=True, exist_ok=True)
     mark(root)
     written, folders = [], {root}
     for relative, target in targets.items():
+        stamp = known.get(relative) if known else None
+        if stamp is not None and _stamped(target, stamp):
+            continue
         if target.is_file() and target.read_bytes() == files[relative]:
             continue
         if target.parent not in folders:  # each folder made once, not once per file
@@ -29,6 +38,14 @@ def write_tree(files: dict[str, bytes], root: Path) -> list[str]:
         written.append(relative)
     _remove_stale(root, {*files, OWNER_MARK})
     return written
+
+
+def _stamped(path: Path, stamp: FileStamp) -> bool:
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return False
+    return stat.S_ISREG(info.st_mode) and file_stamp(info) == stamp
 
 
 def planned_targets(files: dict[str, bytes], root: Path) -> dict[str, Path]:

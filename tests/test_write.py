@@ -4,11 +4,12 @@ nothing written or removed outside it."""
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
 from generator.errors import BuildError
-from generator.outputs import OWNER_MARK
+from generator.outputs import OWNER_MARK, file_stamp
 from generator.write import planned_targets, write_tree
 
 FILES = {
@@ -74,3 +75,21 @@ def test_a_name_that_leaves_the_folder_or_is_its_mark_is_refused(tmp_path, name)
     with pytest.raises(BuildError, match="would be written outside"):
         planned_targets({name: b"x"}, tmp_path / "docs")
     assert not (tmp_path / "outside.md").exists()
+
+
+def test_a_file_found_to_hold_its_bytes_is_not_read_again_unless_its_stamp_changed(tmp_path, monkeypatch):
+    """A partial build compares the pages folder once (`incremental.stage_docs`); its final write
+    reads again only a file whose inode, size or time changed since."""
+    root = tmp_path / "docs"
+    write_tree({"a.md": b"A", "b.md": b"B", "c.md": b"C"}, root)
+    known = {name: file_stamp(os.stat(root / name)) for name in ("a.md", "b.md", "c.md")}
+    (root / "b.md").write_bytes(b"X")  # changed since (the same size: the time tells)
+    os.utime(root / "b.md", ns=(1, 1))
+    (root / "c.md").unlink()
+    (root / "c.md").write_bytes(b"YY")  # replaced by another file
+    reads: list[str] = []
+    original = Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda self: reads.append(self.name) or original(self))
+    written = write_tree({"a.md": b"A", "b.md": b"B", "c.md": b"C"}, root, known)
+    assert sorted(reads) == ["b.md", "c.md"] and sorted(written) == ["b.md", "c.md"]
+    assert [(root / n).read_bytes() for n in ("a.md", "b.md", "c.md")] == [b"A", b"B", b"C"]
