@@ -263,7 +263,14 @@ def site_url() -> str:
 def results(page) -> list[tuple[str, list[str], list[str]]]:
     """Each result: its page's address under the site, the titles of it and its pages and sections,
     and the addresses of those (path and anchor)."""
-    page.locator(RESULT).first.wait_for(timeout=15_000)
+    # Pagefind's interface shows a result's place first, and its link once the result's data came
+    page.wait_for_function(
+        """selector => { const items = [...document.querySelectorAll(selector)];
+            return items.length > 0
+                && items.every(item => item.querySelector('.pagefind-ui__result-link')); }""",
+        arg=RESULT,
+        timeout=15_000,
+    )
     return page.locator(RESULT).evaluate_all(
         """items => items.map(item => [
             new URL(item.querySelector('.pagefind-ui__result-link').href).pathname,
