@@ -389,8 +389,12 @@ def test_the_print_button_waits_for_the_charts_printed_images(browser, built_sit
         page.locator("nav.ev-study-menu").get_by_role("link", name="Safety", exact=True).click()
         page.wait_for_url("**/studies/kantarjian-2017/safety/")
         page.wait_for_function("() => document.querySelectorAll('.ev-print-button').length === 1")
-        address = page.locator(".ev-print-footer .ev-print-address").text_content()
-        assert address == site_url + "studies/kantarjian-2017/safety/"
+        # the new page's footer is made once its content is in: waited for, not read at once (a race)
+        page.wait_for_function(
+            "e => document.querySelector('.ev-print-footer .ev-print-address')?.textContent === e",
+            arg=site_url + "studies/kantarjian-2017/safety/",
+            timeout=10_000,
+        )
         page.emulate_media(media="print")
         assert not button.is_visible(), "the button is not printed"
 
