@@ -25,13 +25,13 @@ import logging
 import os
 import stat
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import jinja2
 from jinja2.bccache import Bucket
 
+from generator.outputs import write_file_atomically
 from generator.signing import EntryRefused, ForeignEntry, cache_secret, read_regular, signed, verified
 
 log = logging.getLogger("generator")
@@ -140,7 +140,8 @@ class SignedBytecodeCache(jinja2.BytecodeCache):
         try:
             if sum(name.endswith(SUFFIX) for name in os.listdir(self.folder)) >= MAX_FILES:
                 self.clear()
-            _write_privately(self.folder / f"{bucket.key}{SUFFIX}", signed(payload, self.secret))
+            path = self.folder / f"{bucket.key}{SUFFIX}"
+            write_file_atomically(path, signed(payload, self.secret), mode=0o600)
         except OSError as exc:
             log.debug("a compiled template is not kept (%s)", exc)
 
@@ -149,19 +150,6 @@ class SignedBytecodeCache(jinja2.BytecodeCache):
         for name in os.listdir(self.folder):
             if name.endswith((SUFFIX, PARTIAL)):
                 (self.folder / name).unlink(missing_ok=True)
-
-
-def _write_privately(path: Path, data: bytes) -> None:
-    """Write `path` through a new file beside it that only the user can read (made afresh, never
-    through a link), then renamed into place."""
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=PARTIAL, dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def cacheable(env: jinja2.Environment) -> bool:
@@ -254,7 +242,6 @@ def generator_code() -> str:
     digest = hashlib.sha256()
     for path in sorted(package.rglob("*.py")):
         digest.update(path.relative_to(package).as_posix().encode() + b"\0")
-        with open(path, "rb") as stream:
-            digest.update(stream.read())
+        digest.update(path.read_bytes())
         digest.update(b"\0")
     return digest.hexdigest()

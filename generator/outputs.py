@@ -332,14 +332,15 @@ def replace_folder(new: Path, target: Path, staging: Path) -> None:
         raise
 
 
-def write_file_atomically(path: Path, data: bytes) -> None:
+def write_file_atomically(path: Path, data: bytes, mode: int = 0o644) -> None:
     """Write `path` through a new temporary file beside it (created afresh, never through a link),
-    then rename it into place: a reader finds the old file or the new one, never half of one."""
+    then rename it into place: a reader finds the old file or the new one, never half of one.
+    `mode`: its permissions (0o600: the user's alone, from the moment it exists)."""
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
-        os.chmod(temporary, 0o644)
+        os.chmod(temporary, mode)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
